@@ -1,0 +1,160 @@
+"""Helpers shared by subcommands: rendering engine events, stopping, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress as ProgressBar,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from artgen.events import Event, Message, Metrics, Preview, Progress
+
+__all__ = [
+    "console",
+    "EventRenderer",
+    "StopRequest",
+    "positive_int",
+    "positive_float",
+    "quiet_backend_import",
+]
+
+console = Console(stderr=True)
+
+
+class EventRenderer:
+    """Shows engine events on the terminal: one live progress bar, log lines above it."""
+
+    def __init__(self, metric_names: tuple[str, ...] = ()) -> None:
+        self.metric_names = metric_names
+        self.bar = ProgressBar(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.metrics = ""
+        self.last_preview: str | None = None
+
+    def __enter__(self) -> EventRenderer:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            self._progress(event)
+        elif isinstance(event, Metrics):
+            shown = self.metric_names or tuple(event.values)
+            self.metrics = "  ".join(
+                f"{name} {event.values[name]:.4g}" for name in shown if name in event.values
+            )
+        elif isinstance(event, Message):
+            style = "yellow" if event.level == "warning" else "dim"
+            self.bar.console.print(f"[{style}]{event.text}[/]", highlight=False)
+        elif isinstance(event, Preview):
+            self.last_preview = event.path
+
+    def _progress(self, event: Progress) -> None:
+        key = event.unit
+        description = event.stage or event.unit
+        rate = f"{event.rate:.1f} {event.rate_unit}" if event.rate else ""
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(description, total=event.total, rate=rate, metrics="")
+        self.bar.update(
+            self.tasks[key],
+            completed=event.step,
+            total=event.total,
+            description=description,
+            rate=rate,
+            metrics=self.metrics,
+        )
+
+
+class StopRequest:
+    """Ctrl-C asks the engine to stop at its next step; a second Ctrl-C aborts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        console.print("[yellow]stopping after this step (Ctrl-C again to abort)…[/]")
+
+    def __enter__(self) -> StopRequest:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+@contextlib.contextmanager
+def quiet_backend_import() -> Iterator[None]:
+    """Import Keras/TensorFlow with C-level stderr muted (TensorFlow logs before honouring env vars)."""
+    if "keras" in sys.modules:
+        yield
+        return
+    started = time.perf_counter()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import keras  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+    if os.environ.get("ARTGEN_DEBUG"):
+        console.print(f"[dim]backend ready in {time.perf_counter() - started:.1f}s[/]")
+    yield
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value

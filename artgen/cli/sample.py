@@ -1,0 +1,81 @@
+"""``artgen sample OUT.png``: images from a trained generator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from artgen.cli.common import console, positive_float, positive_int, quiet_backend_import
+from artgen.errors import InputError
+
+NAME = "sample"
+HELP = "draw images from a trained generator"
+DESCRIPTION = (
+    "Write a grid of generated images to OUT.png (or one PNG per image with --separate).\n"
+    "--model takes a .keras file or a training run directory; without it, the generator\n"
+    "bundled with artgen is used."
+)
+EXAMPLES = (
+    "Examples:\n"
+    "  artgen sample out.png                          64 images from the bundled generator\n"
+    "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
+    "  artgen sample --truncation 0.7 --separate frames/\n"
+    "  artgen sample --info                           what the bundled generator is"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", nargs="?", metavar="OUT.png", help="grid image to write")
+    parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
+    parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
+    parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
+    parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.info:
+        return _info(args.model)
+    if args.out is None and args.separate is None:
+        raise InputError("give OUT.png, --separate DIR, or both")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.suffix.lower() != ".png":
+            raise InputError(f"{out} must end in .png")
+        if out.exists() and not args.force:
+            raise InputError(f"{out} exists; pass --force to overwrite it")
+    with quiet_backend_import():
+        from artgen import images
+        from artgen.dcgan import sampling
+
+    pictures = sampling.sample(args.model, args.count, args.seed, args.truncation)
+    if out is not None:
+        images.save_png(out, images.grid(pictures, args.columns))
+        console.print(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
+    if args.separate:
+        folder = Path(args.separate)
+        for index, picture in enumerate(pictures):
+            images.save_png(folder / f"{args.seed:04d}-{index:05d}.png", picture)
+        console.print(f"wrote {len(pictures)} images to {folder}/")
+    return 0
+
+
+def _info(model: str | None) -> int:
+    from artgen.dcgan.sampling import resolve_model
+
+    path = resolve_model(model)
+    provenance = path.with_suffix(".json")
+    if provenance.exists():
+        info = json.loads(provenance.read_text())
+        console.print(f"[bold]{path}[/]")
+        for key, value in info.items():
+            console.print(f"  {key}: {value}", highlight=False)
+    else:
+        config = path.parent / "config.json"
+        console.print(f"[bold]{path}[/]")
+        console.print(f"  config: {config if config.exists() else 'none recorded'}")
+    return 0

@@ -1,0 +1,116 @@
+"""``artgen train DIR``: train a DCGAN on a folder of images."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from artgen.cli.common import EventRenderer, StopRequest, console, positive_float, positive_int, quiet_backend_import
+from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, SIZES, TrainConfig
+from artgen.errors import InputError, RunDirError
+
+NAME = "train"
+HELP = "train a DCGAN on a folder of images"
+DESCRIPTION = (
+    "Train a DCGAN on every image below DIR (jpg, png, webp, bmp, gif). Each run writes one\n"
+    "directory: config.json, checkpoints/, images/epoch-NNNN.png, metrics.csv, loss.png and\n"
+    "generator.keras. Ctrl-C saves a checkpoint; --resume continues exactly where it stopped."
+)
+EXAMPLES = (
+    "Examples:\n"
+    "  artgen train faces/                       64 px, 20 epochs, into runs/faces-<time>/\n"
+    "  artgen train emoji/ --size 32 --steps 5000 --augment\n"
+    "  artgen train --resume runs/faces-20261123-101500\n"
+    "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)"
+)
+
+DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
+# What may change when resuming: how long and how often, never what the model is.
+RESUME_OVERRIDES = {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints"}
+
+
+def _augmentations(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in AUGMENTATIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {','.join(AUGMENTATIONS)}")
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
+    parser.add_argument("data_dir", nargs="?", metavar="DIR", help="folder of training images (searched recursively)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its newest checkpoint")
+    model = parser.add_argument_group("model")
+    model.add_argument("--size", type=int, choices=SIZES, help=f"image size in pixels (default {DEFAULTS['size']})")
+    model.add_argument("--latent-dim", type=positive_int, help=f"latent vector length (default {DEFAULTS['latent_dim']})")
+    model.add_argument("--width", type=positive_int, help=f"base channel count; scales both networks (default {DEFAULTS['width']})")
+    schedule = parser.add_argument_group("training")
+    schedule.add_argument("--epochs", type=positive_int, help="passes over the data (default 20 unless --steps)")
+    schedule.add_argument("--steps", type=positive_int, help="train steps (overrides --epochs)")
+    schedule.add_argument("--batch-size", type=positive_int, help=f"images per step (default {DEFAULTS['batch_size']})")
+    schedule.add_argument("--learning-rate", "--lr", type=positive_float, help=f"Adam learning rate (default {DEFAULTS['learning_rate']})")
+    schedule.add_argument("--beta1", type=float, help=f"Adam beta 1 (default {DEFAULTS['beta1']})")
+    schedule.add_argument("--lr-decay", choices=LR_DECAYS, help="decay the learning rate to 0 over the run (default none)")
+    schedule.add_argument("--label-smoothing", type=float, help=f"target for real images, 1 = off (default {DEFAULTS['label_smoothing']})")
+    schedule.add_argument(
+        "--augment", type=_augmentations, nargs="?", const=AUGMENTATIONS, metavar="LIST",
+        help=f"differentiable augmentation for small datasets; bare --augment = {','.join(AUGMENTATIONS)}",
+    )
+    schedule.add_argument("--ema", action=argparse.BooleanOptionalAction, help="sample from an exponential moving average of the generator (default on)")
+    schedule.add_argument("--ema-decay", type=float, help=f"EMA decay (default {DEFAULTS['ema_decay']})")
+    schedule.add_argument("--seed", type=int, help="same seed and data give the same losses (default 0)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--run-dir", help="where this run writes (default runs/<DIR name>-<time>/)")
+    output.add_argument("--runs-root", help=f"parent of new run directories (default {DEFAULTS['runs_root']})")
+    output.add_argument("--checkpoint-every", type=positive_int, help=f"steps between checkpoints (default {DEFAULTS['checkpoint_every']})")
+    output.add_argument("--sample-every", type=positive_int, help="epochs between sample grids (default 1)")
+    output.add_argument("--log-every", type=positive_int, help=f"steps between metrics rows (default {DEFAULTS['log_every']})")
+    output.add_argument("--samples", type=positive_int, help=f"images in each sample grid (default {DEFAULTS['samples']})")
+    output.add_argument("--background", help="colour behind transparent images (default white)")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run's config: from the typed options, or from RUN_DIR's config.json with --resume."""
+    given = {key: value for key, value in vars(args).items() if key in DEFAULTS}
+    resume = getattr(args, "resume", None)
+    if resume is None:
+        if getattr(args, "data_dir", None) is None:
+            raise InputError("give a folder of images (artgen train DIR) or --resume RUN_DIR")
+        return TrainConfig(**given)
+    if getattr(args, "data_dir", None) is not None:
+        raise InputError("give either DIR or --resume RUN_DIR, not both")
+    run_dir = Path(resume)
+    if not (run_dir / "config.json").is_file():
+        raise RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
+    from artgen.runs import read_json
+
+    stored = read_json(run_dir / "config.json")
+    if stored.get("engine") != "dcgan":
+        raise RunDirError(f"{run_dir} is not a DCGAN training run")
+    fixed = sorted(set(given) - RESUME_OVERRIDES - {"run_dir"})
+    if fixed:
+        names = ", ".join("--" + name.replace("_", "-") for name in fixed)
+        raise InputError(f"{names} cannot change when resuming; start a new run instead")
+    if "steps" in given or "epochs" in given:
+        stored.update(steps=None, epochs=None)
+    stored.update(given, run_dir=str(run_dir))
+    return TrainConfig.from_dict(stored)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    with quiet_backend_import():
+        from artgen.dcgan import train
+
+    with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake")) as render:
+        result = train(config, render, stop)
+    console.print(f"run directory: [bold]{result.run_dir}[/]")
+    if result.stopped:
+        console.print(f"stopped at step {result.step}/{result.total_steps}; resume with:")
+        console.print(f"  artgen train --resume {result.run_dir}", highlight=False)
+        return 130
+    console.print(f"generator: {result.generator_path}")
+    console.print(f"try: artgen sample --model {result.run_dir} samples.png", highlight=False)
+    return 0

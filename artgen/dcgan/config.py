@@ -1,0 +1,105 @@
+"""The DCGAN training configuration.
+
+Plain data with no TensorFlow import: the CLI reads its defaults from here
+(so each default is written once), the run directory stores it as
+``config.json``, and ``--resume`` rebuilds the exact same run from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from artgen.errors import InputError
+
+__all__ = ["SIZES", "AUGMENTATIONS", "TrainConfig"]
+
+SIZES = (32, 64, 128)
+AUGMENTATIONS = ("translation", "color", "cutout")
+LR_DECAYS = ("none", "linear", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a DCGAN run; same config + same data = same losses."""
+
+    data_dir: str
+    size: int = 64
+    latent_dim: int = 100
+    width: int = 64
+    batch_size: int = 64
+    epochs: int | None = None  # when neither epochs nor steps is set: 20 epochs
+    steps: int | None = None
+    learning_rate: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    label_smoothing: float = 0.9
+    lr_decay: str = "none"
+    augment: tuple[str, ...] = ()
+    ema: bool = True
+    ema_decay: float = 0.999
+    seed: int = 0
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    sample_every: int = 1
+    log_every: int = 10
+    samples: int = 64
+    background: str = "white"
+    run_dir: str | None = None
+    runs_root: str = "runs"
+
+    def __post_init__(self) -> None:
+        if self.size not in SIZES:
+            raise InputError(f"--size must be one of {', '.join(map(str, SIZES))}, not {self.size}")
+        for name in ("latent_dim", "width", "batch_size", "checkpoint_every", "sample_every", "log_every", "samples"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.epochs is not None and self.epochs < 1:
+            raise InputError("--epochs must be at least 1")
+        if self.steps is not None and self.steps < 1:
+            raise InputError("--steps must be at least 1")
+        if not 0.0 < self.label_smoothing <= 1.0:
+            raise InputError("--label-smoothing must be in (0, 1]; 1 turns smoothing off")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise InputError("--ema-decay must be in [0, 1)")
+        if self.lr_decay not in LR_DECAYS:
+            raise InputError(f"--lr-decay must be one of {', '.join(LR_DECAYS)}")
+        unknown = set(self.augment) - set(AUGMENTATIONS)
+        if unknown:
+            raise InputError(
+                f"unknown augmentation {', '.join(sorted(unknown))}; choose from {', '.join(AUGMENTATIONS)}"
+            )
+        if self.learning_rate <= 0:
+            raise InputError("--learning-rate must be positive")
+
+    def total_steps(self, dataset_size: int) -> int:
+        """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""
+        if self.steps is not None:
+            return self.steps
+        return (self.epochs or 20) * self.steps_per_epoch(dataset_size)
+
+    def steps_per_epoch(self, dataset_size: int) -> int:
+        return max(1, dataset_size // self.batch_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["augment"] = list(self.augment)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["augment"] = tuple(values.get("augment", ()))
+        return cls(**values)
+
+    @classmethod
+    def tiny(cls, data_dir: str, **overrides: Any) -> TrainConfig:
+        """A configuration small enough for tests and CI on a laptop CPU."""
+        values: dict[str, Any] = dict(
+            size=32, latent_dim=16, width=8, batch_size=8, steps=4, samples=4,
+            checkpoint_every=2, log_every=1,
+        )
+        values.update(overrides)
+        return cls(data_dir=data_dir, **values)

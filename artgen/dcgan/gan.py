@@ -1,0 +1,76 @@
+"""The trainable state of a DCGAN run: two networks, their optimizers, the EMA copy.
+
+This is everything a checkpoint holds besides the step number, kept in one
+place so that saving, restoring and the backend train steps all agree on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+
+from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.models import build_discriminator, build_generator
+
+__all__ = ["GAN", "build_gan", "ema_decay_at"]
+
+
+@dataclass
+class GAN:
+    generator: keras.Model
+    discriminator: keras.Model
+    ema_generator: keras.Model | None
+    g_optimizer: keras.optimizers.Optimizer
+    d_optimizer: keras.optimizers.Optimizer
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator to sample from: the EMA copy when there is one (it is smoother)."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def state(self) -> dict[str, list]:
+        """Every variable a checkpoint must hold, grouped and in a stable order."""
+        groups = {
+            "generator": self.generator.weights,
+            "discriminator": self.discriminator.weights,
+            "g_optimizer": self.g_optimizer.variables,
+            "d_optimizer": self.d_optimizer.variables,
+        }
+        if self.ema_generator is not None:
+            groups["ema_generator"] = self.ema_generator.weights
+        return groups
+
+
+def _learning_rate(config: TrainConfig, total_steps: int):
+    if config.lr_decay == "linear":
+        return keras.optimizers.schedules.PolynomialDecay(config.learning_rate, total_steps, 0.0, power=1.0)
+    if config.lr_decay == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
+    return config.learning_rate
+
+
+def build_gan(config: TrainConfig, total_steps: int) -> GAN:
+    """Fresh networks (seeded from ``config.seed``) with built optimizers."""
+    keras.utils.set_random_seed(config.seed)
+    generator = build_generator(config.size, config.latent_dim, config.width)
+    discriminator = build_discriminator(config.size, config.width)
+    ema = None
+    if config.ema:
+        ema = build_generator(config.size, config.latent_dim, config.width, name="ema_generator")
+        ema.set_weights(generator.get_weights())
+
+    def adam() -> keras.optimizers.Optimizer:
+        return keras.optimizers.Adam(
+            _learning_rate(config, total_steps), beta_1=config.beta1, beta_2=config.beta2
+        )
+
+    g_optimizer, d_optimizer = adam(), adam()
+    g_optimizer.build(generator.trainable_variables)
+    d_optimizer.build(discriminator.trainable_variables)
+    return GAN(generator, discriminator, ema, g_optimizer, d_optimizer)
+
+
+def ema_decay_at(step: int, decay: float) -> float:
+    """Warm the average up so early samples are not dominated by the random init."""
+    return min(decay, (1.0 + step) / (10.0 + step))

@@ -1,0 +1,61 @@
+"""DCGAN generator and discriminator (Radford et al., 2015), in backend-free Keras 3.
+
+Widths follow the image size: the generator starts from 4x4 and doubles the
+resolution per transposed convolution; the discriminator mirrors it. The
+last layers run in float32 so that mixed precision never touches the
+outputs the losses read.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+__all__ = ["build_generator", "build_discriminator", "channel_plan"]
+
+
+def _init() -> keras.initializers.Initializer:
+    # DCGAN's N(0, 0.02); seeded globally by keras.utils.set_random_seed.
+    return keras.initializers.RandomNormal(stddev=0.02)
+
+
+def channel_plan(size: int, width: int) -> list[int]:
+    """Channels from 4x4 up to size/2: e.g. 64 px, width 64 -> [512, 256, 128, 64]."""
+    blocks = int(math.log2(size)) - 2
+    return [min(width * 2 ** (blocks - 1 - i), width * 8) for i in range(blocks)]
+
+
+def build_generator(size: int, latent_dim: int, width: int, name: str = "generator") -> keras.Model:
+    """Latent vector -> (size, size, 3) image in [-1, 1]."""
+    plan = channel_plan(size, width)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(4 * 4 * plan[0], use_bias=False, kernel_initializer=_init())(z)
+    x = layers.Reshape((4, 4, plan[0]))(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    for channels in plan[1:]:
+        x = layers.Conv2DTranspose(
+            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()
+        )(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init())(x)
+    image = layers.Activation("tanh", dtype="float32", name="image")(x)
+    return keras.Model(z, image, name=name)
+
+
+def build_discriminator(size: int, width: int, name: str = "discriminator") -> keras.Model:
+    """(size, size, 3) image in [-1, 1] -> one real/fake logit."""
+    plan = list(reversed(channel_plan(size, width)))
+    image = keras.Input((size, size, 3), name="image")
+    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init())(image)
+    x = layers.LeakyReLU(0.2)(x)
+    for channels in plan[1:]:
+        x = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, dtype="float32", kernel_initializer=_init(), name="logit")(x)
+    return keras.Model(image, logit, name=name)

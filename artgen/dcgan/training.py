@@ -1,0 +1,187 @@
+"""The DCGAN training loop: data in, run directory out, events on the side.
+
+Layout of a run directory::
+
+    config.json            the TrainConfig (``--resume`` rebuilds the run from it)
+    checkpoints/           step-NNNNNNNN.npz, every variable of the run
+    images/epoch-NNNN.png  samples from a fixed latent batch
+    metrics.csv            step, d_loss, g_loss, d_real, d_fake, img_per_s
+    loss.png               the loss curves
+    generator.keras        the final (EMA) generator, for ``artgen sample``/``walk``
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artgen import images as image_io
+from artgen import plots, runs
+from artgen.dcgan import checkpoint
+from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
+from artgen.dcgan.gan import GAN, build_gan
+from artgen.dcgan.steps import make_trainer
+from artgen.errors import RunDirError, TrainingDiverged
+from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+
+__all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
+
+METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    step: int
+    total_steps: int
+    generator_path: Path | None  # None when the run was stopped before its end
+    stopped: bool
+
+
+def train(
+    config: TrainConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> TrainResult:
+    """Train (or resume, when ``config.run_dir`` holds a checkpoint) until done or asked to stop."""
+    run_dir = _prepare_run_dir(config)
+    data = image_io.load_folder(
+        config.data_dir, config.size, image_io.parse_colour(config.background), on_event
+    )
+    _report_dataset(data, config, on_event)
+    total = config.total_steps(len(data.images))
+    gan = build_gan(config, total)
+    start = 0
+    if (found := checkpoint.latest(run_dir)) is not None:
+        start = checkpoint.restore(gan, found)
+        on_event(Message(f"resuming {run_dir} from step {start}"))
+    runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
+    loop = _Loop(config, run_dir, gan, data.images, total, on_event)
+    return loop.run(start, should_stop)
+
+
+def _prepare_run_dir(config: TrainConfig) -> Path:
+    if config.run_dir is None:
+        return runs.new_run_dir(config.runs_root, Path(config.data_dir).resolve().name)
+    run_dir = Path(config.run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()) and not (run_dir / "config.json").exists():
+        raise RunDirError(f"{run_dir} is not empty and is not an artgen run; choose another --run-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _report_dataset(data: image_io.FolderData, config: TrainConfig, on_event: OnEvent) -> None:
+    source = "cache" if data.from_cache else "disk"
+    on_event(Message(f"{len(data.images)} images at {config.size}px from {config.data_dir} ({source})"))
+    if data.skipped:
+        names = ", ".join(f"{Path(path).name} ({reason})" for path, reason in data.skipped[:3])
+        more = f" and {len(data.skipped) - 3} more" if len(data.skipped) > 3 else ""
+        on_event(Message(f"skipped {len(data.skipped)} unusable files: {names}{more}", "warning"))
+
+
+class _Loop:
+    """One training session: steps, logging, samples and checkpoints."""
+
+    def __init__(
+        self, config: TrainConfig, run_dir: Path, gan: GAN, images: np.ndarray, total: int, on_event: OnEvent
+    ) -> None:
+        self.config, self.run_dir, self.gan, self.images = config, run_dir, gan, images
+        self.total, self.on_event = total, on_event
+        self.per_epoch = config.steps_per_epoch(len(images))
+        self.trainer = make_trainer(gan, config)
+        self.fixed_latents = rng_for(config.seed, STREAM_FIXED, 0).standard_normal(
+            (config.samples, config.latent_dim), dtype=np.float32
+        )
+        self.rows = _read_metrics(run_dir / "metrics.csv")
+
+    def run(self, start: int, should_stop: ShouldStop) -> TrainResult:
+        self.rows = [row for row in self.rows if row[0] <= start]
+        window: list[dict[str, float]] = []
+        window_start = time.perf_counter()
+        last_saved = start
+        step = start
+        for step, inputs in prefetch(self.images, self.config, start, self.total):
+            if should_stop():
+                self._checkpoint(step)
+                self.on_event(Message(f"stopped at step {step}; resume with: artgen train --resume {self.run_dir}"))
+                return TrainResult(self.run_dir, step, self.total, None, stopped=True)
+            values = self.trainer.step(inputs)
+            if not all(math.isfinite(v) for v in values.values()):
+                self._write_metrics()
+                raise TrainingDiverged(
+                    f"losses became NaN/inf at step {step + 1}; the checkpoint of step {last_saved} in "
+                    f"{self.run_dir} is kept; try a lower --learning-rate"
+                )
+            window.append(values)
+            done = step + 1
+            if done % self.config.log_every == 0 or done == self.total:
+                elapsed = max(time.perf_counter() - window_start, 1e-9)
+                rate = len(window) * self.config.batch_size / elapsed
+                self._log(done, window, rate)
+                window, window_start = [], time.perf_counter()
+            if done % self.per_epoch == 0 and (done // self.per_epoch) % self.config.sample_every == 0:
+                self._samples(f"epoch-{done // self.per_epoch:04d}.png", f"epoch {done // self.per_epoch}")
+            if done % self.config.checkpoint_every == 0 and done != self.total:
+                self._checkpoint(done)
+                last_saved = done
+        return self._finish()
+
+    def _log(self, step: int, window: list[dict[str, float]], rate: float) -> None:
+        means = {key: float(np.mean([values[key] for values in window])) for key in window[0]}
+        self.rows.append([step, *(means[c] for c in METRIC_COLUMNS[1:-1]), rate])
+        epoch = min(step // self.per_epoch + 1, math.ceil(self.total / self.per_epoch))
+        self.on_event(Metrics(step, {**means, "img_per_s": rate}))
+        self.on_event(
+            Progress(
+                step, self.total, unit="step", rate=rate, rate_unit="img/s",
+                stage=f"epoch {epoch}/{math.ceil(self.total / self.per_epoch)}",
+            )
+        )
+
+    def _samples(self, name: str, caption: str) -> Path:
+        self.trainer.sync()
+        generated = self.gan.sampler(self.fixed_latents, training=False)
+        path = self.run_dir / "images" / name
+        import keras
+
+        image_io.save_png(path, image_io.grid(image_io.to_uint8(keras.ops.convert_to_numpy(generated))))
+        self.on_event(Preview(str(path), caption))
+        return path
+
+    def _write_metrics(self) -> None:
+        runs.write_csv(self.run_dir / "metrics.csv", METRIC_COLUMNS, self.rows)
+        if len(self.rows) >= 2:
+            steps = [row[0] for row in self.rows]
+            plots.line_chart(
+                self.run_dir / "loss.png", steps,
+                {"discriminator": [row[1] for row in self.rows], "generator": [row[2] for row in self.rows]},
+                title="DCGAN losses",
+            )
+
+    def _checkpoint(self, step: int) -> None:
+        self.trainer.sync()
+        checkpoint.save(self.gan, self.run_dir, step, self.config.keep_checkpoints)
+        self._write_metrics()
+
+    def _finish(self) -> TrainResult:
+        self._checkpoint(self.total)
+        self._samples("final.png", "final samples")
+        path = self.run_dir / "generator.keras"
+        with runs.atomic_path(path) as tmp:
+            self.gan.sampler.save(tmp)
+        self.on_event(Message(f"saved {path}"))
+        return TrainResult(self.run_dir, self.total, self.total, path, stopped=False)
+
+
+def _read_metrics(path: Path) -> list[list[float]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines()[1:]:
+        cells = line.split(",")
+        if len(cells) == len(METRIC_COLUMNS):
+            rows.append([int(cells[0]), *map(float, cells[1:])])
+    return rows

@@ -1,0 +1,283 @@
+"""Reading images from disk into arrays, the same way for every engine.
+
+Real folders are messy: phone photos lie on their side (EXIF), PNGs carry
+transparency or 16-bit samples, scans are CMYK, and a few files are always
+truncated or not images at all. Every engine goes through :func:`open_rgb`,
+so they all agree on what an image looks like, and training folders go
+through :func:`load_folder`, which decodes once and caches the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from artgen import runs
+from artgen.errors import InputError
+from artgen.events import OnEvent, Progress, ignore_events
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "MAX_PIXELS",
+    "Background",
+    "FolderData",
+    "UnusableImage",
+    "parse_colour",
+    "list_images",
+    "open_rgb",
+    "square_resize",
+    "load_folder",
+    "save_png",
+    "to_uint8",
+    "grid",
+]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
+MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs
+MIN_SIDE = 8
+CACHE_FORMAT = 1
+
+Background = tuple[int, int, int]
+
+
+class UnusableImage(Exception):
+    """Why one file cannot be used; folders skip it, single-file commands refuse it."""
+
+
+@dataclass
+class FolderData:
+    """A decoded training folder: ``images`` is (N, size, size, 3) uint8."""
+
+    images: np.ndarray
+    found: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    from_cache: bool = False
+
+
+def parse_colour(text: str) -> Background:
+    """``#rrggbb``, ``rrggbb`` or a name Pillow knows, as an RGB triple."""
+    from PIL import ImageColor
+
+    value = text if text.startswith("#") or not _is_hex(text) else f"#{text}"
+    try:
+        rgb = ImageColor.getrgb(value)
+    except ValueError:
+        raise InputError(f"unknown colour {text!r}; use #rrggbb or a name like white") from None
+    return (rgb[0], rgb[1], rgb[2])
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) == 6 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """Image files below ``folder`` by extension (any case), hidden ones left out."""
+    root = Path(folder)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def open_rgb(
+    path: str | os.PathLike[str],
+    background: Background = (255, 255, 255),
+    draft_size: int | None = None,
+) -> Image.Image:
+    """Open any supported image as an upright 8-bit RGB image.
+
+    Transparency is composited onto ``background``; 16-bit and float samples
+    are scaled, not clipped; animated files give their first frame.
+    ``draft_size`` lets JPEG decode at a reduced scale when only a small
+    image is needed, which is several times faster for camera photos.
+    Raises :class:`UnusableImage` with a short reason.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                if width * height > MAX_PIXELS:
+                    raise UnusableImage(f"too large ({width}x{height} px)")
+                if min(width, height) < MIN_SIDE:
+                    raise UnusableImage(f"too small ({width}x{height} px)")
+                if draft_size and im.format == "JPEG":
+                    im.draft("RGB", (draft_size, draft_size))
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                return _to_rgb(im, background)
+    except UnusableImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnusableImage("too large (decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise UnusableImage("not an image") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise UnusableImage(exc.strerror.lower() if exc.strerror else str(exc)) from None
+        raise UnusableImage(f"unreadable ({str(exc) or type(exc).__name__})") from None
+
+
+def _to_rgb(im: Image.Image, background: Background) -> Image.Image:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        samples = np.asarray(im, dtype=np.float64)
+        peak = 65535.0 if im.mode.startswith("I;16") or samples.max() > 255 else 255.0
+        grey = np.clip(samples / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (*background, 255))
+        return Image.alpha_composite(canvas, rgba).convert("RGB")
+    if im.mode == "1":
+        im = im.convert("L")
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+def square_resize(im: Image.Image, size: int) -> Image.Image:
+    """Centre-crop to a square, then resize to ``size`` x ``size``."""
+    width, height = im.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    im = im.crop((left, top, left + side, top + side))
+    if side == size:
+        return im
+    return im.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _decode(path: Path, size: int, background: Background) -> np.ndarray:
+    return np.asarray(square_resize(open_rgb(path, background, draft_size=size), size))
+
+
+def cache_dir() -> Path:
+    """Where decoded folders are kept: ``$ARTGEN_CACHE_DIR`` or the user cache."""
+    if env := os.environ.get("ARTGEN_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "artgen" / "datasets"
+
+
+def _cache_key(root: Path, files: list[Path], size: int, background: Background) -> str:
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{root.resolve()}".encode())
+    for path in files:
+        stat = path.stat()
+        digest.update(f"|{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def load_folder(
+    folder: str | os.PathLike[str],
+    size: int,
+    background: Background = (255, 255, 255),
+    on_event: OnEvent = ignore_events,
+    use_cache: bool = True,
+) -> FolderData:
+    """Decode every usable image below ``folder`` to (N, size, size, 3) uint8.
+
+    The result is cached per (folder contents, size, background): a second
+    run on the same folder starts at once, and adding, removing or touching
+    a file rebuilds it. Unusable files are skipped and listed with reasons.
+    Raises :class:`InputError` when the folder is missing or has no usable image.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
+    files = list_images(root)
+    if not files:
+        raise InputError(
+            f"{root} has no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
+        )
+    key = _cache_key(root, files, size, background)
+    array_path = cache_dir() / f"{key}.npy"
+    report_path = cache_dir() / f"{key}.json"
+    if use_cache and array_path.exists() and report_path.exists():
+        try:
+            report = json.loads(report_path.read_text())
+            images = np.load(array_path, allow_pickle=False)
+            skipped = [(str(p), str(r)) for p, r in report["skipped"]]
+            return FolderData(images, report["found"], skipped, from_cache=True)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is rebuilt below
+
+    decoded = _decode_all(files, size, background, on_event)
+    kept = [array for array in decoded if isinstance(array, np.ndarray)]
+    skipped = [(str(path), reason) for path, reason in zip(files, decoded) if isinstance(reason, str)]
+    if not kept:
+        first = "; ".join(f"{Path(p).name}: {r}" for p, r in skipped[:3])
+        raise InputError(f"{root} has no usable images ({len(files)} unreadable: {first})")
+    images = np.stack(kept)
+    if use_cache:
+        _write_cache(array_path, report_path, images, len(files), skipped)
+    return FolderData(images, len(files), skipped)
+
+
+def _decode_all(
+    files: list[Path], size: int, background: Background, on_event: OnEvent
+) -> list[np.ndarray | str]:
+    def decode(path: Path) -> np.ndarray | str:
+        try:
+            return _decode(path, size, background)
+        except UnusableImage as exc:
+            return str(exc)
+
+    results: list[np.ndarray | str] = []
+    every = max(1, len(files) // 100)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for index, result in enumerate(pool.map(decode, files), start=1):
+            results.append(result)
+            if index % every == 0 or index == len(files):
+                on_event(Progress(index, len(files), unit="image", stage="decoding images"))
+    return results
+
+
+def _write_cache(
+    array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list
+) -> None:
+    try:
+        with runs.atomic_path(array_path) as tmp:
+            np.save(tmp, images, allow_pickle=False)
+        runs.write_json(report_path, {"found": found, "skipped": skipped})
+    except OSError:
+        pass  # caching is an optimisation; a read-only cache dir must not stop training
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Map model output in [-1, 1] to displayable uint8."""
+    return np.clip((np.asarray(images, dtype=np.float32) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def grid(images: np.ndarray, columns: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile (N, H, W, 3) uint8 images into one picture, as square as possible."""
+    count, height, width, channels = images.shape
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    canvas = np.full(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+        255,
+        dtype=np.uint8,
+    )
+    for index, image in enumerate(images):
+        row, col = divmod(index, columns)
+        top, left = padding + row * (height + padding), padding + col * (width + padding)
+        canvas[top : top + height, left : left + width] = image
+    return canvas
+
+
+def save_png(path: str | os.PathLike[str], image: np.ndarray | Image.Image) -> None:
+    """Write a PNG atomically."""
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    with runs.atomic_path(path, suffix=".png") as tmp:
+        picture.save(tmp, format="PNG")
