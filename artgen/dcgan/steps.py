@@ -31,4 +31,8 @@ def make_trainer(gan: GAN, config: TrainConfig) -> Trainer:
         from artgen.dcgan.step_tensorflow import TensorFlowTrainer
 
         return TensorFlowTrainer(gan, config)
+    if backend == "jax":
+        from artgen.dcgan.step_jax import JaxTrainer
+
+        return JaxTrainer(gan, config)
     raise DependencyError(f"DCGAN training does not support the {backend!r} Keras backend yet")
