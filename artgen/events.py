@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 __all__ = [
     "Progress",
@@ -65,7 +65,7 @@ class Message:
     level: Literal["info", "warning"] = "info"
 
 
-Event = Union[Progress, Metrics, Preview, Message]
+Event = Progress | Metrics | Preview | Message
 OnEvent = Callable[[Event], None]
 ShouldStop = Callable[[], bool]
 

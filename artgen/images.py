@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,9 +196,7 @@ def load_folder(
         raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
     files = list_images(root)
     if not files:
-        raise InputError(
-            f"{root} has no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
-        )
+        raise InputError(f"{root} has no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
     key = _cache_key(root, files, size, background)
     array_path = cache_dir() / f"{key}.npy"
     report_path = cache_dir() / f"{key}.json"
@@ -214,7 +211,9 @@ def load_folder(
 
     decoded = _decode_all(files, size, background, on_event)
     kept = [array for array in decoded if isinstance(array, np.ndarray)]
-    skipped = [(str(path), reason) for path, reason in zip(files, decoded) if isinstance(reason, str)]
+    skipped = [
+        (str(path), reason) for path, reason in zip(files, decoded, strict=False) if isinstance(reason, str)
+    ]
     if not kept:
         first = "; ".join(f"{Path(p).name}: {r}" for p, r in skipped[:3])
         raise InputError(f"{root} has no usable images ({len(files)} unreadable: {first})")
@@ -243,9 +242,7 @@ def _decode_all(
     return results
 
 
-def _write_cache(
-    array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list
-) -> None:
+def _write_cache(array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list) -> None:
     try:
         with runs.atomic_path(array_path) as tmp:
             np.save(tmp, images, allow_pickle=False)

@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress as ProgressBar,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
+)
+from rich.progress import (
+    Progress as ProgressBar,
 )
 
 from artgen.events import Event, Message, Metrics, Preview, Progress

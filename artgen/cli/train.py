@@ -6,7 +6,14 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from artgen.cli.common import EventRenderer, StopRequest, console, positive_float, positive_int, quiet_backend_import
+from artgen.cli.common import (
+    EventRenderer,
+    StopRequest,
+    console,
+    positive_float,
+    positive_int,
+    quiet_backend_import,
+)
 from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, SIZES, TrainConfig
 from artgen.errors import InputError, RunDirError
 
@@ -34,40 +41,87 @@ def _augmentations(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [name for name in names if name not in AUGMENTATIONS]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {','.join(AUGMENTATIONS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown {', '.join(unknown)}; choose from {','.join(AUGMENTATIONS)}"
+        )
     return names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
-    parser.add_argument("data_dir", nargs="?", metavar="DIR", help="folder of training images (searched recursively)")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run from its newest checkpoint")
+    parser.add_argument(
+        "data_dir", nargs="?", metavar="DIR", help="folder of training images (searched recursively)"
+    )
+    parser.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue a stopped run from its newest checkpoint"
+    )
     model = parser.add_argument_group("model")
-    model.add_argument("--size", type=int, choices=SIZES, help=f"image size in pixels (default {DEFAULTS['size']})")
-    model.add_argument("--latent-dim", type=positive_int, help=f"latent vector length (default {DEFAULTS['latent_dim']})")
-    model.add_argument("--width", type=positive_int, help=f"base channel count; scales both networks (default {DEFAULTS['width']})")
+    model.add_argument(
+        "--size", type=int, choices=SIZES, help=f"image size in pixels (default {DEFAULTS['size']})"
+    )
+    model.add_argument(
+        "--latent-dim", type=positive_int, help=f"latent vector length (default {DEFAULTS['latent_dim']})"
+    )
+    model.add_argument(
+        "--width",
+        type=positive_int,
+        help=f"base channel count; scales both networks (default {DEFAULTS['width']})",
+    )
     schedule = parser.add_argument_group("training")
-    schedule.add_argument("--epochs", type=positive_int, help="passes over the data (default 20 unless --steps)")
-    schedule.add_argument("--steps", type=positive_int, help="train steps (overrides --epochs)")
-    schedule.add_argument("--batch-size", type=positive_int, help=f"images per step (default {DEFAULTS['batch_size']})")
-    schedule.add_argument("--learning-rate", "--lr", type=positive_float, help=f"Adam learning rate (default {DEFAULTS['learning_rate']})")
-    schedule.add_argument("--beta1", type=float, help=f"Adam beta 1 (default {DEFAULTS['beta1']})")
-    schedule.add_argument("--lr-decay", choices=LR_DECAYS, help="decay the learning rate to 0 over the run (default none)")
-    schedule.add_argument("--label-smoothing", type=float, help=f"target for real images, 1 = off (default {DEFAULTS['label_smoothing']})")
     schedule.add_argument(
-        "--augment", type=_augmentations, nargs="?", const=AUGMENTATIONS, metavar="LIST",
+        "--epochs", type=positive_int, help="passes over the data (default 20 unless --steps)"
+    )
+    schedule.add_argument("--steps", type=positive_int, help="train steps (overrides --epochs)")
+    schedule.add_argument(
+        "--batch-size", type=positive_int, help=f"images per step (default {DEFAULTS['batch_size']})"
+    )
+    schedule.add_argument(
+        "--learning-rate",
+        "--lr",
+        type=positive_float,
+        help=f"Adam learning rate (default {DEFAULTS['learning_rate']})",
+    )
+    schedule.add_argument("--beta1", type=float, help=f"Adam beta 1 (default {DEFAULTS['beta1']})")
+    schedule.add_argument(
+        "--lr-decay", choices=LR_DECAYS, help="decay the learning rate to 0 over the run (default none)"
+    )
+    schedule.add_argument(
+        "--label-smoothing",
+        type=float,
+        help=f"target for real images, 1 = off (default {DEFAULTS['label_smoothing']})",
+    )
+    schedule.add_argument(
+        "--augment",
+        type=_augmentations,
+        nargs="?",
+        const=AUGMENTATIONS,
+        metavar="LIST",
         help=f"differentiable augmentation for small datasets; bare --augment = {','.join(AUGMENTATIONS)}",
     )
-    schedule.add_argument("--ema", action=argparse.BooleanOptionalAction, help="sample from an exponential moving average of the generator (default on)")
+    schedule.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        help="sample from an exponential moving average of the generator (default on)",
+    )
     schedule.add_argument("--ema-decay", type=float, help=f"EMA decay (default {DEFAULTS['ema_decay']})")
     schedule.add_argument("--seed", type=int, help="same seed and data give the same losses (default 0)")
     output = parser.add_argument_group("output")
     output.add_argument("--run-dir", help="where this run writes (default runs/<DIR name>-<time>/)")
-    output.add_argument("--runs-root", help=f"parent of new run directories (default {DEFAULTS['runs_root']})")
-    output.add_argument("--checkpoint-every", type=positive_int, help=f"steps between checkpoints (default {DEFAULTS['checkpoint_every']})")
+    output.add_argument(
+        "--runs-root", help=f"parent of new run directories (default {DEFAULTS['runs_root']})"
+    )
+    output.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        help=f"steps between checkpoints (default {DEFAULTS['checkpoint_every']})",
+    )
     output.add_argument("--sample-every", type=positive_int, help="epochs between sample grids (default 1)")
-    output.add_argument("--log-every", type=positive_int, help=f"steps between metrics rows (default {DEFAULTS['log_every']})")
-    output.add_argument("--samples", type=positive_int, help=f"images in each sample grid (default {DEFAULTS['samples']})")
+    output.add_argument(
+        "--log-every", type=positive_int, help=f"steps between metrics rows (default {DEFAULTS['log_every']})"
+    )
+    output.add_argument(
+        "--samples", type=positive_int, help=f"images in each sample grid (default {DEFAULTS['samples']})"
+    )
     output.add_argument("--background", help="colour behind transparent images (default white)")
 
 

@@ -39,9 +39,8 @@ def save(gan: GAN, run_dir: Path, step: int, keep: int) -> Path:
         for index, variable in enumerate(variables):
             arrays[f"{group}/{index:04d}"] = keras.ops.convert_to_numpy(variable)
     path = _path(run_dir, step)
-    with runs.atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
+    with runs.atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
     for old in sorted((run_dir / "checkpoints").glob("step-*.npz"))[:-keep]:
         old.unlink(missing_ok=True)
     return path

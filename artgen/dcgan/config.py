@@ -52,7 +52,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.size not in SIZES:
             raise InputError(f"--size must be one of {', '.join(map(str, SIZES))}, not {self.size}")
-        for name in ("latent_dim", "width", "batch_size", "checkpoint_every", "sample_every", "log_every", "samples"):
+        for name in (
+            "latent_dim",
+            "width",
+            "batch_size",
+            "checkpoint_every",
+            "sample_every",
+            "log_every",
+            "samples",
+        ):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.epochs is not None and self.epochs < 1:
@@ -98,8 +106,14 @@ class TrainConfig:
     def tiny(cls, data_dir: str, **overrides: Any) -> TrainConfig:
         """A configuration small enough for tests and CI on a laptop CPU."""
         values: dict[str, Any] = dict(
-            size=32, latent_dim=16, width=8, batch_size=8, steps=4, samples=4,
-            checkpoint_every=2, log_every=1,
+            size=32,
+            latent_dim=16,
+            width=8,
+            batch_size=8,
+            steps=4,
+            samples=4,
+            checkpoint_every=2,
+            log_every=1,
         )
         values.update(overrides)
         return cls(data_dir=data_dir, **values)

@@ -53,7 +53,9 @@ def build_discriminator(size: int, width: int, name: str = "discriminator") -> k
     x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init())(image)
     x = layers.LeakyReLU(0.2)(x)
     for channels in plan[1:]:
-        x = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(x)
+        x = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(
+            x
+        )
         x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)

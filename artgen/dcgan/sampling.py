@@ -15,7 +15,15 @@ from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
 
-__all__ = ["DEFAULT_GENERATOR", "resolve_model", "load_generator", "latent_dim", "latents", "generate", "sample"]
+__all__ = [
+    "DEFAULT_GENERATOR",
+    "resolve_model",
+    "load_generator",
+    "latent_dim",
+    "latents",
+    "generate",
+    "sample",
+]
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
 

@@ -64,10 +64,17 @@ class JaxTrainer:
                 real_logits, d_fixed = discriminator.stateless_call(
                     d_trainable, state["d_fixed"], real_in, training=True
                 )
-                fake_logits, d_fixed = discriminator.stateless_call(d_trainable, d_fixed, fake_in, training=True)
+                fake_logits, d_fixed = discriminator.stateless_call(
+                    d_trainable, d_fixed, fake_in, training=True
+                )
                 d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label)
                 g_loss = losses.generator_loss(fake_logits)
-                aux = (g_fixed, d_fixed, jnp.mean(jax.nn.sigmoid(real_logits)), jnp.mean(jax.nn.sigmoid(fake_logits)))
+                aux = (
+                    g_fixed,
+                    d_fixed,
+                    jnp.mean(jax.nn.sigmoid(real_logits)),
+                    jnp.mean(jax.nn.sigmoid(fake_logits)),
+                )
                 return (d_loss, g_loss), aux
 
             (d_loss, g_loss), backward, (g_fixed, d_fixed, d_real, d_fake) = jax.vjp(
@@ -83,9 +90,12 @@ class JaxTrainer:
                 state["g_optimizer"], g_grads, state["g_trainable"]
             )
             new_state = {
-                "g_trainable": g_trainable, "g_fixed": g_fixed,
-                "d_trainable": d_trainable, "d_fixed": d_fixed,
-                "g_optimizer": g_optimizer, "d_optimizer": d_optimizer,
+                "g_trainable": g_trainable,
+                "g_fixed": g_fixed,
+                "d_trainable": d_trainable,
+                "d_fixed": d_fixed,
+                "g_optimizer": g_optimizer,
+                "d_optimizer": d_optimizer,
             }
             if "ema_trainable" in state:
                 blend = lambda average, weight: ema_decay * average + (1.0 - ema_decay) * weight  # noqa: E731
@@ -98,7 +108,11 @@ class JaxTrainer:
 
     def step(self, inputs: dict[str, np.ndarray]) -> dict[str, float]:
         self.state, metrics = self._step(
-            self.state, inputs["real"], inputs["latent"], inputs["aug_real"], inputs["aug_fake"],
+            self.state,
+            inputs["real"],
+            inputs["latent"],
+            inputs["aug_real"],
+            inputs["aug_fake"],
             inputs["ema_decay"],
         )
         return {name: float(value) for name, value in metrics.items()}
@@ -120,5 +134,5 @@ class JaxTrainer:
                 (gan.ema_generator.non_trainable_variables, "ema_fixed"),
             ]
         for variables, key in pairs:
-            for variable, value in zip(variables, self.state[key]):
+            for variable, value in zip(variables, self.state[key], strict=False):
                 variable.assign(jnp.array(value, copy=True))  # the state buffers are donated next step

@@ -43,10 +43,10 @@ class TensorFlowTrainer:
                 g_loss = losses.generator_loss(fake_logits)
             d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
             g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
-            gan.d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-            gan.g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+            gan.d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=False))
+            gan.g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables, strict=False))
             if gan.ema_generator is not None:
-                for average, weight in zip(gan.ema_generator.weights, generator.weights):
+                for average, weight in zip(gan.ema_generator.weights, generator.weights, strict=False):
                     average.assign(ema_decay * average + (1.0 - ema_decay) * weight)
             return {
                 "d_loss": d_loss,

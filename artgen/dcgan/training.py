@@ -106,7 +106,9 @@ class _Loop:
         for step, inputs in prefetch(self.images, self.config, start, self.total):
             if should_stop():
                 self._checkpoint(step)
-                self.on_event(Message(f"stopped at step {step}; resume with: artgen train --resume {self.run_dir}"))
+                self.on_event(
+                    Message(f"stopped at step {step}; resume with: artgen train --resume {self.run_dir}")
+                )
                 return TrainResult(self.run_dir, step, self.total, None, stopped=True)
             values = self.trainer.step(inputs)
             if not all(math.isfinite(v) for v in values.values()):
@@ -136,7 +138,11 @@ class _Loop:
         self.on_event(Metrics(step, {**means, "img_per_s": rate}))
         self.on_event(
             Progress(
-                step, self.total, unit="step", rate=rate, rate_unit="img/s",
+                step,
+                self.total,
+                unit="step",
+                rate=rate,
+                rate_unit="img/s",
                 stage=f"epoch {epoch}/{math.ceil(self.total / self.per_epoch)}",
             )
         )
@@ -156,7 +162,8 @@ class _Loop:
         if len(self.rows) >= 2:
             steps = [row[0] for row in self.rows]
             plots.line_chart(
-                self.run_dir / "loss.png", steps,
+                self.run_dir / "loss.png",
+                steps,
                 {"discriminator": [row[1] for row in self.rows], "generator": [row[2] for row in self.rows]},
                 title="DCGAN losses",
             )

@@ -1,0 +1,35 @@
+"""Fixtures shared by the whole suite: isolated caches and tiny generated datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test's dataset cache and job history out of the user's home."""
+    monkeypatch.setenv("ARTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("ARTGEN_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+def make_shapes(folder: Path, count: int = 24, size: int = 40, seed: int = 0) -> Path:
+    """Coloured discs on coloured backgrounds: a dataset a tiny GAN can learn from."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        background = tuple(int(c) for c in rng.integers(0, 256, 3))
+        image = Image.new("RGB", (size, size), background)
+        x, y = (int(v) for v in rng.integers(2, size // 2, 2))
+        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+        ImageDraw.Draw(image).ellipse([x, y, x + size // 3, y + size // 3], fill=fill)
+        image.save(folder / f"shape-{index:03d}.png")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_shapes(tmp_path_factory.mktemp("shapes"))

@@ -1,0 +1,89 @@
+"""The train and sample commands as a user types them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgen.cli import main
+
+
+def test_help_answers_without_importing_tensorflow() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from artgen.cli import main\n"
+        "for argv in ([], ['train'], ['sample']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main(argv + ['--help']) if argv else main(['--help'])\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_bad_option_exits_2_with_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "somewhere", "--size", "48"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 48" in capsys.readouterr().err
+
+
+def test_empty_folder_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("artgen: error:") and "has no images" in err and "\n" not in err
+
+
+def test_train_then_sample_then_refuse_to_overwrite(
+    tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "run"
+    argv = [
+        "train",
+        str(shapes_dir),
+        "--size",
+        "32",
+        "--width",
+        "8",
+        "--latent-dim",
+        "8",
+        "--batch-size",
+        "8",
+        "--steps",
+        "3",
+        "--run-dir",
+        str(run_dir),
+    ]
+    assert main(argv) == 0
+    assert (run_dir / "generator.keras").is_file()
+    out = tmp_path / "grid.png"
+    assert (
+        main(["sample", "--model", str(run_dir), "-n", "4", "--separate", str(tmp_path / "each"), str(out)])
+        == 0
+    )
+    assert Image.open(out).size[0] > 2 * 32  # a 2x2 grid of 32 px images
+    assert len(list((tmp_path / "each").glob("*.png"))) == 4
+    before = out.read_bytes()
+    assert main(["sample", "--model", str(run_dir), str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_bytes() == before
+
+    # resuming may extend the run but not change the model
+    assert main(["train", "--resume", str(run_dir), "--size", "64"]) == 2
+    assert "cannot change when resuming" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run_dir), "--steps", "5"]) == 0
+    assert np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1)[-1, 0] == 5
+
+
+def test_sample_refuses_files_that_are_not_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = tmp_path / "g.keras"
+    fake.write_text("not a zip")
+    assert main(["sample", "--model", str(fake), str(tmp_path / "o.png")]) == 2
+    assert "cannot load model" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+    assert main(["sample", "--model", str(tmp_path / "missing"), str(tmp_path / "o.png")]) == 2

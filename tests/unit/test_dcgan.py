@@ -1,0 +1,135 @@
+"""The DCGAN engine on a tiny dataset: files, resume, stop, divergence, sampling."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgen.dcgan import TrainConfig, sampling, train, training
+from artgen.dcgan.models import build_discriminator, build_generator
+from artgen.errors import InputError, RunDirError, TrainingDiverged
+from artgen.events import Metrics, Preview, Progress
+
+
+def _metrics(run_dir: Path) -> np.ndarray:
+    return np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1)
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_networks_have_the_right_shapes(size: int) -> None:
+    generator = build_generator(size, latent_dim=8, width=4)
+    discriminator = build_discriminator(size, width=4)
+    images = generator(np.zeros((2, 8), np.float32))
+    assert tuple(images.shape) == (2, size, size, 3)
+    assert tuple(discriminator(images).shape) == (2, 1)
+
+
+def test_a_run_writes_every_file(tmp_path: Path, shapes_dir: Path) -> None:
+    events: list = []
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=6, augment=("translation", "color", "cutout")
+    )
+    result = train(config, on_event=events.append)
+    run = result.run_dir
+    assert result.step == 6 and not result.stopped
+    for name in (
+        "config.json",
+        "metrics.csv",
+        "loss.png",
+        "generator.keras",
+        "images/epoch-0001.png",
+        "images/final.png",
+    ):
+        assert (run / name).is_file(), name
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "step-00000004.npz",
+        "step-00000006.npz",
+    ]
+    assert not list(run.rglob(".tmp-*"))
+    rows = _metrics(run)
+    assert rows.shape == (6, 6) and np.isfinite(rows).all()
+    assert rows[:, 3].min() > 0 and rows[:, 3].max() < 1  # D(x) is a probability
+    steps = [e.step for e in events if isinstance(e, Progress) and e.unit == "step"]
+    assert steps == [1, 2, 3, 4, 5, 6]
+    assert any(isinstance(e, Metrics) and "g_loss" in e.values for e in events)
+    assert any(isinstance(e, Preview) and e.path.endswith("final.png") for e in events)
+    assert Image.open(run / "images" / "final.png").size[0] > 32
+
+
+def test_resumed_run_matches_an_uninterrupted_one(tmp_path: Path, shapes_dir: Path) -> None:
+    common = dict(steps=6, checkpoint_every=3, augment=("translation", "cutout"))
+    straight = train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "a"), **common))
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "b"), **common)
+    calls = iter(range(100))
+    stopped = train(config, should_stop=lambda: next(calls) >= 4)
+    assert stopped.stopped and stopped.step == 4 and stopped.generator_path is None
+    assert (tmp_path / "b" / "checkpoints" / "step-00000004.npz").is_file()
+    resumed = train(config)
+    assert resumed.step == 6
+    np.testing.assert_allclose(_metrics(resumed.run_dir)[:, :5], _metrics(straight.run_dir)[:, :5], rtol=1e-5)
+
+
+def test_stopped_run_can_be_sampled_from_its_checkpoint(tmp_path: Path, shapes_dir: Path) -> None:
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=50)
+    result = train(config, should_stop=lambda: True)
+    assert result.stopped and result.step == 0
+    pictures = sampling.sample(tmp_path / "run", count=3, seed=1)
+    assert pictures.shape == (3, 32, 32, 3) and pictures.dtype == np.uint8
+
+
+def test_existing_run_is_not_overwritten_by_a_new_one(tmp_path: Path, shapes_dir: Path) -> None:
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="not an artgen run"):
+        train(TrainConfig.tiny(str(shapes_dir), run_dir=str(foreign)))
+    assert (foreign / "keep.txt").read_text() == "mine"
+
+
+def test_nan_loss_stops_with_the_last_checkpoint_kept(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_make = training.make_trainer
+
+    def poisoned(gan, config):
+        trainer = real_make(gan, config)
+        original, count = trainer.step, iter(range(100))
+
+        def step(inputs):
+            values = original(inputs)
+            return {**values, "g_loss": math.nan} if next(count) == 4 else values
+
+        trainer.step = step
+        return trainer
+
+    monkeypatch.setattr(training, "make_trainer", poisoned)
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=8, checkpoint_every=2)
+    with pytest.raises(TrainingDiverged, match="step 5.*step 4"):
+        train(config)
+    checkpoints = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert checkpoints[-1] == "step-00000004.npz"
+    assert sampling.sample(tmp_path / "run", count=1).shape == (1, 32, 32, 3)
+
+
+def test_same_seed_same_samples_and_truncation_bounds_latents(tmp_path: Path) -> None:
+    generator = build_generator(32, latent_dim=8, width=4)
+    path = tmp_path / "g.keras"
+    generator.save(path)
+    assert np.array_equal(sampling.sample(path, 4, seed=3), sampling.sample(path, 4, seed=3))
+    assert not np.array_equal(sampling.sample(path, 4, seed=3), sampling.sample(path, 4, seed=4))
+    assert np.abs(sampling.latents(500, 8, seed=0, truncation=0.5)).max() <= 0.5
+
+
+def test_config_validation_and_round_trip(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--size"):
+        TrainConfig(data_dir="x", size=48)
+    with pytest.raises(InputError, match="augmentation"):
+        TrainConfig(data_dir="x", augment=("blur",))
+    config = TrainConfig(data_dir="x", augment=("color",), steps=5)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert dataclasses.replace(config, steps=None, epochs=3).total_steps(640) == 30

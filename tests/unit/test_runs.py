@@ -1,0 +1,32 @@
+"""Atomic writes: a failure part-way leaves the old file whole and no debris."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from artgen import runs
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "metrics.csv"
+    runs.write_text(target, "old\n")
+    with pytest.raises(RuntimeError), runs.atomic_path(target) as tmp:
+        tmp.write_text("half a new fi")
+        raise RuntimeError("killed")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]
+
+
+def test_temporary_keeps_the_suffix_writers_choose_formats_by(tmp_path: Path) -> None:
+    with runs.atomic_path(tmp_path / "model.keras") as tmp:
+        assert tmp.suffix == ".keras" and tmp.name.startswith(runs.TMP_PREFIX)
+        tmp.write_bytes(b"x")
+    assert (tmp_path / "model.keras").read_bytes() == b"x"
+
+
+def test_new_run_dirs_never_collide(tmp_path: Path) -> None:
+    first = runs.new_run_dir(tmp_path, "My Faces!")
+    second = runs.new_run_dir(tmp_path, "My Faces!")
+    assert first != second and first.name.startswith("my-faces-")
