@@ -1,0 +1,101 @@
+"""A stand-in engine with no TensorFlow, for tests and the latency benchmark.
+
+It behaves like a training run in miniature (progress, falling loss,
+preview images, a checkpoint on stop, resume) in a fraction of a second, so
+the runner and the app can be tested end to end without paying for a
+TensorFlow import in every child process. It is registered as a job kind
+only by the code that wants it (see :data:`DEMO_KIND`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artgen import images, runs
+from artgen.errors import InputError
+from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.jobs.kinds import FieldSpec, JobKind
+
+__all__ = ["DemoConfig", "DemoResult", "run_demo", "DEMO_KIND"]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    run_dir: str = "demo-run"
+    steps: int = 20
+    delay: float = 0.02  # seconds per step
+    preview_every: int = 5
+    fail_at: int | None = None  # raise an InputError at this step, to test failures
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise InputError("steps must be at least 1")
+        if self.delay < 0:
+            raise InputError("delay must not be negative")
+        if self.preview_every < 1:
+            raise InputError("preview every must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DemoConfig:
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    run_dir: Path
+    step: int
+    stopped: bool
+
+
+def run_demo(
+    config: DemoConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> DemoResult:
+    run_dir = Path(config.run_dir)
+    state = run_dir / "checkpoints" / "state.json"
+    start = json.loads(state.read_text())["step"] if state.exists() else 0
+    if start:
+        on_event(Message(f"resuming from step {start}"))
+    for step in range(start, config.steps):
+        if should_stop():
+            runs.write_json(state, {"step": step})
+            on_event(Message(f"stopped at step {step}"))
+            return DemoResult(run_dir, step, stopped=True)
+        if config.fail_at is not None and step == config.fail_at:
+            raise InputError(f"demo failure at step {step}")
+        time.sleep(config.delay)
+        done = step + 1
+        on_event(Metrics(done, {"loss": 1.0 / done, "score": 1.0 - 1.0 / done}))
+        on_event(Progress(done, config.steps, rate=1.0 / max(config.delay, 1e-3), stage="demo"))
+        if done % config.preview_every == 0 or done == config.steps:
+            path = run_dir / "images" / f"step-{done:04d}.png"
+            images.save_png(path, _picture(done))
+            on_event(Preview(str(path), f"step {done}"))
+    on_event(Message("demo finished"))
+    return DemoResult(run_dir, config.steps, stopped=False)
+
+
+def _picture(step: int) -> np.ndarray:
+    """A gradient that changes with ``step``, so each preview differs."""
+    ramp = np.linspace(0, 255, 32, dtype=np.float32)
+    red = np.tile(ramp, (32, 1))
+    green = red.T
+    blue = np.full((32, 32), (step * 37) % 256, dtype=np.float32)
+    return np.stack([red, green, blue], axis=-1).astype(np.uint8)
+
+
+DEMO_KIND = JobKind(
+    "demo", "Demo job", "d", "artgen.jobs.demo:DemoConfig", "artgen.jobs.demo:run_demo",
+    fields=(FieldSpec("run_dir", "text", "run folder"), "steps", "delay", "preview_every"),
+    resumable=True, uses_gpu=False, description="a stand-in engine for tests",
+)

@@ -1,0 +1,68 @@
+"""What the runner knows about a job, as plain data the UI and the history share."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["JobState", "JobRecord", "ACTIVE_STATES", "FINAL_STATES", "new_job_id"]
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+def new_job_id() -> str:
+    """Sortable and readable: ``20261123-101500-3f2a``."""
+    import secrets
+
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job: its engine call, where it got to, and what it left behind.
+
+    Frozen so a record handed to the UI thread can never change under it;
+    the runner replaces records instead of mutating them.
+    """
+
+    id: str
+    kind: str
+    config: dict[str, Any]
+    device: str = "auto"
+    state: JobState = "queued"
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    step: int = 0
+    total: int | None = None
+    stage: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    preview: str | None = None
+    resumable: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def duration(self, now: float | None = None) -> float | None:
+        """Seconds it ran (so far, while running); None before it starts."""
+        if self.started is None:
+            return None
+        end = self.finished if self.finished is not None else (now if now is not None else time.time())
+        return max(0.0, end - self.started)
+
+    @property
+    def output(self) -> str | None:
+        """The output worth pointing at first: a run directory, else the first file."""
+        for key in ("run_dir", "out", "path"):
+            if key in self.outputs:
+                return self.outputs[key]
+        return next(iter(self.outputs.values()), None)
+
+    def replace(self, **changes: Any) -> JobRecord:
+        return dataclasses.replace(self, **changes)

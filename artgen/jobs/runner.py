@@ -1,0 +1,384 @@
+"""The job runner: a queue of engine calls, each in its own spawned child process.
+
+A child per job means the app never freezes, TensorFlow's memory goes back
+to the system when the job ends, and a crash takes down only that job. One
+monitor thread watches every child's pipe and process sentinel, turns
+messages into record updates and tells subscribers (the app posts them to
+its event loop; the CLI could print them).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from artgen.errors import InputError
+from artgen.events import Event, Message, Metrics, Preview, Progress, from_dict
+from artgen.jobs import kinds as job_kinds
+from artgen.jobs.devices import DEVICES, DeviceInfo
+from artgen.jobs.records import JobRecord, new_job_id
+from artgen.jobs.store import HistoryStore
+from artgen.jobs.worker import run_job
+
+__all__ = ["Runner", "JobUpdate", "Listener"]
+
+METRICS_KEPT = 5000  # points per job kept for the live chart
+SAVE_EVERY = 1.0  # seconds between progress writes to the history
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    """A job changed: its new record and the event that changed it (None for a state change)."""
+
+    record: JobRecord
+    event: Event | None = None
+
+
+Listener = Callable[[JobUpdate], None]
+
+
+@dataclass
+class _Live:
+    """What the monitor thread tracks for a running job."""
+
+    process: Any
+    conn: Connection
+    stop: Any
+    slot: str
+    outcome: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    kill_at: float | None = None
+    last_save: float = 0.0
+    log: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Runner:
+    """Queues jobs, runs them in child processes, and keeps their history.
+
+    ``slots`` bounds how many jobs run at once per device: one GPU job at a
+    time (two TensorFlow processes fighting over one GPU's memory helps
+    nobody) and, by default, one CPU job, since a training run already
+    uses every core. The rest wait in the order they were queued.
+    """
+
+    def __init__(
+        self,
+        store: HistoryStore | None = None,
+        devices: DeviceInfo | None = None,
+        *,
+        slots: dict[str, int] | None = None,
+        stop_timeout: float = 30.0,
+        logs_dir: str | Path | None = None,
+    ) -> None:
+        self.store = store or HistoryStore()
+        self.devices = devices or DeviceInfo()
+        self.slots = {"cpu": 1, "gpu": 1, **(slots or {})}
+        self.stop_timeout = stop_timeout
+        self.logs_dir = Path(logs_dir) if logs_dir else self.store.path.parent / "logs"
+        self._context = mp.get_context("spawn")
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._records: dict[str, JobRecord] = {}
+        self._queue: list[str] = []
+        self._live: dict[str, _Live] = {}
+        self._metrics: dict[str, list[Metrics]] = {}
+        self._listeners: list[Listener] = []
+        self._recover()
+        self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
+        self._thread.start()
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def jobs(self) -> list[JobRecord]:
+        """Every job, newest first."""
+        with self._lock:
+            return sorted(self._records.values(), key=lambda r: (r.created, r.id), reverse=True)
+
+    def get(self, job_id: str) -> JobRecord:
+        with self._lock:
+            try:
+                return self._records[job_id]
+            except KeyError:
+                raise InputError(f"no job {job_id}") from None
+
+    def log(self, job_id: str) -> list[tuple[str, str]]:
+        """``(level, text)`` lines, oldest first."""
+        with self._lock:
+            live = self._live.get(job_id)
+            pending = list(live.log) if live else []
+        return self.store.log(job_id) + pending
+
+    def metrics(self, job_id: str) -> list[Metrics]:
+        with self._lock:
+            return list(self._metrics.get(job_id, ()))
+
+    def log_file(self, job_id: str) -> Path:
+        """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
+        return self.logs_dir / f"{job_id}.txt"
+
+    def pid(self, job_id: str) -> int | None:
+        with self._lock:
+            live = self._live.get(job_id)
+            return live.process.pid if live else None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` (from the monitor thread) on every update; returns an unsubscribe."""
+        with self._lock:
+            self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def submit(self, kind: str, config: dict[str, Any], device: str = "auto") -> JobRecord:
+        """Validate ``config`` now (so a form's error shows at once) and queue the job."""
+        spec = job_kinds.get(kind)
+        if device not in DEVICES:
+            raise InputError(f"--device must be one of {', '.join(DEVICES)}, not {device!r}")
+        if device == "gpu" and not self.devices.has_gpu:
+            raise InputError("--device gpu was asked for, but no GPU was found; use cpu or auto")
+        settings = job_kinds.build_config(spec, config)
+        values = settings.to_dict() if hasattr(settings, "to_dict") else dict(config)
+        values = job_kinds.prepare(spec, values)
+        record = JobRecord(new_job_id(), kind, values, device=device)
+        with self._lock:
+            while record.id in self._records:
+                record = record.replace(id=new_job_id())
+            self._records[record.id] = record
+            self._queue.append(record.id)
+        self.store.save(record)
+        self._emit(record)
+        self._wake.set()
+        return record
+
+    def cancel(self, job_id: str) -> None:
+        """Queued: dropped. Running: asked to stop at its next step, killed after ``stop_timeout``."""
+        with self._lock:
+            record = self.get(job_id)
+            if record.state == "queued":
+                self._queue.remove(job_id)
+                self._finish(record, "cancelled", error=None)
+            elif job_id in self._live and self._live[job_id].kill_at is None:
+                live = self._live[job_id]
+                live.stop.set()
+                live.kill_at = time.monotonic() + self.stop_timeout
+                self._append_log(job_id, live, "info", "cancelling: stopping at the next step…")
+        self._wake.set()
+
+    def resume(self, job_id: str) -> JobRecord:
+        """Continue a stopped resumable job from its checkpoint, as a new job with the same config."""
+        record = self.get(job_id)
+        if not record.resumable:
+            raise InputError(f"job {job_id} cannot be resumed (only stopped training runs with a checkpoint)")
+        return self.submit(record.kind, record.config, record.device)
+
+    def rerun(self, job_id: str) -> JobRecord:
+        """The same settings again, into fresh outputs where the kind makes them (e.g. a new run dir)."""
+        record = self.get(job_id)
+        spec = job_kinds.get(record.kind)
+        config = {key: value for key, value in record.config.items() if key not in spec.fresh}
+        return self.submit(record.kind, config, record.device)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
+        """Block until the job ends (for tests and scripts)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.get(job_id).active:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {self.get(job_id).state} after {timeout}s")
+            time.sleep(0.02)
+        return self.get(job_id)
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Stop everything: queued jobs are cancelled, running ones stop gracefully (then forcefully)."""
+        with self._lock:
+            for job_id in list(self._queue):
+                self.cancel(job_id)
+            running = list(self._live)
+        for job_id in running:
+            self.cancel(job_id)
+            if timeout is not None:
+                with self._lock:
+                    if job_id in self._live:
+                        self._live[job_id].kill_at = time.monotonic() + timeout
+        deadline = time.monotonic() + (timeout if timeout is not None else self.stop_timeout) + 5
+        while self._live and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=2)
+
+    # -- the monitor thread --------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Load the history; jobs the last app left running or queued are marked as interrupted."""
+        for record in self.store.all():
+            if record.active:
+                record = record.replace(
+                    state="cancelled",
+                    finished=record.finished or time.time(),
+                    error="interrupted: the studio closed while this job was " + record.state,
+                    resumable=self._resumable(record),
+                )
+                self.store.save(record)
+            self._records[record.id] = record
+
+    def _monitor(self) -> None:
+        while not self._closed:
+            self._start_ready()
+            with self._lock:
+                waitables: list[Any] = [live.conn for live in self._live.values()]
+                waitables += [live.process.sentinel for live in self._live.values()]
+            if waitables:
+                wait(waitables, timeout=0.1)
+            else:
+                self._wake.wait(0.1)
+                self._wake.clear()
+            for job_id in list(self._live):
+                self._poll(job_id)
+
+    def _start_ready(self) -> None:
+        with self._lock:
+            busy: dict[str, int] = {}
+            for live in self._live.values():
+                busy[live.slot] = busy.get(live.slot, 0) + 1
+            for job_id in list(self._queue):
+                record = self._records[job_id]
+                spec = job_kinds.get(record.kind)
+                slot = self.devices.resolve(record.device) if spec.uses_gpu else "cpu"
+                if busy.get(slot, 0) >= self.slots.get(slot, 1):
+                    continue
+                self._queue.remove(job_id)
+                busy[slot] = busy.get(slot, 0) + 1
+                self._launch(record, spec, slot)
+
+    def _launch(self, record: JobRecord, spec: job_kinds.JobKind, slot: str) -> None:
+        reader, writer = self._context.Pipe(duplex=False)
+        stop = self._context.Event()
+        device = record.device if spec.uses_gpu else "cpu"
+        process = self._context.Process(
+            target=run_job,
+            args=(
+                spec.engine, spec.config, record.config, device, writer, stop,
+                str(self.log_file(record.id))
+            ),
+            name=f"artgen-job-{record.id}",
+        )
+        try:
+            process.start()
+        except OSError as exc:
+            self._finish(record, "failed", error=f"could not start the job's process: {exc}")
+            return
+        finally:
+            writer.close()  # the child holds the only writer now, so its death reads as EOF
+        self._live[record.id] = _Live(process, reader, stop, slot)
+        record = record.replace(state="running", started=time.time())
+        self._records[record.id] = record
+        self.store.save(record)
+        self._emit(record)
+
+    def _poll(self, job_id: str) -> None:
+        live = self._live[job_id]
+        try:
+            while live.conn.poll():
+                self._handle(job_id, live, *live.conn.recv())
+        except (EOFError, OSError):
+            pass
+        if not live.process.is_alive():
+            live.process.join()
+            self._end(job_id, live)
+        elif live.kill_at is not None and time.monotonic() > live.kill_at:
+            self._append_log(job_id, live, "warning", f"no stop after {self.stop_timeout:g}s; killing it")
+            live.process.kill()
+            live.kill_at = float("inf")
+
+    def _handle(self, job_id: str, live: _Live, tag: str, payload: Any) -> None:
+        if tag == "result":
+            live.outcome = payload
+            return
+        if tag == "error":
+            live.error = payload
+            if payload.get("traceback"):
+                self._append_log(job_id, live, "warning", payload["traceback"].rstrip())
+            return
+        event = from_dict(payload)
+        with self._lock:
+            record = self._records[job_id]
+            if isinstance(event, Progress):
+                record = record.replace(step=event.step, total=event.total, stage=event.stage)
+            elif isinstance(event, Preview):
+                record = record.replace(preview=event.path)
+            elif isinstance(event, Metrics):
+                points = self._metrics.setdefault(job_id, [])
+                points.append(event)
+                del points[:-METRICS_KEPT]
+            elif isinstance(event, Message):
+                live.log.append((event.level, event.text))
+            self._records[job_id] = record
+        now = time.monotonic()
+        if now - live.last_save > SAVE_EVERY or isinstance(event, (Preview, Message)):
+            live.last_save = now
+            self._flush(job_id, live, record)
+        self._emit(record, event)
+
+    def _end(self, job_id: str, live: _Live) -> None:
+        with self._lock:
+            del self._live[job_id]
+            record = self._records[job_id]
+            requested = live.stop.is_set()
+            if live.outcome is not None:
+                record = record.replace(outputs=live.outcome["outputs"])
+                state = "cancelled" if live.outcome["stopped"] else "done"
+                error = None
+            elif live.error is not None:
+                state, error = "failed", live.error["message"]
+            elif requested:
+                state, error = "cancelled", "stopped by force (it did not stop in time)"
+            else:
+                state, error = "failed", _death(live.process.exitcode)
+        self.store.add_log(job_id, live.log)
+        live.log.clear()
+        self._finish(record, state, error)
+
+    def _finish(self, record: JobRecord, state: str, error: str | None) -> None:
+        record = record.replace(state=state, error=error, finished=time.time())
+        record = record.replace(resumable=self._resumable(record))
+        with self._lock:
+            self._records[record.id] = record
+        self.store.save(record)
+        self._emit(record)
+
+    def _resumable(self, record: JobRecord) -> bool:
+        spec = job_kinds.KINDS.get(record.kind)
+        return bool(
+            spec and spec.resumable and record.state in ("cancelled", "failed")
+            and job_kinds.resume_path(record.config) is not None
+        )
+
+    def _flush(self, job_id: str, live: _Live, record: JobRecord) -> None:
+        self.store.save(record)
+        self.store.add_log(job_id, live.log)
+        live.log.clear()
+
+    def _append_log(self, job_id: str, live: _Live, level: str, text: str) -> None:
+        live.log.append((level, text))
+        record = self._records[job_id]
+        self._emit(record, Message(text, "warning" if level == "warning" else "info"))
+
+    def _emit(self, record: JobRecord, event: Event | None = None) -> None:
+        update = JobUpdate(record, event)
+        for listener in list(self._listeners):
+            listener(update)
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"the job's process was killed (signal {-exitcode})"
+    return f"the job's process exited unexpectedly (exit code {exitcode})"
+
+

@@ -1,0 +1,73 @@
+"""Sampling as a job: the ``artgen sample`` grid, with a config the runner can ship to a child."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from artgen.errors import InputError
+from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+
+__all__ = ["SampleConfig", "SampleResult", "sample_grid"]
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """A grid of ``count`` images from ``model`` (a .keras file, a run directory, or None: bundled)."""
+
+    out: str = "samples.png"
+    model: str | None = None
+    count: int = 64
+    seed: int = 0
+    truncation: float | None = None
+    columns: int | None = None
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        if not str(self.out).lower().endswith(".png"):
+            raise InputError(f"{self.out} must end in .png")
+        if self.count < 1:
+            raise InputError("count must be at least 1")
+        if self.truncation is not None and self.truncation <= 0:
+            raise InputError("truncation must be positive")
+        if self.columns is not None and self.columns < 1:
+            raise InputError("columns must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleConfig:
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    @classmethod
+    def tiny(cls, out: str, **overrides: Any) -> SampleConfig:
+        return cls(out=out, **{"count": 4, **overrides})
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    out: Path
+    count: int
+
+
+def sample_grid(
+    config: SampleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> SampleResult:
+    """Write the grid PNG; refuses to overwrite an existing file unless ``force``."""
+    out = Path(config.out)
+    if out.exists() and not config.force:
+        raise InputError(f"{out} exists; tick 'force' to overwrite it")
+    from artgen import images
+    from artgen.dcgan import sampling
+
+    on_event(Progress(0, 1, unit="grid"))
+    pictures = sampling.sample(config.model, config.count, config.seed, config.truncation)
+    images.save_png(out, images.grid(pictures, config.columns))
+    on_event(Progress(1, 1, unit="grid"))
+    on_event(Message(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)"))
+    on_event(Preview(str(out), f"{len(pictures)} samples"))
+    return SampleResult(out, len(pictures))

@@ -1,0 +1,115 @@
+"""The child process side of a job: run one engine call and stream what happens to the parent.
+
+Messages on the pipe are ``(tag, payload)`` tuples of plain data:
+``("event", event_dict)`` for each engine event, then exactly one of
+``("result", {"outputs": ..., "stopped": ...})`` or
+``("error", {"message": ..., "traceback": ...})``. If the parent goes away
+(the app was killed), sending fails and the job stops as if cancelled, so a
+training run still checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from artgen.errors import ArtgenError
+from artgen.events import Event, Message, to_dict
+
+__all__ = ["run_job", "result_outputs"]
+
+
+def run_job(
+    engine_path: str,
+    config_path: str,
+    config: dict[str, Any],
+    device: str,
+    conn: Connection,
+    stop: Any,  # a multiprocessing Event
+    log_path: str | None = None,
+) -> None:
+    """Entry point of the spawned child."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the app, which cancels gracefully
+    if log_path:
+        _redirect_output(log_path)
+    _configure_device(device)
+    parent_gone = False
+
+    def send(tag: str, payload: Any) -> None:
+        nonlocal parent_gone
+        if parent_gone:
+            return
+        try:
+            conn.send((tag, payload))
+        except (BrokenPipeError, EOFError, OSError):
+            parent_gone = True
+
+    def on_event(event: Event) -> None:
+        send("event", to_dict(event))
+
+    def should_stop() -> bool:
+        return parent_gone or stop.is_set()
+
+    from artgen.jobs.kinds import resolve
+
+    try:
+        cls = resolve(config_path)
+        settings = cls.from_dict(config) if hasattr(cls, "from_dict") else cls(**config)
+        engine = resolve(engine_path)
+        _report_backend(device, on_event)
+        result = engine(settings, on_event, should_stop)
+        stopped = bool(getattr(result, "stopped", False))
+        send("result", {"outputs": result_outputs(result), "stopped": stopped})
+    except ArtgenError as exc:
+        send("error", {"message": str(exc), "traceback": None})
+    except BaseException as exc:  # a bug: keep the traceback for the job's log
+        send("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+    finally:
+        conn.close()
+
+
+def _redirect_output(log_path: str) -> None:
+    """TensorFlow writes to fds 1 and 2; in the app's terminal that would tear the screen."""
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _configure_device(device: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # share the GPU instead of grabbing all of it
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+
+
+def _report_backend(device: str, on_event: Any) -> None:
+    """Log what TensorFlow sees, once the engine has imported it (fake engines never do)."""
+    if "tensorflow" not in sys.modules:
+        return
+    from artgen.jobs import device_tensorflow
+
+    if device == "gpu":
+        device_tensorflow.require_gpu()
+    on_event(Message(device_tensorflow.describe()))
+
+
+def result_outputs(result: Any) -> dict[str, str]:
+    """The result's paths, by field name: what the job list and history point at."""
+    if not dataclasses.is_dataclass(result):
+        return {}
+    outputs = {}
+    for field in dataclasses.fields(result):
+        value = getattr(result, field.name)
+        if isinstance(value, Path):
+            outputs[field.name] = str(value)
+        elif isinstance(value, str) and field.name in ("out", "path", "run_dir"):
+            outputs[field.name] = value
+    return outputs
