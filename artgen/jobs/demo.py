@@ -66,6 +66,7 @@ def run_demo(
     start = json.loads(state.read_text())["step"] if state.exists() else 0
     if start:
         on_event(Message(f"resuming from step {start}"))
+    on_event(Progress(start, config.steps, stage="demo"))
     for step in range(start, config.steps):
         if should_stop():
             runs.write_json(state, {"step": step})
