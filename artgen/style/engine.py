@@ -1,0 +1,278 @@
+"""The style-transfer engine: ``transfer(config, on_event, should_stop) -> StyleResult``.
+
+Coarse to fine: the picture is optimised at a small size, upsampled, and
+optimised again, up to the requested size. The coarse passes are cheap and
+settle the large-scale composition, so the expensive full-size pass starts
+close to its answer and needs few iterations; this is also what keeps a
+2048 px output within memory and time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from artgen import images, runs
+from artgen.errors import InputError, TrainingDiverged
+from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.style import colour, optimisers, vgg
+from artgen.style.config import StyleConfig
+from artgen.style.losses import Weights, targets_for
+
+__all__ = ["StyleResult", "transfer", "evaluate", "load_image", "default_out", "fit_size"]
+
+MIN_STYLE_SIDE = 32  # a smaller style image leaves block5 with a 2x2 map: no texture to speak of
+
+
+@dataclass(frozen=True)
+class StyleResult:
+    """What a transfer produced. ``losses`` are the weighted terms of the written image at its last scale."""
+
+    out: Path
+    losses: dict[str, float]
+    size: tuple[int, int]  # (width, height)
+    iterations: int  # over all scales
+    seconds: float
+    stopped: bool = False
+    frames: Path | None = None
+    gif: Path | None = None
+
+
+def load_image(path: str | os.PathLike[str]) -> Image.Image:
+    """An RGB image for the engine, or an :class:`InputError` saying why it cannot be one."""
+    try:
+        return images.open_rgb(path)
+    except images.UnusableImage as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def fit_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """(width, height) with the long side ``long_side`` and the aspect ratio kept."""
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _resized(im: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    if im.size != size:
+        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(im, dtype=np.float32)
+
+
+def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
+    """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if that name is taken."""
+    folder = folder or Path.cwd()
+    stem = f"{Path(config.content).stem}_{'+'.join(Path(style).stem for style in config.styles)}"
+    candidate = folder / f"{stem}.png"
+    number = 2
+    while candidate.exists():
+        candidate, number = folder / f"{stem}-{number}.png", number + 1
+    return candidate
+
+
+def _output_path(config: StyleConfig) -> Path:
+    if config.out is None:
+        return default_out(config)
+    out = Path(config.out)
+    if out.exists() and not config.overwrite:
+        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; -o must name a .png file")
+    return out
+
+
+class _Scale:
+    """One size of the schedule: the images resized to it and the targets computed from them."""
+
+    def __init__(
+        self, config: StyleConfig, model, content: Image.Image, styles: list[Image.Image], long_side: int
+    ):
+        self.size = fit_size(*content.size, long_side)
+        self.content_rgb = _resized(content, self.size)
+        style_side = max(MIN_STYLE_SIDE, round(long_side * config.style_scale))
+        self.style_rgbs = [_resized(style, fit_size(*style.size, style_side)) for style in styles]
+        content_in, styles_in = self.content_rgb, self.style_rgbs
+        if config.preserve_colors:
+            content_in = colour.luminance_image(self.content_rgb)
+            styles_in = [colour.match_luminance(style, self.content_rgb) for style in self.style_rgbs]
+        self.content_in = content_in
+        self.targets = targets_for(
+            model,
+            vgg.preprocess(content_in),
+            [vgg.preprocess(s) for s in styles_in],
+            config.blend(),
+            tuple(vgg.STYLE_LAYERS.values()),
+        )
+        self.shape = (1, self.size[1], self.size[0], 3)
+
+
+def _bounds(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    lower = np.broadcast_to(-vgg.MEAN_BGR.astype(np.float64), shape).ravel()
+    return lower, lower + 255.0
+
+
+def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> np.ndarray:
+    width, height = scale.size
+    if config.init == "noise":
+        rng = np.random.default_rng(config.seed)
+        picture = rng.uniform(0, 255, (height, width, 3))
+    elif config.init == "style":
+        picture = _resized(styles[0], (width, height))
+    else:
+        picture = scale.content_in
+    if config.preserve_colors and config.init != "content":
+        picture = colour.luminance_image(picture)
+    return vgg.preprocess(picture).astype(np.float64).ravel()
+
+
+def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...]) -> np.ndarray:
+    """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float)."""
+    planes = x.reshape(old)[0]
+    resized = [
+        np.asarray(
+            Image.fromarray(planes[..., c].astype(np.float32), "F").resize(
+                (new[2], new[1]), Image.Resampling.BICUBIC
+            )
+        )
+        for c in range(3)
+    ]
+    return np.stack(resized, axis=-1).astype(np.float64).ravel()
+
+
+def _picture(x: np.ndarray, scale: _Scale, config: StyleConfig) -> np.ndarray:
+    rgb = vgg.deprocess(x.reshape(scale.shape))
+    return colour.with_chroma_of(rgb, scale.content_rgb) if config.preserve_colors else rgb
+
+
+def transfer(
+    config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> StyleResult:
+    """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is."""
+    from artgen.style.step_tensorflow import make_value_and_grad
+
+    started = time.perf_counter()
+    content = load_image(config.content)
+    styles = [load_image(path) for path in config.styles]
+    out = _output_path(config)
+    work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
+    frames = out.parent / f"{out.stem}-frames" if config.save_every else None
+    on_event(Message(f"loading {config.net.upper()} features"))
+    model = vgg.build_features(config.net)
+    weights = Weights(config.content_weight, config.style_weight, config.tv_weight)
+    sizes = config.scale_sizes()
+    total = config.iterations * len(sizes)
+    optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
+    done, stopped, frame_paths = 0, False, []
+    x, scale, previous, best = None, None, None, None
+    for index, long_side in enumerate(sizes, start=1):
+        scale = _Scale(config, model, content, styles, long_side)
+        x = _initial(config, scale, styles) if previous is None else _upsample(x, previous.shape, scale.shape)
+        stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
+        best = optimisers.Best(make_value_and_grad(model, scale.targets, weights, scale.shape))
+        scale_started, base = time.perf_counter(), done
+
+        def on_iteration(
+            iteration: int,
+            terms: dict[str, float],
+            scale=scale,
+            stage=stage,
+            base=base,
+            scale_started=scale_started,
+            best=best,
+        ) -> bool:
+            nonlocal done
+            done = base + iteration
+            rate = iteration / max(time.perf_counter() - scale_started, 1e-9)
+            on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
+            on_event(Metrics(done, dict(terms)))
+            if config.save_every and done % config.save_every == 0:
+                frame = frames / f"frame-{done:05d}.png"
+                images.save_png(frame, _picture(best.x, scale, config))
+                frame_paths.append(frame)
+            if config.preview_every and done % config.preview_every == 0:
+                preview = work / "preview.png"
+                images.save_png(preview, _picture(best.x, scale, config))
+                on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
+            return should_stop()
+
+        try:
+            optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
+        except FloatingPointError as exc:
+            raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
+        x, previous = best.x, scale
+        if should_stop():
+            stopped = True
+            on_event(
+                Message(f"stopped at iteration {done}/{total}; writing the best image so far", "warning")
+            )
+            break
+
+    picture = _picture(x, scale, config)
+    final_size = fit_size(*content.size, config.size)
+    if scale.size != final_size:  # stopped before the last scale: still give the size asked for
+        picture = np.asarray(Image.fromarray(picture).resize(final_size, Image.Resampling.BICUBIC))
+    images.save_png(out, picture)
+    gif = _write_gif(frame_paths, final_size, frames / "progress.gif") if frame_paths else None
+    if not config.work_dir:
+        _remove_previews(work)
+    on_event(Preview(str(out), caption="final"))
+    return StyleResult(
+        out=out,
+        losses=dict(best.terms),
+        size=final_size,
+        iterations=done,
+        seconds=time.perf_counter() - started,
+        stopped=stopped,
+        frames=frames,
+        gif=gif,
+    )
+
+
+def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Path:
+    """All saved frames, brought to the output's size, as a looping GIF."""
+    import imageio.v3 as iio
+
+    pictures = [
+        np.asarray(Image.open(p).convert("RGB").resize(size, Image.Resampling.BICUBIC)) for p in frame_paths
+    ]
+    pictures += [pictures[-1]] * 5  # linger on the result before looping
+    with runs.atomic_path(path) as tmp:
+        iio.imwrite(tmp, np.stack(pictures), extension=".gif", duration=100, loop=0)
+    return path
+
+
+def _remove_previews(work: Path) -> None:
+    for leftover in work.glob("preview*.png"):
+        leftover.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # someone put something else there; leave it
+        work.rmdir()
+
+
+def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
+    """artgen's loss terms for an RGB ``picture`` at its own size, with ``config``'s weights.
+
+    A fair score for comparing results made any way (other optimisers,
+    other programs): the targets are computed at the picture's size.
+    """
+    from artgen.style.step_tensorflow import make_value_and_grad
+
+    model = vgg.build_features(config.net)
+    content = load_image(config.content)
+    styles = [load_image(path) for path in config.styles]
+    height, width = picture.shape[:2]
+    scale = _Scale(config, model, content, styles, max(width, height))
+    if scale.size != (width, height):
+        raise InputError(f"picture is {width}x{height} but the content at that size is {scale.size}")
+    fn = make_value_and_grad(
+        model,
+        scale.targets,
+        Weights(config.content_weight, config.style_weight, config.tv_weight),
+        scale.shape,
+    )
+    return fn(vgg.preprocess(picture).astype(np.float64).ravel())[2]

@@ -1,0 +1,106 @@
+"""The three losses of Gatys et al., in ``keras.ops`` so any Keras backend can differentiate them.
+
+Each term is divided by its target's magnitude (a constant computed once
+per scale), which makes the weights mean the same thing for every image,
+output size and network: 1.0 is "as much as the target itself".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "Targets",
+    "Weights",
+    "gram_matrix",
+    "content_loss",
+    "style_loss",
+    "tv_loss",
+    "loss_terms",
+    "targets_for",
+]
+
+
+@dataclass(frozen=True)
+class Weights:
+    content: float
+    style: float
+    tv: float
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the picture is pulled towards at one scale; numpy, so it crosses into any backend."""
+
+    content: np.ndarray  # (1, h, w, C) activations of the content layer
+    grams: tuple[np.ndarray, ...]  # one (C, C) blended Gram matrix per style layer
+    layer_weights: tuple[float, ...]  # per style layer, summing to 1
+    content_norm: float  # mean square of ``content``
+    gram_norms: tuple[float, ...]  # mean square of each Gram target
+
+
+def gram_matrix(features):
+    """(1, H, W, C) activations -> (C, C) channel correlations, averaged over positions.
+
+    Averaging (not summing) over positions makes the style statistics of a
+    128 px and a 2048 px picture comparable, which coarse-to-fine relies on.
+    """
+    channels = ops.shape(features)[-1]
+    flat = ops.reshape(features, (-1, channels))
+    positions = ops.cast(ops.shape(flat)[0], flat.dtype)
+    return ops.matmul(ops.transpose(flat), flat) / positions
+
+
+def content_loss(features, target, norm: float):
+    return ops.mean(ops.square(features - target)) / norm
+
+
+def style_loss(features, grams, layer_weights, norms):
+    total = 0.0
+    for layer_features, gram, weight, norm in zip(features, grams, layer_weights, norms, strict=True):
+        total = total + weight * ops.mean(ops.square(gram_matrix(layer_features) - gram)) / norm
+    return total
+
+
+def tv_loss(image):
+    """Mean squared difference of neighbouring pixels, in units of the 0-255 range."""
+    dy = image[:, 1:, :, :] - image[:, :-1, :, :]
+    dx = image[:, :, 1:, :] - image[:, :, :-1, :]
+    return (ops.mean(ops.square(dy)) + ops.mean(ops.square(dx))) / (255.0**2)
+
+
+def loss_terms(model, image, targets: Targets, weights: Weights) -> dict:
+    """Weighted content, style and TV losses and their sum for a Caffe-space ``image``."""
+    *style_features, content_features = model(image)
+    terms = {
+        "content": weights.content * content_loss(content_features, targets.content, targets.content_norm),
+        "style": weights.style
+        * style_loss(style_features, targets.grams, targets.layer_weights, targets.gram_norms),
+        "tv": weights.tv * tv_loss(image),
+    }
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+def targets_for(model, content, styles, blend, layer_weights) -> Targets:
+    """Targets from a Caffe-space content image and style images, styles blended by ``blend``.
+
+    Blending Gram matrices (as jcjohnson/neural-style does) gives the same
+    gradients as summing one loss per style, at the cost of one.
+    """
+    content_features = ops.convert_to_numpy(model(content)[-1])
+    grams = None
+    for style, share in zip(styles, blend, strict=True):
+        style_grams = [share * ops.convert_to_numpy(gram_matrix(f)) for f in model(style)[:-1]]
+        grams = style_grams if grams is None else [a + b for a, b in zip(grams, style_grams, strict=True)]
+    total = sum(layer_weights)
+    return Targets(
+        content=content_features,
+        grams=tuple(grams),
+        layer_weights=tuple(w / total for w in layer_weights),
+        content_norm=float(np.mean(np.square(content_features))) + 1e-8,
+        gram_norms=tuple(float(np.mean(np.square(g))) + 1e-8 for g in grams),
+    )
