@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.labs.toy_gan import train_toy
 
-    shown = ("distance", "gen_mean", "gen_std", "d_loss", "g_loss")
+    shown = ("distance", "gen_mean", "gen_std")
     with StopRequest() as stop, EventRenderer(shown) as render:
         result = train_toy(config, render, stop)
     console.print(

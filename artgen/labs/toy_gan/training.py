@@ -161,7 +161,7 @@ class _Lab:
         runs.write_csv(self.run_dir / "metrics.csv", METRIC_COLUMNS, self.rows)
         self.on_event(Metrics(step, {"epoch": float(epoch), **summary}))
         self.on_event(
-            Progress(epoch, self.config.epochs, unit="epoch", rate=rate, rate_unit="numbers/s",
+            Progress(epoch, self.config.epochs, unit="epoch", rate=rate, rate_unit="num/s",
                      stage=f"epoch {epoch}/{self.config.epochs}")
         )
         if self.config.plot_every and epoch % self.config.plot_every == 0:
