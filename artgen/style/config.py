@@ -21,7 +21,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
 MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
-SMALLEST_SCALE = 128  # coarse-to-fine never starts below this (unless --size is smaller)
+SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class StyleConfig:
     def scale_sizes(self) -> tuple[int, ...]:
         """Long sides of the coarse-to-fine schedule, e.g. 512 with 3 scales -> (128, 256, 512).
 
-        Sizes halve from ``size`` but stop at 128 px: below that VGG's deep
-        layers see too little of the picture for the coarse pass to help.
+        Sizes halve from ``size`` down to 32 px at the smallest; asking for
+        more scales than that allows gives fewer.
         """
         floor = min(self.size, SMALLEST_SCALE)
         sizes = sorted({max(floor, round(self.size / 2**k)) for k in range(self.scales)})

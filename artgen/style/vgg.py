@@ -15,6 +15,7 @@ Input is a Caffe-style image: BGR, 0-255 with the ImageNet mean subtracted
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -75,11 +76,14 @@ def _layer_names(net: str) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=2)
 def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     """A Keras model mapping a Caffe image to the named layers' activations, weights loaded.
 
     ``outputs`` defaults to the style layers then the content layer. Returns
-    a ``keras.Model`` with one output per name, in that order.
+    a ``keras.Model`` with one output per name, in that order. Models are
+    kept, so a studio or job runner doing transfer after transfer builds
+    each network once; they are frozen, so sharing them is safe.
     """
     import keras
 
