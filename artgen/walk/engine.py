@@ -1,0 +1,94 @@
+"""``render_walk``: a looping animation of a generator's latent space, streamed to a file."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artgen import images as image_io
+from artgen.dcgan import sampling
+from artgen.errors import InputError
+from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.runs import atomic_path
+from artgen.walk import writers
+from artgen.walk.config import WalkConfig
+from artgen.walk.frames import resample_mode, tile, upscale
+from artgen.walk.path import frame_latents
+
+__all__ = ["WalkResult", "render_walk"]
+
+PALETTE_SAMPLE = 16  # frames spread over the walk that choose the GIF palette
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    out: Path
+    frames: int  # frames written; 0 when stopped early (nothing is left behind then)
+    stopped: bool = False
+
+
+class _Stopped(Exception):
+    """Raised inside the writer so the temporary output is removed."""
+
+
+def render_walk(
+    config: WalkConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> WalkResult:
+    """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder)."""
+    out = Path(config.out)
+    _check_out(out, config.format, config.force)
+    if config.format == "mp4":
+        writers.require_ffmpeg()
+    generator = sampling.load_generator(config.model)
+    dim = sampling.latent_dim(generator)
+    native = int(generator.output_shape[1])
+    size = config.size or native
+    mode = resample_mode(config.resample, native, size)
+    keys = sampling.latents(config.walks * config.keyframes, dim, config.seed)
+    keys = keys.reshape(config.walks, config.keyframes, dim)  # walk 0 of a grid is the 1x1 walk
+
+    def render(index: np.ndarray) -> np.ndarray:
+        z = frame_latents(keys, config.frames, index, config.interp, config.ease).reshape(-1, dim)
+        cells = sampling.generate(generator, z, batch_size=len(z))
+        return tile(upscale(cells, size, mode), len(index), config.grid)
+
+    spread = np.linspace(0, config.frames, min(config.frames, PALETTE_SAMPLE), endpoint=False)
+    sample = render(spread.astype(int))
+    preview = Path(tempfile.gettempdir()) / f"artgen-walk-{out.stem}-first.png"
+    image_io.save_png(preview, sample[0])
+    on_event(Preview(str(preview), caption=f"first frame of {out.name}"))
+
+    def batches() -> Iterator[np.ndarray]:
+        started = time.perf_counter()
+        for start in range(0, config.frames, config.batch_size):
+            if should_stop():
+                raise _Stopped
+            batch = render(np.arange(start, min(start + config.batch_size, config.frames)))
+            done = start + len(batch)
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            on_event(Progress(done, config.frames, "frame", rate=rate, rate_unit="frames/s", stage="walk"))
+            yield batch
+
+    try:
+        with atomic_path(out) as tmp:
+            writers.write(config.format, tmp, batches(), config.fps, config.frames, sample)
+    except _Stopped:
+        on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
+        return WalkResult(out=out, frames=0, stopped=True)
+    return WalkResult(out=out, frames=config.frames)
+
+
+def _check_out(out: Path, kind: str, force: bool) -> None:
+    """Never replace a user's file unasked, and never merge frames into a folder that holds files."""
+    if kind == "frames":
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InputError(f"{out} exists and is not an empty folder; choose a new folder for the frames")
+    elif out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name ending in .{kind}")
+    elif out.exists() and not force:
+        raise InputError(f"{out} exists; pass --force to overwrite it")

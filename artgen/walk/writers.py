@@ -1,0 +1,170 @@
+"""Streaming animation writers: GIF, WebP, MP4 and folders of PNG frames.
+
+Each writer pulls frames from an iterator of (n, H, W, 3) uint8 batches and
+writes them as they come, so a walk of 10,000 frames holds one batch in
+memory, never the whole animation. Callers hand in a temporary path and
+rename it into place (runs.atomic_path); writers never see the final name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import GifImagePlugin, Image
+
+from artgen.errors import DependencyError
+
+__all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg"]
+
+Batches = Iterable[np.ndarray]
+
+
+def write(kind: str, path: Path, batches: Batches, fps: float, total: int, sample: np.ndarray) -> None:
+    """Write ``total`` frames from ``batches`` to ``path`` as ``kind``.
+
+    ``sample`` holds a few frames spread over the whole walk; the GIF palette is chosen from them.
+    """
+    if kind == "gif":
+        write_gif(path, batches, fps, sample)
+    elif kind == "webp":
+        write_webp(path, batches, fps, total)
+    elif kind == "mp4":
+        write_mp4(path, batches, fps)
+    else:
+        write_frames(path, batches)
+
+
+def frame_durations(fps: float, tick: float, start: int, count: int) -> list[int]:
+    """Per-frame delays in units of ``tick`` seconds whose running sum tracks ``fps`` exactly.
+
+    GIF counts in 1/100 s, so 24 fps alternates 4 and 5 hundredths (average 4.17)
+    instead of drifting to 25 fps with a constant 4.
+    """
+    per_frame = 1.0 / (fps * tick)
+    edges = np.round(np.arange(start, start + count + 1) * per_frame).astype(np.int64)
+    return np.diff(edges).tolist()
+
+
+def _frames(batches: Batches) -> Iterator[np.ndarray]:
+    for batch in batches:
+        yield from batch
+
+
+def gif_palette(sample: np.ndarray) -> Image.Image:
+    """One 256-colour palette for the whole animation, from frames spread across it.
+
+    A global palette keeps colours from flickering between frames (per-frame
+    palettes shift), and one median-cut pass is far cheaper than one per frame.
+    """
+    stacked = Image.fromarray(np.ascontiguousarray(sample.reshape(-1, *sample.shape[2:])))
+    return stacked.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+
+
+def write_gif(path: Path, batches: Batches, fps: float, sample: np.ndarray) -> None:
+    """An infinitely looping GIF, written frame by frame with Pillow's GIF encoder.
+
+    No dithering: error diffusion differs from frame to frame and shows as
+    shimmer in an animation; the global palette already fits the walk's colours.
+    """
+    palette = gif_palette(sample)
+    written = 0
+    with open(path, "wb") as fp:
+        for batch in batches:
+            count, height, width, _ = batch.shape
+            tall = Image.fromarray(np.ascontiguousarray(batch.reshape(count * height, width, 3)))
+            indexed = tall.quantize(palette=palette, dither=Image.Dither.NONE)  # one call per batch
+            delays = frame_durations(fps, 0.01, written, count)
+            for i in range(count):
+                frame = indexed.crop((0, i * height, width, (i + 1) * height))
+                if written == 0:
+                    header, _ = GifImagePlugin.getheader(frame, info={"loop": 0, "optimize": False})
+                    fp.write(b"".join(header))
+                for chunk in GifImagePlugin.getdata(frame, duration=delays[i] * 10):
+                    fp.write(chunk)
+                written += 1
+        fp.write(b";")  # GIF trailer
+
+
+class _LazyFrames:
+    """Looks like a multi-frame image to Pillow's WebP encoder, decoding each frame as it seeks.
+
+    Pillow's ``save_all`` takes ``append_images`` as a list; passing one object
+    with ``n_frames`` and ``seek`` lets the encoder pull frames one at a time.
+    """
+
+    def __init__(self, frames: Iterator[np.ndarray], n_frames: int) -> None:
+        self.n_frames = n_frames
+        self._frames = frames
+        self._index = -1
+        self._current: Image.Image | None = None
+
+    def seek(self, index: int) -> None:
+        if index != self._index:
+            self._current = Image.fromarray(next(self._frames))
+            self._index = index
+
+    def tell(self) -> int:
+        return self._index
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current, name)
+
+
+def write_webp(path: Path, batches: Batches, fps: float, total: int, quality: int = 90) -> None:
+    """A looping animated WebP (lossy at quality 90: far smaller than lossless, no visible loss)."""
+    frames = _frames(batches)
+    first = Image.fromarray(next(frames))
+    first.save(
+        path,
+        format="WEBP",
+        save_all=True,
+        append_images=[_LazyFrames(frames, total - 1)],
+        duration=frame_durations(fps, 0.001, 0, total),
+        loop=0,
+        quality=quality,
+        method=4,
+    )
+
+
+def write_mp4(path: Path, batches: Batches, fps: float) -> None:
+    """H.264 in MP4 through imageio's ffmpeg plugin (the ``video`` extra), padded to even sides."""
+    require_ffmpeg()
+    import imageio.v2 as imageio
+
+    with imageio.get_writer(
+        path,
+        format="FFMPEG",
+        mode="I",
+        fps=fps,
+        codec="libx264",
+        quality=8,
+        pixelformat="yuv420p",
+        macro_block_size=1,
+        ffmpeg_log_level="error",
+    ) as writer:
+        for frame in _frames(batches):
+            height, width = frame.shape[:2]
+            if height % 2 or width % 2:  # yuv420p needs even sides
+                frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), constant_values=255)
+            writer.append_data(frame)
+
+
+def require_ffmpeg() -> None:
+    """Fail before any work when MP4 output cannot be written."""
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise DependencyError(
+            "MP4 output needs imageio-ffmpeg: pip install 'artgen[video]' (or write .gif or .webp)"
+        )
+
+
+def write_frames(path: Path, batches: Batches) -> None:
+    """A folder of ``frame-00000.png``, ... (the folder itself is renamed into place by the caller)."""
+    if path.exists() and not path.is_dir():
+        path.unlink()  # atomic_path reserves the name with an empty file
+    path.mkdir(exist_ok=True)
+    for index, frame in enumerate(_frames(batches)):
+        Image.fromarray(frame).save(path / f"frame-{index:05d}.png", format="PNG")
