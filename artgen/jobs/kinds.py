@@ -38,7 +38,9 @@ __all__ = [
     "resume_path",
 ]
 
-FieldKind = Literal["folder", "image", "file", "output", "int", "float", "text", "choice", "bool", "list"]
+FieldKind = Literal[
+    "folder", "outdir", "image", "file", "output", "int", "float", "text", "choice", "bool", "list"
+]
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _train_fields() -> tuple[FieldSpec | str, ...]:
         FieldSpec("augment", "list", choices=AUGMENTATIONS, help=f"comma list: {','.join(AUGMENTATIONS)}"),
         "ema",
         "seed",
-        FieldSpec("runs_root", "folder", "runs folder", help="new run directories go here"),
+        FieldSpec("runs_root", "outdir", "runs folder", help="new run directories go here"),
     )
 
 
@@ -204,7 +206,9 @@ def _infer_kind(name: str, hint: Any) -> FieldKind:
         return "float"
     if typing.get_origin(base) in (tuple, list):
         return "list"
-    if name.endswith("_dir") or name in ("folder", "data", "runs_root"):
+    if name in ("runs_root", "out_dir", "output_dir"):
+        return "outdir"
+    if name.endswith("_dir") or name in ("folder", "data"):
         return "folder"
     if name in ("content", "style", "image", "content_image", "style_image", "photo", "painting"):
         return "image"

@@ -1,0 +1,209 @@
+"""The studio app: screens, bindings, and the bridge from the job runner's thread.
+
+``make_app`` builds it around a runner so tests can pass a fake one;
+``main`` builds the real one (history in the user's data directory) and
+stops running jobs gracefully on the way out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from artgen.errors import ArtgenError
+from artgen.jobs import DeviceInfo, HistoryStore, Runner, kinds, probe_devices
+from tui.messages import DevicesFound, JobChanged
+from tui.screens.form import FormScreen
+from tui.screens.help import HelpScreen
+from tui.screens.home import HomeScreen
+from tui.screens.job import JobScreen
+from tui.screens.jobs import JobsScreen
+
+__all__ = ["ArtgenApp", "make_app", "main"]
+
+
+class ArtgenApp(App[int]):
+    CSS_PATH = "artgen.tcss"
+    TITLE = "artgen studio"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        runner: Any,
+        *,
+        probe: Callable[[], DeviceInfo] | None = probe_devices,
+        halfcell_previews: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.runner = runner
+        self.probe = probe
+        self.devices: DeviceInfo | None = None if probe else runner.devices
+        self.halfcell_previews = halfcell_previews
+        self.now = clock
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.runner.subscribe(lambda update: self.post_message(JobChanged(update)))
+        self.push_screen(HomeScreen())
+        if self.probe is not None:
+            self.run_worker(self._probe_devices, thread=True, exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+
+    def _probe_devices(self) -> None:
+        """nvidia-smi can take a second on a cold GPU: never on the event loop."""
+        self.post_message(DevicesFound(self.probe()))
+
+    def on_devices_found(self, message: DevicesFound) -> None:
+        self.devices = self.runner.devices = message.devices
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_devices()
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        """Only the visible screen redraws; the others refresh when they come back."""
+        handler = getattr(self.screen, "job_changed", None)
+        if handler is not None:
+            handler(message.record, message.event)
+
+    # -- navigation ----------------------------------------------------------------------------------
+
+    def action_new(self, kind_name: str) -> None:
+        kind = kinds.KINDS.get(kind_name)
+        if kind is None or not kinds.available(kind):
+            self.notify(f"{kind_name} is not available in this installation yet", severity="warning")
+            return
+        self.push_screen(FormScreen(kind))
+
+    def action_jobs(self) -> None:
+        if not isinstance(self.screen, JobsScreen):
+            self.push_screen(JobsScreen())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def open_job(self, job_id: str, replace: bool = False) -> None:
+        screen = JobScreen(job_id)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    # -- job actions (on the job the current screen points at) ---------------------------------------
+
+    def _selected(self) -> str | None:
+        job_id = getattr(self.screen, "selected_job", None)
+        if job_id is None:
+            self.notify("no job selected", severity="warning")
+        return job_id
+
+    def action_cancel_job(self) -> None:
+        if (job_id := self._selected()) is None:
+            return
+        record = self.runner.get(job_id)
+        if not record.active:
+            self.notify(f"job {job_id} is already {record.state}")
+            return
+        self.runner.cancel(job_id)
+        self.notify(f"cancelling {job_id}: it stops at its next step")
+
+    def action_resume_job(self) -> None:
+        self._start_from(self.runner.resume)
+
+    def action_rerun_job(self) -> None:
+        self._start_from(self.runner.rerun)
+
+    def _start_from(self, start: Callable[[str], Any]) -> None:
+        if (job_id := self._selected()) is None:
+            return
+        try:
+            record = start(job_id)
+        except ArtgenError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.open_job(record.id, replace=isinstance(self.screen, JobScreen))
+
+    def action_open_output(self) -> None:
+        if (job_id := self._selected()) is None:
+            return
+        output = self.runner.get(job_id).output
+        if not output:
+            self.notify("this job has no output yet", severity="warning")
+            return
+        folder = Path(output) if Path(output).is_dir() else Path(output).parent
+        opener = "open" if sys.platform == "darwin" else shutil.which("xdg-open")
+        if opener:
+            subprocess.Popen([opener, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+            self.notify(f"opened {folder}")
+        else:  # a server over ssh: no file manager, so hand over the path
+            self.copy_to_clipboard(str(folder))
+            self.notify(f"{folder} (path copied to the clipboard)")
+
+    # -- command palette -----------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for kind in kinds.KINDS.values():
+            if kinds.available(kind):
+                yield SystemCommand(f"New job: {kind.title}", kind.description,
+                                    lambda name=kind.name: self.action_new(name))
+        yield SystemCommand("Job list", "every job, with cancel, resume, re-run", self.action_jobs)
+        yield SystemCommand("Help", "keys and what they do", self.action_help)
+        yield SystemCommand("Toggle dark/light theme", "switch between the dark and light themes",
+                            self.action_toggle_theme)
+        if getattr(screen, "selected_job", None):
+            yield SystemCommand("Cancel job", "stop the selected job at its next step",
+                                self.action_cancel_job)
+            yield SystemCommand("Resume job", "continue a stopped training run", self.action_resume_job)
+            yield SystemCommand("Re-run job", "run again with the same settings", self.action_rerun_job)
+            yield SystemCommand("Open output folder", "show the job's outputs", self.action_open_output)
+
+
+def make_app(
+    runner: Any | None = None,
+    *,
+    probe: Callable[[], DeviceInfo] | None = probe_devices,
+    halfcell_previews: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> ArtgenApp:
+    """The app around ``runner`` (a real :class:`Runner` over the user's history by default)."""
+    if runner is None:
+        runner = Runner(HistoryStore())
+    return ArtgenApp(runner, probe=probe, halfcell_previews=halfcell_previews, clock=clock)
+
+
+def main() -> int:
+    app = make_app()
+    try:
+        app.run()
+    finally:
+        running = [record for record in app.runner.jobs() if record.state == "running"]
+        if running:
+            print(f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",
+                  file=sys.stderr)
+        app.runner.shutdown()
+    return app.return_code or 0

@@ -1,0 +1,206 @@
+"""A form per engine: its main options with the config's defaults, checked as you type.
+
+Fields come from :func:`artgen.jobs.kinds.form_fields`, defaults from the
+config dataclass, and the final word on validity from the config's own
+``__post_init__`` (the same one-line messages the CLI prints), so nothing
+about an engine's options is written twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
+
+from artgen.errors import ArtgenError
+from artgen.images import IMAGE_EXTENSIONS
+from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
+from tui.screens.picker import PathPicker
+
+__all__ = ["FormScreen", "check_field"]
+
+PATH_KINDS = ("folder", "outdir", "image", "file", "output")
+
+
+class FormScreen(Screen):
+    AUTO_FOCUS = "#form Input, #form Select"
+    BINDINGS = [
+        ("escape", "app.back", "Back"),
+        ("ctrl+s", "start", "Start"),
+        ("ctrl+o", "browse", "Browse"),
+    ]
+
+    def __init__(self, kind: JobKind, values: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.fields = kinds.form_fields(kind)
+        self.initial = {**kinds.defaults(kind), **(values or {})}
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Label(f"{self.kind.title}: {self.kind.description}", classes="section")
+            for spec in self.fields:
+                with Horizontal(classes="row"):
+                    yield Label(spec.label, classes="label")
+                    yield self._widget(spec, self.initial.get(spec.name))
+                    if spec.kind in PATH_KINDS:
+                        yield Button("…", id=f"browse-{spec.name}", classes="browse", compact=True)
+                yield Static(spec.help, id=f"note-{spec.name}", classes="note")
+            with Horizontal(classes="row"):
+                yield Label("device", classes="label")
+                devices = [(name, name) for name in DEVICES]
+                yield Select(devices, value="auto", allow_blank=False, id="device", compact=True)
+            yield Static("", id="form-error")
+            yield Button("Start  ctrl+s", id="start", variant="primary")
+        yield Footer()
+
+    def _widget(self, spec: FieldSpec, value: Any) -> Widget:
+        widget_id = f"field-{spec.name}"
+        if spec.kind == "bool":
+            return Switch(bool(value), id=widget_id)
+        if spec.kind == "choice" and spec.choices:
+            options = [(str(choice), choice) for choice in spec.choices]
+            initial = value if value in spec.choices else Select.BLANK
+            return Select(options, value=initial, id=widget_id, compact=True)
+        if spec.kind == "list":
+            value = ",".join(map(str, value or ()))
+        placeholder = "(optional)" if spec.optional else ""
+        return Input("" if value is None else str(value), placeholder=placeholder, id=widget_id, compact=True)
+
+    def on_mount(self) -> None:
+        self.validate()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    def _changed(self) -> None:
+        self.validate()
+
+    def values(self) -> dict[str, Any]:
+        """What the form holds, parsed; field errors land in ``self.errors``."""
+        self.errors = {}
+        values: dict[str, Any] = {}
+        for spec in self.fields:
+            widget = self.query_one(f"#field-{spec.name}")
+            raw = widget.value
+            if isinstance(widget, Select):
+                raw = None if raw is Select.BLANK else raw
+            parsed, error = check_field(spec, raw)
+            if error:
+                self.errors[spec.name] = error
+            else:
+                values[spec.name] = parsed
+        return values
+
+    def validate(self) -> bool:
+        values = self.values()
+        for spec in self.fields:
+            note = self.query_one(f"#note-{spec.name}", Static)
+            error = self.errors.get(spec.name)
+            note.update(error or spec.help)
+            note.set_class(bool(error), "error")
+        message = ""
+        if not self.errors:
+            try:
+                kinds.build_config(self.kind, values)
+            except ArtgenError as exc:
+                message = str(exc)
+        self.query_one("#form-error", Static).update(message)
+        ok = not self.errors and not message
+        self.query_one("#start", Button).disabled = not ok
+        return ok
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if not self.validate():
+            self.app.bell()
+            return
+        device = self.query_one("#device", Select).value
+        try:
+            record = self.app.runner.submit(self.kind.name, self.values(), str(device))
+        except ArtgenError as exc:
+            self.query_one("#form-error", Static).update(str(exc))
+            return
+        self.app.open_job(record.id, replace=True)
+
+    @on(Button.Pressed, ".browse")
+    def _browse_button(self, event: Button.Pressed) -> None:
+        self._browse(str(event.button.id).removeprefix("browse-"))
+
+    def action_browse(self) -> None:
+        focused = self.focused
+        if focused is not None and str(focused.id).startswith("field-"):
+            self._browse(str(focused.id).removeprefix("field-"))
+
+    def _browse(self, name: str) -> None:
+        spec = next(spec for spec in self.fields if spec.name == name)
+        if spec.kind not in PATH_KINDS:
+            return
+        field = self.query_one(f"#field-{name}", Input)
+
+        def chosen(path: str | None) -> None:
+            if path:
+                field.value = path
+
+        self.app.push_screen(PathPicker(field.value, folders=spec.kind in ("folder", "outdir")), chosen)
+
+
+def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    """Parse one form entry; returns ``(value, None)`` or ``(None, message)``."""
+    if spec.kind == "bool":
+        return bool(raw), None
+    if spec.kind == "choice":
+        return (raw, None) if raw is not None or spec.optional else (None, "choose one")
+    text = str(raw if raw is not None else "").strip()
+    if not text:
+        return (None, None) if spec.optional else ((), None) if spec.kind == "list" else (None, "required")
+    if spec.kind == "int":
+        try:
+            return int(text), None
+        except ValueError:
+            return None, f"{text!r} is not a whole number"
+    if spec.kind == "float":
+        try:
+            return float(text), None
+        except ValueError:
+            return None, f"{text!r} is not a number"
+    if spec.kind == "list":
+        items = tuple(part.strip() for part in text.split(",") if part.strip())
+        unknown = [item for item in items if spec.choices and item not in spec.choices]
+        if unknown:
+            return None, f"unknown {', '.join(unknown)}; choose from {','.join(map(str, spec.choices))}"
+        return items, None
+    return text, _check_path(spec, Path(text).expanduser())
+
+
+def _check_path(spec: FieldSpec, path: Path) -> str | None:
+    if spec.kind == "folder":
+        if not path.exists():
+            return f"no folder {path}"
+        return None if path.is_dir() else f"{path} is a file, not a folder"
+    if spec.kind == "outdir":
+        return f"{path} is a file, not a folder" if path.is_file() else None
+    if spec.kind == "file" and not path.exists():
+        return f"{path} does not exist"
+    if spec.kind == "image":
+        if not path.is_file():
+            return f"no file {path}"
+        if path.suffix.lower() not in IMAGE_EXTENSIONS:
+            return f"{path.name} is not an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
+        try:
+            with Image.open(path):
+                pass
+        except (UnidentifiedImageError, OSError):
+            return f"{path.name} is not a readable image"
+    if spec.kind == "output" and path.is_dir():
+        return f"{path} is a folder; give a file name"
+    return None

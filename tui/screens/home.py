@@ -1,0 +1,80 @@
+"""Home: the device, one key per action, and the most recent jobs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from artgen.jobs import JobRecord, kinds
+from tui.widgets.job_table import JobTable
+
+__all__ = ["HomeScreen"]
+
+RECENT = 6
+
+
+class HomeScreen(Screen):
+    BINDINGS = [("j", "app.jobs", "Jobs")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        for kind in kinds.KINDS.values():
+            self._bindings.bind(kind.key, f"app.new('{kind.name}')", kind.name.capitalize())
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Label("probing devices…", id="device")
+            yield Static(self._actions(), id="actions")
+            yield Label("Recent jobs", classes="section")
+            yield JobTable(limit=RECENT, id="recent")
+        yield Footer()
+
+    def _actions(self) -> Text:
+        text = Text()
+        for kind in kinds.KINDS.values():
+            ready = kinds.available(kind)
+            text.append(f" {kind.key} ", style="bold reverse" if ready else "dim reverse")
+            text.append(f" {kind.title:<22}", style="bold" if ready else "dim")
+            if ready:
+                text.append(kind.description)
+            else:
+                text.append("not available yet", style="dim italic")
+            text.append("\n")
+        text.append(" j ", style="bold reverse")
+        text.append(f" {'Jobs':<22}every job: cancel, resume, re-run, open output\n")
+        text.append(" ? ", style="bold reverse")
+        text.append(f" {'Help':<22}keys and what they do; ctrl+p finds any action")
+        return text
+
+    def on_screen_resume(self) -> None:
+        self.refresh_jobs()
+
+    def on_mount(self) -> None:
+        self.show_devices()
+        self.refresh_jobs()
+
+    def show_devices(self) -> None:
+        devices = getattr(self.app, "devices", None)
+        text = "probing devices…" if devices is None else f"Device: {devices.summary()}"
+        self.query_one("#device", Label).update(text)
+
+    def refresh_jobs(self) -> None:
+        self.query_one(JobTable).show(self.app.runner.jobs(), self.app.now())
+
+    def job_changed(self, record: JobRecord, event: object) -> None:
+        table = self.query_one(JobTable)
+        if record.id in table.rows and event is not None:
+            table.update_record(record, self.app.now())
+        else:
+            self.refresh_jobs()
+
+    @property
+    def selected_job(self) -> str | None:
+        return self.query_one(JobTable).selected_id
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_job(str(event.row_key.value))

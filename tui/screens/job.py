@@ -1,0 +1,105 @@
+"""The live view of one job: progress with rate and ETA, the metrics chart, the preview, the log."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ProgressBar, RichLog
+
+from artgen import events
+from artgen.jobs import JobRecord
+from tui.format import duration, eta, state_text
+from tui.widgets.loss_chart import LossChart
+from tui.widgets.preview import Preview
+
+__all__ = ["JobScreen"]
+
+
+class JobScreen(Screen):
+    BINDINGS = [
+        ("escape", "app.back", "Back"),
+        ("c", "app.cancel_job", "Cancel"),
+        ("r", "app.resume_job", "Resume"),
+        ("e", "app.rerun_job", "Re-run"),
+        ("o", "app.open_output", "Open folder"),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self._rate_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
+        self._steps_per_second: float | None = None
+
+    @property
+    def selected_job(self) -> str:
+        return self.job_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="job"):
+            yield Label("", id="job-title")
+            with Horizontal(id="job-progress"):
+                yield ProgressBar(total=None, show_eta=False, id="bar")
+                yield Label("", id="job-stats")
+            with Horizontal(id="job-panes"):
+                yield LossChart(id="chart")
+                yield Preview(halfcell=self.app.halfcell_previews, id="preview")
+            yield RichLog(id="log", wrap=True, markup=False, max_lines=1000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        log = self.query_one(RichLog)
+        for level, text in self.app.runner.log(self.job_id):
+            log.write(_styled(level, text))
+        self.redraw(self.app.runner.get(self.job_id))
+        self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+
+    def job_changed(self, record: JobRecord, event: events.Event | None) -> None:
+        if record.id != self.job_id:
+            return
+        if isinstance(event, events.Message):
+            self.query_one(RichLog).write(_styled(event.level, event.text))
+        elif isinstance(event, events.Metrics):
+            self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+        if event is None and record.error:
+            self.query_one(RichLog).write(_styled("warning", f"{record.state}: {record.error}"))
+        self.redraw(record)
+
+    def redraw(self, record: JobRecord) -> None:
+        title = state_text(record)
+        title.append(f"  {record.kind}  {record.id}", style="bold")
+        if record.output:
+            title.append(f"  → {record.output}")
+        self.query_one("#job-title", Label).update(title)
+        bar = self.query_one(ProgressBar)
+        if record.total:
+            bar.update(total=record.total, progress=record.step)
+        self._measure(record)
+        stats = [f"{record.step}/{record.total or '?'}", record.stage]
+        if self._steps_per_second:
+            stats.append(f"{self._steps_per_second:.2f} steps/s")
+        if record.state == "running":
+            stats.append(f"eta {eta(record.step, record.total, self._steps_per_second)}")
+        stats.append(duration(record.duration(self.app.now())))
+        self.query_one("#job-stats", Label).update("  ".join(part for part in stats if part))
+        if record.preview:
+            self.query_one(Preview).show(record.preview, f"{record.preview}")
+
+    def _measure(self, record: JobRecord) -> None:
+        """Steps per second since the first progress this view saw (what the ETA needs)."""
+        if record.state != "running" or not record.step:
+            return
+        now = time.monotonic()
+        if self._rate_mark is None:
+            self._rate_mark = (now, record.step)
+        elif now > self._rate_mark[0] and record.step > self._rate_mark[1]:
+            self._steps_per_second = (record.step - self._rate_mark[1]) / (now - self._rate_mark[0])
+
+
+def _styled(level: str, text: str) -> str | object:
+    from rich.text import Text
+
+    return Text(text, style="yellow" if level == "warning" else "")

@@ -1,0 +1,26 @@
+"""Losses (or any metrics) as a line chart that redraws as training runs."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+from artgen.events import Metrics
+
+__all__ = ["LossChart"]
+
+HIDDEN = ("img_per_s",)  # rates belong in the progress line, not on a loss axis
+
+
+class LossChart(PlotextPlot):
+    def show(self, points: list[Metrics]) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title("metrics")
+        names = [name for name in (points[-1].values if points else {}) if name not in HIDDEN]
+        steps = [point.step for point in points]
+        for name in names:
+            plt.plot(steps, [point.values.get(name, float("nan")) for point in points], label=name)
+        if not names:
+            plt.title("metrics (none yet)")
+        self.refresh()
