@@ -39,7 +39,7 @@ class StyleConfig:
     styles: tuple[str, ...]
     out: str | None = None  # default: <content>_<style>.png in the working directory
     size: int = 512
-    iterations: int = 100
+    iterations: int = 80
     optimizer: str = "lbfgs"
     content_weight: float = 1.0
     style_weight: float = 10.0

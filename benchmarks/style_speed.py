@@ -1,0 +1,172 @@
+"""Style transfer: artgen's defaults against a plain reference, and peak memory at 2048 px.
+
+(a) artgen's defaults (coarse to fine, L-BFGS); (b) the recipe of TensorFlow's
+neural style transfer tutorial (one scale, Adam 0.02/0.99/0.1 on a 0-1 image,
+content block5_conv2, style block1-5 conv1, weights 1e4/1e-2/30, 500 steps)
+on the same bundled VGG16. Both results are scored with one evaluation loss:
+artgen's loss at full resolution with default weights. Target: artgen's
+score no worse than the reference's in at most a third of its time.
+
+Run from the repository root (one run; it takes a while on a CPU):
+
+    nice python benchmarks/style_speed.py                  # 512 px, as specified
+    nice python benchmarks/style_speed.py --size 256       # a quicker look
+
+Content: scikit-image's astronaut; style: ../shared/styles/starry_night.jpg
+(falls back to assets/styles/). Pictures go to runs/benchmarks/style/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from artgen.style import StyleConfig, evaluate, transfer  # noqa: E402
+from artgen.style.engine import fit_size, load_image  # noqa: E402
+
+
+def _inputs(out_dir: Path, style_name: str) -> tuple[str, str]:
+    import skimage.data
+
+    content = out_dir / "astronaut.png"
+    Image.fromarray(skimage.data.astronaut()).save(content)
+    shared = ROOT.parent / "shared" / "styles" / f"{style_name}.jpg"
+    style = shared if shared.is_file() else ROOT / "assets" / "styles" / f"{style_name}.jpg"
+    return str(content), str(style)
+
+
+def reference(content: str, style: str, size: int, steps: int) -> np.ndarray:
+    """TensorFlow's tutorial recipe, step for step, on artgen's bundled VGG16."""
+    import tensorflow as tf
+
+    from artgen.style import vgg
+
+    style_layers = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+    model = vgg.build_features("vgg16", (*style_layers, "block5_conv2"))
+
+    def load(path: str) -> tf.Tensor:
+        picture = load_image(path)
+        picture = picture.resize(fit_size(*picture.size, size), Image.Resampling.BILINEAR)
+        return tf.constant(np.asarray(picture, np.float32)[None] / 255.0)
+
+    def features(image):
+        bgr = image[..., ::-1] * 255.0 - vgg.MEAN_BGR
+        *styles, content_features = model(bgr)
+        grams = [
+            tf.einsum("bijc,bijd->bcd", f, f) / tf.cast(tf.shape(f)[1] * tf.shape(f)[2], tf.float32)
+            for f in styles
+        ]
+        return grams, content_features
+
+    content_image, style_image = load(content), load(style)
+    style_targets, _ = features(style_image)
+    _, content_target = features(content_image)
+    image = tf.Variable(content_image)
+    optimizer = tf.keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
+
+    @tf.function
+    def train_step():
+        with tf.GradientTape() as tape:
+            grams, content_features = features(image)
+            style_loss = tf.add_n(
+                [tf.reduce_mean((g - t) ** 2) for g, t in zip(grams, style_targets, strict=True)]
+            )
+            loss = style_loss * 1e-2 / len(style_layers)
+            loss += tf.reduce_mean((content_features - content_target) ** 2) * 1e4
+            loss += 30 * tf.image.total_variation(image)
+        optimizer.apply_gradients([(tape.gradient(loss, image), image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+
+    for _ in range(steps):
+        train_step()
+    return np.clip(image.numpy()[0] * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def peak_memory(content: str, style: str, out_dir: Path, size: int, iterations: int) -> float:
+    """Peak resident memory (GB) of a fresh ``artgen style`` process writing a ``size`` px picture."""
+    out = out_dir / f"astronaut_{size}.png"
+    command = [
+        sys.executable,
+        "-m",
+        "artgen",
+        "style",
+        content,
+        style,
+        "-o",
+        str(out),
+        "--overwrite",
+        "--size",
+        str(size),
+        "--scales",
+        "3",
+        "--iterations",
+        str(iterations),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--reference-steps", type=int, default=500)
+    parser.add_argument("--style", default="starry_night")
+    parser.add_argument("--big", type=int, default=2048, help="output size for the peak-memory run (0: skip)")
+    parser.add_argument(
+        "--big-iterations", type=int, default=2, help="iterations per scale in the memory run"
+    )
+    args = parser.parse_args()
+    out_dir = ROOT / "runs" / "benchmarks" / "style"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    content, style = _inputs(out_dir, args.style)
+    scoring = StyleConfig(content, (style,), size=args.size)
+    figures = {"size": args.size, "content": content, "style": style}
+
+    started = time.perf_counter()
+    result = transfer(
+        StyleConfig(content, (style,), size=args.size, out=str(out_dir / "artgen.png"), overwrite=True)
+    )
+    figures["artgen_seconds"] = time.perf_counter() - started
+    figures["artgen_score"] = evaluate(scoring, np.asarray(Image.open(result.out)))["total"]
+    figures["artgen_image"] = str(result.out)
+
+    started = time.perf_counter()
+    picture = reference(content, style, args.size, args.reference_steps)
+    figures["reference_seconds"] = time.perf_counter() - started
+    Image.fromarray(picture).save(out_dir / "reference.png")
+    figures["reference_score"] = evaluate(scoring, picture)["total"]
+    figures["reference_image"] = str(out_dir / "reference.png")
+
+    figures["time_ratio"] = figures["artgen_seconds"] / figures["reference_seconds"]
+    figures["target_met"] = (
+        figures["artgen_score"] <= figures["reference_score"] and figures["time_ratio"] <= 1 / 3
+    )
+    print(
+        f"artgen defaults   {figures['artgen_seconds']:8.1f} s   score {figures['artgen_score']:.4f}   "
+        f"{result.out}"
+    )
+    print(
+        f"reference (Adam)  {figures['reference_seconds']:8.1f} s   score {figures['reference_score']:.4f}   "
+        f"{figures['reference_image']}"
+    )
+    print(f"time ratio {figures['time_ratio']:.2f} (target <= 0.33); target met: {figures['target_met']}")
+    if args.big:
+        figures["peak_gb"] = peak_memory(content, style, out_dir, args.big, args.big_iterations)
+        print(f"peak memory for a {args.big} px output (3 scales): {figures['peak_gb']:.2f} GB")
+    (out_dir / "figures.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
