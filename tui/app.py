@@ -17,6 +17,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from artgen.errors import ArtgenError
@@ -79,8 +80,12 @@ class ArtgenApp(App[int]):
     def on_job_changed(self, message: JobChanged) -> None:
         """Only the visible screen redraws; the others refresh when they come back."""
         handler = getattr(self.screen, "job_changed", None)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(message.record, message.event)
+        except NoMatches:
+            pass  # the screen is still composing; it reads the runner's state when it mounts
 
     # -- navigation ----------------------------------------------------------------------------------
 

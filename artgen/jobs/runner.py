@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ class Runner:
         self.stop_timeout = stop_timeout
         self.logs_dir = Path(logs_dir) if logs_dir else self.store.path.parent / "logs"
         self._context = mp.get_context("spawn")
+        # The tracker that cleans up the children's semaphores is started by handing it our stderr; a
+        # Textual app replaces sys.stderr with an object that has no real file descriptor, so start it now.
+        resource_tracker.ensure_running()
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False

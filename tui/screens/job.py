@@ -64,8 +64,9 @@ class JobScreen(Screen):
             self.query_one(RichLog).write(_styled(event.level, event.text))
         elif isinstance(event, events.Metrics):
             self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
-        if event is None and record.error:
-            self.query_one(RichLog).write(_styled("warning", f"{record.state}: {record.error}"))
+        if event is None and not record.active:
+            ending = f"job {record.state}" + (f": {record.error}" if record.error else "")
+            self.query_one(RichLog).write(_styled("info" if record.state == "done" else "warning", ending))
         self.redraw(record)
 
     def redraw(self, record: JobRecord) -> None:
