@@ -1,0 +1,109 @@
+"""Classify images with a saved classifier: the model plus the class names beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artgen import images as image_io
+from artgen.errors import InputError, ModelError
+
+__all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path"]
+
+MODEL_NAME = "model.keras"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str
+    label: str
+    probability: float
+    probabilities: dict[str, float]  # every class, in the model's class order
+
+
+@dataclass(frozen=True)
+class Classifier:
+    model: object  # a keras.Model; typed loosely so this module's import stays light
+    classes: list[str]
+    size: int
+    background: image_io.Background
+
+
+def classes_path(model_path: str | os.PathLike[str]) -> Path:
+    """``rps.keras`` -> ``rps.classes.json``: the class names travel beside the model."""
+    return Path(model_path).with_suffix(".classes.json")
+
+
+def _resolve(model_path: str | os.PathLike[str]) -> Path:
+    path = Path(model_path)
+    if path.is_dir():
+        path = path / MODEL_NAME
+    if not path.is_file():
+        raise ModelError(f"{model_path} is not a classifier model (.keras file or classify run directory)")
+    return path
+
+
+def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
+    """Load with Keras' safe_mode and check the class names match the model's outputs."""
+    path = _resolve(model_path)
+    names_path = classes_path(path)
+    try:
+        info = json.loads(names_path.read_text(encoding="utf-8"))
+        classes = [str(name) for name in info["classes"]]
+        size = int(info["size"])
+        background = image_io.parse_colour(str(info.get("background", "white")))
+    except FileNotFoundError:
+        raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ModelError(f"{names_path} is not a class-names file written by artgen classify") from None
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # Keras raises many types for a bad file; all mean "cannot load"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"cannot load {path}: {reason}") from None
+    outputs = model.output_shape[-1]
+    if outputs != len(classes):
+        raise ModelError(f"{path.name} predicts {outputs} classes but {names_path.name} names {len(classes)}")
+    return Classifier(model, classes, size, background)
+
+
+def _read(path: str | os.PathLike[str], classifier: Classifier) -> np.ndarray:
+    try:
+        picture = image_io.open_rgb(path, classifier.background, draft_size=classifier.size)
+    except image_io.UnusableImage as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return np.asarray(image_io.square_resize(picture, classifier.size))
+
+
+def predict(
+    model_path: str | os.PathLike[str] | Classifier,
+    image_paths: Sequence[str | os.PathLike[str]],
+    batch_size: int = 64,
+) -> list[Prediction]:
+    """The most likely class of each image, with every class's probability."""
+    classifier = model_path if isinstance(model_path, Classifier) else load_classifier(model_path)
+    if not image_paths:
+        return []
+    batch = np.stack([_read(path, classifier) for path in image_paths])
+    import keras
+
+    probabilities = keras.ops.convert_to_numpy(
+        classifier.model.predict(batch, batch_size=batch_size, verbose=0)
+    )
+    results = []
+    for path, row in zip(image_paths, probabilities, strict=True):
+        best = int(np.argmax(row))
+        results.append(
+            Prediction(
+                str(path), classifier.classes[best], float(row[best]),
+                {name: float(p) for name, p in zip(classifier.classes, row, strict=True)},
+            )
+        )
+    return results
