@@ -7,6 +7,7 @@ stops running jobs gracefully on the way out.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -82,10 +83,8 @@ class ArtgenApp(App[int]):
         handler = getattr(self.screen, "job_changed", None)
         if handler is None:
             return
-        try:
+        with contextlib.suppress(NoMatches):  # a screen still composing reads the runner when it mounts
             handler(message.record, message.event)
-        except NoMatches:
-            pass  # the screen is still composing; it reads the runner's state when it mounts
 
     # -- navigation ----------------------------------------------------------------------------------
 

@@ -61,7 +61,8 @@ async def _fill_a_form_start_a_job_and_watch_it(runner, tmp_path):
 
         await pilot.press("c")
         await _until(pilot, lambda: runner.get(screen.job_id).state == "cancelled")
-        await _until(pilot, lambda: any("job cancelled" in line.text for line in screen.query_one(RichLog).lines))
+        log = screen.query_one(RichLog)
+        await _until(pilot, lambda: any("job cancelled" in line.text for line in log.lines))
         assert runner.get(screen.job_id).resumable
 
         await pilot.press("r")  # resume from the checkpoint, as a new job

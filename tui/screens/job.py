@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -87,7 +88,7 @@ class JobScreen(Screen):
         stats.append(duration(record.duration(self.app.now())))
         self.query_one("#job-stats", Label).update("  ".join(part for part in stats if part))
         if record.preview:
-            self.query_one(Preview).show(record.preview, f"{record.preview}")
+            self.query_one(Preview).show(record.preview, Path(record.preview).name)
 
     def _measure(self, record: JobRecord) -> None:
         """Steps per second since the first progress this view saw (what the ETA needs)."""

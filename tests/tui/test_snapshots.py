@@ -1,0 +1,44 @@
+"""Snapshots of the home screen, a form and a running job, from fixed data (a fake runner, a fixed clock).
+
+Update them after an intended change with ``pytest tests/tui --snapshot-update`` and look at the diff.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXED_NOW
+
+from artgen.jobs import kinds
+from tui.app import make_app
+
+
+@pytest.fixture
+def fixed_kinds(monkeypatch):
+    """Only engines that exist for sure, so the snapshot does not change as others land."""
+    fixed = {name: kinds.KINDS[name] for name in ("train", "sample", "demo")}
+    monkeypatch.setattr(kinds, "KINDS", fixed)
+
+
+def _app(fake_runner):
+    return make_app(fake_runner, probe=None, halfcell_previews=True, clock=lambda: FIXED_NOW)
+
+
+def test_home(snap_compare, fake_runner, fixed_kinds):
+    assert snap_compare(_app(fake_runner), terminal_size=(80, 24))
+
+
+def test_train_form_with_an_error(snap_compare, fake_runner, fixed_kinds):
+    async def type_a_bad_folder(pilot):
+        await pilot.press("t")
+        await pilot.press(*"/no/such/folder")
+        await pilot.pause()
+
+    assert snap_compare(_app(fake_runner), terminal_size=(80, 24), run_before=type_a_bad_folder)
+
+
+def test_running_job(snap_compare, fake_runner, fixed_kinds):
+    async def open_the_running_job(pilot):
+        pilot.app.open_job("20260101-120000-aaaa")
+        await pilot.pause()
+
+    assert snap_compare(_app(fake_runner), terminal_size=(100, 30), run_before=open_the_running_job)
