@@ -1,9 +1,11 @@
 """The classifier: a Sequential CNN with dropout, in backend-free Keras 3.
 
-Augmentation layers sit inside the model. Keras applies them only when
-training, so the training split is augmented while validation and
-prediction see the images merely rescaled, with no second data pipeline to
-keep in step. They are part of the saved model, and inert when it predicts.
+Augmentation is a stack of Keras random layers placed in front of the
+classifier for training only: ``model.fit`` runs the augmented model, so the
+training split is augmented, while validation, the saved model and
+prediction use the classifier alone and see images merely rescaled. Saving
+the classifier without the augmentation also keeps the saved file free of
+layers that have nothing to do at prediction time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from keras import layers
 
 from artgen.labs.classify.config import ClassifyConfig
 
-__all__ = ["build_classifier", "conv_blocks"]
+__all__ = ["build_classifier", "for_training", "conv_blocks"]
 
 
 def conv_blocks(size: int) -> int:
@@ -41,12 +43,10 @@ def _augmentation(config: ClassifyConfig) -> list[layers.Layer]:
 
 
 def build_classifier(config: ClassifyConfig, classes: int) -> keras.Model:
-    """(size, size, 3) uint8-valued images -> class probabilities."""
+    """(size, size, 3) images with 0-255 values -> class probabilities."""
     keras.utils.set_random_seed(config.seed)
-    stack: list[layers.Layer] = [keras.Input((config.size, config.size, 3), name="image")]
-    if config.augment:
-        stack += _augmentation(config)
-    stack.append(layers.Rescaling(1.0 / 255))
+    image = keras.Input((config.size, config.size, 3), name="image")
+    stack: list[layers.Layer] = [image, layers.Rescaling(1 / 255)]
     for block in range(conv_blocks(config.size)):
         channels = config.filters * 2 ** min(block, 2)
         stack += [layers.Conv2D(channels, 3, padding="same", activation="relu"), layers.MaxPooling2D()]
@@ -57,3 +57,12 @@ def build_classifier(config: ClassifyConfig, classes: int) -> keras.Model:
         layers.Dense(classes, activation="softmax", name="probabilities"),
     ]
     return keras.Sequential(stack, name="classifier")
+
+
+def for_training(config: ClassifyConfig, classifier: keras.Model) -> keras.Model:
+    """The classifier behind the augmentation layers (sharing its weights), or itself with --no-augment."""
+    augmentation = _augmentation(config) if config.augment else []
+    if not augmentation:
+        return classifier
+    image = keras.Input((config.size, config.size, 3), name="image")
+    return keras.Sequential([image, *augmentation, classifier], name="augmented_classifier")

@@ -28,7 +28,7 @@ from artgen.labs.classify.callbacks import EPOCH_KEYS, EventBridge, TargetAccura
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.classify.data import ClassData, load_classes, stratified_split
 from artgen.labs.classify.inference import MODEL_NAME, classes_path
-from artgen.labs.classify.model import build_classifier
+from artgen.labs.classify.model import build_classifier, for_training
 from artgen.labs.classify.report import (
     ClassScore,
     class_scores,
@@ -84,7 +84,8 @@ def train_classifier(
     x_train, y_train = data.images[train_idx], data.labels[train_idx]
     x_val, y_val = data.images[val_idx], data.labels[val_idx]
     model = build_classifier(config, len(data.classes))
-    model.compile(
+    trainer = for_training(config, model)
+    trainer.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
@@ -106,7 +107,7 @@ def train_classifier(
     if config.target_accuracy < 1.0:
         callbacks.insert(1, target)
     started = time.perf_counter()
-    model.fit(
+    trainer.fit(
         x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs,
         batch_size=config.batch_size, callbacks=callbacks, shuffle=True, verbose=0,
     )

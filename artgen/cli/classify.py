@@ -1,0 +1,152 @@
+"""``artgen classify train DIR`` and ``artgen classify predict MODEL IMAGE...``: the image classifier lab."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import
+from artgen.labs.classify.config import FLIPS, ClassifyConfig
+
+if TYPE_CHECKING:
+    from artgen.labs.classify.train import ClassifyResult
+
+NAME = "classify"
+HELP = "train an image classifier on class folders, or classify images with one"
+DESCRIPTION = (
+    "Train a small CNN on a folder with one sub-folder of images per class (like rock/ paper/\n"
+    "scissors/), then classify new images with it. Training reports accuracy, validation\n"
+    "accuracy, per-class precision/recall/F1 and the confusion matrix, and writes a run\n"
+    "directory with model.keras, its class names, metrics.csv, curves.png and confusion.png."
+)
+EXAMPLES = (
+    "Examples:\n"
+    "  artgen classify train rps/                          150 px, 40% held out for validation\n"
+    "  artgen classify train rps/ -o rps.keras --epochs 30 --target-accuracy 0.95\n"
+    "  artgen classify train fashion/ --size 28 --val-split 0.2 --rotation 0.03 --flip horizontal\n"
+    "  artgen classify predict rps.keras hand1.jpg hand2.png\n"
+    "  artgen classify predict runs/classify-rps-20261123-101500 *.jpg --json\n\n"
+    "Run 'artgen classify train --help' or 'artgen classify predict --help' for their options."
+)
+
+FIELDS = {field.name: field for field in dataclasses.fields(ClassifyConfig)}
+SHORT = {"output": ("-o", "--output")}
+METAVARS = {"output": "MODEL", "flip": "|".join(FLIPS), "background": "COLOUR", "run_dir": "RUN_DIR"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    train = actions.add_parser(
+        "train", help="train a classifier on DIR/<class>/ images", description=DESCRIPTION,
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _train_arguments(train)
+    predict = actions.add_parser(
+        "predict", help="classify images with a trained model",
+        description="Print the most likely class and its probability for each IMAGE.",
+        epilog="Examples:\n  artgen classify predict rps.keras hand.jpg\n"
+        "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    predict.add_argument("model", metavar="MODEL", help="a .keras file from classify train, or its run dir")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="images to classify")
+    predict.add_argument("--json", action="store_true", help="print JSON with every class's probability")
+    parser.set_defaults(classify_parser=parser)
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per ClassifyConfig field; types, defaults and help are read from the config."""
+    parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
+    parser.add_argument("data_dir", metavar="DIR", help=FIELDS["data_dir"].metadata["help"])
+    for name, field in FIELDS.items():
+        if name == "data_dir":
+            continue
+        flags = SHORT.get(name, ("--" + name.replace("_", "-"),))
+        help_text = field.metadata["help"]
+        if isinstance(field.default, bool):
+            action = "store_true" if name == "overwrite" else argparse.BooleanOptionalAction
+            parser.add_argument(*flags, action=action, help=help_text)
+            continue
+        kind = type(field.default) if field.default is not None else (int if name == "limit" else str)
+        shown = f" (default {field.default})" if field.default is not None else ""
+        metavar = METAVARS.get(name, name.upper())
+        parser.add_argument(*flags, type=kind, metavar=metavar, help=help_text + shown)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "train":
+        return _train(args)
+    if args.action == "predict":
+        return _predict(args)
+    args.classify_parser.print_help()
+    return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = ClassifyConfig(**{key: value for key, value in vars(args).items() if key in FIELDS})
+    with quiet_backend_import():
+        from artgen.labs.classify import train_classifier
+
+    with StopRequest() as stop, EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render:
+        result = train_classifier(config, render, stop)
+    out = Console()
+    out.print(_scores_table(result))
+    out.print(_confusion_table(result.classes, result.confusion))
+    out.print(
+        f"accuracy {result.accuracy:.4f}  validation accuracy {result.val_accuracy:.4f}  "
+        f"({result.train_count} training / {result.val_count} validation images, {result.epochs} epochs, "
+        f"stopped by {result.stop_reason}"
+        + (f", {result.skipped} unusable files skipped" if result.skipped else "") + ")",
+        highlight=False,
+    )
+    console.print(f"run directory: [bold]{result.run_dir}[/]")
+    model = result.output_path or result.model_path
+    console.print(f"model: {model}", highlight=False)
+    console.print(f"plots: {result.curves_png}, {result.confusion_png}", highlight=False)
+    console.print(f"try: artgen classify predict {model} IMAGE", highlight=False)
+    return 130 if result.stopped else 0
+
+
+def _scores_table(result: ClassifyResult) -> Table:
+    table = Table(title="validation split", title_justify="left")
+    for column in ("class", "precision", "recall", "F1", "images"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for score in result.scores:
+        table.add_row(score.name, f"{score.precision:.3f}", f"{score.recall:.3f}", f"{score.f1:.3f}",
+                      str(score.support))
+    return table
+
+
+def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) -> Table:
+    table = Table(title="confusion matrix (rows: true class, columns: predicted)", title_justify="left")
+    table.add_column("true \\ predicted")
+    for name in classes:
+        table.add_column(name, justify="right")
+    for true, (name, row) in enumerate(zip(classes, matrix, strict=True)):
+        table.add_row(name, *(f"[bold]{count}[/]" if true == predicted else str(count)
+                              for predicted, count in enumerate(row)))
+    return table
+
+
+def _predict(args: argparse.Namespace) -> int:
+    with quiet_backend_import():
+        from artgen.labs.classify import predict
+
+    predictions = predict(args.model, args.images)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(p) for p in predictions], indent=2))
+        return 0
+    table = Table()
+    table.add_column("image")
+    table.add_column("class")
+    table.add_column("probability", justify="right")
+    for prediction in predictions:
+        table.add_row(prediction.path, prediction.label, f"{prediction.probability:.3f}")
+    Console().print(table)
+    return 0
