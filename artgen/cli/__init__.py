@@ -19,7 +19,7 @@ from artgen.errors import ArtgenError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "jobs", "style", "toy")
+COMMANDS = ("train", "sample", "walk", "jobs", "style", "toy", "classify")
 
 
 def _modules() -> list[ModuleType]:
