@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -122,24 +121,35 @@ class StopRequest:
 
 @contextlib.contextmanager
 def quiet_backend_import() -> Iterator[None]:
-    """Import Keras/TensorFlow with C-level stderr muted (TensorFlow logs before honouring env vars)."""
-    if "keras" in sys.modules:
-        yield
-        return
-    started = time.perf_counter()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import keras  # noqa: F401
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-    if os.environ.get("ARTGEN_DEBUG"):
-        console.print(f"[dim]backend ready in {time.perf_counter() - started:.1f}s[/]")
+    """Import Keras with TensorFlow's native log lines kept off the terminal.
+
+    TensorFlow writes start-up notices straight to file descriptor 2 at import
+    and again at first use, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So fd 2
+    goes to /dev/null for the rest of the command, while Python's
+    ``sys.stderr`` (our progress display, errors, tracebacks) keeps the real
+    terminal through a duplicate of it. ``ARTGEN_DEBUG=1`` leaves fd 2 alone.
+    """
+    if not os.environ.get("ARTGEN_DEBUG") and not _muted:
+        _mute_native_stderr()
+    import keras  # noqa: F401
+
     yield
+
+
+_muted: list[bool] = []
+
+
+def _mute_native_stderr() -> None:
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        return  # no real fd 2 (e.g. captured by a test harness): nothing to protect
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None))
+    _muted.append(True)
 
 
 def positive_int(text: str) -> int:

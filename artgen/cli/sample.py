@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _info(model: str | None) -> int:
-    from artgen.dcgan.sampling import resolve_model
+    from artgen.dcgan.locate import resolve_model
 
     path = resolve_model(model)
     provenance = path.with_suffix(".json")

@@ -7,7 +7,6 @@ Files are ``checkpoints/step-NNNNNNNN.npz``; the newest complete one wins.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import keras
@@ -15,21 +14,15 @@ import numpy as np
 
 from artgen import runs
 from artgen.dcgan.gan import GAN
+from artgen.dcgan.locate import latest_checkpoint as latest
 from artgen.errors import RunDirError
 
 __all__ = ["save", "restore", "latest", "load_group"]
 
-_NAME = re.compile(r"^step-(\d{8})\.npz$")
 
 
 def _path(run_dir: Path, step: int) -> Path:
     return run_dir / "checkpoints" / f"step-{step:08d}.npz"
-
-
-def latest(run_dir: Path) -> Path | None:
-    folder = run_dir / "checkpoints"
-    found = sorted(p for p in folder.glob("step-*.npz") if _NAME.match(p.name)) if folder.is_dir() else []
-    return found[-1] if found else None
 
 
 def save(gan: GAN, run_dir: Path, step: int, keep: int) -> Path:

@@ -9,9 +9,9 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import runs
-from artgen.assets import asset
 from artgen.dcgan import checkpoint
 from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
 
@@ -24,32 +24,6 @@ __all__ = [
     "generate",
     "sample",
 ]
-
-DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
-
-
-def resolve_model(model: str | Path | None) -> Path:
-    """A generator file for ``model``: a ``.keras`` path, a run directory, or None for the default.
-
-    A run directory resolves to its final ``generator.keras`` or, for a run
-    still training or stopped early, its newest checkpoint.
-    """
-    if model is None:
-        if not DEFAULT_GENERATOR.exists():
-            raise ModelError("no bundled generator in this installation; pass --model PATH_OR_RUN_DIR")
-        return DEFAULT_GENERATOR
-    path = Path(model)
-    if path.is_dir():
-        if (path / "generator.keras").exists():
-            return path / "generator.keras"
-        found = checkpoint.latest(path)
-        if found is None:
-            raise ModelError(f"{path} has no generator.keras and no checkpoint yet")
-        return found
-    if not path.exists():
-        raise ModelError(f"model {path} does not exist")
-    return path
-
 
 def load_generator(model: str | Path | None = None) -> keras.Model:
     """Load a generator safely (``safe_mode=True``; checkpoints are plain arrays)."""
