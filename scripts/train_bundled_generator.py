@@ -50,7 +50,9 @@ def _device() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("data_dir")
     parser.add_argument("--minutes", type=float, default=8.0, help="wall-clock training budget")
     parser.add_argument("--run-dir", default="runs/emoji64")
@@ -68,10 +70,12 @@ def main() -> None:
     generator = sampling.load_generator(result.run_dir)
     with runs.atomic_path(args.out) as tmp:
         generator.save(tmp)
-    images.save_png(args.out.with_name("emoji64-samples.png"), images.grid(sampling.sample(generator, 64, seed=0), 8))
+    grid = images.grid(sampling.sample(generator, 64, seed=0), 8)
+    images.save_png(args.out.with_name("emoji64-samples.png"), grid)
     provenance = {
         "model": "DCGAN generator (EMA weights), 64x64 RGB, latent 100",
-        "dataset": "Noto Color Emoji bitmaps (Debian fonts-noto-color-emoji), built by scripts/build_emoji_dataset.py",
+        "dataset": "Noto Color Emoji bitmaps (Debian fonts-noto-color-emoji), "
+        "built by scripts/build_emoji_dataset.py",
         "dataset_licence": "Apache-2.0 (Noto Emoji images)",
         "licence": "Apache-2.0",
         "training_command": f"artgen train {args.data_dir} --size 64 --augment --sample-every 100 "

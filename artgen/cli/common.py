@@ -140,12 +140,14 @@ _muted: list[bool] = []
 
 
 def _mute_native_stderr() -> None:
+    if sys.stderr is not sys.__stderr__:
+        return  # someone (a test harness, an embedding app) already redirected it
     try:
         sys.stderr.flush()
         terminal = os.dup(2)
         devnull = os.open(os.devnull, os.O_WRONLY)
     except (OSError, ValueError):
-        return  # no real fd 2 (e.g. captured by a test harness): nothing to protect
+        return  # no real fd 2: nothing to protect
     os.dup2(devnull, 2)
     os.close(devnull)
     sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None))
