@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=positive_int,
         default=DEFAULTS.batch_size,
-        help="frames per generator call (default %(default)s)",
+        help="images per generator call (default %(default)s)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
 

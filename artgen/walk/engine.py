@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from artgen import images as image_io
@@ -20,7 +21,7 @@ from artgen.walk.config import WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
 from artgen.walk.path import frame_latents
 
-__all__ = ["WalkResult", "render_walk"]
+__all__ = ["WalkResult", "render_walk", "render_with"]
 
 PALETTE_SAMPLE = 16  # frames spread over the walk that choose the GIF palette
 
@@ -40,21 +41,38 @@ def render_walk(
     config: WalkConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> WalkResult:
     """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder)."""
+    _check_out(Path(config.out), config.format, config.force)
+    if config.format == "mp4":
+        writers.require_ffmpeg()
+    return render_with(sampling.load_generator(config.model), config, on_event, should_stop)
+
+
+def render_with(
+    generator: keras.Model,
+    config: WalkConfig,
+    on_event: OnEvent = ignore_events,
+    should_stop: ShouldStop = never_stop,
+) -> WalkResult:
+    """:func:`render_walk` with a generator already in memory (``config.model`` is ignored).
+
+    For callers that render many walks from one model (the studio, benchmarks).
+    """
     out = Path(config.out)
     _check_out(out, config.format, config.force)
     if config.format == "mp4":
         writers.require_ffmpeg()
-    generator = sampling.load_generator(config.model)
     dim = sampling.latent_dim(generator)
     native = int(generator.output_shape[1])
     size = config.size or native
     mode = resample_mode(config.resample, native, size)
     keys = sampling.latents(config.walks * config.keyframes, dim, config.seed)
     keys = keys.reshape(config.walks, config.keyframes, dim)  # walk 0 of a grid is the 1x1 walk
+    forward = _fast(generator)
+    per_batch = max(1, config.batch_size // config.walks)
 
     def render(index: np.ndarray) -> np.ndarray:
         z = frame_latents(keys, config.frames, index, config.interp, config.ease).reshape(-1, dim)
-        cells = sampling.generate(generator, z, batch_size=len(z))
+        cells = sampling.generate(forward, z, batch_size=len(z))
         return tile(upscale(cells, size, mode), len(index), config.grid)
 
     spread = np.linspace(0, config.frames, min(config.frames, PALETTE_SAMPLE), endpoint=False)
@@ -65,10 +83,10 @@ def render_walk(
 
     def batches() -> Iterator[np.ndarray]:
         started = time.perf_counter()
-        for start in range(0, config.frames, config.batch_size):
+        for start in range(0, config.frames, per_batch):
             if should_stop():
                 raise _Stopped
-            batch = render(np.arange(start, min(start + config.batch_size, config.frames)))
+            batch = render(np.arange(start, min(start + per_batch, config.frames)))
             done = start + len(batch)
             rate = done / max(time.perf_counter() - started, 1e-9)
             on_event(Progress(done, config.frames, "frame", rate=rate, rate_unit="frames/s", stage="walk"))
@@ -81,6 +99,15 @@ def render_walk(
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)
     return WalkResult(out=out, frames=config.frames)
+
+
+def _fast(generator: keras.Model) -> keras.Model:
+    """The generator traced into one graph where the backend allows (same outputs, faster calls)."""
+    if keras.backend.backend() != "tensorflow":
+        return generator
+    from artgen.walk.forward_tensorflow import traced
+
+    return traced(generator)  # type: ignore[return-value]  # called like the model by sampling.generate
 
 
 def _check_out(out: Path, kind: str, force: bool) -> None:
