@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 FieldKind = Literal[
-    "folder", "outdir", "image", "file", "output", "int", "float", "text", "choice", "bool", "list"
+    "folder", "outdir", "image", "images", "file", "output", "int", "float", "text", "choice", "bool", "list"
 ]
 
 
@@ -90,6 +90,14 @@ def _train_fields() -> tuple[FieldSpec | str, ...]:
     )
 
 
+def _choices(target: str) -> tuple[Any, ...]:
+    """A config module's tuple of choices, or none while that engine is not installed."""
+    try:
+        return tuple(resolve(target))
+    except (ImportError, AttributeError):
+        return ()
+
+
 def _builtin_kinds() -> dict[str, JobKind]:
     kinds = [
         JobKind(
@@ -107,19 +115,54 @@ def _builtin_kinds() -> dict[str, JobKind]:
             ),
             description="draw a grid of images from a generator",
         ),
-        JobKind("walk", "Latent walk", "w", "artgen.walk:WalkConfig", "artgen.walk:render_walk",
-                description="render a looping walk through latent space"),
-        JobKind("style", "Style transfer", "y", "artgen.style:StyleConfig", "artgen.style:transfer",
-                description="paint a photo in the style of a painting"),
-        JobKind("toy", "Lab: toy GAN", "g", "artgen.labs.toy_gan:ToyConfig", "artgen.labs.toy_gan:train_toy",
-                description="watch a GAN learn a 2-D distribution"),
-        JobKind("classify", "Lab: classifier", "c", "artgen.labs.classify:ClassifyConfig",
-                "artgen.labs.classify:train_classifier", description="train a small image classifier"),
+        JobKind(
+            "walk", "Latent walk", "w", "artgen.walk:WalkConfig", "artgen.walk:render_walk",
+            fields=(
+                FieldSpec("out", "output", "output", help=".gif, .webp, .mp4, or a folder for PNG frames"),
+                FieldSpec("model", "file", optional=True, help=".keras file or run folder; empty: bundled"),
+                "frames", "fps", "keyframes", "seed",
+                FieldSpec("interp", "choice", choices=_choices("artgen.walk.config:INTERPS")),
+                FieldSpec("ease", "choice", choices=_choices("artgen.walk.config:EASES")),
+                FieldSpec("size", "int", optional=True, help="empty: the generator's own size"),
+                "force",
+            ),
+            description="render a looping walk through latent space",
+        ),
+        JobKind(
+            "style", "Style transfer", "y", "artgen.style:StyleConfig", "artgen.style:transfer",
+            fields=(
+                FieldSpec("content", "image", "photo"),
+                FieldSpec("styles", "images", "style images", help="one or more, comma separated"),
+                FieldSpec("out", "output", optional=True, help="empty: <photo>_<style>.png"),
+                "size", "iterations",
+                FieldSpec("optimizer", "choice", choices=_choices("artgen.style.config:OPTIMIZERS")),
+                "content_weight", "style_weight", "preserve_colors", "scales", "seed", "overwrite",
+            ),
+            description="paint a photo in the style of a painting",
+        ),
+        JobKind(
+            "toy", "Lab: toy GAN", "g", "artgen.labs.toy_gan:ToyConfig", "artgen.labs.toy_gan:train_toy",
+            fields=(
+                "mean", "std", FieldSpec("mixture", "text", optional=True), "epochs", "steps_per_epoch",
+                "batch_size", "learning_rate", "gif", "seed", FieldSpec("runs_root", "outdir", "runs folder"),
+            ),
+            description="watch a GAN learn a distribution of numbers",
+        ),
+        JobKind(
+            "classify", "Lab: classifier", "c", "artgen.labs.classify:ClassifyConfig",
+            "artgen.labs.classify:train_classifier",
+            fields=(
+                FieldSpec("data_dir", "folder", "image folder"),
+                FieldSpec("output", "output", "model file", optional=True),
+                "size", "val_split", "epochs", "batch_size", "learning_rate", "augment",
+                FieldSpec("limit", "int", optional=True), "seed",
+                FieldSpec("runs_root", "outdir", "runs folder"),
+            ),
+            description="train a small image classifier on class folders",
+        ),
     ]
     return {kind.name: kind for kind in kinds}
 
-
-KINDS: dict[str, JobKind] = _builtin_kinds()
 
 
 def register(kind: JobKind) -> None:
@@ -185,7 +228,9 @@ def form_fields(kind: JobKind) -> list[FieldSpec]:
         optional = spec.optional or _is_optional(hint)
         inferred = spec.kind or _infer_kind(spec.name, hint)
         label = spec.label or spec.name.replace("_", " ")
-        result.append(dataclasses.replace(spec, kind=inferred, label=label, optional=optional))
+        help_text = spec.help or known[spec.name].metadata.get("help", "")
+        spec = dataclasses.replace(spec, kind=inferred, label=label, optional=optional, help=help_text)
+        result.append(spec)
     return result
 
 
@@ -243,3 +288,6 @@ def resume_path(config: dict[str, Any]) -> Path | None:
         return None
     path = Path(run_dir)
     return path if (path / "checkpoints").is_dir() and any((path / "checkpoints").iterdir()) else None
+
+
+KINDS: dict[str, JobKind] = _builtin_kinds()

@@ -121,3 +121,19 @@ def test_building_the_app_leaves_tensorflow_out(tmp_path):
     )
     env = {**os.environ, "ARTGEN_DATA_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_every_available_engine_has_a_form(fake_runner):
+    asyncio.run(_every_available_engine_has_a_form(fake_runner))
+
+
+async def _every_available_engine_has_a_form(fake_runner):
+    from artgen.jobs import kinds
+
+    app = make_app(fake_runner, probe=None, halfcell_previews=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for kind in [kind for kind in kinds.KINDS.values() if kinds.available(kind)]:
+            await pilot.press(kind.key)
+            assert isinstance(app.screen, FormScreen) and app.screen.kind is kind
+            assert app.screen.query(Input) or kind.name == "demo"
+            await pilot.press("escape")

@@ -26,7 +26,7 @@ from tui.screens.picker import PathPicker
 
 __all__ = ["FormScreen", "check_field"]
 
-PATH_KINDS = ("folder", "outdir", "image", "file", "output")
+PATH_KINDS = ("folder", "outdir", "image", "images", "file", "output")
 
 
 class FormScreen(Screen):
@@ -71,7 +71,7 @@ class FormScreen(Screen):
             options = [(str(choice), choice) for choice in spec.choices]
             initial = value if value in spec.choices else Select.BLANK
             return Select(options, value=initial, id=widget_id, compact=True)
-        if spec.kind == "list":
+        if spec.kind in ("list", "images"):
             value = ",".join(map(str, value or ()))
         placeholder = "(optional)" if spec.optional else ""
         return Input("" if value is None else str(value), placeholder=placeholder, id=widget_id, compact=True)
@@ -163,6 +163,10 @@ def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     text = str(raw if raw is not None else "").strip()
     if not text:
         return (None, None) if spec.optional else ((), None) if spec.kind == "list" else (None, "required")
+    if spec.kind == "images":
+        paths = tuple(part.strip() for part in text.split(",") if part.strip())
+        errors = [error for path in paths if (error := _check_path(spec, Path(path).expanduser()))]
+        return (None, errors[0]) if errors else (paths, None)
     if spec.kind == "int":
         try:
             return int(text), None
