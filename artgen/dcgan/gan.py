@@ -52,9 +52,8 @@ def _learning_rate(config: TrainConfig, total_steps: int):
 
 def build_gan(config: TrainConfig, total_steps: int) -> GAN:
     """Fresh networks (seeded from ``config.seed``) with built optimizers."""
-    keras.utils.set_random_seed(config.seed)
-    generator = build_generator(config.size, config.latent_dim, config.width)
-    discriminator = build_discriminator(config.size, config.width)
+    generator = build_generator(config.size, config.latent_dim, config.width, seed=config.seed)
+    discriminator = build_discriminator(config.size, config.width, seed=config.seed + 1)
     ema = None
     if config.ema:
         ema = build_generator(config.size, config.latent_dim, config.width, name="ema_generator")

@@ -16,9 +16,10 @@ from keras import layers
 __all__ = ["build_generator", "build_discriminator", "channel_plan"]
 
 
-def _init() -> keras.initializers.Initializer:
-    # DCGAN's N(0, 0.02); seeded globally by keras.utils.set_random_seed.
-    return keras.initializers.RandomNormal(stddev=0.02)
+def _init(seeds: keras.random.SeedGenerator) -> keras.initializers.Initializer:
+    # DCGAN's N(0, 0.02). An explicit seed generator rather than global seeding:
+    # keras.utils.set_random_seed would import TensorFlow even under JAX.
+    return keras.initializers.RandomNormal(stddev=0.02, seed=seeds)
 
 
 def channel_plan(size: int, width: int) -> list[int]:
@@ -27,37 +28,41 @@ def channel_plan(size: int, width: int) -> list[int]:
     return [min(width * 2 ** (blocks - 1 - i), width * 8) for i in range(blocks)]
 
 
-def build_generator(size: int, latent_dim: int, width: int, name: str = "generator") -> keras.Model:
-    """Latent vector -> (size, size, 3) image in [-1, 1]."""
+def build_generator(
+    size: int, latent_dim: int, width: int, name: str = "generator", seed: int = 0
+) -> keras.Model:
+    """Latent vector -> (size, size, 3) image in [-1, 1]; same seed, same initial weights."""
     plan = channel_plan(size, width)
+    seeds = keras.random.SeedGenerator(seed)
     z = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(4 * 4 * plan[0], use_bias=False, kernel_initializer=_init())(z)
+    x = layers.Dense(4 * 4 * plan[0], use_bias=False, kernel_initializer=_init(seeds))(z)
     x = layers.Reshape((4, 4, plan[0]))(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     for channels in plan[1:]:
         x = layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()
+            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seeds)
         )(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init())(x)
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init(seeds))(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(z, image, name=name)
 
 
-def build_discriminator(size: int, width: int, name: str = "discriminator") -> keras.Model:
-    """(size, size, 3) image in [-1, 1] -> one real/fake logit."""
+def build_discriminator(size: int, width: int, name: str = "discriminator", seed: int = 0) -> keras.Model:
+    """(size, size, 3) image in [-1, 1] -> one real/fake logit; same seed, same initial weights."""
     plan = list(reversed(channel_plan(size, width)))
+    seeds = keras.random.SeedGenerator(seed)
     image = keras.Input((size, size, 3), name="image")
-    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init())(image)
+    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init(seeds))(image)
     x = layers.LeakyReLU(0.2)(x)
     for channels in plan[1:]:
-        x = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init())(
-            x
-        )
+        x = layers.Conv2D(
+            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seeds)
+        )(x)
         x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, dtype="float32", kernel_initializer=_init(), name="logit")(x)
+    logit = layers.Dense(1, dtype="float32", kernel_initializer=_init(seeds), name="logit")(x)
     return keras.Model(image, logit, name=name)
