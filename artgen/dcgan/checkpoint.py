@@ -20,7 +20,6 @@ from artgen.errors import RunDirError
 __all__ = ["save", "restore", "latest", "load_group"]
 
 
-
 def _path(run_dir: Path, step: int) -> Path:
     return run_dir / "checkpoints" / f"step-{step:08d}.npz"
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from artgen.errors import InputError
 
-__all__ = ["SIZES", "AUGMENTATIONS", "TrainConfig"]
+__all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "TrainConfig"]
 
 SIZES = (32, 64, 128)
 AUGMENTATIONS = ("translation", "color", "cutout")
 LR_DECAYS = ("none", "linear", "cosine")
+STRATEGIES = ("none", "mirrored", "multi-worker")
+PRECISIONS = ("float32", "mixed", "bf16")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class TrainConfig:
     background: str = "white"
     run_dir: str | None = None
     runs_root: str = "runs"
+    precision: str = "float32"
+    xla: bool = False
+    strategy: str = "none"
+    devices: int | None = None
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -78,6 +84,12 @@ class TrainConfig:
             raise InputError(
                 f"unknown augmentation {', '.join(sorted(unknown))}; choose from {', '.join(AUGMENTATIONS)}"
             )
+        if self.strategy not in STRATEGIES:
+            raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        if self.devices is not None and self.devices < 1:
+            raise InputError("--devices must be at least 1")
         if self.learning_rate <= 0:
             raise InputError("--learning-rate must be positive")
 

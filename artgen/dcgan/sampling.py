@@ -25,6 +25,7 @@ __all__ = [
     "sample",
 ]
 
+
 def load_generator(model: str | Path | None = None) -> keras.Model:
     """Load a generator safely (``safe_mode=True``; checkpoints are plain arrays)."""
     path = resolve_model(model)

@@ -1,12 +1,17 @@
-"""Pick the train step for the active Keras backend.
+"""Pick how to train for the active Keras backend and the requested distribution.
 
-Models, losses and augmentation are backend-free; each backend contributes
+Models, losses and augmentation are backend-free. Each backend contributes
 one ``step_<backend>.py`` module with a trainer that has ``step(inputs)`` and
-``sync()`` (copy device state back into the Keras variables before saving).
+``sync()`` (copy device state back into the Keras variables before saving);
+``distribute_tensorflow.py`` adds data-parallel training under tf.distribute.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 import keras
@@ -14,9 +19,9 @@ import numpy as np
 
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.gan import GAN
-from artgen.errors import DependencyError
+from artgen.errors import InputError
 
-__all__ = ["Trainer", "make_trainer"]
+__all__ = ["Trainer", "Placement", "placement"]
 
 
 class Trainer(Protocol):
@@ -25,14 +30,36 @@ class Trainer(Protocol):
     def sync(self) -> None: ...
 
 
-def make_trainer(gan: GAN, config: TrainConfig) -> Trainer:
+@dataclass
+class Placement:
+    """Where a run's variables live and who writes its files."""
+
+    scope: Callable[[], AbstractContextManager[None]]  # build and restore the GAN inside this
+    make_trainer: Callable[[GAN], Trainer]
+    writes_files: bool  # False on the non-chief workers of a multi-worker run
+    replicas: int = 1
+
+
+def placement(config: TrainConfig) -> Placement:
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        if config.strategy != "none" or (config.devices or 1) > 1:
+            from artgen.dcgan import distribute_tensorflow as dist
+
+            strategy = dist.make_strategy(config)
+            return Placement(
+                lambda: dist.scope(strategy),
+                lambda gan: dist.MirroredTrainer(gan, config, strategy),
+                dist.is_chief(strategy),
+                strategy.num_replicas_in_sync,
+            )
         from artgen.dcgan.step_tensorflow import TensorFlowTrainer
 
-        return TensorFlowTrainer(gan, config)
+        return Placement(contextlib.nullcontext, lambda gan: TensorFlowTrainer(gan, config), True)
     if backend == "jax":
+        if config.strategy != "none" or (config.devices or 1) > 1:
+            raise InputError("--strategy/--devices need the TensorFlow backend (KERAS_BACKEND=tensorflow)")
         from artgen.dcgan.step_jax import JaxTrainer
 
-        return JaxTrainer(gan, config)
-    raise DependencyError(f"DCGAN training does not support the {backend!r} Keras backend yet")
+        return Placement(contextlib.nullcontext, lambda gan: JaxTrainer(gan, config), True)
+    raise InputError(f"DCGAN training supports the tensorflow and jax Keras backends, not {backend!r}")

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from artgen import images as image_io
@@ -25,7 +26,7 @@ from artgen.dcgan import checkpoint
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan
-from artgen.dcgan.steps import make_trainer
+from artgen.dcgan.steps import Placement, placement
 from artgen.errors import RunDirError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
@@ -53,13 +54,18 @@ def train(
     )
     _report_dataset(data, config, on_event)
     total = config.total_steps(len(data.images))
-    gan = build_gan(config, total)
+    place = placement(config)
     start = 0
-    if (found := checkpoint.latest(run_dir)) is not None:
-        start = checkpoint.restore(gan, found)
-        on_event(Message(f"resuming {run_dir} from step {start}"))
-    runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
-    loop = _Loop(config, run_dir, gan, data.images, total, on_event)
+    with place.scope():
+        gan = build_gan(config, total)
+        if (found := checkpoint.latest(run_dir)) is not None:
+            start = checkpoint.restore(gan, found)
+            on_event(Message(f"resuming {run_dir} from step {start}"))
+    if place.replicas > 1:
+        on_event(Message(f"data parallel over {place.replicas} replicas, global batch {config.batch_size}"))
+    if place.writes_files:
+        runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
+    loop = _Loop(config, run_dir, gan, data.images, total, on_event, place)
     return loop.run(start, should_stop)
 
 
@@ -86,12 +92,20 @@ class _Loop:
     """One training session: steps, logging, samples and checkpoints."""
 
     def __init__(
-        self, config: TrainConfig, run_dir: Path, gan: GAN, images: np.ndarray, total: int, on_event: OnEvent
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        gan: GAN,
+        images: np.ndarray,
+        total: int,
+        on_event: OnEvent,
+        place: Placement,
     ) -> None:
         self.config, self.run_dir, self.gan, self.images = config, run_dir, gan, images
         self.total, self.on_event = total, on_event
         self.per_epoch = config.steps_per_epoch(len(images))
-        self.trainer = make_trainer(gan, config)
+        self.trainer = place.make_trainer(gan)
+        self.writes_files = place.writes_files
         self.fixed_latents = rng_for(config.seed, STREAM_FIXED, 0).standard_normal(
             (config.samples, config.latent_dim), dtype=np.float32
         )
@@ -147,17 +161,18 @@ class _Loop:
             )
         )
 
-    def _samples(self, name: str, caption: str) -> Path:
+    def _samples(self, name: str, caption: str) -> None:
+        if not self.writes_files:
+            return
         self.trainer.sync()
         generated = self.gan.sampler(self.fixed_latents, training=False)
         path = self.run_dir / "images" / name
-        import keras
-
         image_io.save_png(path, image_io.grid(image_io.to_uint8(keras.ops.convert_to_numpy(generated))))
         self.on_event(Preview(str(path), caption))
-        return path
 
     def _write_metrics(self) -> None:
+        if not self.writes_files:
+            return
         runs.write_csv(self.run_dir / "metrics.csv", METRIC_COLUMNS, self.rows)
         if len(self.rows) >= 2:
             steps = [row[0] for row in self.rows]
@@ -169,6 +184,8 @@ class _Loop:
             )
 
     def _checkpoint(self, step: int) -> None:
+        if not self.writes_files:
+            return
         self.trainer.sync()
         checkpoint.save(self.gan, self.run_dir, step, self.config.keep_checkpoints)
         self._write_metrics()
@@ -177,6 +194,8 @@ class _Loop:
         self._checkpoint(self.total)
         self._samples("final.png", "final samples")
         path = self.run_dir / "generator.keras"
+        if not self.writes_files:
+            return TrainResult(self.run_dir, self.total, self.total, None, stopped=False)
         with runs.atomic_path(path) as tmp:
             self.gan.sampler.save(tmp)
         self.on_event(Message(f"saved {path}"))

@@ -1,0 +1,148 @@
+"""Data-parallel DCGAN training with ``tf.distribute`` (one machine or several).
+
+The only ``tf.distribute`` code of the engine. Every worker computes the
+same global batch from (seed, step) (see ``feed.py``) and each replica takes
+its own slice, so no input sharding or data service is needed. Losses are
+averaged over the global batch; gradients are summed across replicas by the
+optimizers; batch-norm statistics stay per replica, as in every
+MirroredStrategy setup. Only the chief writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow as tf
+
+from artgen.dcgan import augment, losses
+from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.gan import GAN
+from artgen.errors import InputError
+
+__all__ = ["make_strategy", "MirroredTrainer", "is_chief"]
+
+
+def _split_cpu(count: int) -> None:
+    """Expose ``count`` logical CPU devices (how a CPU-only machine runs, and tests, mirroring)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    with contextlib.suppress(RuntimeError):  # already initialised: keep whatever split exists
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+
+
+def make_strategy(config: TrainConfig) -> tf.distribute.Strategy:
+    if config.strategy == "multi-worker":
+        if "TF_CONFIG" not in os.environ:
+            raise InputError("--strategy multi-worker needs TF_CONFIG set on every worker (see the README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_physical_devices("GPU")
+    wanted = config.devices or max(len(gpus), 1)
+    if gpus:
+        if wanted > len(gpus):
+            raise InputError(f"--devices {wanted} asks for more GPUs than the {len(gpus)} visible")
+        names = [f"/gpu:{index}" for index in range(wanted)]
+    else:
+        _split_cpu(wanted)
+        names = [device.name for device in tf.config.list_logical_devices("CPU")[:wanted]]
+        if len(names) < wanted:
+            raise InputError(
+                f"--devices {wanted}: only {len(names)} CPU devices exist (TF was set up before the split)"
+            )
+    return tf.distribute.MirroredStrategy(names)
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Worker 0 (or the only worker) writes checkpoints, samples and metrics."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    return task.get("type", "chief") == "chief" or (
+        task.get("type") == "worker" and task.get("index", 0) == 0
+    )
+
+
+@contextlib.contextmanager
+def scope(strategy: tf.distribute.Strategy) -> Iterator[None]:
+    with strategy.scope():
+        yield
+
+
+class MirroredTrainer:
+    """Runs train steps across the replicas of a MirroredStrategy."""
+
+    def __init__(self, gan: GAN, config: TrainConfig, strategy: tf.distribute.Strategy) -> None:
+        self.gan, self.strategy = gan, strategy
+        replicas = strategy.num_replicas_in_sync
+        if config.batch_size % replicas:
+            raise InputError(
+                f"--batch-size {config.batch_size} must be a multiple of the {replicas} replicas"
+            )
+        self.per_replica = config.batch_size // replicas
+        replica_step = self._make_replica_step(gan, config, replicas)
+
+        def step(inputs, ema_decay):
+            per_replica = strategy.run(replica_step, args=(inputs,))
+            out = {
+                name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for name, value in per_replica.items()
+            }
+            if gan.ema_generator is not None:
+                for average, weight in zip(gan.ema_generator.weights, gan.generator.weights, strict=True):
+                    average.assign(ema_decay * average + (1.0 - ema_decay) * weight)
+            return out
+
+        self._step = tf.function(step, jit_compile=config.xla)
+
+    @staticmethod
+    def _make_replica_step(gan: GAN, config: TrainConfig, replicas: int):
+        generator, discriminator = gan.generator, gan.discriminator
+        policy, real_label = config.augment, config.label_smoothing
+
+        def replica_step(inputs):
+            real = tf.cast(inputs["real"], tf.float32) / 127.5 - 1.0
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = generator(inputs["latent"], training=True)
+                real_in, fake_in = real, fake
+                if policy:
+                    real_in = augment.apply(real, inputs["aug_real"], policy)
+                    fake_in = augment.apply(fake, inputs["aug_fake"], policy)
+                real_logits = discriminator(real_in, training=True)
+                fake_logits = discriminator(fake_in, training=True)
+                # Each replica's mean, divided by the replica count: summed, a global mean.
+                d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label) / replicas
+                g_loss = losses.generator_loss(fake_logits) / replicas
+            d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
+            gan.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
+            gan.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+            return {
+                "d_loss": d_loss,
+                "g_loss": g_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) / replicas,
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) / replicas,
+            }
+
+        return replica_step
+
+    def _distribute(self, inputs: dict) -> object:
+        per = self.per_replica
+
+        def value_fn(context: tf.distribute.experimental.ValueContext) -> dict:
+            start = context.replica_id_in_sync_group * per
+
+            def part(array: np.ndarray) -> tf.Tensor:
+                return tf.constant(array[start : start + per])
+
+            return tf.nest.map_structure(part, inputs)
+
+        return self.strategy.experimental_distribute_values_from_function(value_fn)
+
+    def step(self, inputs: dict[str, np.ndarray]) -> dict[str, float]:
+        shared = {key: value for key, value in inputs.items() if key != "ema_decay"}
+        out = self._step(self._distribute(shared), inputs["ema_decay"])
+        return {name: float(value) for name, value in out.items()}
+
+    def sync(self) -> None:
+        """Mirrored variables are updated in place; nothing to copy back."""
