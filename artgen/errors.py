@@ -15,6 +15,7 @@ __all__ = [
     "RunDirError",
     "TrainingDiverged",
     "DependencyError",
+    "OutOfMemory",
 ]
 
 
@@ -40,3 +41,7 @@ class TrainingDiverged(ArtgenError):
 
 class DependencyError(ArtgenError):
     """An optional package needed for the requested feature is not installed."""
+
+
+class OutOfMemory(ArtgenError):
+    """The device ran out of memory; the message says which option to lower."""

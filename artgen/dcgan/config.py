@@ -19,7 +19,7 @@ SIZES = (32, 64, 128)
 AUGMENTATIONS = ("translation", "color", "cutout")
 LR_DECAYS = ("none", "linear", "cosine")
 STRATEGIES = ("none", "mirrored", "multi-worker")
-PRECISIONS = ("float32", "mixed", "bf16")
+PRECISIONS = ("auto", "float32", "mixed", "bf16")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class TrainConfig:
     background: str = "white"
     run_dir: str | None = None
     runs_root: str = "runs"
-    precision: str = "float32"
+    precision: str = "auto"  # resolved per device when a run starts; see steps.resolve_precision
     xla: bool = False
     strategy: str = "none"
     devices: int | None = None
@@ -88,6 +88,8 @@ class TrainConfig:
             raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}")
         if self.precision not in PRECISIONS:
             raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        if self.strategy == "multi-worker" and self.run_dir is None:
+            raise InputError("--strategy multi-worker needs --run-dir on a filesystem every worker shares")
         if self.devices is not None and self.devices < 1:
             raise InputError("--devices must be at least 1")
         if self.learning_rate <= 0:

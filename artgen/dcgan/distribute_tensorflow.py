@@ -114,9 +114,12 @@ class MirroredTrainer:
                 # Each replica's mean, divided by the replica count: summed, a global mean.
                 d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label) / replicas
                 g_loss = losses.generator_loss(fake_logits) / replicas
+                d_scaled, g_scaled = gan.d_optimizer.scale_loss(d_loss), gan.g_optimizer.scale_loss(g_loss)
             d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
-            gan.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-            gan.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+            d_grads = d_tape.gradient(d_scaled, d_vars)
+            g_grads = g_tape.gradient(g_scaled, g_vars)
+            gan.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+            gan.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
             return {
                 "d_loss": d_loss,
                 "g_loss": g_loss,

@@ -13,7 +13,10 @@ import keras
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.models import build_discriminator, build_generator
 
-__all__ = ["GAN", "build_gan", "ema_decay_at"]
+__all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at"]
+
+# --precision -> Keras dtype policy of the hidden layers (outputs and losses stay float32).
+DTYPE_POLICIES = {"float32": None, "mixed": "mixed_float16", "bf16": "mixed_bfloat16"}
 
 
 @dataclass
@@ -51,18 +54,28 @@ def _learning_rate(config: TrainConfig, total_steps: int):
 
 
 def build_gan(config: TrainConfig, total_steps: int) -> GAN:
-    """Fresh networks (seeded from ``config.seed``) with built optimizers."""
-    generator = build_generator(config.size, config.latent_dim, config.width, seed=config.seed)
-    discriminator = build_discriminator(config.size, config.width, seed=config.seed + 1)
+    """Fresh networks (seeded from ``config.seed``) with built optimizers.
+
+    ``config.precision`` must be resolved (not ``auto``). float16 needs loss
+    scaling to keep small gradients from flushing to zero, so ``mixed`` wraps
+    both optimizers in a dynamic LossScaleOptimizer; bfloat16 has float32's
+    range and needs none.
+    """
+    policy = DTYPE_POLICIES[config.precision]
+    generator = build_generator(config.size, config.latent_dim, config.width, seed=config.seed, dtype=policy)
+    discriminator = build_discriminator(config.size, config.width, seed=config.seed + 1, dtype=policy)
     ema = None
     if config.ema:
-        ema = build_generator(config.size, config.latent_dim, config.width, name="ema_generator")
+        ema = build_generator(
+            config.size, config.latent_dim, config.width, name="ema_generator", dtype=policy
+        )
         ema.set_weights(generator.get_weights())
 
     def adam() -> keras.optimizers.Optimizer:
-        return keras.optimizers.Adam(
+        optimizer = keras.optimizers.Adam(
             _learning_rate(config, total_steps), beta_1=config.beta1, beta_2=config.beta2
         )
+        return keras.optimizers.LossScaleOptimizer(optimizer) if config.precision == "mixed" else optimizer
 
     g_optimizer, d_optimizer = adam(), adam()
     g_optimizer.build(generator.trainable_variables)

@@ -29,40 +29,64 @@ def channel_plan(size: int, width: int) -> list[int]:
 
 
 def build_generator(
-    size: int, latent_dim: int, width: int, name: str = "generator", seed: int = 0
+    size: int, latent_dim: int, width: int, name: str = "generator", seed: int = 0, dtype: str | None = None
 ) -> keras.Model:
-    """Latent vector -> (size, size, 3) image in [-1, 1]; same seed, same initial weights."""
+    """Latent vector -> (size, size, 3) image in [-1, 1]; same seed, same initial weights.
+
+    ``dtype`` is a Keras dtype policy such as ``mixed_float16``; the output layer stays float32.
+    """
     plan = channel_plan(size, width)
     seeds = keras.random.SeedGenerator(seed)
     z = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(4 * 4 * plan[0], use_bias=False, kernel_initializer=_init(seeds))(z)
-    x = layers.Reshape((4, 4, plan[0]))(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
+    x = layers.Dense(4 * 4 * plan[0], use_bias=False, kernel_initializer=_init(seeds), dtype=dtype)(z)
+    x = layers.Reshape((4, 4, plan[0]), dtype=dtype)(x)
+    x = layers.BatchNormalization(dtype=dtype)(x)
+    x = layers.ReLU(dtype=dtype)(x)
     for channels in plan[1:]:
         x = layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seeds)
+            channels,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_init(seeds),
+            dtype=dtype,
         )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init(seeds))(x)
+        x = layers.BatchNormalization(dtype=dtype)(x)
+        x = layers.ReLU(dtype=dtype)(x)
+    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=_init(seeds), dtype=dtype)(
+        x
+    )
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(z, image, name=name)
 
 
-def build_discriminator(size: int, width: int, name: str = "discriminator", seed: int = 0) -> keras.Model:
-    """(size, size, 3) image in [-1, 1] -> one real/fake logit; same seed, same initial weights."""
+def build_discriminator(
+    size: int, width: int, name: str = "discriminator", seed: int = 0, dtype: str | None = None
+) -> keras.Model:
+    """(size, size, 3) image in [-1, 1] -> one real/fake logit; same seed, same initial weights.
+
+    ``dtype`` is a Keras dtype policy such as ``mixed_float16``; the logit layer stays float32.
+    """
     plan = list(reversed(channel_plan(size, width)))
     seeds = keras.random.SeedGenerator(seed)
     image = keras.Input((size, size, 3), name="image")
-    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init(seeds))(image)
-    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init(seeds), dtype=dtype)(
+        image
+    )
+    x = layers.LeakyReLU(0.2, dtype=dtype)(x)
     for channels in plan[1:]:
         x = layers.Conv2D(
-            channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(seeds)
+            channels,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_init(seeds),
+            dtype=dtype,
         )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
+        x = layers.BatchNormalization(dtype=dtype)(x)
+        x = layers.LeakyReLU(0.2, dtype=dtype)(x)
+    x = layers.Flatten(dtype=dtype)(x)
     logit = layers.Dense(1, dtype="float32", kernel_initializer=_init(seeds), name="logit")(x)
     return keras.Model(image, logit, name=name)

@@ -24,6 +24,15 @@ def _values(variables) -> list:
     return [variable.value for variable in variables]
 
 
+def _loss_scale(optimizer, optimizer_state: list, like):
+    """The current dynamic loss scale from the optimizer's state (1 without loss scaling)."""
+    scale = getattr(optimizer, "dynamic_scale", None)
+    if scale is None:
+        return jnp.ones_like(like)
+    index = next(i for i, variable in enumerate(optimizer.variables) if variable is scale)
+    return optimizer_state[index].astype(like.dtype)
+
+
 class JaxTrainer:
     """Runs jitted train steps on device-resident state mirroring a :class:`GAN`."""
 
@@ -80,9 +89,11 @@ class JaxTrainer:
             (d_loss, g_loss), backward, (g_fixed, d_fixed, d_real, d_fake) = jax.vjp(
                 forward, state["g_trainable"], state["d_trainable"], has_aux=True
             )
-            one, zero = jnp.ones_like(d_loss), jnp.zeros_like(d_loss)
-            _, d_grads = backward((one, zero))
-            g_grads, _ = backward((zero, one))
+            # Pulling back the loss scale instead of 1 gives the gradients of the scaled
+            # loss (float16 loss scaling); the LossScaleOptimizer unscales them.
+            zero = jnp.zeros_like(d_loss)
+            _, d_grads = backward((_loss_scale(gan.d_optimizer, state["d_optimizer"], d_loss), zero))
+            g_grads, _ = backward((zero, _loss_scale(gan.g_optimizer, state["g_optimizer"], g_loss)))
             d_trainable, d_optimizer = gan.d_optimizer.stateless_apply(
                 state["d_optimizer"], d_grads, state["d_trainable"]
             )

@@ -22,7 +22,7 @@ class TensorFlowTrainer:
 
     def __init__(self, gan: GAN, config: TrainConfig) -> None:
         self.gan = gan
-        self._step = tf.function(self._make_step(gan, config), reduce_retracing=True)
+        self._step = tf.function(self._make_step(gan, config), jit_compile=config.xla, reduce_retracing=True)
 
     @staticmethod
     def _make_step(gan: GAN, config: TrainConfig):
@@ -41,8 +41,12 @@ class TensorFlowTrainer:
                 fake_logits = discriminator(fake_in, training=True)
                 d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label)
                 g_loss = losses.generator_loss(fake_logits)
-            d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-            g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+                # The identity unless a LossScaleOptimizer (float16) wraps Adam, whose
+                # apply_gradients then unscales and skips steps whose gradients overflowed.
+                d_scaled = gan.d_optimizer.scale_loss(d_loss)
+                g_scaled = gan.g_optimizer.scale_loss(g_loss)
+            d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
+            g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
             gan.d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=False))
             gan.g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables, strict=False))
             if gan.ema_generator is not None:

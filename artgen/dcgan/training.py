@@ -12,6 +12,7 @@ Layout of a run directory::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ from artgen.dcgan import checkpoint
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan
-from artgen.dcgan.steps import Placement, placement
-from artgen.errors import RunDirError, TrainingDiverged
+from artgen.dcgan.steps import Placement, is_out_of_memory, placement, resolve_precision
+from artgen.errors import OutOfMemory, RunDirError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
@@ -54,6 +55,7 @@ def train(
     )
     _report_dataset(data, config, on_event)
     total = config.total_steps(len(data.images))
+    config = dataclasses.replace(config, precision=resolve_precision(config))
     place = placement(config)
     start = 0
     with place.scope():
@@ -124,7 +126,7 @@ class _Loop:
                     Message(f"stopped at step {step}; resume with: artgen train --resume {self.run_dir}")
                 )
                 return TrainResult(self.run_dir, step, self.total, None, stopped=True)
-            values = self.trainer.step(inputs)
+            values = self._step(inputs, step, last_saved)
             if not all(math.isfinite(v) for v in values.values()):
                 self._write_metrics()
                 raise TrainingDiverged(
@@ -144,6 +146,19 @@ class _Loop:
                 self._checkpoint(done)
                 last_saved = done
         return self._finish()
+
+    def _step(self, inputs: dict[str, np.ndarray], step: int, last_saved: int) -> dict[str, float]:
+        try:
+            return self.trainer.step(inputs)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            config = self.config
+            raise OutOfMemory(
+                f"out of device memory at step {step + 1} ({config.size}px, batch {config.batch_size}); "
+                "lower --batch-size or --size, or use --precision mixed; "
+                f"the checkpoint of step {last_saved} is intact"
+            ) from None
 
     def _log(self, step: int, window: list[dict[str, float]], rate: float) -> None:
         means = {key: float(np.mean([values[key] for values in window])) for key in window[0]}

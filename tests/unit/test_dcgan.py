@@ -12,7 +12,7 @@ from PIL import Image
 
 from artgen.dcgan import TrainConfig, sampling, train, training
 from artgen.dcgan.models import build_discriminator, build_generator
-from artgen.errors import InputError, RunDirError, TrainingDiverged
+from artgen.errors import InputError, OutOfMemory, RunDirError, TrainingDiverged
 from artgen.events import Metrics, Preview, Progress
 
 
@@ -91,23 +91,28 @@ def test_existing_run_is_not_overwritten_by_a_new_one(tmp_path: Path, shapes_dir
     assert (foreign / "keep.txt").read_text() == "mine"
 
 
+def _wrap_trainer(monkeypatch: pytest.MonkeyPatch, wrap) -> None:
+    """Make every trainer the engine builds go through ``wrap(trainer)`` first."""
+    original = training.placement
+
+    def placement(config):
+        place = original(config)
+        return dataclasses.replace(place, make_trainer=lambda gan: wrap(place.make_trainer(gan)))
+
+    monkeypatch.setattr(training, "placement", placement)
+
+
 def test_nan_loss_stops_with_the_last_checkpoint_kept(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_make = training.make_trainer
-
-    def poisoned(gan, config):
-        trainer = real_make(gan, config)
+    def poison(trainer):
         original, count = trainer.step, iter(range(100))
-
-        def step(inputs):
-            values = original(inputs)
-            return {**values, "g_loss": math.nan} if next(count) == 4 else values
-
-        trainer.step = step
+        trainer.step = lambda inputs: (
+            {**original(inputs), "g_loss": math.nan} if next(count) == 4 else original(inputs)
+        )
         return trainer
 
-    monkeypatch.setattr(training, "make_trainer", poisoned)
+    _wrap_trainer(monkeypatch, poison)
     config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=8, checkpoint_every=2)
     with pytest.raises(TrainingDiverged, match="step 5.*step 4"):
         train(config)
@@ -133,3 +138,39 @@ def test_config_validation_and_round_trip(tmp_path: Path) -> None:
     config = TrainConfig(data_dir="x", augment=("color",), steps=5)
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert dataclasses.replace(config, steps=None, epochs=3).total_steps(640) == 30
+
+
+def test_out_of_memory_names_the_options_to_lower(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class ResourceExhaustedError(RuntimeError):
+        """Named like TensorFlow's, which is how the engine recognises it."""
+
+    def exhaust(trainer):
+        original, count = trainer.step, iter(range(100))
+
+        def step(inputs):
+            if next(count) == 2:
+                raise ResourceExhaustedError("OOM when allocating tensor")
+            return original(inputs)
+
+        trainer.step = step
+        return trainer
+
+    _wrap_trainer(monkeypatch, exhaust)
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=4, checkpoint_every=2)
+    with pytest.raises(OutOfMemory, match="step 3 .*lower --batch-size or --size.*step 2 is intact"):
+        train(config)
+    assert (tmp_path / "run" / "checkpoints" / "step-00000002.npz").is_file()
+
+
+@pytest.mark.parametrize("precision", ["mixed", "bf16"])
+def test_mixed_precision_trains_with_float32_outputs(
+    tmp_path: Path, shapes_dir: Path, precision: str
+) -> None:
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=2, precision=precision)
+    result = train(config)
+    assert np.isfinite(_metrics(result.run_dir)).all()
+    generator = sampling.load_generator(result.run_dir)
+    assert str(generator.output.dtype).endswith("float32")
+    assert generator.layers[1].dtype_policy.compute_dtype in ("float16", "bfloat16")
