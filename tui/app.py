@@ -37,6 +37,7 @@ class ArtgenApp(App[int]):
     CSS_PATH = "artgen.tcss"
     TITLE = "artgen studio"
     BINDINGS = [
+        Binding("j", "jobs", "Jobs"),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),

@@ -17,8 +17,6 @@ RECENT = 6
 
 
 class HomeScreen(Screen):
-    BINDINGS = [("j", "app.jobs", "Jobs")]
-
     def __init__(self) -> None:
         super().__init__()
         for kind in kinds.KINDS.values():
