@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Run 'artgen COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
+    parser.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax"),
+        help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
         sub = commands.add_parser(
@@ -56,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         return _open_studio()
     args = build_parser().parse_args(argv)
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend  # read when an engine first imports Keras
     if args.command is None:
         build_parser().print_help()
         return 2

@@ -14,7 +14,7 @@ from artgen.cli.common import (
     positive_int,
     quiet_backend_import,
 )
-from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, SIZES, TrainConfig
+from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, PRECISIONS, SIZES, STRATEGIES, TrainConfig
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
@@ -105,6 +105,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     schedule.add_argument("--ema-decay", type=float, help=f"EMA decay (default {DEFAULTS['ema_decay']})")
     schedule.add_argument("--seed", type=int, help="same seed and data give the same losses (default 0)")
+    device = parser.add_argument_group("devices (see also: artgen --backend jax)")
+    device.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="mixed = float16 with loss scaling, bf16 = bfloat16; auto picks the fastest for the device",
+    )
+    device.add_argument(
+        "--xla", action=argparse.BooleanOptionalAction, help="compile the step with XLA (TensorFlow)"
+    )
+    device.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="data parallelism: mirrored (one machine) or multi-worker (TF_CONFIG)",
+    )
+    device.add_argument(
+        "--devices", type=positive_int, help="replicas for mirrored training (GPUs, or CPU slices)"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--run-dir", help="where this run writes (default runs/<DIR name>-<time>/)")
     output.add_argument(
