@@ -18,6 +18,8 @@ from tui.widgets.preview import Preview
 
 __all__ = ["JobScreen"]
 
+CHART_EVERY = 0.5  # seconds between chart redraws while metrics arrive
+
 
 class JobScreen(Screen):
     BINDINGS = [
@@ -33,6 +35,7 @@ class JobScreen(Screen):
         self.job_id = job_id
         self._rate_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
         self._steps_per_second: float | None = None
+        self._chart_stale = False
 
     @property
     def selected_job(self) -> str:
@@ -57,6 +60,13 @@ class JobScreen(Screen):
             log.write(_styled(level, text))
         self.redraw(self.app.runner.get(self.job_id))
         self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+        self.set_interval(CHART_EVERY, self._redraw_chart)
+
+    def _redraw_chart(self) -> None:
+        """Plotting every point costs tens of ms; a step can take less, so the chart redraws on a timer."""
+        if self._chart_stale:
+            self._chart_stale = False
+            self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
 
     def job_changed(self, record: JobRecord, event: events.Event | None) -> None:
         if record.id != self.job_id:
@@ -64,7 +74,7 @@ class JobScreen(Screen):
         if isinstance(event, events.Message):
             self.query_one(RichLog).write(_styled(event.level, event.text))
         elif isinstance(event, events.Metrics):
-            self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+            self._chart_stale = True
         if event is None and not record.active:
             ending = f"job {record.state}" + (f": {record.error}" if record.error else "")
             self.query_one(RichLog).write(_styled("info" if record.state == "done" else "warning", ending))
