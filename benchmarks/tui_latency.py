@@ -85,15 +85,19 @@ async def key_latency(data_dir: Path, presses: int = 40) -> tuple[list[float], i
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         starts = startup_seconds(tmp)
-    print(f"start-up (fresh process to home screen): median {statistics.median(starts):.3f} s, "
-          f"max {max(starts):.3f} s over {len(starts)} runs  (target < 1 s)")
+    print(
+        f"start-up (fresh process to home screen): median {statistics.median(starts):.3f} s, "
+        f"max {max(starts):.3f} s over {len(starts)} runs  (target < 1 s)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ARTGEN_CACHE_DIR"] = str(Path(tmp) / "cache")
         latencies, steps = asyncio.run(key_latency(Path(tmp)))
     ms = sorted(1000 * value for value in latencies)
-    print(f"key press to screen update while training (job at step {steps}): "
-          f"median {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * len(ms)) - 1]:.1f} ms, "
-          f"max {ms[-1]:.1f} ms over {len(ms)} presses  (target < 100 ms)")
+    print(
+        f"key press to screen update while training (job at step {steps}): "
+        f"median {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * len(ms)) - 1]:.1f} ms, "
+        f"max {ms[-1]:.1f} ms over {len(ms)} presses  (target < 100 ms)"
+    )
 
 
 if __name__ == "__main__":
