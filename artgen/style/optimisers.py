@@ -54,28 +54,57 @@ def lbfgs(
     iterations: int,
     on_iteration: OnIteration,
 ) -> None:
-    """Run up to ``iterations`` L-BFGS-B iterations from ``x0`` within [lower, upper]."""
+    """Run up to ``iterations`` L-BFGS-B iterations from ``x0`` within [lower, upper].
+
+    L-BFGS-B's first line search tries a step of length 1 in its variables.
+    In pixels that is a change of 1/sqrt(n) per value, whose effect on a
+    float32 loss is below its rounding noise, and the line search gives up
+    ("ABNORMAL_TERMINATION_IN_LNSRCH") without a single step; we saw this
+    after upsampling to 256 px. So it works on x / sqrt(n): the first trial
+    moves each value by about one level of 0-255, and later steps are scaled
+    by the curvature it learns, as usual. Should a search still give up, a
+    fresh start from the best image follows, until the budget is spent or a
+    start makes no progress.
+    """
     from scipy.optimize import Bounds, minimize
 
-    count = 0
+    count, stopped = 0, False
 
     def callback(intermediate_result) -> None:
-        nonlocal count
+        nonlocal count, stopped
         count += 1
-        if on_iteration(count, best.latest):
+        stopped = on_iteration(count, best.latest)
+        if stopped:
             raise StopIteration
 
-    minimize(
-        best,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=Bounds(lower, upper),
-        callback=callback,
-        # ftol/gtol 0: losses are means over millions of values, so gradients are tiny and
-        # SciPy's default tolerances would stop after a few steps; the iteration budget decides.
-        options={"maxiter": iterations, "maxfun": iterations * 3, "ftol": 0.0, "gtol": 0.0, "maxcor": 20},
-    )
+    unit = np.sqrt(x0.size)
+
+    def scaled(z: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, grad = best(z * unit)
+        return loss, grad * unit
+
+    start = x0
+    while count < iterations:
+        before = count
+        minimize(
+            scaled,
+            start / unit,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=Bounds(lower / unit, upper / unit),
+            callback=callback,
+            # ftol/gtol 0: losses are means over millions of values, so gradients are tiny and SciPy's
+            # default tolerances would stop after a few steps; the iteration budget decides.
+            options={
+                "maxiter": iterations - count,
+                "maxfun": 3 * (iterations - count),
+                "ftol": 0.0,
+                "gtol": 0.0,
+            },
+        )
+        if stopped or count == before:
+            break
+        start = best.x
 
 
 def adam(
