@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from artgen.dcgan import TrainConfig, train  # noqa: E402
 from artgen.dcgan.feed import batch_inputs  # noqa: E402
 from artgen.dcgan.gan import build_gan  # noqa: E402
-from artgen.dcgan.steps import make_trainer  # noqa: E402
+from artgen.dcgan.steps import placement  # noqa: E402
 from artgen.events import Progress  # noqa: E402
 
 WARMUP = 5
@@ -47,6 +47,7 @@ def artgen_loop(folder: Path, steps: int) -> float:
     try:
         config = TrainConfig(
             data_dir=str(folder),
+            precision="float32",
             steps=WARMUP + steps,
             log_every=1,
             sample_every=10**6,
@@ -59,10 +60,12 @@ def artgen_loop(folder: Path, steps: int) -> float:
     return steps * config.batch_size / (stamps[WARMUP + steps] - stamps[WARMUP])
 
 
-def bare_step(steps: int) -> float:
-    config = TrainConfig(data_dir="unused")
-    trainer = make_trainer(build_gan(config, steps), config)
-    images = np.random.default_rng(0).integers(0, 256, (config.batch_size, 64, 64, 3), dtype=np.uint8)
+def bare_step(steps: int, config: TrainConfig | None = None) -> float:
+    """Images/s of the train step alone, fed one in-memory batch over and over."""
+    config = config or TrainConfig(data_dir="unused", precision="float32")
+    trainer = placement(config).make_trainer(build_gan(config, steps))
+    size = config.size
+    images = np.random.default_rng(0).integers(0, 256, (config.batch_size, size, size, 3), dtype=np.uint8)
     inputs = batch_inputs(images, config, 0)
     for _ in range(WARMUP):
         trainer.step(inputs)
