@@ -24,6 +24,8 @@ from artgen.events import Event, Message, to_dict
 
 __all__ = ["run_job", "result_outputs"]
 
+JOB_NICENESS = 10
+
 
 def run_job(
     engine_path: str,
@@ -36,6 +38,9 @@ def run_job(
 ) -> None:
     """Entry point of the spawned child."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the app, which cancels gracefully
+    # A job may use every core; at a lower priority it still gets them all on an idle
+    # machine, but the studio's key presses no longer wait behind its train steps.
+    os.nice(JOB_NICENESS)
     if log_path:
         _redirect_output(log_path)
     _configure_device(device)
