@@ -30,8 +30,17 @@ from artgen.labs.classify import ClassifyConfig, predict, train_classifier
 from artgen.labs.classify.inference import load_classifier
 
 SETTINGS = dict(
-    size=28, val_split=0.2, epochs=12, batch_size=64, target_accuracy=0.93, patience=3,
-    rotation=0.03, shift=0.08, shear=0.08, zoom=0.08, flip="horizontal",
+    size=28,
+    val_split=0.2,
+    epochs=12,
+    batch_size=64,
+    target_accuracy=0.93,
+    patience=3,
+    rotation=0.03,
+    shift=0.08,
+    shear=0.08,
+    zoom=0.08,
+    flip="horizontal",
 )
 
 
@@ -62,9 +71,12 @@ def main() -> int:
         if name == "Metrics":
             epoch_seconds.append(time.perf_counter())
             values = event.values
-            print(f"  epoch {event.step}: accuracy {values.get('accuracy', float('nan')):.4f} "
-                  f"val_accuracy {values.get('val_accuracy', float('nan')):.4f} "
-                  f"({values['img_per_s']:.0f} img/s)", flush=True)
+            print(
+                f"  epoch {event.step}: accuracy {values.get('accuracy', float('nan')):.4f} "
+                f"val_accuracy {values.get('val_accuracy', float('nan')):.4f} "
+                f"({values['img_per_s']:.0f} img/s)",
+                flush=True,
+            )
 
     print(f"settings: {json.dumps(settings)}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores", flush=True)
@@ -82,15 +94,22 @@ def main() -> int:
         test_accuracy = float(np.mean([classifier.classes.index(g.label) for g in guesses] == truth))
 
     figures = {
-        "train_images": result.train_count, "val_images": result.val_count, "epochs": result.epochs,
-        "stop_reason": result.stop_reason, "accuracy": round(result.accuracy, 4),
+        "train_images": result.train_count,
+        "val_images": result.val_count,
+        "epochs": result.epochs,
+        "stop_reason": result.stop_reason,
+        "accuracy": round(result.accuracy, 4),
         "val_accuracy": round(result.val_accuracy, 4),
         "test_accuracy": None if test_accuracy is None else round(test_accuracy, 4),
-        "training_seconds": round(training, 1), "total_seconds": round(total, 1),
-        "settings": settings, "run_dir": str(result.run_dir),
+        "training_seconds": round(training, 1),
+        "total_seconds": round(total, 1),
+        "settings": settings,
+        "run_dir": str(result.run_dir),
     }
-    print(f"train/val images      {result.train_count} / {result.val_count} ({result.epochs} epochs, "
-          f"stopped by {result.stop_reason})")
+    print(
+        f"train/val images      {result.train_count} / {result.val_count} ({result.epochs} epochs, "
+        f"stopped by {result.stop_reason})"
+    )
     print(f"accuracy              {result.accuracy:.4f} (training split, no augmentation)")
     print(f"validation accuracy   {result.val_accuracy:.4f} (target >= 0.85)")
     if test_accuracy is not None:
