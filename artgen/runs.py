@@ -50,6 +50,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     )
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get a normal file's mode
     try:
         yield tmp
         _fsync(tmp)
@@ -63,6 +64,12 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
             else:
                 tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _fsync(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,12 @@ def test_new_run_dirs_never_collide(tmp_path: Path) -> None:
     first = runs.new_run_dir(tmp_path, "My Faces!")
     second = runs.new_run_dir(tmp_path, "My Faces!")
     assert first != second and first.name.startswith("my-faces-")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        runs.write_text(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
