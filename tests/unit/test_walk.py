@@ -154,3 +154,19 @@ def test_cli_writes_and_reports_errors_in_one_line(tmp_path, model, capsys):
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and all(line.startswith("artgen: error: ") for line in errors)
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_traced_forward_matches_the_model_and_is_traced_once_per_model():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow-only fast path")
+    from artgen.dcgan.models import build_generator
+    from artgen.walk.forward_tensorflow import traced
+
+    generator = build_generator(size=32, latent_dim=8, width=8)
+    z = np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32)
+    forward = traced(generator)
+    assert traced(generator) is forward
+    np.testing.assert_allclose(np.asarray(forward(z)), np.asarray(generator(z, training=False)), atol=1e-5)
+    assert np.asarray(forward(z[:2])).shape == (2, 32, 32, 3)  # any batch length, same trace
