@@ -61,6 +61,8 @@ class ArtgenApp(App[int]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.runner.subscribe(lambda update: self.post_message(JobChanged(update)))
+        # Composed once and kept: opening the job list is then a redraw, not a rebuild.
+        self.install_screen(JobsScreen(), name="jobs")
         self.push_screen(HomeScreen())
         if self.probe is not None:
             self.run_worker(self._probe_devices, thread=True, exit_on_error=False)
@@ -97,8 +99,12 @@ class ArtgenApp(App[int]):
         self.push_screen(FormScreen(kind))
 
     def action_jobs(self) -> None:
-        if not isinstance(self.screen, JobsScreen):
-            self.push_screen(JobsScreen())
+        jobs = self.get_screen("jobs")
+        if jobs not in self.screen_stack:
+            self.push_screen(jobs)
+            return
+        while self.screen is not jobs:  # already open beneath: go back down to it
+            self.pop_screen()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
