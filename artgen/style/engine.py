@@ -154,7 +154,7 @@ def transfer(
     config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> StyleResult:
     """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is."""
-    from artgen.style.step_tensorflow import make_value_and_grad
+    from artgen.style.steps import make_value_and_grad
 
     started = time.perf_counter()
     content = load_image(config.content)
@@ -260,7 +260,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     A fair score for comparing results made any way (other optimisers,
     other programs): the targets are computed at the picture's size.
     """
-    from artgen.style.step_tensorflow import make_value_and_grad
+    from artgen.style.steps import make_value_and_grad
 
     model = vgg.build_features(config.net)
     content = load_image(config.content)

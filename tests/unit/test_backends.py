@@ -81,3 +81,26 @@ def test_mirrored_on_two_cpu_devices_resumes_and_tracks_single_device(
     np.testing.assert_allclose(mirrored, single, atol=0.05)
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["devices"] == 2
+
+
+def test_style_transfer_runs_on_jax(tmp_path: Path) -> None:
+    pytest.importorskip("jax")
+    assets = Path(__file__).resolve().parents[2] / "assets"
+    script = (
+        "import json, sys\n"
+        "from artgen.style import StyleConfig, transfer\n"
+        "config = StyleConfig.tiny(sys.argv[1], (sys.argv[2],), out=sys.argv[3])\n"
+        "result = transfer(config)\n"
+        "import keras\n"
+        "print(json.dumps({'backend': keras.backend.backend(), 'total': result.losses['total']}))\n"
+    )
+    out = tmp_path / "styled.png"
+    info = _run(
+        script,
+        str(assets / "samples" / "chelsea.jpg"),
+        str(assets / "styles" / "starry_night.jpg"),
+        str(out),
+        env={"KERAS_BACKEND": "jax"},
+    )
+    assert info["backend"] == "jax" and info["total"] > 0
+    assert out.is_file()
