@@ -7,10 +7,10 @@ Plain data with no TensorFlow import: the CLI reads its defaults from here
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 
 __all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "TrainConfig"]
@@ -23,7 +23,7 @@ PRECISIONS = ("auto", "float32", "mixed", "bf16")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(ConfigDict):
     """Everything that determines a DCGAN run; same config + same data = same losses."""
 
     data_dir: str
@@ -103,18 +103,6 @@ class TrainConfig:
 
     def steps_per_epoch(self, dataset_size: int) -> int:
         return max(1, dataset_size // self.batch_size)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["augment"] = list(self.augment)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["augment"] = tuple(values.get("augment", ()))
-        return cls(**values)
 
     @classmethod
     def tiny(cls, data_dir: str, **overrides: Any) -> TrainConfig:

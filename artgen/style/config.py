@@ -7,11 +7,11 @@ with ``to_dict``/``from_dict``, and the TUI builds one from its form.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 
 __all__ = ["NETS", "OPTIMIZERS", "INITS", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
@@ -25,7 +25,7 @@ SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: no
 
 
 @dataclass(frozen=True)
-class StyleConfig:
+class StyleConfig(ConfigDict):
     """Everything that determines one stylised image; same config + same files = same picture.
 
     ``size`` is the output's long side; the content's aspect ratio is kept.
@@ -107,21 +107,6 @@ class StyleConfig:
         floor = min(self.size, SMALLEST_SCALE)
         sizes = sorted({max(floor, round(self.size / 2**k)) for k in range(self.scales)})
         return tuple(sizes)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["styles"] = list(self.styles)
-        data["style_blend"] = None if self.style_blend is None else list(self.style_blend)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StyleConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["styles"] = tuple(values.get("styles", ()))
-        if values.get("style_blend") is not None:
-            values["style_blend"] = tuple(values["style_blend"])
-        return cls(**values)
 
     @classmethod
     def tiny(cls, content: str, styles: tuple[str, ...] | str, **overrides: Any) -> StyleConfig:

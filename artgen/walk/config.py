@@ -6,11 +6,10 @@ runner can store a walk as JSON. Field names match the ``artgen walk`` flags.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 
 __all__ = ["INTERPS", "EASES", "RESAMPLES", "FORMATS", "WalkConfig", "output_format", "parse_grid"]
@@ -43,7 +42,7 @@ def parse_grid(text: str) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class WalkConfig:
+class WalkConfig(ConfigDict):
     """Everything that determines a walk; the same config and model give the same frames."""
 
     out: str
@@ -91,22 +90,6 @@ class WalkConfig:
     @property
     def walks(self) -> int:
         return self.grid[0] * self.grid[1]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["grid"] = list(self.grid)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WalkConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise InputError(f"unknown walk settings: {', '.join(sorted(unknown))}")
-        values = dict(data)
-        if "grid" in values:
-            values["grid"] = tuple(values["grid"])
-        return cls(**values)
 
     @classmethod
     def tiny(cls, out: str, model: str | None = None) -> WalkConfig:

@@ -137,6 +137,9 @@ def test_config_validation_and_round_trip(tmp_path: Path) -> None:
         TrainConfig(data_dir="x", augment=("blur",))
     config = TrainConfig(data_dir="x", augment=("color",), steps=5)
     assert TrainConfig.from_dict(config.to_dict()) == config
+    assert TrainConfig.from_dict({"engine": "dcgan", **config.to_dict()}) == config  # as stored in a run
+    with pytest.raises(InputError, match="unknown train settings: sizee"):
+        TrainConfig.from_dict({"data_dir": "x", "sizee": 64})
     assert dataclasses.replace(config, steps=None, epochs=3).total_steps(640) == 30
 
 

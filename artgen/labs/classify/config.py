@@ -7,11 +7,11 @@ so every default and explanation is written once.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 
 __all__ = ["ClassifyConfig", "FLIPS"]
@@ -24,7 +24,7 @@ def _opt(default: Any, help: str) -> Any:
 
 
 @dataclass(frozen=True)
-class ClassifyConfig:
+class ClassifyConfig(ConfigDict):
     """Everything that determines a classifier run; same config + same folder = same split."""
 
     data_dir: str = field(metadata={"help": "folder with one sub-folder of images per class"})
@@ -78,20 +78,19 @@ class ClassifyConfig:
         if self.output is not None and not self.output.endswith(".keras"):
             raise InputError(f"-o/--output must end in .keras, not {self.output!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClassifyConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
-
     @classmethod
     def tiny(cls, data_dir: str, **overrides: Any) -> ClassifyConfig:
         """A run of a few seconds, for tests and CI."""
         values: dict[str, Any] = dict(
-            size=16, epochs=6, batch_size=16, filters=8, dense=32, dropout=0.2, augment=False,
-            learning_rate=3e-3, patience=6,
+            size=16,
+            epochs=6,
+            batch_size=16,
+            filters=8,
+            dense=32,
+            dropout=0.2,
+            augment=False,
+            learning_rate=3e-3,
+            patience=6,
         )
         values.update(overrides)
         return cls(data_dir=data_dir, **values)

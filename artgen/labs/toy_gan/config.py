@@ -7,11 +7,11 @@ and every explanation is written once.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 
 __all__ = ["ToyConfig", "Component", "parse_mixture"]
@@ -26,7 +26,7 @@ def _opt(default: Any, help: str) -> Any:
 
 
 @dataclass(frozen=True)
-class ToyConfig:
+class ToyConfig(ConfigDict):
     """Everything that determines a toy GAN run; same config = same numbers."""
 
     mean: float = _opt(4.0, "mean of the real normal distribution")
@@ -87,14 +87,6 @@ class ToyConfig:
         mean = sum(w * m for m, _, w in parts)
         second = sum(w * (s * s + m * m) for m, s, w in parts)
         return mean, math.sqrt(max(second - mean * mean, 0.0))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ToyConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
     @classmethod
     def tiny(cls, **overrides: Any) -> ToyConfig:

@@ -1,0 +1,63 @@
+"""What every engine config shares: a JSON round trip.
+
+Configs are frozen dataclasses stored as ``config.json`` in run directories
+and sent to job processes. JSON has lists, not tuples, so ``from_dict``
+turns lists back into tuples for fields annotated as tuples. Unknown keys are
+an error (a typo in a job's settings must not silently fall back to a
+default), except the ``engine`` tag that run directories store beside them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from typing import Any, TypeVar
+
+from artgen.errors import InputError
+
+__all__ = ["ConfigDict"]
+
+STORED_TAGS = frozenset({"engine"})
+
+C = TypeVar("C", bound="ConfigDict")
+
+
+def _is_tuple(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is tuple:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_tuple(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+@functools.cache
+def _tuple_fields(cls: type) -> frozenset[str]:
+    hints = typing.get_type_hints(cls)
+    return frozenset(field.name for field in dataclasses.fields(cls) if _is_tuple(hints[field.name]))
+
+
+class ConfigDict:
+    """Mixin for frozen config dataclasses: ``to_dict()`` and ``from_dict()``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (tuples become lists)."""
+        data = dataclasses.asdict(self)  # type: ignore[call-overload]
+        for name in _tuple_fields(type(self)):
+            if data[name] is not None:
+                data[name] = list(data[name])
+        return data
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - known - STORED_TAGS
+        if unknown:
+            kind = cls.__name__.removesuffix("Config").lower()
+            raise InputError(f"unknown {kind} settings: {', '.join(sorted(unknown))}")
+        values = {key: value for key, value in data.items() if key in known}
+        for name in _tuple_fields(cls) & values.keys():
+            if values[name] is not None:
+                values[name] = tuple(values[name])
+        return cls(**values)
