@@ -8,10 +8,8 @@ TensorFlow.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from artgen.dcgan.config import SIZES, TrainConfig
+from artgen.lazy import lazy_attributes
 
 __all__ = ["SIZES", "TrainConfig", "TrainResult", "train", "sample", "load_generator", "latents"]
 
@@ -23,8 +21,4 @@ _LAZY = {
     "latents": "artgen.dcgan.sampling",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -8,9 +8,7 @@ TensorFlow and Keras.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from artgen.lazy import lazy_attributes
 from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
 
 __all__ = ["INITS", "NETS", "OPTIMIZERS", "StyleConfig", "StyleResult", "transfer", "evaluate"]
@@ -21,8 +19,4 @@ _LAZY = {
     "evaluate": "artgen.style.engine",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -7,17 +7,11 @@ defaults in ``artgen walk --help``) stays free of TensorFlow.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from artgen.lazy import lazy_attributes
 from artgen.walk.config import WalkConfig, output_format, parse_grid
 
 __all__ = ["WalkConfig", "WalkResult", "render_walk", "output_format", "parse_grid"]
 
 _LAZY = {"WalkResult": "artgen.walk.engine", "render_walk": "artgen.walk.engine"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

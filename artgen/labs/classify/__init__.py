@@ -8,14 +8,17 @@ app's forms) stays free of TensorFlow.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from artgen.labs.classify.config import FLIPS, ClassifyConfig
+from artgen.lazy import lazy_attributes
 
 __all__ = [
-    "FLIPS", "ClassifyConfig", "ClassifyResult", "train_classifier",
-    "Prediction", "predict", "load_classifier",
+    "FLIPS",
+    "ClassifyConfig",
+    "ClassifyResult",
+    "train_classifier",
+    "Prediction",
+    "predict",
+    "load_classifier",
 ]
 
 _LAZY = {
@@ -26,8 +29,4 @@ _LAZY = {
     "load_classifier": "artgen.labs.classify.inference",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

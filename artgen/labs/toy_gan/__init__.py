@@ -7,17 +7,11 @@ in ``artgen --help`` or the app's forms) stays free of TensorFlow.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from artgen.labs.toy_gan.config import ToyConfig, parse_mixture
+from artgen.lazy import lazy_attributes
 
 __all__ = ["ToyConfig", "ToyResult", "train_toy", "parse_mixture"]
 
 _LAZY = {"ToyResult": "artgen.labs.toy_gan.training", "train_toy": "artgen.labs.toy_gan.training"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
