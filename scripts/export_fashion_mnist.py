@@ -28,8 +28,16 @@ import numpy as np
 from artgen.images import save_png
 
 CLASSES = (
-    "t-shirt-top", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle-boot",
+    "t-shirt-top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle-boot",
 )
 FILES = {"train": "train", "test": "t10k"}
 DEFAULT_SOURCE = Path("/usr/share/datasets/fashion-mnist")
@@ -72,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="folder with the .gz IDX files")
     parser.add_argument("--out", type=Path, default=Path(".data/fashion"), help="training image folders")
-    parser.add_argument("--test-out", type=Path, default=Path(".data/fashion-test"),
-                        help="class folders of test images ('' to skip)")
+    parser.add_argument(
+        "--test-out",
+        type=Path,
+        default=Path(".data/fashion-test"),
+        help="class folders of test images ('' to skip)",
+    )
     parser.add_argument("--per-class", type=int, help="keep only the first N images of each class")
     args = parser.parse_args(argv)
     if not (args.source / "train-images-idx3-ubyte.gz").is_file():

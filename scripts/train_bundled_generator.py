@@ -60,8 +60,13 @@ def main() -> None:
     args = parser.parse_args()
 
     config = TrainConfig(
-        data_dir=args.data_dir, size=64, augment=AUGMENTATIONS, steps=1_000_000,
-        sample_every=100, checkpoint_every=5000, run_dir=args.run_dir,
+        data_dir=args.data_dir,
+        size=64,
+        augment=AUGMENTATIONS,
+        steps=1_000_000,
+        sample_every=100,
+        checkpoint_every=5000,
+        run_dir=args.run_dir,
     )
     started = time.monotonic()
     deadline = started + args.minutes * 60

@@ -167,8 +167,12 @@ class ArtgenApp(App[int]):
         folder = Path(output) if Path(output).is_dir() else Path(output).parent
         opener = "open" if sys.platform == "darwin" else shutil.which("xdg-open")
         if opener:
-            subprocess.Popen([opener, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+            subprocess.Popen(
+                [opener, str(folder)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self.notify(f"opened {folder}")
         else:  # a server over ssh: no file manager, so hand over the path
             self.copy_to_clipboard(str(folder))
@@ -180,15 +184,18 @@ class ArtgenApp(App[int]):
         yield from super().get_system_commands(screen)
         for kind in kinds.KINDS.values():
             if kinds.available(kind):
-                yield SystemCommand(f"New job: {kind.title}", kind.description,
-                                    lambda name=kind.name: self.action_new(name))
+                yield SystemCommand(
+                    f"New job: {kind.title}", kind.description, lambda name=kind.name: self.action_new(name)
+                )
         yield SystemCommand("Job list", "every job, with cancel, resume, re-run", self.action_jobs)
         yield SystemCommand("Help", "keys and what they do", self.action_help)
-        yield SystemCommand("Toggle dark/light theme", "switch between the dark and light themes",
-                            self.action_toggle_theme)
+        yield SystemCommand(
+            "Toggle dark/light theme", "switch between the dark and light themes", self.action_toggle_theme
+        )
         if getattr(screen, "selected_job", None):
-            yield SystemCommand("Cancel job", "stop the selected job at its next step",
-                                self.action_cancel_job)
+            yield SystemCommand(
+                "Cancel job", "stop the selected job at its next step", self.action_cancel_job
+            )
             yield SystemCommand("Resume job", "continue a stopped training run", self.action_resume_job)
             yield SystemCommand("Re-run job", "run again with the same settings", self.action_rerun_job)
             yield SystemCommand("Open output folder", "show the job's outputs", self.action_open_output)
@@ -214,7 +221,9 @@ def main() -> int:
     finally:
         running = [record for record in app.runner.jobs() if record.state == "running"]
         if running:
-            print(f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",
-                  file=sys.stderr)
+            print(
+                f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",
+                file=sys.stderr,
+            )
         app.runner.shutdown()
     return app.return_code or 0

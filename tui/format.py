@@ -9,7 +9,11 @@ from artgen.jobs import JobRecord
 __all__ = ["duration", "state_text", "eta"]
 
 STATE_STYLES = {
-    "queued": "dim", "running": "bold cyan", "done": "green", "failed": "bold red", "cancelled": "yellow"
+    "queued": "dim",
+    "running": "bold cyan",
+    "done": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
 }
 
 

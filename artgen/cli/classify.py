@@ -43,12 +43,16 @@ METAVARS = {"output": "MODEL", "flip": "|".join(FLIPS), "background": "COLOUR", 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     train = actions.add_parser(
-        "train", help="train a classifier on DIR/<class>/ images", description=DESCRIPTION,
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "train",
+        help="train a classifier on DIR/<class>/ images",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _train_arguments(train)
     predict = actions.add_parser(
-        "predict", help="classify images with a trained model",
+        "predict",
+        help="classify images with a trained model",
         description="Print the most likely class and its probability for each IMAGE.",
         epilog="Examples:\n  artgen classify predict rps.keras hand.jpg\n"
         "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
@@ -102,7 +106,8 @@ def _train(args: argparse.Namespace) -> int:
         f"accuracy {result.accuracy:.4f}  validation accuracy {result.val_accuracy:.4f}  "
         f"({result.train_count} training / {result.val_count} validation images, {result.epochs} epochs, "
         f"stopped by {result.stop_reason}"
-        + (f", {result.skipped} unusable files skipped" if result.skipped else "") + ")",
+        + (f", {result.skipped} unusable files skipped" if result.skipped else "")
+        + ")",
         highlight=False,
     )
     console.print(f"run directory: [bold]{result.run_dir}[/]")
@@ -118,8 +123,9 @@ def _scores_table(result: ClassifyResult) -> Table:
     for column in ("class", "precision", "recall", "F1", "images"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for score in result.scores:
-        table.add_row(score.name, f"{score.precision:.3f}", f"{score.recall:.3f}", f"{score.f1:.3f}",
-                      str(score.support))
+        table.add_row(
+            score.name, f"{score.precision:.3f}", f"{score.recall:.3f}", f"{score.f1:.3f}", str(score.support)
+        )
     return table
 
 
@@ -129,8 +135,13 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
     for name in classes:
         table.add_column(name, justify="right")
     for true, (name, row) in enumerate(zip(classes, matrix, strict=True)):
-        table.add_row(name, *(f"[bold]{count}[/]" if true == predicted else str(count)
-                              for predicted, count in enumerate(row)))
+        table.add_row(
+            name,
+            *(
+                f"[bold]{count}[/]" if true == predicted else str(count)
+                for predicted, count in enumerate(row)
+            ),
+        )
     return table
 
 

@@ -45,9 +45,12 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold", no_wrap=column in ("id", "state"))
     for record in records:
         table.add_row(
-            record.id, record.kind, _state(record.state),
+            record.id,
+            record.kind,
+            _state(record.state),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started or record.created)),
-            _took(record.duration()), record.output or (record.error or ""),
+            _took(record.duration()),
+            record.output or (record.error or ""),
         )
     console.print(table)
     return 0

@@ -96,7 +96,13 @@ def _picture(step: int) -> np.ndarray:
 
 
 DEMO_KIND = JobKind(
-    "demo", "Demo job", "d", "artgen.jobs.demo:DemoConfig", "artgen.jobs.demo:run_demo",
+    "demo",
+    "Demo job",
+    "d",
+    "artgen.jobs.demo:DemoConfig",
+    "artgen.jobs.demo:run_demo",
     fields=(FieldSpec("run_dir", "text", "run folder"), "steps", "delay", "preview_every"),
-    resumable=True, uses_gpu=False, description="a stand-in engine for tests",
+    resumable=True,
+    uses_gpu=False,
+    description="a stand-in engine for tests",
 )

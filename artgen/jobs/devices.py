@@ -50,7 +50,10 @@ def probe_devices(timeout: float = 3.0) -> DeviceInfo:
     try:
         out = subprocess.run(
             [smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=timeout, check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return DeviceInfo()

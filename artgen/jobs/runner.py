@@ -268,8 +268,13 @@ class Runner:
         process = self._context.Process(
             target=run_job,
             args=(
-                spec.engine, spec.config, record.config, device, writer, stop,
-                str(self.log_file(record.id))
+                spec.engine,
+                spec.config,
+                record.config,
+                device,
+                writer,
+                stop,
+                str(self.log_file(record.id)),
             ),
             name=f"artgen-job-{record.id}",
         )
@@ -360,7 +365,9 @@ class Runner:
     def _resumable(self, record: JobRecord) -> bool:
         spec = job_kinds.KINDS.get(record.kind)
         return bool(
-            spec and spec.resumable and record.state in ("cancelled", "failed")
+            spec
+            and spec.resumable
+            and record.state in ("cancelled", "failed")
             and job_kinds.resume_path(record.config) is not None
         )
 
@@ -384,5 +391,3 @@ def _death(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         return f"the job's process was killed (signal {-exitcode})"
     return f"the job's process exited unexpectedly (exit code {exitcode})"
-
-

@@ -33,8 +33,21 @@ CREATE TABLE IF NOT EXISTS log (
 CREATE INDEX IF NOT EXISTS log_job ON log (job_id);
 """
 _COLUMNS = (
-    "id", "kind", "config", "device", "state", "created", "started", "finished",
-    "step", "total", "stage", "outputs", "error", "preview", "resumable",
+    "id",
+    "kind",
+    "config",
+    "device",
+    "state",
+    "created",
+    "started",
+    "finished",
+    "step",
+    "total",
+    "stage",
+    "outputs",
+    "error",
+    "preview",
+    "resumable",
 )
 LOG_LIMIT = 500  # lines kept per job; a long training run logs far fewer
 
@@ -90,8 +103,10 @@ class HistoryStore:
         if not lines:
             return
         with self._connect() as db:
-            db.executemany("INSERT INTO log (job_id, level, text) VALUES (?, ?, ?)",
-                           [(job_id, level, text) for level, text in lines])
+            db.executemany(
+                "INSERT INTO log (job_id, level, text) VALUES (?, ?, ?)",
+                [(job_id, level, text) for level, text in lines],
+            )
             db.execute(
                 "DELETE FROM log WHERE job_id = ? AND seq NOT IN "
                 "(SELECT seq FROM log WHERE job_id = ? ORDER BY seq DESC LIMIT ?)",

@@ -77,17 +77,39 @@ def fake_runner(tmp_path):
     """A running training job with losses and a preview, plus finished ones."""
     preview = _grid_png(tmp_path / "epoch-0003.png")
     running = JobRecord(
-        "20260101-120000-aaaa", "train", {"data_dir": "faces"}, state="running",
-        created=FIXED_NOW - 100, started=FIXED_NOW - 90, step=30, total=100, stage="epoch 3/10",
-        preview=preview, outputs={},
+        "20260101-120000-aaaa",
+        "train",
+        {"data_dir": "faces"},
+        state="running",
+        created=FIXED_NOW - 100,
+        started=FIXED_NOW - 90,
+        step=30,
+        total=100,
+        stage="epoch 3/10",
+        preview=preview,
+        outputs={},
     )
     done = JobRecord(
-        "20260101-110000-bbbb", "sample", {"out": "grid.png"}, state="done", created=FIXED_NOW - 3000,
-        started=FIXED_NOW - 2990, finished=FIXED_NOW - 2980, step=1, total=1, outputs={"out": "grid.png"},
+        "20260101-110000-bbbb",
+        "sample",
+        {"out": "grid.png"},
+        state="done",
+        created=FIXED_NOW - 3000,
+        started=FIXED_NOW - 2990,
+        finished=FIXED_NOW - 2980,
+        step=1,
+        total=1,
+        outputs={"out": "grid.png"},
     )
     failed = JobRecord(
-        "20260101-100000-cccc", "train", {"data_dir": "empty"}, state="failed", created=FIXED_NOW - 6000,
-        started=FIXED_NOW - 5995, finished=FIXED_NOW - 5990, error="no images found in empty/",
+        "20260101-100000-cccc",
+        "train",
+        {"data_dir": "empty"},
+        state="failed",
+        created=FIXED_NOW - 6000,
+        started=FIXED_NOW - 5995,
+        finished=FIXED_NOW - 5990,
+        error="no images found in empty/",
     )
     losses = [{"d_loss": 1.4 - step / 100, "g_loss": 0.7 + step / 80} for step in range(1, 31)]
     metrics = [Metrics(step, values) for step, values in enumerate(losses, start=1)]

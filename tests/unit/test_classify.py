@@ -60,8 +60,14 @@ def trained(shapes: Path, tmp_path_factory: pytest.TempPathFactory):
 
     events: list = []
     config = ClassifyConfig.tiny(
-        str(shapes), run_dir=str(tmp_path_factory.mktemp("runs") / "run"), epochs=8,
-        augment=True, rotation=0.02, shift=0.05, shear=0.05, zoom=0.05,
+        str(shapes),
+        run_dir=str(tmp_path_factory.mktemp("runs") / "run"),
+        epochs=8,
+        augment=True,
+        rotation=0.02,
+        shift=0.05,
+        shear=0.05,
+        zoom=0.05,
     )
     return train_classifier(config, events.append), events
 
@@ -206,8 +212,18 @@ def test_cli_predict_errors_are_one_line(trained, tmp_path: Path, capsys: pytest
     assert capsys.readouterr().err.strip() == f"artgen: error: {bad}: not an image"
     assert main(["classify", "predict", str(tmp_path), str(bad)]) == 2
     assert "is not a classifier model" in capsys.readouterr().err
-    assert main(["classify", "predict", str(trained[0].model_path), str(trained[0].run_dir / "curves.png"),
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                str(trained[0].model_path),
+                str(trained[0].run_dir / "curves.png"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)[0]["label"] in SHAPES
 
 

@@ -60,6 +60,7 @@ def test_training_job_cancels_with_a_checkpoint_and_resumes_to_done(tmp_path, fa
 
 def _train_steps(updates, job_id):
     return [
-        u.event.step for u in updates
+        u.event.step
+        for u in updates
         if u.record.id == job_id and isinstance(u.event, Progress) and u.event.unit == "step"
     ]

@@ -82,6 +82,12 @@ class EventBridge(keras.callbacks.Callback):
 
     def _progress(self, epoch: int, step: int, rate: float) -> None:
         self.on_event(
-            Progress(step, self.epochs * self.steps_per_epoch, unit="batch", rate=rate, rate_unit="img/s",
-                     stage=f"epoch {epoch}/{self.epochs}")
+            Progress(
+                step,
+                self.epochs * self.steps_per_epoch,
+                unit="batch",
+                rate=rate,
+                rate_unit="img/s",
+                stage=f"epoch {epoch}/{self.epochs}",
+            )
         )

@@ -102,7 +102,9 @@ def predict(
         best = int(np.argmax(row))
         results.append(
             Prediction(
-                str(path), classifier.classes[best], float(row[best]),
+                str(path),
+                classifier.classes[best],
+                float(row[best]),
                 {name: float(p) for name, p in zip(classifier.classes, row, strict=True)},
             )
         )

@@ -72,8 +72,9 @@ def draw_confusion(path: str | os.PathLike[str], matrix: np.ndarray, names: Sequ
             for row in range(count):
                 for col in range(count):
                     colour = "white" if shares[row, col] > 0.5 else "black"
-                    axes.text(col, row, str(matrix[row, col]), ha="center", va="center", color=colour,
-                              fontsize=8)
+                    axes.text(
+                        col, row, str(matrix[row, col]), ha="center", va="center", color=colour, fontsize=8
+                    )
         figure.tight_layout()
         with runs.atomic_path(path, suffix=".png") as tmp:
             figure.savefig(tmp, format="png")

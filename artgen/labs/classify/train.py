@@ -93,8 +93,10 @@ def train_classifier(
     curves_png, metrics_path = run_dir / "curves.png", run_dir / "metrics.csv"
 
     def after_epoch(history: dict[str, list[float]]) -> None:
-        rows = [[epoch + 1, *(history[key][epoch] for key in METRIC_COLUMNS[1:])]
-                for epoch in range(len(history["loss"]))]
+        rows = [
+            [epoch + 1, *(history[key][epoch] for key in METRIC_COLUMNS[1:])]
+            for epoch in range(len(history["loss"]))
+        ]
         runs.write_csv(metrics_path, METRIC_COLUMNS, rows)
         draw_curves(curves_png, history)
         on_event(Preview(str(curves_png), f"training curves, epoch {len(rows)}"))
@@ -108,8 +110,14 @@ def train_classifier(
         callbacks.insert(1, target)
     started = time.perf_counter()
     trainer.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs,
-        batch_size=config.batch_size, callbacks=callbacks, shuffle=True, verbose=0,
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        callbacks=callbacks,
+        shuffle=True,
+        verbose=0,
     )
     epochs = len(bridge.history["loss"])
     reason = _stop_reason(bridge, target, early, epochs, config.epochs)
@@ -121,21 +129,41 @@ def train_classifier(
         _save(model, output, data.classes, config)
     scored = _evaluate(model, config.batch_size, run_dir, data.classes, (x_train, y_train), (x_val, y_val))
     report_path = run_dir / "report.json"
-    runs.write_json(report_path, {
-        "classes": data.classes, "accuracy": scored.accuracy, "val_accuracy": scored.val_accuracy,
-        "per_class": [asdict(score) for score in scored.scores], "confusion": scored.matrix.tolist(),
-        "train_count": len(train_idx), "val_count": len(val_idx), "skipped": len(data.skipped),
-        "epochs": epochs, "stop_reason": reason,
-    })
+    runs.write_json(
+        report_path,
+        {
+            "classes": data.classes,
+            "accuracy": scored.accuracy,
+            "val_accuracy": scored.val_accuracy,
+            "per_class": [asdict(score) for score in scored.scores],
+            "confusion": scored.matrix.tolist(),
+            "train_count": len(train_idx),
+            "val_count": len(val_idx),
+            "skipped": len(data.skipped),
+            "epochs": epochs,
+            "stop_reason": reason,
+        },
+    )
     on_event(Preview(str(run_dir / "confusion.png"), "validation confusion matrix"))
     on_event(Message(f"accuracy {scored.accuracy:.4f}, validation accuracy {scored.val_accuracy:.4f}"))
     return ClassifyResult(
-        run_dir=run_dir, model_path=model_path, output_path=output, classes=tuple(data.classes),
-        accuracy=scored.accuracy, val_accuracy=scored.val_accuracy, scores=tuple(scored.scores),
+        run_dir=run_dir,
+        model_path=model_path,
+        output_path=output,
+        classes=tuple(data.classes),
+        accuracy=scored.accuracy,
+        val_accuracy=scored.val_accuracy,
+        scores=tuple(scored.scores),
         confusion=tuple(tuple(int(v) for v in row) for row in scored.matrix),
-        confusion_png=run_dir / "confusion.png", curves_png=curves_png, metrics_path=metrics_path,
-        report_path=report_path, train_count=len(train_idx), val_count=len(val_idx),
-        skipped=len(data.skipped), epochs=epochs, stop_reason=reason,
+        confusion_png=run_dir / "confusion.png",
+        curves_png=curves_png,
+        metrics_path=metrics_path,
+        report_path=report_path,
+        train_count=len(train_idx),
+        val_count=len(val_idx),
+        skipped=len(data.skipped),
+        epochs=epochs,
+        stop_reason=reason,
     )
 
 
@@ -199,10 +227,15 @@ class _Scored:
 
 
 def _evaluate(
-    model: keras.Model, batch_size: int, run_dir: Path, classes: list[str],
-    train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+    model: keras.Model,
+    batch_size: int,
+    run_dir: Path,
+    classes: list[str],
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
 ) -> _Scored:
     """Score the saved model on both splits as it will predict: no augmentation, no dropout."""
+
     def predicted(x: np.ndarray) -> np.ndarray:
         probabilities = model.predict(x, batch_size=max(batch_size, 128), verbose=0)
         return np.argmax(keras.ops.convert_to_numpy(probabilities), axis=1)

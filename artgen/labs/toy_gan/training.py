@@ -161,13 +161,23 @@ class _Lab:
         runs.write_csv(self.run_dir / "metrics.csv", METRIC_COLUMNS, self.rows)
         self.on_event(Metrics(step, {"epoch": float(epoch), **summary}))
         self.on_event(
-            Progress(epoch, self.config.epochs, unit="epoch", rate=rate, rate_unit="num/s",
-                     stage=f"epoch {epoch}/{self.config.epochs}")
+            Progress(
+                epoch,
+                self.config.epochs,
+                unit="epoch",
+                rate=rate,
+                rate_unit="num/s",
+                stage=f"epoch {epoch}/{self.config.epochs}",
+            )
         )
         if self.config.plot_every and epoch % self.config.plot_every == 0:
             path = self.run_dir / "frames" / f"epoch-{epoch:04d}.png"
-            self._draw(path, fake, f"epoch {epoch}: generated mean {summary['gen_mean']:.3g}, "
-                       f"std {summary['gen_std']:.3g}; distance {summary['distance']:.3g}")
+            self._draw(
+                path,
+                fake,
+                f"epoch {epoch}: generated mean {summary['gen_mean']:.3g}, "
+                f"std {summary['gen_std']:.3g}; distance {summary['distance']:.3g}",
+            )
             self.frames.append(path)
             self.on_event(Preview(str(path), f"epoch {epoch}"))
 
@@ -184,8 +194,12 @@ class _Lab:
         gen_mean, gen_std = float(np.mean(fake)), float(np.std(fake))
         distance = wasserstein1(fake, self.eval_real)
         final = self.run_dir / "final.png"
-        self._draw(final, fake, f"after {epochs_done} epochs: generated mean {gen_mean:.3g} "
-                   f"(real {self.real_mean:.3g}), std {gen_std:.3g} (real {self.real_std:.3g})")
+        self._draw(
+            final,
+            fake,
+            f"after {epochs_done} epochs: generated mean {gen_mean:.3g} "
+            f"(real {self.real_mean:.3g}), std {gen_std:.3g} (real {self.real_std:.3g})",
+        )
         self.on_event(Preview(str(final), "final"))
         metrics_path = self.run_dir / "metrics.csv"
         runs.write_csv(metrics_path, METRIC_COLUMNS, self.rows)
@@ -193,16 +207,28 @@ class _Lab:
         if len(trained) >= 2:
             epochs = [row[0] for row in trained]
             plots.line_chart(
-                self.run_dir / "curves.png", epochs,
-                {name: [row[METRIC_COLUMNS.index(name)] for row in trained]
-                 for name in ("d_loss", "g_loss", "distance")},
-                title="toy GAN", xlabel="epoch",
+                self.run_dir / "curves.png",
+                epochs,
+                {
+                    name: [row[METRIC_COLUMNS.index(name)] for row in trained]
+                    for name in ("d_loss", "g_loss", "distance")
+                },
+                title="toy GAN",
+                xlabel="epoch",
             )
         gif = self._write_gif() if self.config.gif and self.frames else None
         return ToyResult(
-            run_dir=self.run_dir, final_png=final, gif_path=gif, metrics_path=metrics_path,
-            real_mean=self.real_mean, real_std=self.real_std, gen_mean=gen_mean, gen_std=gen_std,
-            distance=distance, epochs=epochs_done, stopped=stopped,
+            run_dir=self.run_dir,
+            final_png=final,
+            gif_path=gif,
+            metrics_path=metrics_path,
+            real_mean=self.real_mean,
+            real_std=self.real_std,
+            gen_mean=gen_mean,
+            gen_std=gen_std,
+            distance=distance,
+            epochs=epochs_done,
+            stopped=stopped,
         )
 
     def _write_gif(self) -> Path:
@@ -213,7 +239,8 @@ class _Lab:
         durations = [FRAME_MS] * (len(palette) - 1) + [LAST_FRAME_MS]
         path = self.run_dir / "training.gif"
         with runs.atomic_path(path, suffix=".gif") as tmp:
-            palette[0].save(tmp, format="GIF", save_all=True, append_images=palette[1:],
-                            duration=durations, loop=0)
+            palette[0].save(
+                tmp, format="GIF", save_all=True, append_images=palette[1:], duration=durations, loop=0
+            )
         self.on_event(Message(f"saved {path} ({len(palette)} frames)"))
         return path
