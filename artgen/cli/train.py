@@ -182,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"stopped at step {result.step}/{result.total_steps}; resume with:")
         console.print(f"  artgen train --resume {result.run_dir}", highlight=False)
         return 130
+    if result.generator_path is None:  # a non-chief worker of a multi-worker run
+        console.print("this worker trained its share; the chief (worker 0) wrote the run's files")
+        return 0
     console.print(f"generator: {result.generator_path}")
     console.print(f"try: artgen sample --model {result.run_dir} samples.png", highlight=False)
     return 0

@@ -104,3 +104,67 @@ def test_style_transfer_runs_on_jax(tmp_path: Path) -> None:
     )
     assert info["backend"] == "jax" and info["total"] > 0
     assert out.is_file()
+
+
+def _free_ports(count: int) -> list[int]:
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_multi_worker_on_loopback_trains_with_one_writer(tmp_path: Path, shapes_dir: Path) -> None:
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    run_dir = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "artgen",
+        "train",
+        str(shapes_dir),
+        "--size",
+        "32",
+        "--width",
+        "8",
+        "--latent-dim",
+        "8",
+        "--batch-size",
+        "8",
+        "--steps",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "--log-every",
+        "1",
+        "--strategy",
+        "multi-worker",
+        "--run-dir",
+        str(run_dir),
+    ]
+    workers = [
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+            },
+        )
+        for i in range(2)
+    ]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert "chief (worker 0) wrote" in outputs[1][1]
+    assert (run_dir / "generator.keras").is_file()
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "step-00000002.npz",
+        "step-00000004.npz",
+    ]
+    assert _losses(run_dir).shape == (4, 4)
