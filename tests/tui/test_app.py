@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
 
-from textual.widgets import Button, Input, ProgressBar, RichLog
+from textual.widgets import Button, Header, Input, ProgressBar, RichLog
 
 from artgen.jobs import JobRecord
 from tui.app import make_app
@@ -63,10 +64,11 @@ async def _fill_a_form_start_a_job_and_watch_it(runner, tmp_path):
         await _until(pilot, lambda: runner.get(screen.job_id).state == "cancelled")
         log = screen.query_one(RichLog)
         await _until(pilot, lambda: any("job cancelled" in line.text for line in log.lines))
-        assert runner.get(screen.job_id).resumable
+        cancelled = screen.job_id
+        assert runner.get(cancelled).resumable
 
         await pilot.press("r")  # resume from the checkpoint, as a new job
-        await _until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.job_id != screen.job_id)
+        await _until(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.job_id != cancelled)
         resumed = app.screen.job_id
         await _until(pilot, lambda: runner.get(resumed).state == "done", timeout=30)
         assert ("info", "demo finished") in runner.log(resumed)
@@ -137,3 +139,35 @@ async def _every_available_engine_has_a_form(fake_runner):
             assert isinstance(app.screen, FormScreen) and app.screen.kind is kind
             assert app.screen.query(Input) or kind.name == "demo"
             await pilot.press("escape")
+
+
+def test_moving_between_views_shows_each_job_and_leaves_no_screens_behind(fake_runner):
+    asyncio.run(_moving_between_views(fake_runner))
+
+
+async def _moving_between_views(fake_runner):
+    running, done = "20260101-120000-aaaa", "20260101-110000-bbbb"
+    app = make_app(fake_runner, probe=None, halfcell_previews=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+
+        def headers_alive() -> int:
+            gc.collect()
+            return sum(isinstance(thing, Header) for thing in gc.get_objects())
+
+        app.open_job(running)
+        await pilot.pause()
+        view = app.screen
+        assert any("TensorFlow sees no GPU" in line.text for line in view.query_one(RichLog).lines)
+        await pilot.press("j")
+        app.open_job(done)
+        await pilot.pause()
+        assert app.screen is view and view.job_id == done
+        assert not view.query_one(RichLog).lines  # the other job's log is gone
+        assert view.query_one(Preview).path is None  # and so is its preview
+        await pilot.press("escape", "escape", "d", "escape", "question_mark", "escape")
+        settled = headers_alive()
+        for _ in range(5):
+            for job_id in (running, done):
+                app.open_job(job_id)
+                await pilot.press("j", "escape", "escape", "d", "escape")
+        assert headers_alive() == settled

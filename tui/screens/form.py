@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Header, Input, Label, Select, Static, Switch
 
 from artgen.errors import ArtgenError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
 from tui.screens.picker import PathPicker
+from tui.widgets.footer import KeysFooter
 
 __all__ = ["FormScreen", "check_field"]
 
@@ -61,7 +62,7 @@ class FormScreen(Screen):
                 yield Select(devices, value="auto", allow_blank=False, id="device", compact=True)
             yield Static("", id="form-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         widget_id = f"field-{spec.name}"

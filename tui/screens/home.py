@@ -6,9 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from artgen.jobs import JobRecord, kinds
+from tui.widgets.footer import KeysFooter
 from tui.widgets.job_table import JobTable
 
 __all__ = ["HomeScreen"]
@@ -29,7 +30,7 @@ class HomeScreen(Screen):
             yield Static(self._actions(), id="actions")
             yield Label("Recent jobs", classes="section")
             yield JobTable(limit=RECENT, id="recent")
-        yield Footer()
+        yield KeysFooter()
 
     def _actions(self) -> Text:
         text = Text()

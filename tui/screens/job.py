@@ -8,11 +8,12 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, ProgressBar, RichLog
+from textual.widgets import Header, Label, ProgressBar, RichLog
 
 from artgen import events
 from artgen.jobs import JobRecord
 from tui.format import duration, eta, state_text
+from tui.widgets.footer import KeysFooter
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.preview import Preview
 
@@ -30,9 +31,9 @@ class JobScreen(Screen):
         ("o", "app.open_output", "Open folder"),
     ]
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.job_id = job_id
+        self.job_id = ""
         self._rate_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
         self._steps_per_second: float | None = None
         self._chart_stale = False
@@ -40,6 +41,15 @@ class JobScreen(Screen):
     @property
     def selected_job(self) -> str:
         return self.job_id
+
+    def show_job(self, job_id: str) -> None:
+        """Point the view at ``job_id`` (the app keeps one job view and retargets it)."""
+        self.job_id = job_id
+        self._rate_mark = None
+        self._steps_per_second = None
+        self._chart_stale = False
+        if self.is_current:  # a resume or re-run started from this view: no screen change to wait for
+            self._fill()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,15 +62,25 @@ class JobScreen(Screen):
                 yield LossChart(id="chart")
                 yield Preview(halfcell=self.app.halfcell_previews, id="preview")
             yield RichLog(id="log", wrap=True, markup=False, max_lines=1000)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.set_interval(CHART_EVERY, self._redraw_chart)
+
+    def on_screen_resume(self) -> None:
+        """Only the visible screen hears about jobs, so catch up each time this one comes back."""
+        self._fill()
+
+    def _fill(self) -> None:
+        """Everything about the job so far: its log, state, metrics and newest preview."""
         log = self.query_one(RichLog)
+        log.clear()
         for level, text in self.app.runner.log(self.job_id):
             log.write(_styled(level, text))
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one(Preview).clear()
         self.redraw(self.app.runner.get(self.job_id))
         self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
-        self.set_interval(CHART_EVERY, self._redraw_chart)
 
     def _redraw_chart(self) -> None:
         """Plotting every point costs tens of ms; a step can take less, so the chart redraws on a timer."""

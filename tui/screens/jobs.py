@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 
 from artgen.jobs import JobRecord
+from tui.widgets.footer import KeysFooter
 from tui.widgets.job_table import JobTable
 
 __all__ = ["JobsScreen"]
@@ -24,7 +25,7 @@ class JobsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield JobTable(id="all-jobs")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def selected_job(self) -> str | None:

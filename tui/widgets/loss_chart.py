@@ -12,6 +12,11 @@ HIDDEN = ("img_per_s",)  # rates belong in the progress line, not on a loss axis
 
 
 class LossChart(PlotextPlot):
+    def on_unmount(self) -> None:
+        """PlotextPlot subscribes to the app's theme signal and never leaves; a closed job view
+        would stay in memory, with its whole widget tree, until the theme next changed."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def show(self, points: list[Metrics]) -> None:
         plt = self.plt
         plt.clear_data()

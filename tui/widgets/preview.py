@@ -26,6 +26,11 @@ class Preview(Vertical):
         yield Label("no preview yet", id="preview-caption")
         yield self._image_class(id="preview-image")
 
+    def clear(self) -> None:
+        self.path = None
+        self.query_one("#preview-image").image = None
+        self.query_one("#preview-caption", Label).update("no preview yet")
+
     def show(self, path: str, caption: str = "") -> None:
         """Load ``path`` into memory (it may be replaced on disk at any moment) and draw it."""
         if path == self.path:
