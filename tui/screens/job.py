@@ -78,8 +78,10 @@ class JobScreen(Screen):
         for level, text in self.app.runner.log(self.job_id):
             log.write(_styled(level, text))
         self.query_one(ProgressBar).update(total=None, progress=0)
-        self.query_one(Preview).clear()
-        self.redraw(self.app.runner.get(self.job_id))
+        record = self.app.runner.get(self.job_id)
+        if not record.preview:  # else redraw shows it (and keeps it, if it is the one already drawn)
+            self.query_one(Preview).clear()
+        self.redraw(record)
         self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
 
     def _redraw_chart(self) -> None:
