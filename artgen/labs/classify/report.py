@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from artgen import runs
+from artgen.plots import png_figure
 
 __all__ = ["ClassScore", "confusion_matrix", "class_scores", "draw_confusion", "draw_curves"]
 
@@ -43,22 +43,11 @@ def class_scores(matrix: np.ndarray, names: Sequence[str]) -> list[ClassScore]:
     ]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def draw_confusion(path: str | os.PathLike[str], matrix: np.ndarray, names: Sequence[str]) -> None:
     """The matrix as a heat map with counts, rows normalised so every class reads alike."""
-    plt = _pyplot()
     count = len(names)
     side = min(3.0 + 0.55 * count, 14.0)
-    figure, axes = plt.subplots(figsize=(side + 1.2, side), dpi=100)
-    try:
+    with png_figure(path, figsize=(side + 1.2, side), dpi=100) as (figure, axes):
         totals = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         shares = matrix / totals
         image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
@@ -75,18 +64,11 @@ def draw_confusion(path: str | os.PathLike[str], matrix: np.ndarray, names: Sequ
                     axes.text(
                         col, row, str(matrix[row, col]), ha="center", va="center", color=colour, fontsize=8
                     )
-        figure.tight_layout()
-        with runs.atomic_path(path, suffix=".png") as tmp:
-            figure.savefig(tmp, format="png")
-    finally:
-        plt.close(figure)
 
 
 def draw_curves(path: str | os.PathLike[str], history: Mapping[str, Sequence[float]]) -> None:
     """Accuracy and loss per epoch, training beside validation."""
-    plt = _pyplot()
-    figure, (acc_axes, loss_axes) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
-    try:
+    with png_figure(path, ncols=2, figsize=(9, 3.6), dpi=100) as (_, (acc_axes, loss_axes)):
         for axes, name in ((acc_axes, "accuracy"), (loss_axes, "loss")):
             for key, label in ((name, "training"), (f"val_{name}", "validation")):
                 values = history.get(key, [])
@@ -95,8 +77,3 @@ def draw_curves(path: str | os.PathLike[str], history: Mapping[str, Sequence[flo
             axes.set_title(name)
             axes.grid(alpha=0.3)
             axes.legend()
-        figure.tight_layout()
-        with runs.atomic_path(path, suffix=".png") as tmp:
-            figure.savefig(tmp, format="png")
-    finally:
-        plt.close(figure)

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from artgen import runs
+from artgen.plots import png_figure
 
 __all__ = ["draw_epoch"]
 
@@ -27,14 +27,8 @@ def draw_epoch(
     bins: int,
     title: str,
 ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     edges = np.linspace(x_range[0], x_range[1], bins + 1)
-    figure, density_axes = plt.subplots(figsize=(6.4, 3.6), dpi=100)
-    try:
+    with png_figure(path, tight=False, figsize=(6.4, 3.6), dpi=100) as (figure, density_axes):
         for values, colour, label in ((real, REAL_COLOUR, "real"), (fake, FAKE_COLOUR, "generated")):
             heights = np.histogram(values, edges, density=True)[0]
             density_axes.stairs(heights, edges, fill=True, color=colour, alpha=0.45, label=label)
@@ -52,7 +46,3 @@ def draw_epoch(
         density_axes.set_title(title, fontsize=10)
         # Fixed margins rather than tight_layout: same frame geometry every epoch, and half the cost.
         figure.subplots_adjust(left=0.1, right=0.88, bottom=0.14, top=0.9)
-        with runs.atomic_path(path, suffix=".png") as tmp:
-            figure.savefig(tmp, format="png")
-    finally:
-        plt.close(figure)
