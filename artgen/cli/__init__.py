@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from artgen import __version__
-from artgen.errors import ArtgenError
+from artgen.errors import ArtgenError, InputError
 
 __all__ = ["main", "build_parser"]
 
@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("tensorflow", "jax"),
         help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
     )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        default="auto",
+        help="where the engines run: auto (a GPU when there is one), cpu, or gpu (default auto)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
         sub = commands.add_parser(
@@ -68,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help()
         return 2
     try:
+        _use_device(args.device)
         return int(args.handler(args) or 0)
     except ArtgenError as exc:
         print(f"artgen: error: {exc}", file=sys.stderr)
@@ -75,6 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("artgen: interrupted", file=sys.stderr)
         return 130
+
+
+def _use_device(device: str) -> None:
+    from artgen.jobs.devices import probe_devices, use_device
+
+    if device == "gpu" and not probe_devices().has_gpu:
+        raise InputError("--device gpu was asked for, but no GPU was found; use --device cpu or auto")
+    use_device(device)
 
 
 def _open_studio() -> int:

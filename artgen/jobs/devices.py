@@ -7,11 +7,12 @@ multi-second import; each job's child also logs what TensorFlow itself sees
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 
-__all__ = ["Gpu", "DeviceInfo", "probe_devices", "DEVICES"]
+__all__ = ["Gpu", "DeviceInfo", "probe_devices", "use_device", "DEVICES"]
 
 DEVICES = ("auto", "cpu", "gpu")
 
@@ -65,3 +66,13 @@ def probe_devices(timeout: float = 3.0) -> DeviceInfo:
         except ValueError:
             continue
     return DeviceInfo(tuple(gpus))
+
+
+def use_device(device: str) -> None:
+    """Point this process's engines at ``device``: call it before TensorFlow or JAX is imported.
+
+    ``cpu`` hides the GPUs from both backends (``auto`` and ``gpu`` leave them visible;
+    ``import artgen`` has already asked TensorFlow to grow GPU memory, not take it all).
+    """
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"

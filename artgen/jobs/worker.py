@@ -21,6 +21,7 @@ from typing import Any
 
 from artgen.errors import ArtgenError
 from artgen.events import Event, Message, to_dict
+from artgen.jobs.devices import use_device
 
 __all__ = ["run_job", "result_outputs"]
 
@@ -43,7 +44,7 @@ def run_job(
     os.nice(JOB_NICENESS)
     if log_path:
         _redirect_output(log_path)
-    _configure_device(device)
+    use_device(device)
     parent_gone = False
 
     def send(tag: str, payload: Any) -> None:
@@ -86,13 +87,6 @@ def _redirect_output(log_path: str) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
-
-
-def _configure_device(device: str) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # share the GPU instead of grabbing all of it
-    if device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
 
 
 def _report_backend(device: str, on_event: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -77,6 +78,26 @@ def test_bad_option_exits_2_with_usage(capsys: pytest.CaptureFixture[str]) -> No
         main(["train", "somewhere", "--size", "48"])
     assert exit_info.value.code == 2
     assert "invalid choice: 48" in capsys.readouterr().err
+
+
+def test_device_gpu_without_a_gpu_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from artgen.jobs import devices
+
+    monkeypatch.setattr(devices, "probe_devices", lambda: devices.DeviceInfo())
+    assert main(["--device", "gpu", "sample", str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no GPU was found" in err and "--device cpu" in err and "\n" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_device_cpu_hides_the_gpus_from_both_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    from artgen.jobs.devices import use_device
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    use_device("cpu")
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "-1"
 
 
 def test_empty_folder_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
