@@ -15,7 +15,9 @@ Input is a Caffe-style image: BGR, 0-255 with the ImageNet mean subtracted
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 from pathlib import Path
 
@@ -125,8 +127,9 @@ def _vgg19_weights() -> dict[str, np.ndarray]:
     cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / VGG19_FILE
     path = cache
     if not cache.is_file():
-        try:
-            path = Path(keras.utils.get_file(VGG19_FILE, VGG19_URL, cache_subdir="models"))
+        try:  # get_file prints its progress to stdout; engines never print
+            with contextlib.redirect_stdout(io.StringIO()):
+                path = Path(keras.utils.get_file(VGG19_FILE, VGG19_URL, cache_subdir="models"))
         except Exception:  # get_file raises bare Exception for every network failure
             raise ModelError(
                 f"--net vgg19 needs Keras' ImageNet VGG19 weights, which are not cached and could not be "
