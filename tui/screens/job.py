@@ -19,7 +19,7 @@ from tui.widgets.preview import Preview
 
 __all__ = ["JobScreen"]
 
-CHART_EVERY = 0.5  # seconds between chart redraws while metrics arrive
+CHART_EVERY = 0.5  # seconds between looks at the metrics: plotting costs tens of ms, a step can take less
 
 
 class JobScreen(Screen):
@@ -36,7 +36,6 @@ class JobScreen(Screen):
         self.job_id = ""
         self._rate_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
         self._steps_per_second: float | None = None
-        self._chart_stale = False
 
     @property
     def selected_job(self) -> str:
@@ -47,7 +46,6 @@ class JobScreen(Screen):
         self.job_id = job_id
         self._rate_mark = None
         self._steps_per_second = None
-        self._chart_stale = False
         if self.is_current:  # a resume or re-run started from this view: no screen change to wait for
             self._fill()
 
@@ -65,7 +63,7 @@ class JobScreen(Screen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.set_interval(CHART_EVERY, self._redraw_chart)
+        self.set_interval(CHART_EVERY, self._update_chart)
 
     def on_screen_resume(self) -> None:
         """Only the visible screen hears about jobs, so catch up each time this one comes back."""
@@ -82,21 +80,16 @@ class JobScreen(Screen):
         if not record.preview:  # else redraw shows it (and keeps it, if it is the one already drawn)
             self.query_one(Preview).clear()
         self.redraw(record)
-        self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+        self._update_chart()
 
-    def _redraw_chart(self) -> None:
-        """Plotting every point costs tens of ms; a step can take less, so the chart redraws on a timer."""
-        if self._chart_stale:
-            self._chart_stale = False
-            self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+    def _update_chart(self) -> None:
+        self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
 
     def job_changed(self, record: JobRecord, event: events.Event | None) -> None:
         if record.id != self.job_id:
             return
         if isinstance(event, events.Message):
             self.query_one(RichLog).write(_styled(event.level, event.text))
-        elif isinstance(event, events.Metrics):
-            self._chart_stale = True
         if event is None and not record.active:
             ending = f"job {record.state}" + (f": {record.error}" if record.error else "")
             self.query_one(RichLog).write(_styled("info" if record.state == "done" else "warning", ending))
