@@ -33,3 +33,9 @@ def make_shapes(folder: Path, count: int = 24, size: int = 40, seed: int = 0) ->
 @pytest.fixture(scope="session")
 def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_shapes(tmp_path_factory.mktemp("shapes"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> tuple[str, ...]:
+    """``artgen train`` options for the smallest DCGAN that still learns: a run takes seconds on a CPU."""
+    return ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8")

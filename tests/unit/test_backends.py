@@ -118,7 +118,9 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def test_multi_worker_on_loopback_trains_with_one_writer(tmp_path: Path, shapes_dir: Path) -> None:
+def test_multi_worker_on_loopback_trains_with_one_writer(
+    tmp_path: Path, shapes_dir: Path, tiny_model: tuple[str, ...]
+) -> None:
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     run_dir = tmp_path / "run"
     command = [
@@ -127,14 +129,7 @@ def test_multi_worker_on_loopback_trains_with_one_writer(tmp_path: Path, shapes_
         "artgen",
         "train",
         str(shapes_dir),
-        "--size",
-        "32",
-        "--width",
-        "8",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
+        *tiny_model,
         "--steps",
         "4",
         "--checkpoint-every",

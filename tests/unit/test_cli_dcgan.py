@@ -32,7 +32,9 @@ def test_every_help_answers_without_importing_tensorflow() -> None:
     assert int(count) >= 2 and heavy == "[]"
 
 
-def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path, shapes_dir: Path) -> None:
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(
+    tmp_path: Path, shapes_dir: Path, tiny_model: tuple[str, ...]
+) -> None:
     run_dir = tmp_path / "run"
     command = [
         sys.executable,
@@ -40,14 +42,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path, shapes_dir:
         "artgen",
         "train",
         str(shapes_dir),
-        "--size",
-        "32",
-        "--width",
-        "8",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
+        *tiny_model,
         "--steps",
         "100000",
         "--log-every",
@@ -107,20 +102,13 @@ def test_empty_folder_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_train_then_sample_then_refuse_to_overwrite(
-    tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, shapes_dir: Path, tiny_model: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:
     run_dir = tmp_path / "run"
     argv = [
         "train",
         str(shapes_dir),
-        "--size",
-        "32",
-        "--width",
-        "8",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
+        *tiny_model,
         "--steps",
         "3",
         "--run-dir",
