@@ -7,8 +7,9 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -31,6 +32,8 @@ __all__ = [
     "StopRequest",
     "positive_int",
     "positive_float",
+    "non_negative_int",
+    "non_negative_float",
     "quiet_backend_import",
 ]
 
@@ -154,21 +157,24 @@ def _mute_native_stderr() -> None:
     _muted.append(True)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _number(kind: type[int] | type[float], minimum: float, above: bool = False) -> Callable[[str], Any]:
+    """An argparse type: ``kind`` parsed from the text, at least ``minimum`` (or above it)."""
+    noun = "whole number" if kind is int else "number"
+    bound = f"more than {minimum:g}" if above else f"at least {minimum:g}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if not (value > minimum if above else value >= minimum):  # NaN fails both
+            raise argparse.ArgumentTypeError(f"must be {bound}, not {value}")
+        return value
+
+    return parse
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
-    return value
+positive_int = _number(int, 1)
+positive_float = _number(float, 0, above=True)
+non_negative_int = _number(int, 0)
+non_negative_float = _number(float, 0)

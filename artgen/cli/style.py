@@ -9,6 +9,8 @@ from artgen.cli.common import (
     EventRenderer,
     StopRequest,
     console,
+    non_negative_float,
+    non_negative_int,
     positive_float,
     positive_int,
     quiet_backend_import,
@@ -39,26 +41,6 @@ def _blend(text: str) -> tuple[float, ...]:
         return tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers like 0.7,0.3") from None
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,15 +74,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     look = parser.add_argument_group("look")
     look.add_argument(
         "--content-weight",
-        type=_non_negative,
+        type=non_negative_float,
         help=f"keep the photo's shapes (default {DEFAULTS['content_weight']})",
     )
     look.add_argument(
         "--style-weight",
-        type=_non_negative,
+        type=non_negative_float,
         help=f"take on the painting's texture (default {DEFAULTS['style_weight']})",
     )
-    look.add_argument("--tv-weight", type=_non_negative, help=f"smoothness (default {DEFAULTS['tv_weight']})")
+    look.add_argument(
+        "--tv-weight", type=non_negative_float, help=f"smoothness (default {DEFAULTS['tv_weight']})"
+    )
     look.add_argument("--init", choices=INITS, help=f"starting picture (default {DEFAULTS['init']})")
     look.add_argument(
         "--style-blend",
@@ -120,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_argument_group("progress")
     output.add_argument(
         "--save-every",
-        type=_count,
+        type=non_negative_int,
         metavar="K",
         help="save a frame every K iterations and a progress GIF (default off)",
     )
