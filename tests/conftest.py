@@ -39,3 +39,24 @@ def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_model() -> tuple[str, ...]:
     """``artgen train`` options for the smallest DCGAN that still learns: a run takes seconds on a CPU."""
     return ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8")
+
+
+@pytest.fixture
+def demo_kind():
+    """The demo engine registered as a job kind: a fake that "trains" in milliseconds."""
+    from artgen.jobs import kinds
+    from artgen.jobs.demo import DEMO_KIND
+
+    kinds.register(DEMO_KIND)
+    yield
+    kinds.unregister("demo")
+
+
+@pytest.fixture
+def runner(tmp_path: Path):
+    """A real job runner over a history in ``tmp_path``, shut down after the test."""
+    from artgen.jobs import HistoryStore, Runner
+
+    runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=5)
+    yield runner
+    runner.shutdown(timeout=2)

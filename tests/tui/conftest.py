@@ -1,4 +1,4 @@
-"""Fixtures for the studio's tests: the demo engine kind, a real runner on a tmp history, a fake runner."""
+"""The studio tests' fake runner and fixed records; the demo kind and real runner are in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,24 +9,14 @@ import pytest
 from PIL import Image
 
 from artgen.events import Message, Metrics
-from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds
-from artgen.jobs.demo import DEMO_KIND
+from artgen.jobs import DeviceInfo, JobRecord
 
 FIXED_NOW = 1_800_000_000.0
 
 
 @pytest.fixture(autouse=True)
-def demo_kind():
-    kinds.register(DEMO_KIND)
-    yield
-    kinds.unregister("demo")
-
-
-@pytest.fixture
-def runner(tmp_path):
-    runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=5)
-    yield runner
-    runner.shutdown(timeout=2)
+def _demo(demo_kind):
+    """Every studio test may run the demo engine (a fake that trains in milliseconds)."""
 
 
 class FakeRunner:

@@ -17,19 +17,8 @@ from artgen.jobs.demo import DEMO_KIND
 from artgen.jobs.devices import DeviceInfo, Gpu
 from artgen.jobs.records import JobRecord
 
-
-@pytest.fixture(autouse=True)
-def demo_kind():
-    kinds.register(DEMO_KIND)
-    yield
-    kinds.unregister("demo")
-
-
-@pytest.fixture
-def runner(tmp_path):
-    runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=5)
-    yield runner
-    runner.shutdown(timeout=2)
+# Every job test may run the demo engine (a fake that trains in milliseconds).
+pytestmark = pytest.mark.usefixtures("demo_kind")
 
 
 def _wait_for(predicate, timeout=20.0):
