@@ -13,6 +13,7 @@ from textual.widgets import Header, Label, ProgressBar, RichLog
 from artgen import events
 from artgen.jobs import JobRecord
 from tui.format import duration, eta, state_text
+from tui.screens.jobs import JOB_BINDINGS
 from tui.widgets.footer import KeysFooter
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.preview import Preview
@@ -23,13 +24,7 @@ CHART_EVERY = 0.5  # seconds between looks at the metrics: plotting costs tens o
 
 
 class JobScreen(Screen):
-    BINDINGS = [
-        ("escape", "app.back", "Back"),
-        ("c", "app.cancel_job", "Cancel"),
-        ("r", "app.resume_job", "Resume"),
-        ("e", "app.rerun_job", "Re-run"),
-        ("o", "app.open_output", "Open folder"),
-    ]
+    BINDINGS = JOB_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()

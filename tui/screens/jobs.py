@@ -10,17 +10,21 @@ from artgen.jobs import JobRecord
 from tui.widgets.footer import KeysFooter
 from tui.widgets.job_table import JobTable
 
-__all__ = ["JobsScreen"]
+__all__ = ["JobsScreen", "JOB_BINDINGS"]
+
+
+# The keys of every screen that points at a job (the app's actions read ``screen.selected_job``).
+JOB_BINDINGS = [
+    ("escape", "app.back", "Back"),
+    ("c", "app.cancel_job", "Cancel"),
+    ("r", "app.resume_job", "Resume"),
+    ("e", "app.rerun_job", "Re-run"),
+    ("o", "app.open_output", "Open folder"),
+]
 
 
 class JobsScreen(Screen):
-    BINDINGS = [
-        ("escape", "app.back", "Back"),
-        ("c", "app.cancel_job", "Cancel"),
-        ("r", "app.resume_job", "Resume"),
-        ("e", "app.rerun_job", "Re-run"),
-        ("o", "app.open_output", "Open folder"),
-    ]
+    BINDINGS = JOB_BINDINGS
 
     def compose(self) -> ComposeResult:
         yield Header()
