@@ -9,16 +9,15 @@ only by the code that wants it (see :data:`DEMO_KIND`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from artgen import images, runs
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.jobs.kinds import FieldSpec, JobKind
@@ -27,7 +26,7 @@ __all__ = ["DemoConfig", "DemoResult", "run_demo", "DEMO_KIND"]
 
 
 @dataclass(frozen=True)
-class DemoConfig:
+class DemoConfig(ConfigDict):
     run_dir: str = "demo-run"
     steps: int = 20
     delay: float = 0.02  # seconds per step
@@ -41,14 +40,6 @@ class DemoConfig:
             raise InputError("delay must not be negative")
         if self.preview_every < 1:
             raise InputError("preview every must be at least 1")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DemoConfig:
-        known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 @dataclass(frozen=True)

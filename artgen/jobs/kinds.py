@@ -62,7 +62,7 @@ class JobKind:
     name: str
     title: str
     key: str  # the home screen's key for this action
-    config: str  # "module:ConfigClass"
+    config: str  # "module:ConfigClass", a frozen dataclass with artgen.configs.ConfigDict
     engine: str  # "module:function", imported in the child process only
     fields: tuple[FieldSpec | str, ...] = ()  # the form's main options; empty: every config field
     resumable: bool = False  # a cancelled job can continue from its checkpoint
@@ -316,11 +316,7 @@ def _infer_kind(name: str, hint: Any) -> FieldKind:
 
 def build_config(kind: JobKind, values: dict[str, Any]) -> Any:
     """The config for ``values`` (defaults for the rest); raises InputError with the engine's message."""
-    cls = config_class(kind)
-    data = {**defaults(kind), **values}
-    if hasattr(cls, "from_dict"):
-        return cls.from_dict(data)
-    return cls(**data)
+    return config_class(kind).from_dict({**defaults(kind), **values})
 
 
 def prepare(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:

@@ -148,8 +148,7 @@ class Runner:
         if device == "gpu" and not self.devices.has_gpu:
             raise InputError("--device gpu was asked for, but no GPU was found; use cpu or auto")
         settings = job_kinds.build_config(spec, config)
-        values = settings.to_dict() if hasattr(settings, "to_dict") else dict(config)
-        values = job_kinds.prepare(spec, values)
+        values = job_kinds.prepare(spec, settings.to_dict())
         record = JobRecord(new_job_id(), kind, values, device=device)
         with self._lock:
             while record.id in self._records:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
@@ -14,7 +14,7 @@ __all__ = ["SampleConfig", "SampleResult", "sample_grid"]
 
 
 @dataclass(frozen=True)
-class SampleConfig:
+class SampleConfig(ConfigDict):
     """A grid of ``count`` images from ``model`` (a .keras file, a run directory, or None: bundled)."""
 
     out: str = "samples.png"
@@ -34,14 +34,6 @@ class SampleConfig:
             raise InputError("truncation must be positive")
         if self.columns is not None and self.columns < 1:
             raise InputError("columns must be at least 1")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SampleConfig:
-        known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
     @classmethod
     def tiny(cls, out: str, **overrides: Any) -> SampleConfig:

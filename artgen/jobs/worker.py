@@ -66,7 +66,7 @@ def run_job(
 
     try:
         cls = resolve(config_path)
-        settings = cls.from_dict(config) if hasattr(cls, "from_dict") else cls(**config)
+        settings = cls.from_dict(config)
         engine = resolve(engine_path)
         _report_backend(device, on_event)
         result = engine(settings, on_event, should_stop)
