@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _use_device(device: str) -> None:
+    if device == "auto":  # nothing to change, so no import of the jobs package on every command
+        return
     from artgen.jobs.devices import probe_devices, use_device
 
     if device == "gpu" and not probe_devices().has_gpu:
