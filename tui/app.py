@@ -221,8 +221,10 @@ class ArtgenApp(App[int]):
 def _freeze_startup_objects() -> None:
     """Keep the start-up's objects out of the cyclic garbage collector's full passes.
 
-    A full pass walks every object alive: with the app, Rich, NumPy and Pillow loaded
-    that took 100-270 ms, long enough to be felt as a dropped key press.
+    A full pass walks every object alive, and about half of them are the app's, Rich's,
+    NumPy's and Pillow's start-up objects, which live as long as the app: measured
+    while a job trains, freezing them cuts full passes from 110-155 ms to 60-110 ms,
+    pauses a key press can land in.
     """
     gc.collect()
     gc.freeze()
