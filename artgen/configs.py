@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from typing import Any, TypeVar
 
 from artgen.errors import InputError
 
-__all__ = ["ConfigDict"]
+__all__ = ["ConfigDict", "MAX_SEED", "check_seed", "check_range"]
 
 STORED_TAGS = frozenset({"engine"})
+MAX_SEED = 2**32 - 1  # every backend's random generators take a 32-bit seed
+
+
+def check_seed(seed: int, flag: str = "--seed") -> None:
+    """Seeds are 0 to 2^32-1: NumPy refuses negatives, backends truncate larger ones."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"{flag} must be between 0 and {MAX_SEED}, not {seed}")
+
+
+def check_range(value: float, low: float, high: float, flag: str, unit: str = "") -> None:
+    """``low <= value <= high`` (NaN and infinities fail) or one line naming the flag and its bounds."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{flag} must be between {low:g} and {high:g}{unit}, not {value:g}")
+
 
 C = TypeVar("C", bound="ConfigDict")
 

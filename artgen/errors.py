@@ -2,8 +2,9 @@
 
 Every failure a user can cause by what they type or point artgen at is an
 ``ArtgenError``. The CLI turns one into a single line on stderr and exit
-status 2; the job runner stores its message as the job's error. Anything
-else escaping an engine is a bug and keeps its traceback.
+status 2; the job runner stores its message as the job's error. A ``Fault``
+is the other kind of one-line error: something outside the user's control
+(a full disk, an I/O error, a run held by another process), exit status 1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ __all__ = [
     "TrainingDiverged",
     "DependencyError",
     "OutOfMemory",
+    "Fault",
+    "WriteFailed",
+    "RunInUse",
+    "exit_status",
 ]
 
 
@@ -45,3 +50,20 @@ class DependencyError(ArtgenError):
 
 class OutOfMemory(ArtgenError):
     """The device ran out of memory; the message says which option to lower."""
+
+
+class Fault(ArtgenError):
+    """Not the user's doing (full disk, I/O error, a busy file); the last good state is kept."""
+
+
+class WriteFailed(Fault):
+    """A file could not be written (full disk, read-only or failing device); the old file is intact."""
+
+
+class RunInUse(Fault):
+    """Another process holds the run directory or history file; the message names it."""
+
+
+def exit_status(error: ArtgenError) -> int:
+    """2 for what the user can fix by changing the command, 1 for a fault outside their control."""
+    return 1 if isinstance(error, Fault) else 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from artgen.events import OnEvent, Progress, ignore_events
 __all__ = [
     "IMAGE_EXTENSIONS",
     "MAX_PIXELS",
+    "max_pixels",
     "Background",
     "FolderData",
     "UnusableImage",
@@ -40,8 +40,12 @@ __all__ = [
     "grid",
 ]
 
+# open_rgb checks every image's header against max_pixels() before decoding it; Pillow's own,
+# fixed check would refuse what --max-pixels allows, and photos that JPEG draft mode shrinks.
+Image.MAX_IMAGE_PIXELS = None
+
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
-MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs
+MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs (--max-pixels)
 MIN_SIDE = 8
 CACHE_FORMAT = 1
 
@@ -90,10 +94,27 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     return found
 
 
+def max_pixels() -> int:
+    """The largest image decoded, in pixels: ``--max-pixels`` (``$ARTGEN_MAX_PIXELS``) or 64 million."""
+    try:
+        return int(os.environ.get("ARTGEN_MAX_PIXELS") or MAX_PIXELS)
+    except ValueError:
+        return MAX_PIXELS
+
+
+def _too_large(width: int, height: int, limit: int) -> UnusableImage:
+    return UnusableImage(
+        f"too large: {width}x{height} px is {width * height / 1e6:.0f} megapixels, above the "
+        f"{limit / 1e6:.0f}-megapixel limit that guards against decompression bombs; "
+        f"raise it with --max-pixels {width * height}"
+    )
+
+
 def open_rgb(
     path: str | os.PathLike[str],
     background: Background = (255, 255, 255),
     draft_size: int | None = None,
+    fit: int | None = None,
 ) -> Image.Image:
     """Open any supported image as an upright 8-bit RGB image.
 
@@ -101,26 +122,26 @@ def open_rgb(
     are scaled, not clipped; animated files give their first frame.
     ``draft_size`` lets JPEG decode at a reduced scale when only a small
     image is needed, which is several times faster for camera photos.
+    ``fit`` (the long side the caller will resize to) applies that reduction
+    only to a photo above :func:`max_pixels`, so it is read instead of refused.
     Raises :class:`UnusableImage` with a short reason.
     """
+    limit = max_pixels()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                width, height = im.size
-                if width * height > MAX_PIXELS:
-                    raise UnusableImage(f"too large ({width}x{height} px)")
-                if min(width, height) < MIN_SIDE:
-                    raise UnusableImage(f"too small ({width}x{height} px)")
-                if draft_size and im.format == "JPEG":
-                    im.draft("RGB", (draft_size, draft_size))
-                im.load()
-                im = ImageOps.exif_transpose(im)
-                return _to_rgb(im, background)
+        with Image.open(path) as im:
+            width, height = im.size
+            if min(width, height) < MIN_SIDE:
+                raise UnusableImage(f"too small ({width}x{height} px)")
+            side = draft_size or (fit if width * height > limit else None)
+            if side and im.format == "JPEG":
+                im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
+            if im.size[0] * im.size[1] > limit:
+                raise _too_large(width, height, limit)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            return _to_rgb(im, background)
     except UnusableImage:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UnusableImage("too large (decompression bomb)") from None
     except UnidentifiedImageError:
         raise UnusableImage("not an image") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -170,7 +191,7 @@ def cache_dir() -> Path:
 
 
 def _cache_key(root: Path, files: list[Path], size: int, background: Background) -> str:
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{root.resolve()}".encode())
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{max_pixels()}|{root.resolve()}".encode())
     for path in files:
         stat = path.stat()
         digest.update(f"|{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())

@@ -4,22 +4,32 @@ Everything a run produces lives in one directory, and every file in it is
 written to a temporary name beside its destination and renamed into place,
 so a kill at any moment leaves either the old file or the new one, never a
 torn one. Temporary names start with ``.tmp-`` and are ignored by readers.
+
+A run directory belongs to one process at a time: :func:`open_run` takes a
+lock file naming the holder (PID and host) for the run's life, refuses a
+folder that holds a different run, and clears temporaries a killed run left.
+Write failures leave as one-line errors that name the file: a full or failing
+disk is a :class:`~artgen.errors.WriteFailed` fault, a bad path the user's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import re
+import shutil
+import socket
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from artgen.errors import RunDirError
+from artgen.errors import ArtgenError, InputError, RunDirError, RunInUse, WriteFailed
 
 __all__ = [
     "atomic_path",
@@ -30,9 +40,22 @@ __all__ = [
     "read_json",
     "new_run_dir",
     "slug",
+    "output_dir",
+    "write_error",
+    "run_lock",
+    "clean_temporaries",
+    "differing_settings",
+    "open_run",
 ]
 
 TMP_PREFIX = ".tmp-"
+LOCK_NAME = ".lock"
+# errno values that mean the machine, not the path the user gave, is at fault
+MACHINE_ERRNOS = frozenset(
+    code
+    for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EIO, errno.EROFS, errno.EFBIG)
+    if code is not None
+)
 
 
 @contextlib.contextmanager
@@ -44,10 +67,13 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     the temporary is removed and ``path`` is left untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f"{TMP_PREFIX}{path.stem}-", suffix=suffix or path.suffix, dir=path.parent
-    )
+    output_dir(path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f"{TMP_PREFIX}{path.stem}-", suffix=suffix or path.suffix, dir=path.parent
+        )
+    except OSError as exc:
+        raise write_error(exc, path) from None
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get a normal file's mode
@@ -55,15 +81,47 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             if tmp.is_dir():
-                import shutil
-
                 shutil.rmtree(tmp)
             else:
                 tmp.unlink()
+        if isinstance(exc, OSError):
+            raise write_error(exc, path) from None
         raise
+
+
+def write_error(exc: OSError, path: str | os.PathLike[str]) -> ArtgenError:
+    """The one line for an ``OSError`` met while writing ``path``.
+
+    A full, read-only or failing device is a fault (exit 1) and names the
+    folder to free; anything else (no permission, a file where a folder
+    should be) is about the path the user chose (exit 2).
+    """
+    path = Path(path)
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    if exc.errno in MACHINE_ERRNOS:
+        return WriteFailed(
+            f"cannot write {path.name}: {reason} in {path.parent.resolve()}; "
+            "files already there are unchanged"
+        )
+    return InputError(f"cannot write {path}: {reason}")
+
+
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a folder to write into, created if missing; a file in the way is the user's error."""
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise InputError(f"{folder} is a file, not a folder; choose another place to write")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(exc, path / ".") from None
+    return path
 
 
 def _umask() -> int:
@@ -129,7 +187,7 @@ def new_run_dir(root: str | os.PathLike[str], description: str) -> Path:
     A numeric suffix is added when two runs start in the same second, so a
     new run never writes into an old one.
     """
-    root = Path(root)
+    root = output_dir(root)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = f"{slug(description)}-{stamp}"
     for attempt in range(1000):
@@ -139,4 +197,185 @@ def new_run_dir(root: str | os.PathLike[str], description: str) -> Path:
             return candidate
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise write_error(exc, candidate / ".") from None
     raise RunDirError(f"could not create a new run directory under {root}")
+
+
+def clean_temporaries(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Remove the ``.tmp-*`` files a killed process left in ``run_dir``; only its lock holder may."""
+    removed = []
+    for path in sorted(Path(run_dir).rglob(f"{TMP_PREFIX}*")):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (Linux), so a reused PID is not mistaken for the holder."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")  # a zombie holds nothing
+    except OSError:
+        return True
+
+
+def _holder() -> dict[str, Any]:
+    pid = os.getpid()
+    command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200] if sys.argv else ""
+    return {
+        "pid": pid,
+        "host": socket.gethostname(),
+        "start": _process_start(pid),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": command,
+    }
+
+
+def _stale(holder: dict[str, Any] | None, lock: Path) -> bool:
+    """A lock whose holder is gone: dead PID (or a new process under it) on this host."""
+    if holder is None:  # empty or unreadable: killed between creating and writing it
+        try:
+            return time.time() - lock.stat().st_mtime > 5
+        except OSError:
+            return True
+    if holder.get("host") != socket.gethostname():
+        return False  # cannot see another host's processes; the user removes it
+    pid = int(holder.get("pid", 0))
+    if pid <= 0 or not _alive(pid):
+        return True
+    start = holder.get("start")
+    return start is not None and _process_start(pid) not in (None, start)
+
+
+def _read_holder(lock: Path) -> dict[str, Any] | None:
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold ``run_dir`` for this process: a lock file with our PID and host, removed on exit.
+
+    A second process (another ``train --resume``, the studio) is refused with
+    who holds the run. A lock left by a killed process on this host is stale
+    and taken over; one from another host (a shared disk) names its file.
+    """
+    run_dir = Path(run_dir)
+    lock = run_dir / LOCK_NAME
+    mine = _holder()
+    for _attempt in range(3):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            other = _read_holder(lock)
+            if _stale(other, lock):
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            who = (
+                f"process {other.get('pid')} on {other.get('host')} (since {other.get('since')}: "
+                f"{other.get('command') or 'artgen'})"
+                if other
+                else "a process that is starting"
+            )
+            raise RunInUse(
+                f"{run_dir} is in use by {who}; wait for it to end or stop it "
+                f"(if that process is gone, delete {lock})"
+            ) from None
+        except OSError as exc:
+            raise write_error(exc, lock) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(mine, handle)
+        except OSError as exc:
+            lock.unlink(missing_ok=True)
+            raise write_error(exc, lock) from None
+        break
+    else:
+        raise RunInUse(f"{run_dir} is in use (its lock {lock} keeps coming back)")
+    try:
+        yield lock
+    finally:
+        if _read_holder(lock) == mine:
+            lock.unlink(missing_ok=True)
+
+
+def differing_settings(
+    stored: dict[str, Any], current: dict[str, Any], may_change: Collection[str]
+) -> list[str]:
+    """``name: stored -> current`` for each setting both have that differs and may not change."""
+    differ = []
+    for name in sorted(stored.keys() & current.keys()):
+        if name in may_change:
+            continue
+        old, new = stored[name], current[name]
+        if isinstance(old, list):
+            old = tuple(old)
+        if isinstance(new, list):
+            new = tuple(new)
+        if old != new:
+            differ.append(f"{name} {stored[name]!r} (now {current[name]!r})")
+    return differ
+
+
+@contextlib.contextmanager
+def open_run(
+    run_dir: str | os.PathLike[str] | None,
+    runs_root: str | os.PathLike[str],
+    description: str,
+    settings: dict[str, Any],
+    may_change: Collection[str] = (),
+    lock: bool = True,
+) -> Iterator[Path]:
+    """The directory of a run about to start, held by this process until the block ends.
+
+    ``run_dir`` None makes a fresh one under ``runs_root``. An existing
+    ``run_dir`` must be empty or hold a run with the same ``settings``
+    (``config.json``) apart from ``may_change``: a run is continued, never
+    taken over by different settings. Call it once inputs are valid, so a
+    refused run leaves no empty folder behind.
+    """
+    if run_dir is None:
+        path = new_run_dir(runs_root, description)
+    else:
+        path = output_dir(run_dir)
+        stored_path = path / "config.json"
+        if stored_path.exists():
+            stored = read_json(stored_path)
+            if stored.get("engine", settings.get("engine")) != settings.get("engine"):
+                raise RunDirError(f"{path} holds a {stored.get('engine')} run; choose another run directory")
+            differ = differing_settings(stored, settings, may_change)
+            if differ:
+                more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
+                raise RunDirError(
+                    f"{path} holds a run with {differ[0]}{more}; resume it with its own settings "
+                    "or choose another run directory"
+                )
+        elif any(not entry.name.startswith((TMP_PREFIX, LOCK_NAME)) for entry in path.iterdir()):
+            raise RunDirError(f"{path} is not empty and is not an artgen run; choose another run directory")
+    with run_lock(path) if lock else contextlib.nullcontext(path):
+        clean_temporaries(path)
+        yield path

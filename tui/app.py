@@ -69,6 +69,8 @@ class ArtgenApp(App[int]):
         self.install_screen(JobScreen(), name="job")
         self.install_screen(HelpScreen(), name="help")
         self.push_screen(HomeScreen())
+        if notice := getattr(getattr(self.runner, "store", None), "notice", None):
+            self.notify(notice, severity="warning", timeout=20)  # a damaged history was moved aside
         if self.probe is not None:
             self.run_worker(self._probe_devices, thread=True, exit_on_error=False)
         self.call_after_refresh(_freeze_startup_objects)

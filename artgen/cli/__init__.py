@@ -12,15 +12,27 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from artgen import __version__
-from artgen.errors import ArtgenError, InputError
+from artgen.errors import ArtgenError, InputError, exit_status
+from artgen.runs import MACHINE_ERRNOS
 
 __all__ = ["main", "build_parser"]
 
 COMMANDS = ("train", "sample", "walk", "jobs", "style", "toy", "classify")
+READS_IMAGES = ("train", "style", "classify")  # commands that take --max-pixels
+
+
+def _pixels(text: str) -> int:
+    try:
+        value = int(float(text))
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pixels") from None
+    if not 1_000_000 <= value <= 2_000_000_000:
+        raise argparse.ArgumentTypeError(f"must be between 1000000 and 2000000000, not {value}")
+    return value
 
 
 def _modules() -> list[ModuleType]:
@@ -59,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
+        if module.NAME in READS_IMAGES:
+            sub.add_argument(
+                "--max-pixels",
+                type=_pixels,
+                default=argparse.SUPPRESS,
+                metavar="N",
+                help="largest image read, in pixels (default 64000000); refuses decompression bombs",
+            )
         sub.set_defaults(handler=module.run)
     return parser
 
@@ -66,22 +86,79 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
-        return _open_studio()
+        return _guarded(_open_studio)
     args = build_parser().parse_args(argv)
     if args.backend:
         os.environ["KERAS_BACKEND"] = args.backend  # read when an engine first imports Keras
     if args.command is None:
         build_parser().print_help()
         return 2
-    try:
+    if getattr(args, "max_pixels", None) is not None:
+        os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
+
+    def command() -> int:
         _use_device(args.device)
         return int(args.handler(args) or 0)
-    except ArtgenError as exc:
-        print(f"artgen: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("artgen: interrupted", file=sys.stderr)
-        return 130
+
+    return _guarded(command)
+
+
+def _guarded(command: Callable[[], int]) -> int:
+    """Run ``command``; whatever ends it becomes one line on stderr and an exit status."""
+    try:
+        return command()
+    except BaseException as exc:  # noqa: BLE001  every way out is one line and a status, never a traceback
+        if isinstance(exc, SystemExit):
+            raise
+        if os.environ.get("ARTGEN_DEBUG") and not isinstance(exc, (ArtgenError, KeyboardInterrupt)):
+            raise
+        message, status = describe_failure(exc)
+        print(f"artgen: {message}", file=sys.stderr)
+        return status
+
+
+def describe_failure(exc: BaseException) -> tuple[str, int]:
+    """The one line and exit status for whatever ended a command.
+
+    2: the user can fix it by changing the command (bad input, a path that
+    cannot be used). 1: a fault outside their control (full disk, I/O error,
+    out of memory, a bug), with the last good state kept. 130: interrupted.
+    """
+    if isinstance(exc, ArtgenError):
+        return f"error: {exc}", exit_status(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", 130
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        if exc.errno in MACHINE_ERRNOS or isinstance(exc, BrokenPipeError):
+            return f"error: {where}{reason}; files already written are unchanged", 1
+        return f"error: {where}{reason}", 2
+    if isinstance(exc, MemoryError):
+        return "error: out of memory; lower the size, batch size or frame count", 1
+    report = _save_traceback(exc)
+    bug = f"{type(exc).__name__}: {_first_line(exc)}"
+    return f"internal error: {bug} (traceback in {report}; please report it)", 1
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "no message"
+
+
+def _save_traceback(exc: BaseException) -> str:
+    """A bug's traceback goes to a file, not the terminal: the user sees one line naming it."""
+    import tempfile
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="artgen-traceback-", suffix=".txt", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write("".join(traceback.format_exception(exc)))
+            return handle.name
+    except OSError:
+        return "nowhere: the temporary folder is not writable; set ARTGEN_DEBUG=1 to see it"
 
 
 def _use_device(device: str) -> None:

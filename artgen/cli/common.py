@@ -98,12 +98,20 @@ class EventRenderer:
         )
 
 
+# Ways a command is asked to end: Ctrl-C; kill, systemd, Docker, Slurm (SIGTERM); a closed terminal (SIGHUP)
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 class StopRequest:
-    """Ctrl-C asks the engine to stop at its next step; a second Ctrl-C aborts at once."""
+    """Ctrl-C, SIGTERM or SIGHUP asks the engine to stop at its next step (a training run
+    checkpoints first); a second one aborts at once."""
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous = None
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
 
     def __call__(self) -> bool:
         return self.requested
@@ -111,15 +119,20 @@ class StopRequest:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
-        console.print("[yellow]stopping after this step (Ctrl-C again to abort)…[/]")
+        self.requested, self.signal = True, signum
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        with contextlib.suppress(Exception):  # the terminal may be gone (SIGHUP)
+            console.print(f"[yellow]{name}: stopping after this step ({name} again to abort)…[/]")
 
     def __enter__(self) -> StopRequest:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        for signum in STOP_SIGNALS:
+            with contextlib.suppress(ValueError):  # not the main thread: leave signals to the caller
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 @contextlib.contextmanager

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from artgen.jobs.store import HistoryStore
 
     store = HistoryStore()
+    if store.notice:
+        console.print(f"[yellow]{store.notice}[/]", highlight=False)
     if args.job:
         return _show(store, args.job)
     records = store.all(limit=args.limit)

@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", metavar="RUN_DIR", help="continue a stopped run from its newest checkpoint"
     )
+    parser.add_argument(
+        "--data", metavar="DIR", help="with --resume: where the run's images are now, if they moved"
+    )
     model = parser.add_argument_group("model")
     model.add_argument(
         "--size", type=int, choices=SIZES, help=f"image size in pixels (default {DEFAULTS['size']})"
@@ -149,9 +152,17 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if resume is None:
         if getattr(args, "data_dir", None) is None:
             raise InputError("give a folder of images (artgen train DIR) or --resume RUN_DIR")
+        if getattr(args, "data", None) is not None:
+            raise InputError("--data only moves a resumed run's images; for a new run give DIR")
+        run_dir = given.get("run_dir")
+        if run_dir is not None and (Path(run_dir) / "config.json").exists():
+            raise RunDirError(
+                f"{run_dir} already holds a training run; continue it with: artgen train --resume {run_dir}"
+                " (or choose another --run-dir)"
+            )
         return TrainConfig(**given)
     if getattr(args, "data_dir", None) is not None:
-        raise InputError("give either DIR or --resume RUN_DIR, not both")
+        raise InputError("give either DIR or --resume RUN_DIR, not both (--data DIR moves a run's images)")
     run_dir = Path(resume)
     if not (run_dir / "config.json").is_file():
         raise RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
@@ -167,6 +178,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if "steps" in given or "epochs" in given:
         stored.update(steps=None, epochs=None)
     stored.update(given, run_dir=str(run_dir))
+    if getattr(args, "data", None) is not None:
+        stored["data_dir"] = str(Path(args.data).resolve())
+    elif not Path(stored["data_dir"]).is_dir():
+        raise InputError(
+            f"this run's images were in {stored['data_dir']}, which is gone; "
+            f"if they moved: artgen train --resume {run_dir} --data NEW_DIR"
+        )
     return TrainConfig.from_dict(stored)
 
 

@@ -2,34 +2,69 @@
 
 NumPy archives hold plain arrays (loaded with ``allow_pickle=False``) and are
 backend-neutral: a run checkpointed under TensorFlow resumes under JAX.
-Files are ``checkpoints/step-NNNNNNNN.npz``; the newest complete one wins.
+Files are ``checkpoints/step-NNNNNNNN.npz``. Each holds a SHA-256 digest of
+its arrays, checked on every read: a truncated or damaged newest checkpoint
+(a copy cut short, a failing disk) is skipped, named, and the newest good one
+is used instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
 from artgen import runs
 from artgen.dcgan.gan import GAN
+from artgen.dcgan.locate import checkpoints
 from artgen.dcgan.locate import latest_checkpoint as latest
 from artgen.errors import RunDirError
+from artgen.events import Message, OnEvent, ignore_events
 
-__all__ = ["save", "restore", "latest", "load_group"]
+__all__ = ["save", "restore", "restore_latest", "latest", "newest_readable", "load_group", "group"]
+
+DIGEST = "sha256"
+CONFIG = "config"
+
+
+class _Unreadable(Exception):
+    """Why one checkpoint cannot be used."""
 
 
 def _path(run_dir: Path, step: int) -> Path:
     return run_dir / "checkpoints" / f"step-{step:08d}.npz"
 
 
-def save(gan: GAN, run_dir: Path, step: int, keep: int) -> Path:
-    """Write the checkpoint for ``step`` and delete all but the newest ``keep``."""
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        if key == DIGEST:
+            continue
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def save(gan: GAN, run_dir: Path, step: int, keep: int, config: dict[str, Any] | None = None) -> Path:
+    """Write the checkpoint for ``step`` and delete all but the newest ``keep``.
+
+    ``config`` (the run's settings) is stored beside the weights, so a
+    checkpoint that no longer fits ``config.json`` can say which setting changed.
+    """
     arrays = {"step": np.asarray(step, dtype=np.int64)}
-    for group, variables in gan.state().items():
+    if config is not None:
+        arrays[CONFIG] = np.asarray(json.dumps(config, sort_keys=True, default=str))
+    for group_name, variables in gan.state().items():
         for index, variable in enumerate(variables):
-            arrays[f"{group}/{index:04d}"] = keras.ops.convert_to_numpy(variable)
+            arrays[f"{group_name}/{index:04d}"] = keras.ops.convert_to_numpy(variable)
+    arrays[DIGEST] = np.asarray(_digest(arrays))
     path = _path(run_dir, step)
     with runs.atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
@@ -39,29 +74,93 @@ def save(gan: GAN, run_dir: Path, step: int, keep: int) -> Path:
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
+    """Every array of ``path``, its digest checked; raises :class:`_Unreadable` with the reason."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as exc:
-        raise RunDirError(f"checkpoint {path} cannot be read ({exc})") from None
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        reason = "truncated or damaged" if not isinstance(exc, OSError) else str(exc.strerror or exc)
+        raise _Unreadable(reason) from None
+    if "step" not in arrays:
+        raise _Unreadable("not an artgen checkpoint")
+    if DIGEST in arrays and str(arrays[DIGEST]) != _digest(arrays):
+        raise _Unreadable("its contents do not match their digest")
+    return arrays
 
 
-def load_group(path: Path, group: str) -> list[np.ndarray]:
+def newest_readable(
+    run_dir: Path, on_event: OnEvent = ignore_events, newest: Path | None = None
+) -> tuple[Path, dict[str, np.ndarray]] | None:
+    """The newest checkpoint of ``run_dir`` that reads back intact (not newer than ``newest``).
+
+    Each one skipped is named in a warning. None when the run has no
+    checkpoint; :class:`RunDirError` when it has some but none is readable.
+    """
+    found = [path for path in checkpoints(run_dir) if newest is None or path.name <= newest.name]
+    skipped = []
+    for path in reversed(found):
+        try:
+            arrays = _read(path)
+        except _Unreadable as exc:
+            skipped.append(f"{path.name} ({exc})")
+            on_event(Message(f"skipped checkpoint {path} ({exc}); trying an older one", "warning"))
+            continue
+        return path, arrays
+    if skipped:
+        raise RunDirError(f"no readable checkpoint in {run_dir}: {', '.join(skipped)}")
+    return None
+
+
+def group(arrays: dict[str, np.ndarray], name: str) -> list[np.ndarray]:
     """The arrays of one group (e.g. ``ema_generator``) in variable order."""
-    arrays = _read(path)
-    keys = sorted(key for key in arrays if key.startswith(f"{group}/"))
+    keys = sorted(key for key in arrays if key.startswith(f"{name}/"))
     return [arrays[key] for key in keys]
 
 
-def restore(gan: GAN, path: Path) -> int:
-    """Load every variable of ``gan`` from ``path``; returns the step it was taken at."""
-    arrays = _read(path)
-    for group, variables in gan.state().items():
+def load_group(path: Path, name: str) -> list[np.ndarray]:
+    """The arrays of one group of the checkpoint at ``path``."""
+    try:
+        return group(_read(path), name)
+    except _Unreadable as exc:
+        raise RunDirError(f"checkpoint {path} cannot be read ({exc})") from None
+
+
+def _assign(gan: GAN, path: Path, arrays: dict[str, np.ndarray], config: dict[str, Any] | None) -> int:
+    for group_name, variables in gan.state().items():
         for index, variable in enumerate(variables):
-            key = f"{group}/{index:04d}"
+            key = f"{group_name}/{index:04d}"
             if key not in arrays or arrays[key].shape != tuple(variable.shape):
-                raise RunDirError(
-                    f"checkpoint {path} does not match this model ({key}); was config.json edited?"
-                )
+                raise RunDirError(f"checkpoint {path} does not fit this model: {_difference(arrays, config)}")
             variable.assign(arrays[key])
     return int(arrays["step"])
+
+
+def _difference(arrays: dict[str, np.ndarray], config: dict[str, Any] | None) -> str:
+    """Which setting the checkpoint was made with differs from ``config`` (what config.json says)."""
+    if CONFIG not in arrays or config is None:
+        return "its model was built with other settings than config.json says"
+    made = json.loads(str(arrays[CONFIG]))
+    differ = runs.differing_settings(made, config, ())
+    return f"it was made with {', '.join(differ)}" if differ else "its layout is from another version"
+
+
+def restore(gan: GAN, path: Path, config: dict[str, Any] | None = None) -> int:
+    """Load every variable of ``gan`` from ``path``; returns the step it was taken at."""
+    try:
+        arrays = _read(path)
+    except _Unreadable as exc:
+        raise RunDirError(f"checkpoint {path} cannot be read ({exc})") from None
+    return _assign(gan, path, arrays, config)
+
+
+def restore_latest(
+    gan: GAN, run_dir: Path, on_event: OnEvent = ignore_events, config: dict[str, Any] | None = None
+) -> int:
+    """Continue from the newest intact checkpoint of ``run_dir``; 0 when there is none."""
+    found = newest_readable(run_dir, on_event)
+    if found is None:
+        return 0
+    path, arrays = found
+    step = _assign(gan, path, arrays, config)
+    on_event(Message(f"resuming {run_dir} from step {step}"))
+    return step

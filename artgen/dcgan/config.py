@@ -7,10 +7,11 @@ Plain data with no TensorFlow import: the CLI reads its defaults from here
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
 __all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "TrainConfig"]
@@ -20,6 +21,16 @@ AUGMENTATIONS = ("translation", "color", "cutout")
 LR_DECAYS = ("none", "linear", "cosine")
 STRATEGIES = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("auto", "float32", "mixed", "bf16")
+# Upper bounds: far beyond any useful run, low enough that a typo fails here, not in the engine.
+MAX_COUNTS = {
+    "latent_dim": 4_096,
+    "width": 1_024,
+    "batch_size": 65_536,
+    "epochs": 1_000_000,
+    "steps": 100_000_000,
+    "samples": 1_024,
+    "devices": 1_024,
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,18 @@ class TrainConfig(ConfigDict):
             raise InputError("--strategy multi-worker needs --run-dir on a filesystem every worker shares")
         if self.devices is not None and self.devices < 1:
             raise InputError("--devices must be at least 1")
-        if self.learning_rate <= 0:
-            raise InputError("--learning-rate must be positive")
+        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
+            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise InputError(f"--{name} must be in [0, 1), not {getattr(self, name)}")
+        for name, high in MAX_COUNTS.items():
+            value = getattr(self, name)
+            if value is not None and value > high:
+                raise InputError(f"--{name.replace('_', '-')} must be at most {high}, not {value}")
+        if self.keep_checkpoints < 1:
+            raise InputError("--keep-checkpoints must be at least 1 (the newest is what --resume needs)")
+        check_seed(self.seed)
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""

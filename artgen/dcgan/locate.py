@@ -12,18 +12,23 @@ from pathlib import Path
 from artgen.assets import asset
 from artgen.errors import ModelError
 
-__all__ = ["DEFAULT_GENERATOR", "latest_checkpoint", "resolve_model"]
+__all__ = ["DEFAULT_GENERATOR", "checkpoints", "latest_checkpoint", "resolve_model"]
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
 _CHECKPOINT = re.compile(r"^step-(\d{8})\.npz$")
 
 
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint of a run (temporaries are never matched)."""
+def checkpoints(run_dir: Path) -> list[Path]:
+    """A run's checkpoints, oldest first (temporaries are never matched)."""
     folder = Path(run_dir) / "checkpoints"
     if not folder.is_dir():
-        return None
-    found = sorted(path for path in folder.glob("step-*.npz") if _CHECKPOINT.match(path.name))
+        return []
+    return sorted(path for path in folder.glob("step-*.npz") if _CHECKPOINT.match(path.name))
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest checkpoint file of a run; reading it verifies it (see ``checkpoint.newest_readable``)."""
+    found = checkpoints(run_dir)
     return found[-1] if found else None
 
 

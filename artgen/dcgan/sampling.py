@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import keras
@@ -9,11 +11,13 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import runs
+from artgen.configs import check_seed
 from artgen.dcgan import checkpoint
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
+from artgen.events import OnEvent, ignore_events
 
 __all__ = [
     "DEFAULT_GENERATOR",
@@ -26,13 +30,15 @@ __all__ = [
 ]
 
 
-def load_generator(model: str | Path | None = None) -> keras.Model:
+def load_generator(model: str | Path | None = None, on_event: OnEvent = ignore_events) -> keras.Model:
     """Load a generator safely (``safe_mode=True``; checkpoints are plain arrays)."""
     path = resolve_model(model)
     if path.suffix == ".npz":
-        return _from_checkpoint(path)
+        return _from_checkpoint(path, on_event)
     if path.suffix not in (".keras", ".h5"):
         raise ModelError(f"{path} is not a model file; give a .keras file or a training run directory")
+    if path.suffix == ".keras" and not _intact_zip(path):
+        raise ModelError(f"{path} is not a readable Keras file (truncated or damaged); copy it again")
     try:
         generator = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged or foreign file
@@ -44,12 +50,23 @@ def load_generator(model: str | Path | None = None) -> keras.Model:
     return generator
 
 
-def _from_checkpoint(path: Path) -> keras.Model:
+def _intact_zip(path: Path) -> bool:
+    """A ``.keras`` file is a zip archive; one cut short fails here, before Keras's vaguer errors."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
+        return False
+
+
+def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Model:
     run_dir = path.parent.parent
     config = TrainConfig.from_dict(runs.read_json(run_dir / "config.json"))
     generator = build_generator(config.size, config.latent_dim, config.width)
-    weights = checkpoint.load_group(path, "ema_generator" if config.ema else "generator")
-    generator.set_weights(weights)
+    found = checkpoint.newest_readable(run_dir, on_event, newest=path)
+    if found is None:
+        raise ModelError(f"{path} is missing")
+    generator.set_weights(checkpoint.group(found[1], "ema_generator" if config.ema else "generator"))
     return generator
 
 
@@ -64,6 +81,7 @@ def latents(count: int, dim: int, seed: int, truncation: float | None = None) ->
     """
     if truncation is not None and truncation <= 0:
         raise InputError("--truncation must be positive")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((count, dim), dtype=np.float32)
     if truncation is not None:
@@ -88,9 +106,10 @@ def sample(
     count: int = 64,
     seed: int = 0,
     truncation: float | None = None,
+    on_event: OnEvent = ignore_events,
 ) -> np.ndarray:
     """``count`` images from ``model`` as (N, H, W, 3) uint8."""
     if count < 1:
         raise InputError("-n must be at least 1")
-    generator = model if isinstance(model, keras.Model) else load_generator(model)
+    generator = model if isinstance(model, keras.Model) else load_generator(model, on_event)
     return generate(generator, latents(count, latent_dim(generator), seed, truncation))

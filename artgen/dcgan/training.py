@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,18 @@ from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan
 from artgen.dcgan.steps import Placement, is_out_of_memory, placement, resolve_precision
-from artgen.errors import OutOfMemory, RunDirError, TrainingDiverged
+from artgen.errors import OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
 METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s")
+# Settings a continued run may change (how long, how often, where, on what device); the rest
+# define the model and its losses, and a run folder holding other values is refused.
+RESUMABLE = frozenset(
+    {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
+    | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
+)
 
 
 @dataclass(frozen=True)
@@ -49,36 +56,35 @@ def train(
     config: TrainConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> TrainResult:
     """Train (or resume, when ``config.run_dir`` holds a checkpoint) until done or asked to stop."""
-    run_dir = _prepare_run_dir(config)
+    config = dataclasses.replace(config, data_dir=os.path.abspath(config.data_dir))  # resumable from anywhere
     data = image_io.load_folder(
         config.data_dir, config.size, image_io.parse_colour(config.background), on_event
     )
+    settings = {"engine": "dcgan", **config.to_dict()}
+    name = Path(config.data_dir).name
+    # The run folder is made only now that the data is valid, and held until the run ends.
+    with runs.open_run(
+        config.run_dir, config.runs_root, name, settings, RESUMABLE, lock=config.strategy != "multi-worker"
+    ) as run_dir:
+        return _train(config, run_dir, data, on_event, should_stop)
+
+
+def _train(
+    config: TrainConfig, run_dir: Path, data: image_io.FolderData, on_event: OnEvent, should_stop: ShouldStop
+) -> TrainResult:
     _report_dataset(data, config, on_event)
     total = config.total_steps(len(data.images))
     config = dataclasses.replace(config, precision=resolve_precision(config))
     place = placement(config)
-    start = 0
     with place.scope():
         gan = build_gan(config, total)
-        if (found := checkpoint.latest(run_dir)) is not None:
-            start = checkpoint.restore(gan, found)
-            on_event(Message(f"resuming {run_dir} from step {start}"))
+        start = checkpoint.restore_latest(gan, run_dir, on_event, {"engine": "dcgan", **config.to_dict()})
     if place.replicas > 1:
         on_event(Message(f"data parallel over {place.replicas} replicas, global batch {config.batch_size}"))
     if place.writes_files:
         runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
     loop = _Loop(config, run_dir, gan, data.images, total, on_event, place)
     return loop.run(start, should_stop)
-
-
-def _prepare_run_dir(config: TrainConfig) -> Path:
-    if config.run_dir is None:
-        return runs.new_run_dir(config.runs_root, Path(config.data_dir).resolve().name)
-    run_dir = Path(config.run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()) and not (run_dir / "config.json").exists():
-        raise RunDirError(f"{run_dir} is not empty and is not an artgen run; choose another --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
 
 
 def _report_dataset(data: image_io.FolderData, config: TrainConfig, on_event: OnEvent) -> None:
@@ -202,7 +208,8 @@ class _Loop:
         if not self.writes_files:
             return
         self.trainer.sync()
-        checkpoint.save(self.gan, self.run_dir, step, self.config.keep_checkpoints)
+        settings = {"engine": "dcgan", **self.config.to_dict()}
+        checkpoint.save(self.gan, self.run_dir, step, self.config.keep_checkpoints, settings)
         self._write_metrics()
 
     def _finish(self) -> TrainResult:

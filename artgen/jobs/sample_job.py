@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
@@ -26,6 +26,7 @@ class SampleConfig(ConfigDict):
     force: bool = False
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if not str(self.out).lower().endswith(".png"):
             raise InputError(f"{self.out} must end in .png")
         if self.count < 1:

@@ -4,6 +4,11 @@ SQLite because every write is a transaction: a kill mid-write leaves the
 previous state, never a torn file, and two studios open at once do not
 corrupt each other. The log of each job is kept too, so a finished job's
 view still shows what happened.
+
+A history that cannot be read (damaged, truncated, not SQLite) must not keep
+the studio or ``artgen jobs`` from opening: it is moved aside, kept under a
+name that says so, and a fresh one started, with a ``notice`` to show. A
+history locked by another process is waited for briefly, then named.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from artgen import runs
+from artgen.errors import InputError, RunInUse, WriteFailed
 from artgen.jobs.records import JobRecord
 
 __all__ = ["data_dir", "HistoryStore"]
@@ -50,6 +58,7 @@ _COLUMNS = (
     "resumable",
 )
 LOG_LIMIT = 500  # lines kept per job; a long training run logs far fewer
+LOCK_WAIT = 5.0  # seconds to wait for another process's write before saying who holds the history
 
 
 def data_dir() -> Path:
@@ -63,20 +72,50 @@ def data_dir() -> Path:
 class HistoryStore:
     """Reads and writes job records; safe to call from the runner's thread and the UI's."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, wait: float = LOCK_WAIT) -> None:
         self.path = Path(path) if path is not None else data_dir() / "jobs.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.wait = wait
+        self.notice: str | None = None  # set when a damaged history was moved aside
+        try:
+            runs.output_dir(self.path.parent)
+        except InputError as exc:
+            raise InputError(f"the job history cannot be kept: {exc} (see $ARTGEN_DATA_DIR)") from None
+        if self.path.is_dir():
+            raise InputError(f"the job history {self.path} is a folder; move it or set $ARTGEN_DATA_DIR")
         self._lock = threading.Lock()
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        try:
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+                _check(db)
+        except sqlite3.DatabaseError as exc:  # damaged, truncated, or not SQLite at all
+            kept = self._move_aside()
+            self.notice = (
+                f"the job history {self.path} could not be read ({exc}); it was kept as {kept.name} "
+                "and a new history started"
+            )
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+
+    def _move_aside(self) -> Path:
+        kept = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, Path(f"{kept}{suffix}"))
+        return kept
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            db = sqlite3.connect(self.path, timeout=10)
+            try:
+                db = sqlite3.connect(self.path, timeout=self.wait)
+            except sqlite3.OperationalError as exc:
+                raise _fault(exc, self.path) from None
             try:
                 with db:  # commit on success, roll back on error
                     yield db
+            except sqlite3.OperationalError as exc:
+                raise _fault(exc, self.path) from None
             finally:
                 db.close()
 
@@ -118,6 +157,53 @@ class HistoryStore:
             query = "SELECT level, text FROM log WHERE job_id = ? ORDER BY seq"
             rows = db.execute(query, (job_id,)).fetchall()
         return [(level, text) for level, text in rows]
+
+
+def _check(db: sqlite3.Connection) -> None:
+    """Raise ``DatabaseError`` unless the file reads back whole with the columns we use."""
+    result = db.execute("PRAGMA quick_check").fetchone()
+    if result is None or result[0] != "ok":
+        raise sqlite3.DatabaseError(f"integrity check: {result[0] if result else 'no answer'}")
+    db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs LIMIT 1").fetchall()
+    db.execute("SELECT job_id, seq, level, text FROM log LIMIT 1").fetchall()
+
+
+def _fault(exc: sqlite3.OperationalError, path: Path) -> Exception:
+    """A locked or full history as one line; anything else stays a ``DatabaseError`` (damage)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return RunInUse(f"the job history {path} is locked by {_holder(path)}; close it or try again")
+    if "full" in text:
+        return WriteFailed(f"cannot write the job history {path}: the disk is full")
+    if "unable to open" in text:
+        return WriteFailed(f"cannot open the job history {path}; check the permissions of {path.parent}")
+    return exc
+
+
+def _holder(path: Path) -> str:
+    """Which process holds SQLite's lock on ``path``, from /proc/locks (Linux); else "another process"."""
+    try:
+        stat = path.stat()
+        key = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return "another process"
+    pids = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[5] == key and fields[4].isdigit() and fields[4] not in pids:
+            pids.append(fields[4])
+    if not pids:
+        return "another process"
+    return ", ".join(f"process {pid} ({_command(pid)})" for pid in pids)
+
+
+def _command(pid: str) -> str:
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    return " ".join(word.decode(errors="replace") for word in words if word)[:80] or "unknown"
 
 
 def _to_row(record: JobRecord) -> tuple[object, ...]:

@@ -39,6 +39,10 @@ def run_job(
 ) -> None:
     """Entry point of the spawned child."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the app, which cancels gracefully
+    terminated: list[int] = []
+    for name in ("SIGTERM", "SIGHUP"):  # kill, a scheduler, a closed terminal: stop as if cancelled
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda signum, frame: terminated.append(signum))
     # A job may use every core; at a lower priority it still gets them all on an idle
     # machine, but the studio's key presses no longer wait behind its train steps.
     os.nice(JOB_NICENESS)
@@ -60,7 +64,7 @@ def run_job(
         send("event", to_dict(event))
 
     def should_stop() -> bool:
-        return parent_gone or stop.is_set()
+        return parent_gone or bool(terminated) or stop.is_set()
 
     from artgen.jobs.kinds import resolve
 

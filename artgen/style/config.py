@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
 __all__ = ["NETS", "OPTIMIZERS", "INITS", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
@@ -57,6 +57,7 @@ class StyleConfig(ConfigDict):
     work_dir: str | None = None  # where previews go; default: a fresh temporary folder
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         object.__setattr__(self, "styles", tuple(self.styles))
         if self.style_blend is not None:
             object.__setattr__(self, "style_blend", tuple(float(w) for w in self.style_blend))

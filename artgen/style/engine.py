@@ -45,10 +45,14 @@ class StyleResult:
     gif: Path | None = None
 
 
-def load_image(path: str | os.PathLike[str]) -> Image.Image:
-    """An RGB image for the engine, or an :class:`InputError` saying why it cannot be one."""
+def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
+    """An RGB image for the engine, or an :class:`InputError` saying why it cannot be one.
+
+    With ``long_side`` (the largest size the engine will use), a photo too
+    large to decode whole is read reduced instead of refused.
+    """
     try:
-        return images.open_rgb(path)
+        return images.open_rgb(path, fit=long_side)
     except images.UnusableImage as exc:
         raise InputError(f"{path}: {exc}") from None
 
@@ -112,6 +116,11 @@ class _Scale:
         self.shape = (1, self.size[1], self.size[0], 3)
 
 
+def _style_side(config: StyleConfig) -> int:
+    """The largest long side a style image is resized to, at the finest scale."""
+    return max(MIN_STYLE_SIDE, round(config.size * config.style_scale))
+
+
 def _bounds(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     lower = np.broadcast_to(-vgg.MEAN_BGR.astype(np.float64), shape).ravel()
     return lower, lower + 255.0
@@ -157,8 +166,8 @@ def transfer(
     from artgen.style.steps import make_value_and_grad
 
     started = time.perf_counter()
-    content = load_image(config.content)
-    styles = [load_image(path) for path in config.styles]
+    content = load_image(config.content, config.size)
+    styles = [load_image(path, _style_side(config)) for path in config.styles]
     out = _output_path(config)
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
     frames = out.parent / f"{out.stem}-frames" if config.save_every else None

@@ -6,10 +6,11 @@ runner can store a walk as JSON. Field names match the ``artgen walk`` flags.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_range, check_seed
 from artgen.errors import InputError
 
 __all__ = ["INTERPS", "EASES", "RESAMPLES", "FORMATS", "WalkConfig", "output_format", "parse_grid"]
@@ -19,6 +20,22 @@ EASES = ("linear", "smooth")
 RESAMPLES = ("auto", "nearest", "lanczos")
 FORMATS = {".gif": "gif", ".webp": "webp", ".mp4": "mp4"}
 MAX_GIF_FPS = 50  # GIF delays are in 1/100 s, and browsers slow delays under 2/100 s to 1/10 s
+MIN_FPS, MAX_FPS = 0.1, 240.0  # 10 s a frame fits GIF's 16-bit delay; faster than 240 no screen shows
+MAX_FRAMES = 100_000
+MAX_KEYFRAMES = 1_000
+MAX_BATCH = 4_096
+LARGEST_GENERATOR = 128  # the largest DCGAN size; bounds the frame when --size is not given
+GRID_PADDING = 2  # pixels between walks of a grid (images.grid's padding)
+PALETTE_FRAMES = 16  # frames rendered up front to choose the GIF palette (engine.PALETTE_SAMPLE)
+FRAME_SIDE_LIMITS = {"gif": 65_535, "webp": 16_383, "mp4": 16_384}  # the formats' own limits
+
+
+def _memory_available() -> int:
+    """Half the machine's memory: what one walk may fill while the system and model keep the rest."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):
+        return 8 * 2**30
 
 
 def output_format(out: str | Path) -> str:
@@ -62,14 +79,14 @@ class WalkConfig(ConfigDict):
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", tuple(self.grid))
         output_format(self.out)
-        if self.frames < 2:
-            raise InputError(f"--frames must be at least 2, not {self.frames}")
-        if not self.fps > 0:
-            raise InputError(f"--fps must be positive, not {self.fps}")
+        if not 2 <= self.frames <= MAX_FRAMES:
+            raise InputError(f"--frames must be between 2 and {MAX_FRAMES}, not {self.frames}")
+        check_range(self.fps, MIN_FPS, MAX_FPS, "--fps", " frames per second")
+        check_seed(self.seed)
         if self.format == "gif" and self.fps > MAX_GIF_FPS:
             raise InputError(f"--fps above {MAX_GIF_FPS} plays slower in GIF viewers; use .webp or .mp4")
-        if self.keyframes < 2:
-            raise InputError(f"--keyframes must be at least 2, not {self.keyframes}")
+        if not 2 <= self.keyframes <= MAX_KEYFRAMES:
+            raise InputError(f"--keyframes must be between 2 and {MAX_KEYFRAMES}, not {self.keyframes}")
         if self.interp not in INTERPS:
             raise InputError(f"--interp must be one of {', '.join(INTERPS)}, not {self.interp!r}")
         if self.ease not in EASES:
@@ -80,8 +97,41 @@ class WalkConfig(ConfigDict):
             raise InputError(f"--size must be between 8 and 4096 px, not {self.size}")
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
-        if self.batch_size < 1:
-            raise InputError("--batch-size must be at least 1")
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise InputError(f"--batch-size must be between 1 and {MAX_BATCH}, not {self.batch_size}")
+        self._check_memory()
+
+    def frame_side(self) -> tuple[int, int]:
+        """(height, width) of one frame in pixels; a generator's own size is taken as its largest."""
+        cell = self.size or LARGEST_GENERATOR
+        rows, columns = self.grid
+        if self.grid == (1, 1):
+            return cell, cell
+        return rows * (cell + GRID_PADDING) + GRID_PADDING, columns * (cell + GRID_PADDING) + GRID_PADDING
+
+    def memory_needed(self) -> int:
+        """Bytes of frames held at once: the palette sample and one batch, each as cells and tiled."""
+        height, width = self.frame_side()
+        per_batch = max(1, self.batch_size // self.walks)
+        held = min(self.frames, PALETTE_FRAMES) + per_batch
+        return 2 * held * height * width * 3
+
+    def _check_memory(self) -> None:
+        height, width = self.frame_side()
+        asked = f"--grid {self.grid[0]}x{self.grid[1]} at --size {self.size or LARGEST_GENERATOR}"
+        needed, available = self.memory_needed(), _memory_available()
+        if needed > available:
+            raise InputError(
+                f"{asked} needs about {needed / 2**30:.1f} GiB of memory for its {width}x{height} px frames, "
+                f"more than the "
+                f"{available / 2**30:.1f} GiB this machine can give; lower --size, --grid or --batch-size"
+            )
+        limit = FRAME_SIDE_LIMITS.get(self.format)
+        if limit is not None and max(height, width) > limit:
+            raise InputError(
+                f"{asked} makes {width}x{height} px frames; "
+                f"{self.format.upper()} allows at most {limit} px a side: lower --size or --grid"
+            )
 
     @property
     def format(self) -> str:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
 __all__ = ["ClassifyConfig", "FLIPS"]
@@ -53,6 +53,7 @@ class ClassifyConfig(ConfigDict):
     runs_root: str = _opt("runs", "parent of new run directories")
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if not self.data_dir:
             raise InputError("give a folder with one sub-folder of images per class")
         if not 16 <= self.size <= 512:

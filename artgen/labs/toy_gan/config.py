@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, check_range, check_seed
 from artgen.errors import InputError
 
 __all__ = ["ToyConfig", "Component", "parse_mixture"]
@@ -19,6 +19,17 @@ __all__ = ["ToyConfig", "Component", "parse_mixture"]
 Component = tuple[float, float, float]  # mean, std, weight (weights sum to 1)
 
 MAX_COMPONENTS = 8
+# The networks see the raw numbers: beyond these they cannot reach the data, and plots lose it.
+MAX_MEAN = 1000.0
+MIN_STD, MAX_STD = 1e-3, 1000.0
+MAX_BATCH = 65_536
+MAX_COUNTS = {
+    "epochs": 100_000,
+    "steps_per_epoch": 100_000,
+    "latent_dim": 1_024,
+    "hidden": 4_096,
+    "eval_samples": 10_000_000,
+}
 
 
 def _opt(default: Any, help: str) -> Any:
@@ -53,25 +64,24 @@ class ToyConfig(ConfigDict):
         if self.mixture:
             parse_mixture(self.mixture)
         else:
-            if not math.isfinite(self.mean):
-                raise InputError("--mean must be a finite number")
-            if not (math.isfinite(self.std) and self.std > 0):
-                raise InputError(f"--std must be positive, not {self.std}")
-        for name in ("epochs", "steps_per_epoch", "latent_dim", "hidden", "eval_samples"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.batch_size < 2:
-            raise InputError("--batch-size must be at least 2")
+            check_range(self.mean, -MAX_MEAN, MAX_MEAN, "--mean")
+            check_range(self.std, MIN_STD, MAX_STD, "--std")
+        for name, high in MAX_COUNTS.items():
+            if not 1 <= getattr(self, name) <= high:
+                flag = name.replace("_", "-")
+                raise InputError(f"--{flag} must be between 1 and {high}, not {getattr(self, name)}")
+        if not 2 <= self.batch_size <= MAX_BATCH:
+            raise InputError(f"--batch-size must be between 2 and {MAX_BATCH}, not {self.batch_size}")
+        check_seed(self.seed)
         if not 5 <= self.bins <= 500:
             raise InputError(f"--bins must be between 5 and 500, not {self.bins}")
         if self.plot_every < 0:
             raise InputError("--plot-every must be 0 (final plot only) or more")
         if self.gif and self.plot_every == 0:
             raise InputError("--gif animates the per-epoch plots; it needs --plot-every 1 or more")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InputError("--learning-rate must be positive")
-        if not (math.isfinite(self.r1) and self.r1 >= 0):
-            raise InputError("--r1 must be 0 (off) or positive")
+        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
+            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
+        check_range(self.r1, 0, 1000, "--r1")
         if not 0.0 <= self.beta1 < 1.0:
             raise InputError("--beta1 must be in [0, 1)")
 
@@ -121,6 +131,8 @@ def parse_mixture(text: str) -> list[Component]:
         mean, std, weight = numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else 1.0
         if std <= 0 or weight <= 0:
             raise InputError(f"--mixture component {part!r} needs a positive std and weight")
+        check_range(mean, -MAX_MEAN, MAX_MEAN, f"--mixture component {part!r}: the mean")
+        check_range(std, MIN_STD, MAX_STD, f"--mixture component {part!r}: the std")
         raw.append((mean, std, weight))
     total = sum(w for _, _, w in raw)
     return [(m, s, w / total) for m, s, w in raw]
