@@ -104,8 +104,8 @@ def max_pixels() -> int:
 
 def _too_large(width: int, height: int, limit: int) -> UnusableImage:
     return UnusableImage(
-        f"too large: {width}x{height} px is {width * height / 1e6:.0f} megapixels, above the "
-        f"{limit / 1e6:.0f}-megapixel limit that guards against decompression bombs; "
+        f"too large: {width}x{height} px is {width * height / 1e6:.3g} megapixels, above the "
+        f"{limit / 1e6:.3g}-megapixel limit that guards against decompression bombs; "
         f"raise it with --max-pixels {width * height}"
     )
 

@@ -46,6 +46,8 @@ __all__ = [
     "clean_temporaries",
     "differing_settings",
     "open_run",
+    "check_run_dir",
+    "usable_dir",
 ]
 
 TMP_PREFIX = ".tmp-"
@@ -109,14 +111,20 @@ def write_error(exc: OSError, path: str | os.PathLike[str]) -> ArtgenError:
     return InputError(f"cannot write {path}: {reason}")
 
 
-def output_dir(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a folder to write into, created if missing; a file in the way is the user's error."""
+def usable_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` if it is, or can become, a folder: a file in the way is the user's error."""
     path = Path(path)
     for folder in (path, *path.parents):
         if folder.exists() or folder.is_symlink():
             if not folder.is_dir():
                 raise InputError(f"{folder} is a file, not a folder; choose another place to write")
             break
+    return path
+
+
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a folder to write into, created if missing; a file in the way is the user's error."""
+    path = usable_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -358,10 +366,26 @@ def open_run(
     taken over by different settings. Call it once inputs are valid, so a
     refused run leaves no empty folder behind.
     """
+    check_run_dir(run_dir, runs_root, settings, may_change)
+    path = new_run_dir(runs_root, description) if run_dir is None else output_dir(run_dir)
+    with run_lock(path) if lock else contextlib.nullcontext(path):
+        clean_temporaries(path)
+        yield path
+
+
+def check_run_dir(
+    run_dir: str | os.PathLike[str] | None,
+    runs_root: str | os.PathLike[str],
+    settings: dict[str, Any],
+    may_change: Collection[str] = (),
+) -> None:
+    """What :func:`open_run` refuses, checked without creating anything: call it before slow work."""
     if run_dir is None:
-        path = new_run_dir(runs_root, description)
+        usable_dir(runs_root)
     else:
-        path = output_dir(run_dir)
+        path = usable_dir(run_dir)
+        if not path.is_dir():
+            return
         stored_path = path / "config.json"
         if stored_path.exists():
             stored = read_json(stored_path)
@@ -376,6 +400,3 @@ def open_run(
                 )
         elif any(not entry.name.startswith((TMP_PREFIX, LOCK_NAME)) for entry in path.iterdir()):
             raise RunDirError(f"{path} is not empty and is not an artgen run; choose another run directory")
-    with run_lock(path) if lock else contextlib.nullcontext(path):
-        clean_temporaries(path)
-        yield path

@@ -38,7 +38,7 @@ def load_generator(model: str | Path | None = None, on_event: OnEvent = ignore_e
     if path.suffix not in (".keras", ".h5"):
         raise ModelError(f"{path} is not a model file; give a .keras file or a training run directory")
     if path.suffix == ".keras" and not _intact_zip(path):
-        raise ModelError(f"{path} is not a readable Keras file (truncated or damaged); copy it again")
+        raise ModelError(f"cannot load model {path}: not a readable Keras file (truncated or damaged)")
     try:
         generator = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged or foreign file

@@ -57,10 +57,11 @@ def train(
 ) -> TrainResult:
     """Train (or resume, when ``config.run_dir`` holds a checkpoint) until done or asked to stop."""
     config = dataclasses.replace(config, data_dir=os.path.abspath(config.data_dir))  # resumable from anywhere
+    settings = {"engine": "dcgan", **config.to_dict()}
+    runs.check_run_dir(config.run_dir, config.runs_root, settings, RESUMABLE)  # refuse before the slow part
     data = image_io.load_folder(
         config.data_dir, config.size, image_io.parse_colour(config.background), on_event
     )
-    settings = {"engine": "dcgan", **config.to_dict()}
     name = Path(config.data_dir).name
     # The run folder is made only now that the data is valid, and held until the run ends.
     with runs.open_run(

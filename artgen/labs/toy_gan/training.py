@@ -64,10 +64,9 @@ def train_toy(
 def _prepare_run_dir(config: ToyConfig) -> Path:
     if config.run_dir is None:
         return runs.new_run_dir(config.runs_root, "toy")
-    run_dir = Path(config.run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
+    run_dir = runs.output_dir(config.run_dir)  # a file in the way is refused, not iterated
+    if any(run_dir.iterdir()):
         raise RunDirError(f"{run_dir} is not empty; choose a new --run-dir (toy runs are never overwritten)")
-    run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
 

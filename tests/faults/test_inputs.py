@@ -1,0 +1,161 @@
+"""Bad input, command by command: exit 2, one line that says what to change, nothing on disk touched.
+
+Each case names the files it points at by role (``{data}``, ``{file}``,
+``{png}``...), laid out fresh in a scratch world for every case; the whole
+world is hashed before and after, and no new folder may appear in it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import hashes, refused, unchanged
+from PIL import Image
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> dict[str, str]:
+    """Paths every case may use; the working directory is the world, so default outputs land in it."""
+    root = tmp_path / "world"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    shutil.copytree(shapes_dir, root / "data")
+    (root / "empty").mkdir()
+    (root / "file.txt").write_text("a user's notes\n")
+    (root / "notes.png").write_text("not really a png\n")
+    Image.fromarray(np.full((48, 64, 3), 200, np.uint8)).save(root / "photo.png")
+    Image.fromarray(np.full((48, 48, 3), 90, np.uint8)).save(root / "painting.png")
+    (root / "existing.png").write_bytes((root / "photo.png").read_bytes())
+    (root / "existing.gif").write_bytes(b"GIF89a a user's animation")
+    (root / "full").mkdir()
+    (root / "full" / "keep.txt").write_text("mine\n")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("config.json", "{}" * 400)
+        archive.writestr("model.weights.h5", b"\1" * 4000)
+    (root / "cut.keras").write_bytes(buffer.getvalue()[:1500])  # a copy cut short
+    big = Image.new("RGB", (1600, 1200), (120, 30, 200))
+    big.save(root / "big.png")
+    big.save(root / "big.jpg", quality=80)
+    names = ("data", "empty", "file.txt", "notes.png", "photo.png", "painting.png", "existing.png")
+    paths = {name.split(".")[0]: str(root / name) for name in names}
+    paths.update(
+        root=str(root),
+        gif=str(root / "existing.gif"),
+        full=str(root / "full"),
+        keras=str(root / "cut.keras"),
+        bigpng=str(root / "big.png"),
+        missing=str(root / "missing"),
+        out=str(root / "new.png"),
+        file=str(root / "file.txt"),
+    )
+    return paths
+
+
+CASES = {
+    # train
+    "train-nothing": (["train"], "give a folder of images"),
+    "train-missing-folder": (["train", "{missing}"], "does not exist"),
+    "train-empty-folder": (["train", "{empty}"], "has no images"),
+    "train-file-as-folder": (["train", "{file}"], "is not a folder"),
+    "train-size-not-offered": (["train", "{data}", "--size", "48"], "invalid choice"),
+    "train-epochs-0": (["train", "{data}", "--epochs", "0"], "at least 1"),
+    "train-lr-nan": (["train", "{data}", "--lr", "nan"], "more than 0"),
+    "train-lr-huge": (["train", "{data}", "--lr", "1e308"], "at most 1"),
+    "train-seed-negative": (["train", "{data}", "--seed", "-1"], "--seed must be between 0"),
+    "train-seed-huge": (["train", "{data}", "--seed", str(2**70)], "--seed must be between 0"),
+    "train-beta1": (["train", "{data}", "--beta1", "1.5"], "--beta1 must be in [0, 1)"),
+    "train-smoothing-0": (["train", "{data}", "--label-smoothing", "0"], "--label-smoothing"),
+    "train-batch-huge": (["train", "{data}", "--batch-size", "10000000"], "--batch-size must be at most"),
+    "train-width-huge": (["train", "{data}", "--width", "100000"], "--width must be at most"),
+    "train-augment-unknown": (["train", "{data}", "--augment", "blur"], "unknown blur"),
+    "train-background": (["train", "{data}", "--background", "plaid"], "unknown colour"),
+    "train-data-without-resume": (["train", "{data}", "--data", "{data}"], "--data only"),
+    "train-dir-and-resume": (["train", "{data}", "--resume", "{empty}"], "not both"),
+    "train-resume-not-a-run": (["train", "--resume", "{empty}"], "not an artgen training run"),
+    "train-run-dir-is-file": (["train", "{data}", "--run-dir", "{file}"], "is a file, not a folder"),
+    "train-runs-root-is-file": (["train", "{data}", "--runs-root", "{file}"], "is a file, not a folder"),
+    "train-run-dir-not-a-run": (["train", "{data}", "--run-dir", "{full}"], "is not an artgen run"),
+    "train-only-bad-images": (["train", "{full}"], "has no images"),
+    "train-max-pixels-low": (["train", "{data}", "--max-pixels", "5"], "between 1000000"),
+    # sample
+    "sample-nothing": (["sample"], "give OUT.png"),
+    "sample-not-png": (["sample", "out.jpg"], "must end in .png"),
+    "sample-existing": (["sample", "{existing}"], "exists; pass --force"),
+    "sample-count-0": (["sample", "-n", "0", "{out}"], "at least 1"),
+    "sample-truncation-0": (["sample", "--truncation", "0", "{out}"], "more than 0"),
+    "sample-seed-negative": (["sample", "--seed", "-5", "{out}"], "--seed must be between 0"),
+    "sample-model-missing": (["sample", "--model", "{missing}", "{out}"], "does not exist"),
+    "sample-model-not-a-model": (["sample", "--model", "{file}", "{out}"], "is not a model file"),
+    "sample-model-cut-short": (["sample", "--model", "{keras}", "{out}"], "not a readable Keras file"),
+    "sample-model-empty-run": (["sample", "--model", "{empty}", "{out}"], "no generator.keras"),
+    "sample-separate-is-file": (["sample", "-n", "2", "--separate", "{file}"], "is a file, not a folder"),
+    "sample-out-in-a-file": (["sample", "-n", "2", "{file}/grid.png"], "is a file, not a folder"),
+    # walk
+    "walk-extension": (["walk", "w.txt"], "unknown extension"),
+    "walk-fps-tiny": (["walk", "--fps", "0.001", "w.gif"], "--fps must be between 0.1 and 240"),
+    "walk-fps-inf": (["walk", "--fps", "inf", "w.webp"], "--fps must be between"),
+    "walk-fps-gif": (["walk", "--fps", "60", "w.gif"], "above 50"),
+    "walk-frames-1": (["walk", "--frames", "1", "w.gif"], "--frames must be between 2"),
+    "walk-frames-huge": (["walk", "--frames", "100000000", "w.gif"], "--frames must be between 2"),
+    "walk-keyframes-1": (["walk", "--keyframes", "1", "w.gif"], "--keyframes"),
+    "walk-grid-text": (["walk", "--grid", "axb", "w.gif"], "ROWSxCOLUMNS"),
+    "walk-grid-memory": (["walk", "--grid", "16x16", "--size", "4096", "w.gif"], "GiB of memory"),
+    "walk-side-webp": (["walk", "--grid", "1x40", "--size", "512", "w.webp"], "at most 16383 px"),
+    "walk-size-small": (["walk", "--size", "5", "w.gif"], "--size must be between 8"),
+    "walk-seed-negative": (["walk", "--seed", "-1", "w.gif"], "--seed must be between 0"),
+    "walk-existing": (["walk", "{gif}"], "exists; pass --force"),
+    "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "not an empty folder"),
+    "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
+    # toy
+    "toy-mean-1e9": (["toy", "--mean", "1e9"], "--mean must be between -1000 and 1000"),
+    "toy-mean-1e308": (["toy", "--mean", "1e308"], "--mean must be between"),
+    "toy-mean-nan": (["toy", "--mean", "nan"], "--mean must be between"),
+    "toy-std-0": (["toy", "--std", "0"], "--std must be between"),
+    "toy-std-huge": (["toy", "--std", "1e300"], "--std must be between"),
+    "toy-mixture-text": (["toy", "--mixture", "a:b"], "is not MEAN:STD"),
+    "toy-mixture-huge": (["toy", "--mixture=1e9:1"], "the mean must be between"),
+    "toy-bins": (["toy", "--bins", "2"], "--bins must be between 5"),
+    "toy-epochs-huge": (["toy", "--epochs", "10000000000"], "--epochs must be between 1"),
+    "toy-lr-huge": (["toy", "--learning-rate", "1e308"], "--learning-rate must be above 0"),
+    "toy-seed-negative": (["toy", "--seed", "-3"], "--seed must be between 0"),
+    "toy-not-a-number": (["toy", "--mean", "four"], "invalid float value"),
+    "toy-run-dir-is-file": (["toy", "--run-dir", "{file}"], "is a file, not a folder"),
+    "toy-run-dir-not-empty": (["toy", "--run-dir", "{full}"], "is not empty"),
+    # style
+    "style-content-missing": (["style", "{missing}", "{painting}"], "no such file"),
+    "style-content-not-image": (["style", "{notes}", "{painting}"], "not an image"),
+    "style-style-is-folder": (["style", "{photo}", "{empty}"], "is a directory"),
+    "style-size-small": (["style", "{photo}", "{painting}", "--size", "10"], "--size must be between 16"),
+    "style-out-not-png": (["style", "{photo}", "{painting}", "-o", "x.jpg"], "-o must name a .png"),
+    "style-out-exists": (["style", "{photo}", "{painting}", "-o", "{existing}"], "exists"),
+    "style-weight-negative": (["style", "{photo}", "{painting}", "--style-weight", "-1"], "at least 0"),
+    "style-seed-negative": (["style", "{photo}", "{painting}", "--seed", "-1"], "--seed must be between 0"),
+    "style-bomb": (
+        ["style", "{bigpng}", "{painting}", "--max-pixels", "1000000"],
+        "above the 1-megapixel limit",
+    ),
+    # classify, jobs, the command itself
+    "classify-missing": (["classify", "train", "{missing}"], "does not exist"),
+    "classify-seed": (["classify", "train", "{data}", "--seed", "-1"], "--seed must be between 0"),
+    "jobs-unknown-id": (["jobs", "no-such-job"], "no job no-such-job"),
+    "device-unknown": (["--device", "tpu", "sample", "{out}"], "invalid choice"),
+    "command-unknown": (["paint", "{out}"], "invalid choice"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_is_one_line_exit_2_and_touches_nothing(case: str, world: dict[str, str], artgen) -> None:
+    argv, phrase = CASES[case]
+    argv = [arg.format(**world) for arg in argv]
+    root = Path(world["root"])
+    before, entries = hashes(root), sorted(p.name for p in root.iterdir())
+    line = refused(artgen(*argv), 2, phrase)
+    unchanged(before)
+    assert sorted(p.name for p in root.iterdir()) == entries, f"{case} left something behind: {line}"
+    assert not any(root.rglob(".tmp-*"))
