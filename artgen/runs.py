@@ -283,6 +283,25 @@ def _read_holder(lock: Path) -> dict[str, Any] | None:
     return holder if isinstance(holder, dict) else None
 
 
+def _check_lock(run_dir: Path) -> None:
+    lock = run_dir / LOCK_NAME
+    if lock.exists() and not _stale(holder := _read_holder(lock), lock):
+        raise _in_use(run_dir, holder, lock)
+
+
+def _in_use(run_dir: Path, other: dict[str, Any] | None, lock: Path) -> RunInUse:
+    who = (
+        f"process {other.get('pid')} on {other.get('host')} (since {other.get('since')}: "
+        f"{other.get('command') or 'artgen'})"
+        if other
+        else "a process that is starting"
+    )
+    return RunInUse(
+        f"{run_dir} is in use by {who}; wait for it to end or stop it "
+        f"(if that process is gone, delete {lock})"
+    )
+
+
 @contextlib.contextmanager
 def run_lock(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold ``run_dir`` for this process: a lock file with our PID and host, removed on exit.
@@ -303,16 +322,7 @@ def run_lock(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
                 continue
-            who = (
-                f"process {other.get('pid')} on {other.get('host')} (since {other.get('since')}: "
-                f"{other.get('command') or 'artgen'})"
-                if other
-                else "a process that is starting"
-            )
-            raise RunInUse(
-                f"{run_dir} is in use by {who}; wait for it to end or stop it "
-                f"(if that process is gone, delete {lock})"
-            ) from None
+            raise _in_use(run_dir, other, lock) from None
         except OSError as exc:
             raise write_error(exc, lock) from None
         try:
@@ -386,6 +396,7 @@ def check_run_dir(
         path = usable_dir(run_dir)
         if not path.is_dir():
             return
+        _check_lock(path)
         stored_path = path / "config.json"
         if stored_path.exists():
             stored = read_json(stored_path)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from artgen.cli.common import console, positive_float, positive_int, quiet_backend_import
 from artgen.errors import InputError
+from artgen.events import Event, Message
 
 NAME = "sample"
 HELP = "draw images from a trained generator"
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         from artgen import images
         from artgen.dcgan import sampling
 
-    pictures = sampling.sample(args.model, args.count, args.seed, args.truncation)
+    pictures = sampling.sample(args.model, args.count, args.seed, args.truncation, on_event=_show_warning)
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
         console.print(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
@@ -62,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
             images.save_png(folder / f"{args.seed:04d}-{index:05d}.png", picture)
         console.print(f"wrote {len(pictures)} images to {folder}/")
     return 0
+
+
+def _show_warning(event: Event) -> None:
+    """Loading a run can warn (a damaged checkpoint skipped); say so above the result."""
+    if isinstance(event, Message) and event.level == "warning":
+        console.print(f"[yellow]{event.text}[/]", highlight=False, soft_wrap=True)
 
 
 def _info(model: str | None) -> int:

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from artgen import runs
+from artgen.dcgan.config import RESUMABLE
 from artgen.dcgan.gan import GAN
 from artgen.dcgan.locate import checkpoints
 from artgen.dcgan.locate import latest_checkpoint as latest
@@ -103,8 +104,10 @@ def newest_readable(
             arrays = _read(path)
         except _Unreadable as exc:
             skipped.append(f"{path.name} ({exc})")
-            on_event(Message(f"skipped checkpoint {path} ({exc}); trying an older one", "warning"))
             continue
+        if skipped:
+            text = f"skipped checkpoint {', '.join(skipped)} in {run_dir}; using {path.name}"
+            on_event(Message(text, "warning"))
         return path, arrays
     if skipped:
         raise RunDirError(f"no readable checkpoint in {run_dir}: {', '.join(skipped)}")
@@ -140,7 +143,7 @@ def _difference(arrays: dict[str, np.ndarray], config: dict[str, Any] | None) ->
     if CONFIG not in arrays or config is None:
         return "its model was built with other settings than config.json says"
     made = json.loads(str(arrays[CONFIG]))
-    differ = runs.differing_settings(made, config, ())
+    differ = runs.differing_settings(made, config, RESUMABLE)
     return f"it was made with {', '.join(differ)}" if differ else "its layout is from another version"
 
 

@@ -14,13 +14,19 @@ from typing import Any
 from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
-__all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "TrainConfig"]
+__all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "RESUMABLE", "TrainConfig"]
 
 SIZES = (32, 64, 128)
 AUGMENTATIONS = ("translation", "color", "cutout")
 LR_DECAYS = ("none", "linear", "cosine")
 STRATEGIES = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("auto", "float32", "mixed", "bf16")
+# Settings a continued run may change (how long, how often, where, on what device); the rest
+# define the model and its losses, and a run folder holding other values is refused.
+RESUMABLE = frozenset(
+    {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
+    | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
+)
 # Upper bounds: far beyond any useful run, low enough that a typo fails here, not in the engine.
 MAX_COUNTS = {
     "latent_dim": 4_096,

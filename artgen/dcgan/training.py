@@ -25,7 +25,7 @@ import numpy as np
 from artgen import images as image_io
 from artgen import plots, runs
 from artgen.dcgan import checkpoint
-from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan
 from artgen.dcgan.steps import Placement, is_out_of_memory, placement, resolve_precision
@@ -35,12 +35,6 @@ from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldSt
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
 METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s")
-# Settings a continued run may change (how long, how often, where, on what device); the rest
-# define the model and its losses, and a run folder holding other values is refused.
-RESUMABLE = frozenset(
-    {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
-    | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
-)
 
 
 @dataclass(frozen=True)
