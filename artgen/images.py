@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artgen import runs
-from artgen.errors import InputError
+from artgen.errors import ArtgenError, InputError
 from artgen.events import OnEvent, Progress, ignore_events
 
 __all__ = [
@@ -268,8 +268,8 @@ def _write_cache(array_path: Path, report_path: Path, images: np.ndarray, found:
         with runs.atomic_path(array_path) as tmp:
             np.save(tmp, images, allow_pickle=False)
         runs.write_json(report_path, {"found": found, "skipped": skipped})
-    except OSError:
-        pass  # caching is an optimisation; a read-only cache dir must not stop training
+    except (OSError, ArtgenError):
+        pass  # caching is an optimisation; a read-only or full cache dir must not stop training
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

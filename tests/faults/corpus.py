@@ -110,8 +110,8 @@ def try_mount(folder: Path, size: str) -> bool:
     return done.returncode == 0
 
 
-def _fill(folder: Path) -> None:
-    """Write until the device is full, leaving only a little headroom (one small file's worth)."""
+def fill(folder: Path, spare_pages: int = 0) -> None:
+    """Write until the device is full, then free ``spare_pages`` 4 KiB pages (room for small files)."""
     chunk = b"\0" * 4096
     index = 0
     while True:
@@ -123,7 +123,7 @@ def _fill(folder: Path) -> None:
         index += 1
     with contextlib.suppress(FileNotFoundError):  # the last, partly written file
         (folder / f"filler-{index:06d}").unlink()
-    for spare in range(max(0, index - 2), index):  # room for a lock file and a small config.json
+    for spare in range(max(0, index - spare_pages), index):
         (folder / f"filler-{spare:06d}").unlink()
 
 
@@ -135,13 +135,17 @@ class FullDisk:
     mounted: bool
     _patch: pytest.MonkeyPatch
 
-    def fill(self) -> None:
+    def fill(self, spare_pages: int = 0) -> None:
         if self.mounted:
-            _fill(self.folder)
+            fill(self.folder, spare_pages)
             return
         from artgen import runs
 
-        def no_space(path: Path) -> None:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_fsync = runs._fsync
 
-        self._patch.setattr(runs, "_fsync", no_space)  # every atomic write fails as on a full disk
+        def no_space(path: Path) -> None:
+            if self.folder in Path(path).parents:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            real_fsync(path)
+
+        self._patch.setattr(runs, "_fsync", no_space)  # atomic writes into the folder fail as on a full disk
