@@ -203,7 +203,8 @@ def _command(pid: str) -> str:
         words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "gone"
-    return " ".join(word.decode(errors="replace") for word in words if word)[:80] or "unknown"
+    command = " ".join(word.decode(errors="replace") for word in words if word)
+    return " ".join(command.split())[:80] or "unknown"  # one line, however the command was written
 
 
 def _to_row(record: JobRecord) -> tuple[object, ...]:
