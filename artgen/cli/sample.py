@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         return _info(args.model)
     if args.out is None and args.separate is None:
         raise InputError("give OUT.png, --separate DIR, or both")
+    if args.columns is not None and args.columns > args.count:
+        raise InputError(f"--columns {args.columns} is more than the {args.count} images (-n)")
     out = Path(args.out) if args.out else None
     if out is not None:
         if out.suffix.lower() != ".png":

@@ -14,7 +14,16 @@ from typing import Any
 from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
-__all__ = ["SIZES", "AUGMENTATIONS", "LR_DECAYS", "STRATEGIES", "PRECISIONS", "RESUMABLE", "TrainConfig"]
+__all__ = [
+    "SIZES",
+    "AUGMENTATIONS",
+    "LR_DECAYS",
+    "STRATEGIES",
+    "PRECISIONS",
+    "RESUMABLE",
+    "MAX_SAMPLES",
+    "TrainConfig",
+]
 
 SIZES = (32, 64, 128)
 AUGMENTATIONS = ("translation", "color", "cutout")
@@ -27,6 +36,7 @@ RESUMABLE = frozenset(
     {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
     | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
 )
+MAX_SAMPLES = 10_000  # images one ``artgen sample`` draws (a 128 px grid of them is already 0.5 GB)
 # Upper bounds: far beyond any useful run, low enough that a typo fails here, not in the engine.
 MAX_COUNTS = {
     "latent_dim": 4_096,

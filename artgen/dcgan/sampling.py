@@ -13,7 +13,7 @@ from artgen import images as image_io
 from artgen import runs
 from artgen.configs import check_seed
 from artgen.dcgan import checkpoint
-from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.config import MAX_SAMPLES, TrainConfig
 from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
@@ -79,8 +79,8 @@ def latents(count: int, dim: int, seed: int, truncation: float | None = None) ->
 
     Truncation trades variety for quality: smaller T, more typical images.
     """
-    if truncation is not None and truncation <= 0:
-        raise InputError("--truncation must be positive")
+    if truncation is not None and not (np.isfinite(truncation) and truncation > 0):
+        raise InputError("--truncation must be a positive number")
     check_seed(seed)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((count, dim), dtype=np.float32)
@@ -109,7 +109,7 @@ def sample(
     on_event: OnEvent = ignore_events,
 ) -> np.ndarray:
     """``count`` images from ``model`` as (N, H, W, 3) uint8."""
-    if count < 1:
-        raise InputError("-n must be at least 1")
+    if not 1 <= count <= MAX_SAMPLES:
+        raise InputError(f"-n must be between 1 and {MAX_SAMPLES}, not {count}")
     generator = model if isinstance(model, keras.Model) else load_generator(model, on_event)
     return generate(generator, latents(count, latent_dim(generator), seed, truncation))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from artgen.configs import ConfigDict, check_seed
+from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
@@ -29,12 +31,12 @@ class SampleConfig(ConfigDict):
         check_seed(self.seed)
         if not str(self.out).lower().endswith(".png"):
             raise InputError(f"{self.out} must end in .png")
-        if self.count < 1:
-            raise InputError("count must be at least 1")
-        if self.truncation is not None and self.truncation <= 0:
+        if not 1 <= self.count <= MAX_SAMPLES:
+            raise InputError(f"count must be between 1 and {MAX_SAMPLES}, not {self.count}")
+        if self.truncation is not None and not (math.isfinite(self.truncation) and self.truncation > 0):
             raise InputError("truncation must be positive")
-        if self.columns is not None and self.columns < 1:
-            raise InputError("columns must be at least 1")
+        if self.columns is not None and not 1 <= self.columns <= self.count:
+            raise InputError(f"columns must be between 1 and the count ({self.count}), not {self.columns}")
 
     @classmethod
     def tiny(cls, out: str, **overrides: Any) -> SampleConfig:

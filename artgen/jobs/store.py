@@ -72,9 +72,9 @@ def data_dir() -> Path:
 class HistoryStore:
     """Reads and writes job records; safe to call from the runner's thread and the UI's."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, wait: float = LOCK_WAIT) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, wait: float | None = None) -> None:
         self.path = Path(path) if path is not None else data_dir() / "jobs.sqlite"
-        self.wait = wait
+        self.wait = LOCK_WAIT if wait is None else wait
         self.notice: str | None = None  # set when a damaged history was moved aside
         try:
             runs.output_dir(self.path.parent)

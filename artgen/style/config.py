@@ -21,6 +21,9 @@ OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
 MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
+MAX_ITERATIONS = 100_000
+MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
+MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms overflow
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
@@ -65,9 +68,9 @@ class StyleConfig(ConfigDict):
             raise InputError("give at least one style image")
         if not MIN_SIZE <= self.size <= MAX_SIZE:
             raise InputError(f"--size must be between {MIN_SIZE} and {MAX_SIZE} pixels, not {self.size}")
-        for name in ("iterations", "scales"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name} must be at least 1")
+        for name, high in (("iterations", MAX_ITERATIONS), ("scales", MAX_SCALES)):
+            if not 1 <= getattr(self, name) <= high:
+                raise InputError(f"--{name} must be between 1 and {high}, not {getattr(self, name)}")
         for name in ("save_every", "preview_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"--{name.replace('_', '-')} must be 0 (off) or more")
@@ -79,8 +82,9 @@ class StyleConfig(ConfigDict):
             raise InputError(f"--net must be one of {', '.join(NETS)}, not {self.net!r}")
         for name in ("content_weight", "style_weight", "tv_weight"):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise InputError(f"--{name.replace('_', '-')} must be a number >= 0, not {value}")
+            if not (math.isfinite(value) and 0 <= value <= MAX_WEIGHT):
+                flag = name.replace("_", "-")
+                raise InputError(f"--{flag} must be between 0 and {MAX_WEIGHT:g}, not {value}")
         if not (math.isfinite(self.style_scale) and 0.05 <= self.style_scale <= 8):
             raise InputError(f"--style-scale must be between 0.05 and 8, not {self.style_scale}")
         if self.style_blend is not None:

@@ -96,6 +96,8 @@ CASES = {
     "sample-model-empty-run": (["sample", "--model", "{empty}", "{out}"], "no generator.keras"),
     "sample-separate-is-file": (["sample", "-n", "2", "--separate", "{file}"], "is a file, not a folder"),
     "sample-out-in-a-file": (["sample", "-n", "2", "{file}/grid.png"], "is a file, not a folder"),
+    "sample-count-huge": (["sample", "-n", "100000000", "{out}"], "-n must be between 1 and 10000"),
+    "sample-columns-over-count": (["sample", "-n", "4", "--columns", "9", "{out}"], "more than the 4 images"),
     # walk
     "walk-extension": (["walk", "w.txt"], "unknown extension"),
     "walk-fps-tiny": (["walk", "--fps", "0.001", "w.gif"], "--fps must be between 0.1 and 240"),
@@ -140,9 +142,14 @@ CASES = {
         ["style", "{bigpng}", "{painting}", "--max-pixels", "1000000"],
         "above the 1-megapixel limit",
     ),
+    "style-iterations-huge": (["style", "{photo}", "{painting}", "--iterations", "9999999"], "between 1"),
+    "style-scales-huge": (["style", "{photo}", "{painting}", "--scales", "1000000000"], "--scales must be"),
+    "style-weight-huge": (["style", "{photo}", "{painting}", "--tv-weight", "1e308"], "between 0 and 1e+06"),
     # classify, jobs, the command itself
     "classify-missing": (["classify", "train", "{missing}"], "does not exist"),
     "classify-seed": (["classify", "train", "{data}", "--seed", "-1"], "--seed must be between 0"),
+    "classify-filters-huge": (["classify", "train", "{data}", "--filters", "100000000"], "--filters must be"),
+    "classify-lr-huge": (["classify", "train", "{data}", "--learning-rate", "1e308"], "at most 1"),
     "jobs-unknown-id": (["jobs", "no-such-job"], "no job no-such-job"),
     "device-unknown": (["--device", "tpu", "sample", "{out}"], "invalid choice"),
     "command-unknown": (["paint", "{out}"], "invalid choice"),

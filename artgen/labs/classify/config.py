@@ -23,6 +23,9 @@ def _opt(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
+MAX_COUNTS = {"epochs": 100_000, "batch_size": 65_536, "patience": 100_000, "filters": 1_024, "dense": 65_536}
+
+
 @dataclass(frozen=True)
 class ClassifyConfig(ConfigDict):
     """Everything that determines a classifier run; same config + same folder = same split."""
@@ -60,17 +63,18 @@ class ClassifyConfig(ConfigDict):
             raise InputError(f"--size must be between 16 and 512 pixels, not {self.size}")
         if not 0.0 < self.val_split < 1.0:
             raise InputError(f"--val-split must be between 0 and 1 (e.g. 0.2), not {self.val_split}")
-        for name in ("epochs", "batch_size", "patience", "filters", "dense"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        for name, high in MAX_COUNTS.items():  # far beyond any useful run; a typo fails here, not in Keras
+            value = getattr(self, name)
+            if not 1 <= value <= high:
+                raise InputError(f"--{name.replace('_', '-')} must be between 1 and {high}, not {value}")
         if self.limit is not None and self.limit < 2:
             raise InputError("--limit must be at least 2 images per class")
         if not 0.0 < self.target_accuracy <= 1.0:
             raise InputError("--target-accuracy must be in (0, 1]; 1 turns the early stop off")
         if not 0.0 <= self.dropout < 1.0:
             raise InputError("--dropout must be in [0, 1)")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InputError("--learning-rate must be positive")
+        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
+            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
         for name in ("rotation", "shift", "shear", "zoom"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise InputError(f"--{name} must be in [0, 1), not {getattr(self, name)}")
