@@ -52,10 +52,12 @@ __all__ = [
 
 TMP_PREFIX = ".tmp-"
 LOCK_NAME = ".lock"
-# errno values that mean the machine, not the path the user gave, is at fault
+# errno values that mean the machine, not the path the user gave, is at fault (EPIPE: a writer
+# process such as ffmpeg was killed)
 MACHINE_ERRNOS = frozenset(
     code
     for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EIO, errno.EROFS, errno.EFBIG)
+    + (errno.EPIPE,)
     if code is not None
 )
 

@@ -5,7 +5,8 @@ Messages on the pipe are ``(tag, payload)`` tuples of plain data:
 ``("result", {"outputs": ..., "stopped": ...})`` or
 ``("error", {"message": ..., "traceback": ...})``. If the parent goes away
 (the app was killed), sending fails and the job stops as if cancelled, so a
-training run still checkpoints.
+training run still checkpoints; SIGTERM (a scheduler, ``kill``) and SIGHUP
+do the same.
 """
 
 from __future__ import annotations
