@@ -121,6 +121,7 @@ def test_a_locked_history_waits_then_names_its_holder(artgen, monkeypatch: pytes
         if sys.platform == "linux":
             assert f"process {holder.pid}" in line
         assert _digest(history) == digest and not list(history.parent.glob("*.damaged-*"))
+        refused(artgen(), 1, "is locked by")  # the studio too: one line, not a traceback
     finally:
         holder.kill()
         holder.wait()
