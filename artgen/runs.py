@@ -376,11 +376,15 @@ def open_run(
     ``run_dir`` must be empty or hold a run with the same ``settings``
     (``config.json``) apart from ``may_change``: a run is continued, never
     taken over by different settings. Call it once inputs are valid, so a
-    refused run leaves no empty folder behind.
+    refused run leaves no empty folder behind. Holding the lock, it removes
+    the temporaries a killed run left; ``lock=False`` does neither.
     """
     check_run_dir(run_dir, runs_root, settings, may_change)
     path = new_run_dir(runs_root, description) if run_dir is None else output_dir(run_dir)
-    with run_lock(path) if lock else contextlib.nullcontext(path):
+    if not lock:  # several processes share the folder (multi-worker): none may sweep the others' files
+        yield path
+        return
+    with run_lock(path):
         clean_temporaries(path)
         yield path
 
