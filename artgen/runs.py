@@ -47,6 +47,7 @@ __all__ = [
     "differing_settings",
     "open_run",
     "check_run_dir",
+    "check_free",
     "usable_dir",
 ]
 
@@ -283,6 +284,13 @@ def _read_holder(lock: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return holder if isinstance(holder, dict) else None
+
+
+def check_free(run_dir: str | os.PathLike[str]) -> None:
+    """Refuse at once (before any slow start-up) a run folder another live process holds."""
+    run_dir = Path(run_dir)
+    if run_dir.is_dir():
+        _check_lock(run_dir)
 
 
 def _check_lock(run_dir: Path) -> None:

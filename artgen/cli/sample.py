@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{out} must end in .png")
         if out.exists() and not args.force:
             raise InputError(f"{out} exists; pass --force to overwrite it")
+    from artgen.runs import usable_dir
+
+    for folder in ([out.parent] if out else []) + ([Path(args.separate)] if args.separate else []):
+        usable_dir(folder)  # a file in the way is refused before the model loads
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling

@@ -166,8 +166,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     run_dir = Path(resume)
     if not (run_dir / "config.json").is_file():
         raise RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
-    from artgen.runs import read_json
+    from artgen.runs import check_free, read_json
 
+    check_free(run_dir)  # another process training this run is named now, not after start-up
     stored = read_json(run_dir / "config.json")
     if stored.get("engine") != "dcgan":
         raise RunDirError(f"{run_dir} is not a DCGAN training run")
