@@ -42,6 +42,7 @@ __all__ = [
     "slug",
     "output_dir",
     "write_error",
+    "os_error_reason",
     "run_lock",
     "clean_temporaries",
     "differing_settings",
@@ -105,8 +106,12 @@ def write_error(exc: OSError, path: str | os.PathLike[str]) -> ArtgenError:
     should be) is about the path the user chose (exit 2).
     """
     path = Path(path)
-    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
-    if exc.errno in MACHINE_ERRNOS:
+    code, reason = os_error_reason(exc)
+    if code == errno.EPIPE:
+        return WriteFailed(
+            f"cannot write {path}: the process writing it (ffmpeg) ended before the file was complete"
+        )
+    if code in MACHINE_ERRNOS:
         return WriteFailed(
             f"cannot write {path.name}: {reason} in {path.parent.resolve()}; "
             "files already there are unchanged"
@@ -123,6 +128,15 @@ def usable_dir(path: str | os.PathLike[str]) -> Path:
                 raise InputError(f"{folder} is a file, not a folder; choose another place to write")
             break
     return path
+
+
+def os_error_reason(exc: OSError) -> tuple[int | None, str]:
+    """(errno, one lower-case line) of ``exc``, also for libraries that put "[Errno N]" in a message."""
+    code, text = exc.errno, exc.strerror or str(exc) or type(exc).__name__
+    if code is None and (found := re.match(r"\[Errno (\d+)\]\s*(.*)", text)):
+        code, text = int(found[1]), found[2]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return code, (lines[0] if lines else type(exc).__name__).lower()
 
 
 def output_dir(path: str | os.PathLike[str]) -> Path:

@@ -17,7 +17,7 @@ from types import ModuleType
 
 from artgen import __version__
 from artgen.errors import ArtgenError, InputError, exit_status
-from artgen.runs import MACHINE_ERRNOS
+from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
@@ -130,8 +130,8 @@ def describe_failure(exc: BaseException) -> tuple[str, int]:
         return "interrupted", 130
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
-        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
-        if exc.errno in MACHINE_ERRNOS or isinstance(exc, BrokenPipeError):
+        code, reason = os_error_reason(exc)
+        if code in MACHINE_ERRNOS:
             return f"error: {where}{reason}; files already written are unchanged", 1
         return f"error: {where}{reason}", 2
     if isinstance(exc, MemoryError):

@@ -1,4 +1,6 @@
-"""A full disk in train, sample and walk: exit 1, one line naming the folder, the last good state kept.
+"""Faults outside the user's control: a full disk in train, sample and walk, and a killed writer.
+
+Each is exit 1 and one line naming the file or folder, with the last good state kept.
 
 The disk is a small tmpfs filled to the brim where this machine lets the test
 mount one (root on Linux), else every atomic write is patched to fail with
@@ -7,8 +9,13 @@ ENOSPC as a full disk would make it: the case runs either way, never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import threading
+import time
 from pathlib import Path
 
 from corpus import hashes, refused, unchanged
@@ -60,3 +67,40 @@ def test_the_full_disk_case_knows_how_it_ran(full_disk) -> None:
         assert "no space left on device" in str(exc)
     else:
         raise AssertionError("the full disk accepted a write")
+
+
+def _kill_child_named(name: bytes, after: float) -> threading.Thread:
+    """Kill -9 this process's child whose command line has ``name``, ``after`` seconds once it runs."""
+
+    def hunt() -> None:
+        me = str(os.getpid())
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if stat[stat.rfind(")") + 2 :].split()[1] == me and name in command:
+                    time.sleep(after)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+                        return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=hunt, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_killed_ffmpeg_is_one_line_and_leaves_nothing(artgen, tmp_path: Path) -> None:
+    """The video writer is a child process; killed mid-file, the walk is a fault (exit 1), not a traceback."""
+    (tmp_path / "keep.mp4").write_bytes(b"an older video")
+    before = hashes(tmp_path)
+    hunter = _kill_child_named(b"rawvideo", after=0.3)  # the encoder, not imageio's version probe
+    outcome = artgen("walk", "--frames", "1000", "--size", "128", tmp_path / "walk.mp4")
+    hunter.join(timeout=5)
+    refused(outcome, 1, "walk.mp4", "ended before the file was complete", alone=False)
+    unchanged(before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
