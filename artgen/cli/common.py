@@ -1,4 +1,9 @@
-"""Helpers shared by subcommands: rendering engine events, stopping, argument types."""
+"""Helpers shared by subcommands: rendering engine events, stopping, argument types.
+
+Streams: results (paths written, tables, ``--json``) go to stdout through
+:func:`result` and :func:`result_console`, so ``artgen ... > list.txt`` keeps
+only them; progress, messages and errors go to stderr (:data:`console`).
+"""
 
 from __future__ import annotations
 
@@ -28,8 +33,11 @@ from artgen.events import Event, Message, Metrics, Preview, Progress
 
 __all__ = [
     "console",
+    "result",
+    "result_console",
     "EventRenderer",
     "StopRequest",
+    "add_overwrite",
     "positive_int",
     "positive_float",
     "non_negative_int",
@@ -37,14 +45,39 @@ __all__ = [
     "quiet_backend_import",
 ]
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # progress and messages; never cut at 80 columns
+
+WIDE = 10_000  # a table's width limit when stdout is a file or a pipe: rows stay whole
+
+
+def result(text: str) -> None:
+    """One line of a command's result (a path written, a score) on stdout, as plain text."""
+    print(text, flush=True)
+
+
+def result_console() -> Console:
+    """Rich tables for stdout: the terminal's width there, whole rows in a file or a pipe."""
+    return Console(width=None if sys.stdout.isatty() else WIDE)
 
 
 class EventRenderer:
-    """Shows engine events on the terminal: one live progress bar, log lines above it."""
+    """Shows engine events on stderr.
 
-    def __init__(self, metric_names: tuple[str, ...] = ()) -> None:
+    On a terminal: one live progress bar, log lines above it. Anywhere else (a
+    pipe, ``tee``, CI, a log file), rich's live display would print its bar once
+    at the end, cut at 80 columns and after every log line; so there each event
+    becomes one whole plain line, in the order it happened: each message, and a
+    progress line per log interval (each time new metrics arrived, else every
+    tenth of the way) and at the end.
+    """
+
+    PLAIN_FRACTION = 0.1  # without metrics, a progress line every tenth of the way
+
+    def __init__(self, metric_names: tuple[str, ...] = (), *, live: bool | None = None) -> None:
         self.metric_names = metric_names
+        self.live = console.is_terminal if live is None else live
+        self._fresh_metrics = False
+        self._printed: dict[str, int] = {}  # per unit, the step of its last plain line
         self.bar = ProgressBar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -62,25 +95,54 @@ class EventRenderer:
         self.last_preview: str | None = None
 
     def __enter__(self) -> EventRenderer:
-        self.bar.__enter__()
+        if self.live:
+            self.bar.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(*exc)
+        if self.live:
+            self.bar.__exit__(*exc)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Progress):
-            self._progress(event)
+            self._progress(event) if self.live else self._plain_progress(event)
         elif isinstance(event, Metrics):
             shown = self.metric_names or tuple(event.values)
             self.metrics = "  ".join(
                 f"{name} {event.values[name]:.4g}" for name in shown if name in event.values
             )
+            self._fresh_metrics = True
         elif isinstance(event, Message):
-            style = "yellow" if event.level == "warning" else "dim"
-            self.bar.console.print(f"[{style}]{event.text}[/]", highlight=False)
+            if self.live:
+                style = "yellow" if event.level == "warning" else "dim"
+                self.bar.console.print(f"[{style}]{event.text}[/]", highlight=False)
+            else:
+                _plain(("warning: " if event.level == "warning" else "") + event.text)
         elif isinstance(event, Preview):
             self.last_preview = event.path
+
+    def _plain_progress(self, event: Progress) -> None:
+        """A whole line when the engine logged new metrics, at a tenth of the way, or at the end."""
+        last = self._printed.get(event.unit)
+        if last == event.step:
+            return
+        every = max(1, int((event.total or 0) * self.PLAIN_FRACTION))
+        due = (
+            last is None
+            or self._fresh_metrics
+            or event.step == event.total
+            or (bool(event.total) and not self.metrics and event.step // every > last // every)
+        )
+        if not due:
+            return
+        self._printed[event.unit] = event.step
+        self._fresh_metrics = False
+        parts = [event.stage or event.unit, f"{event.step}/{event.total or '?'}"]
+        if event.rate:
+            parts.append(f"{event.rate:.1f} {event.rate_unit}")
+        if self.metrics:
+            parts.append(self.metrics)
+        _plain("  ".join(parts))
 
     def _progress(self, event: Progress) -> None:
         key = event.unit
@@ -96,6 +158,11 @@ class EventRenderer:
             rate=rate,
             metrics=self.metrics,
         )
+
+
+def _plain(text: str) -> None:
+    """One line on stderr, read at call time (quiet_backend_import may have replaced it)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 class StopRequest:
@@ -155,6 +222,16 @@ def _mute_native_stderr() -> None:
     os.close(devnull)
     sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None))
     _muted.append(True)
+
+
+def add_overwrite(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--overwrite``, every command's one flag for replacing a file that exists.
+
+    Without it nothing a user made is replaced. ``--force`` (what ``sample`` and
+    ``walk`` called it before) still works, unlisted, so old scripts keep running.
+    """
+    parser.add_argument("--overwrite", action="store_true", help=help_text)
+    parser.add_argument("--force", dest="overwrite", action="store_true", help=argparse.SUPPRESS)
 
 
 def _number(kind: type[int] | type[float], minimum: float, above: bool = False) -> Callable[[str], Any]:

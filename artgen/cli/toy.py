@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import
+from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, result
 from artgen.labs.toy_gan.config import ToyConfig
 
 NAME = "toy"
@@ -49,15 +49,19 @@ def run(args: argparse.Namespace) -> int:
 
     shown = ("distance", "gen_mean", "gen_std")
     with StopRequest() as stop, EventRenderer(shown) as render:
-        result = train_toy(config, render, stop)
-    console.print(
-        f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}\n"
-        f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  "
-        f"distance {result.distance:.4f}",
-        highlight=False,
+        outcome = train_toy(config, render, stop)
+    result(f"real      mean {outcome.real_mean:8.4f}  std {outcome.real_std:8.4f}")
+    result(
+        f"generated mean {outcome.gen_mean:8.4f}  std {outcome.gen_std:8.4f}  distance {outcome.distance:.4f}"
     )
-    console.print(f"run directory: [bold]{result.run_dir}[/]")
-    console.print(f"plot: {result.final_png}", highlight=False)
-    if result.gif_path is not None:
-        console.print(f"animation: {result.gif_path}", highlight=False)
-    return 130 if result.stopped else 0
+    if len(outcome.real_peaks) > 1:  # a mixture: is each peak as wide as the real one?
+        for index, (real, fake) in enumerate(zip(outcome.real_peaks, outcome.gen_peaks, strict=True), 1):
+            result(
+                f"peak {index}    mean {real[0]:8.4f}  std {real[1]:8.4f}  "
+                f"(generated mean {fake[0]:.4f}, std {fake[1]:.4f}, share {fake[2]:.2f})"
+            )
+    result(f"run directory: {outcome.run_dir}")
+    result(f"plot: {outcome.final_png}")
+    if outcome.gif_path is not None:
+        result(f"animation: {outcome.gif_path}")
+    return 130 if outcome.stopped else 0

@@ -25,7 +25,7 @@ from artgen import plots, runs
 from artgen.errors import DependencyError, RunDirError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.labs.toy_gan.config import ToyConfig
-from artgen.labs.toy_gan.data import plot_range, sample_real, wasserstein1
+from artgen.labs.toy_gan.data import peak_stats, plot_range, sample_real, wasserstein1
 from artgen.labs.toy_gan.models import build_discriminator, build_generator
 from artgen.labs.toy_gan.plot import draw_epoch
 
@@ -48,6 +48,8 @@ class ToyResult:
     gen_mean: float
     gen_std: float
     distance: float  # earth mover's distance between generated and real samples, in data units
+    real_peaks: list[tuple[float, float, float]]  # per component: mean, std, share of the real samples
+    gen_peaks: list[tuple[float, float, float]]  # the same measure on the generated samples
     epochs: int  # epochs completed
     stopped: bool
 
@@ -227,6 +229,8 @@ class _Lab:
             gen_mean=gen_mean,
             gen_std=gen_std,
             distance=distance,
+            real_peaks=peak_stats(self.eval_real, self.components),
+            gen_peaks=peak_stats(fake, self.components),
             epochs=epochs_done,
             stopped=stopped,
         )
