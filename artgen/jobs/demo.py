@@ -9,6 +9,7 @@ only by the code that wants it (see :data:`DEMO_KIND`).
 
 from __future__ import annotations
 
+import atexit
 import json
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class DemoConfig(ConfigDict):
     delay: float = 0.02  # seconds per step
     preview_every: int = 5
     fail_at: int | None = None  # raise an InputError at this step, to test failures
+    linger: float = 0.0  # seconds the process takes to exit after returning, like TensorFlow's teardown
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -54,6 +56,8 @@ def run_demo(
     config: DemoConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> DemoResult:
     run_dir = Path(config.run_dir)
+    if config.linger:
+        atexit.register(time.sleep, config.linger)
     state = run_dir / "checkpoints" / "state.json"
     start = json.loads(state.read_text())["step"] if state.exists() else 0
     rows = [[p.step, p.values["loss"], p.values["score"]] for p in read_metrics_csv(run_dir / "metrics.csv")]
