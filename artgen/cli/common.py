@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -68,16 +70,19 @@ class EventRenderer:
     at the end, cut at 80 columns and after every log line; so there each event
     becomes one whole plain line, in the order it happened: each message, and a
     progress line per log interval (each time new metrics arrived, else every
-    tenth of the way) and at the end.
+    tenth of the way; at most one a second, for engines that measure every
+    step) and at the end.
     """
 
     PLAIN_FRACTION = 0.1  # without metrics, a progress line every tenth of the way
+    PLAIN_SECONDS = 1.0  # the least time between two progress lines, but for the first and last
 
     def __init__(self, metric_names: tuple[str, ...] = (), *, live: bool | None = None) -> None:
         self.metric_names = metric_names
         self.live = console.is_terminal if live is None else live
         self._fresh_metrics = False
         self._printed: dict[str, int] = {}  # per unit, the step of its last plain line
+        self._printed_at = -math.inf
         self.bar = ProgressBar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -127,15 +132,14 @@ class EventRenderer:
         if last == event.step:
             return
         every = max(1, int((event.total or 0) * self.PLAIN_FRACTION))
-        due = (
-            last is None
-            or self._fresh_metrics
-            or event.step == event.total
-            or (bool(event.total) and not self.metrics and event.step // every > last // every)
+        interval_ended = self._fresh_metrics or (
+            bool(event.total) and not self.metrics and event.step // every > (last or 0) // every
         )
-        if not due:
+        now = time.monotonic()
+        due = last is None or event.step == event.total
+        if not due and not (interval_ended and now - self._printed_at >= self.PLAIN_SECONDS):
             return
-        self._printed[event.unit] = event.step
+        self._printed[event.unit], self._printed_at = event.step, now
         self._fresh_metrics = False
         parts = [event.stage or event.unit, f"{event.step}/{event.total or '?'}"]
         if event.rate:

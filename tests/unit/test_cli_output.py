@@ -118,6 +118,9 @@ def test_results_go_to_stdout_and_progress_to_stderr_whole_and_in_order(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv, target, result, expected = _commands(tmp_path)[command]
+    monkeypatch.setattr(
+        EventRenderer, "PLAIN_SECONDS", 0.0
+    )  # the fake engine logs faster than a person reads
     module, _, name = target.rpartition(".")
     monkeypatch.setattr(module + "." + name, _fake_engine(result, TRAINING), raising=False)
     assert main(argv) == 0
@@ -133,12 +136,24 @@ def test_results_go_to_stdout_and_progress_to_stderr_whole_and_in_order(
     assert not any(line.endswith("…") for line in captured.out.splitlines() + err)
 
 
-def test_plain_progress_without_metrics_is_a_line_per_tenth(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_progress_without_metrics_is_a_line_per_tenth(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(EventRenderer, "PLAIN_SECONDS", 0.0)
     with EventRenderer(live=False) as render:
         for frame in range(0, 101):
             render(Progress(frame, 100, unit="frame", stage="walk"))
     lines = capsys.readouterr().err.splitlines()
     assert lines == [f"walk  {step}/100" for step in range(0, 101, 10)]
+
+
+def test_plain_progress_is_at_most_a_line_a_second(capsys: pytest.CaptureFixture[str]) -> None:
+    """An engine that measures every step (style transfer) does not flood a log."""
+    with EventRenderer(live=False) as render:
+        for step in range(0, 1001):
+            render(Progress(step, 1000, unit="iteration", stage="style"))
+            render(Metrics(step, {"total": 1.0 / (step + 1)}))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("style  0/1000") and lines[-1].startswith("style  1000/1000")
+    assert len(lines) < 10
 
 
 def test_ctrl_c_prints_the_resume_hint_once(

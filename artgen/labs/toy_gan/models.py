@@ -28,7 +28,12 @@ def build_discriminator(hidden: int, mean: float, std: float) -> keras.Model:
     """One number -> the logit of "this is real" (the logistic output is its sigmoid)."""
     value = keras.Input((1,), name="value")
     x = layers.Rescaling(1.0 / std, offset=-mean / std)(value)
-    x = layers.Dense(hidden)(x)
+    # Each first-layer unit bends D(x) at x = -bias/weight. Keras' zero biases put every bend at
+    # the data's mean, so D starts as a single kink and cannot see a peak's width away from it:
+    # two narrow peaks came out a third too narrow, with a bridge between them. Random biases
+    # spread the bends over the data from the first step.
+    spread = keras.initializers.RandomNormal(stddev=1.0)
+    x = layers.Dense(hidden, kernel_initializer=spread, bias_initializer=spread)(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Dense(hidden)(x)
     x = layers.LeakyReLU(0.2)(x)
