@@ -183,12 +183,11 @@ class Runner:
             if record.state == "queued":
                 self._queue.remove(job_id)
                 self._finish(record, "cancelled", error=None)
-            elif job_id in self._live and self._live[job_id].kill_at is None:
+            elif job_id in self._live and self._live[job_id].kill_at is None and record.active:
                 live = self._live[job_id]
                 live.stop.set()
                 live.kill_at = time.monotonic() + self.stop_timeout
-                if not live.concluded:
-                    stopping = self._records[job_id] = record.replace(state="stopping")
+                stopping = self._records[job_id] = record.replace(state="stopping")
                 self._append_log(job_id, live, "info", "cancelling: stopping at the next step…")
         if stopping is not None:
             self.store.save(stopping)
