@@ -102,7 +102,11 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
                 gif_path=None,
                 stopped=False,
             ),
-            [f"run directory: {run}", f"plot: {run / 'final.png'}"],
+            [
+                f"run directory: {run}",
+                f"plot: {run / 'final.png'}",
+                "peak 1    mean  -2.0000  std   0.5000  (generated mean -2.0000, std 0.5000, share 0.50)",
+            ],
         ),
         "classify": (
             ["classify", "train", str(tmp_path / "data")],

@@ -40,6 +40,9 @@ class ToyConfig(ConfigDict):
     learning_rate: float = _opt(1e-3, "Adam learning rate of both networks")
     beta1: float = _opt(0.5, "Adam beta 1")
     r1: float = _opt(1.0, "R1 penalty on the discriminator's slope at real data; training settles (0: off)")
+    pack: int = _opt(
+        2, "numbers the discriminator judges together (PacGAN), so it sees each peak's spread (1: off)"
+    )
     lr_decay: bool = _opt(True, "decay the learning rate linearly to zero, so the two players settle")
     bins: int = _opt(60, "histogram bins in the plots")
     plot_every: int = _opt(1, "epochs between plots (0: only the final plot)")
@@ -57,11 +60,13 @@ class ToyConfig(ConfigDict):
                 raise InputError("--mean must be a finite number")
             if not (math.isfinite(self.std) and self.std > 0):
                 raise InputError(f"--std must be positive, not {self.std}")
-        for name in ("epochs", "steps_per_epoch", "latent_dim", "hidden", "eval_samples"):
+        for name in ("epochs", "steps_per_epoch", "latent_dim", "hidden", "eval_samples", "pack"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.batch_size < 2:
             raise InputError("--batch-size must be at least 2")
+        if self.batch_size % self.pack:
+            raise InputError(f"--batch-size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         if not 5 <= self.bins <= 500:
             raise InputError(f"--bins must be between 5 and 500, not {self.bins}")
         if self.plot_every < 0:
