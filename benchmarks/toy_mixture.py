@@ -2,8 +2,8 @@
 
 Runs ``artgen toy --mixture=-2:0.5,3:1`` with the lab's defaults over several
 seeds, and, in the same process on the same seeds, the lab as it was before
-(each number judged alone by a discriminator whose first-layer biases start
-at zero, so every bend of D(x) starts at the data's mean). For each it prints
+(32 hidden units; each number judged alone by a discriminator whose
+first-layer biases start at zero, so every bend of D(x) starts at the data's mean). For each it prints
 the earth mover's distance to the real data and each peak's width
 (the standard deviation of the numbers that peak explains best), and the
 ratio of the mean distances. A single normal N(4, 1.25) is run too, the
@@ -53,7 +53,7 @@ def run(seeds: int, reference: bool, mixture: str = MIXTURE) -> list[dict]:
     rows = []
     try:
         for seed in range(seeds):
-            overrides = {"pack": 1} if reference else {}
+            overrides = {"pack": 1, "hidden": 32} if reference else {}  # the lab's settings before
             config = ToyConfig(
                 mixture=mixture,
                 seed=seed,

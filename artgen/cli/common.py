@@ -1,7 +1,7 @@
 """Helpers shared by subcommands: rendering engine events, stopping, argument types.
 
 Streams: results (paths written, tables, ``--json``) go to stdout through
-:func:`result` and :func:`result_console`, so ``artgen ... > list.txt`` keeps
+:func:`show_result` and :func:`result_console`, so ``artgen ... > list.txt`` keeps
 only them; progress, messages and errors go to stderr (:data:`console`).
 """
 
@@ -35,7 +35,7 @@ from artgen.events import Event, Message, Metrics, Preview, Progress
 
 __all__ = [
     "console",
-    "result",
+    "show_result",
     "result_console",
     "EventRenderer",
     "StopRequest",
@@ -52,7 +52,7 @@ console = Console(stderr=True, soft_wrap=True)  # progress and messages; never c
 WIDE = 10_000  # a table's width limit when stdout is a file or a pipe: rows stay whole
 
 
-def result(text: str) -> None:
+def show_result(text: str) -> None:
     """One line of a command's result (a path written, a score) on stdout, as plain text."""
     print(text, flush=True)
 

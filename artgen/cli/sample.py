@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from artgen.cli.common import add_overwrite, positive_float, positive_int, quiet_backend_import, result
+from artgen.cli.common import add_overwrite, positive_float, positive_int, quiet_backend_import, show_result
 from artgen.errors import InputError
 
 NAME = "sample"
@@ -64,11 +64,11 @@ def run(args: argparse.Namespace) -> int:
     pictures = sampling.sample(args.model, args.count, args.seed, args.truncation)
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
-        result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
+        show_result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
     if folder is not None:
         for path, picture in zip(separate, pictures, strict=True):
             images.save_png(path, picture)  # atomic: a kill leaves whole files only
-        result(f"wrote {len(pictures)} images to {folder}/")
+        show_result(f"wrote {len(pictures)} images to {folder}/")
     return 0
 
 
@@ -79,11 +79,11 @@ def _info(model: str | None) -> int:
     provenance = path.with_suffix(".json")
     if provenance.exists():
         info = json.loads(provenance.read_text())
-        result(str(path))
+        show_result(str(path))
         for key, value in info.items():
-            result(f"  {key}: {value}")
+            show_result(f"  {key}: {value}")
     else:
         config = path.parent / "config.json"
-        result(str(path))
-        result(f"  config: {config if config.exists() else 'none recorded'}")
+        show_result(str(path))
+        show_result(f"  config: {config if config.exists() else 'none recorded'}")
     return 0

@@ -14,7 +14,7 @@ from artgen.cli.common import (
     positive_float,
     positive_int,
     quiet_backend_import,
-    result,
+    show_result,
 )
 from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
 
@@ -123,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
         from artgen.style import transfer
 
     with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
-        outcome = transfer(config, render, stop)
-    width, height = outcome.size
-    result(f"wrote {outcome.out} ({width}x{height}, {outcome.seconds:.0f}s)")
-    if outcome.gif:
-        result(f"progress: {outcome.gif}")
-    return 130 if outcome.stopped else 0
+        result = transfer(config, render, stop)
+    width, height = result.size
+    show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
+    if result.gif:
+        show_result(f"progress: {result.gif}")
+    return 130 if result.stopped else 0

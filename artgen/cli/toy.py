@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, result
+from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.labs.toy_gan.config import ToyConfig
 
 NAME = "toy"
@@ -21,7 +21,7 @@ EXAMPLES = (
     "Examples:\n"
     "  artgen toy                                 normal(4, 1.25), 40 epochs, into runs/toy-<time>/\n"
     "  artgen toy --mean -3 --std 0.5 --gif\n"
-    "  artgen toy --mixture=-2:0.5,3:1 --epochs 80 --gif    (use = when the value starts with -)\n"
+    "  artgen toy --mixture=-2:0.5,3:1 --gif      two peaks (use = when the value starts with -)\n"
     "  artgen toy --mixture 0:1:3,6:0.5:1          two components weighted 3:1"
 )
 
@@ -49,19 +49,19 @@ def run(args: argparse.Namespace) -> int:
 
     shown = ("distance", "gen_mean", "gen_std")
     with StopRequest() as stop, EventRenderer(shown) as render:
-        outcome = train_toy(config, render, stop)
-    result(f"real      mean {outcome.real_mean:8.4f}  std {outcome.real_std:8.4f}")
-    result(
-        f"generated mean {outcome.gen_mean:8.4f}  std {outcome.gen_std:8.4f}  distance {outcome.distance:.4f}"
+        result = train_toy(config, render, stop)
+    show_result(f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}")
+    show_result(
+        f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  distance {result.distance:.4f}"
     )
-    if len(outcome.real_peaks) > 1:  # a mixture: is each peak as wide as the real one?
-        for index, (real, fake) in enumerate(zip(outcome.real_peaks, outcome.gen_peaks, strict=True), 1):
-            result(
+    if len(result.real_peaks) > 1:  # a mixture: is each peak as wide as the real one?
+        for index, (real, fake) in enumerate(zip(result.real_peaks, result.gen_peaks, strict=True), 1):
+            show_result(
                 f"peak {index}    mean {real[0]:8.4f}  std {real[1]:8.4f}  "
                 f"(generated mean {fake[0]:.4f}, std {fake[1]:.4f}, share {fake[2]:.2f})"
             )
-    result(f"run directory: {outcome.run_dir}")
-    result(f"plot: {outcome.final_png}")
-    if outcome.gif_path is not None:
-        result(f"animation: {outcome.gif_path}")
-    return 130 if outcome.stopped else 0
+    show_result(f"run directory: {result.run_dir}")
+    show_result(f"plot: {result.final_png}")
+    if result.gif_path is not None:
+        show_result(f"animation: {result.gif_path}")
+    return 130 if result.stopped else 0

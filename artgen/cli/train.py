@@ -13,7 +13,7 @@ from artgen.cli.common import (
     positive_float,
     positive_int,
     quiet_backend_import,
-    result,
+    show_result,
 )
 from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, PRECISIONS, SIZES, STRATEGIES, TrainConfig
 from artgen.errors import InputError, RunDirError
@@ -177,13 +177,13 @@ def run(args: argparse.Namespace) -> int:
         from artgen.dcgan import train
 
     with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake")) as render:
-        outcome = train(config, render, stop)
-    result(f"run directory: {outcome.run_dir}")
-    if outcome.stopped:  # the engine's own message said where it stopped and how to resume
+        result = train(config, render, stop)
+    show_result(f"run directory: {result.run_dir}")
+    if result.stopped:  # the engine's own message said where it stopped and how to resume
         return 130
-    if outcome.generator_path is None:  # a non-chief worker of a multi-worker run
+    if result.generator_path is None:  # a non-chief worker of a multi-worker run
         console.print("this worker trained its share; the chief (worker 0) wrote the run's files")
         return 0
-    result(f"generator: {outcome.generator_path}")
-    console.print(f"try: artgen sample --model {outcome.run_dir} samples.png", highlight=False)
+    show_result(f"generator: {result.generator_path}")
+    console.print(f"try: artgen sample --model {result.run_dir} samples.png", highlight=False)
     return 0

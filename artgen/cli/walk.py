@@ -11,7 +11,7 @@ from artgen.cli.common import (
     positive_float,
     positive_int,
     quiet_backend_import,
-    result,
+    show_result,
 )
 from artgen.walk.config import EASES, INTERPS, RESAMPLES, WalkConfig, parse_grid
 
@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
         from artgen.walk.engine import render_walk
 
     with EventRenderer() as renderer, StopRequest() as stop:
-        outcome = render_walk(config, on_event=renderer, should_stop=stop)
-    if outcome.stopped:
+        result = render_walk(config, on_event=renderer, should_stop=stop)
+    if result.stopped:
         return 130
-    result(f"wrote {outcome.out} ({outcome.frames} frames at {config.fps:g} fps)")
+    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps)")
     return 0

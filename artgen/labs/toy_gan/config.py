@@ -36,7 +36,7 @@ class ToyConfig(ConfigDict):
     steps_per_epoch: int = _opt(50, "train steps per epoch")
     batch_size: int = _opt(256, "numbers per train step")
     latent_dim: int = _opt(4, "length of the generator's noise vector")
-    hidden: int = _opt(32, "units in each hidden layer of both networks")
+    hidden: int = _opt(64, "units in each hidden layer of both networks")
     learning_rate: float = _opt(1e-3, "Adam learning rate of both networks")
     beta1: float = _opt(0.5, "Adam beta 1")
     r1: float = _opt(1.0, "R1 penalty on the discriminator's slope at real data; training settles (0: off)")
