@@ -68,7 +68,7 @@ def main() -> None:
     size = int(generator.output_shape[1])
 
     def walk() -> float:
-        config = WalkConfig(out=str(out_dir / "warm.gif"), frames=args.frames, force=True)
+        config = WalkConfig(out=str(out_dir / "warm.gif"), frames=args.frames, overwrite=True)
         started = time.perf_counter()
         render_with(generator, config)
         return args.frames / (time.perf_counter() - started)
@@ -84,7 +84,7 @@ def main() -> None:
         model,
         "--frames",
         str(args.frames),
-        "--force",
+        "--overwrite",
         str(out_dir / "cold.gif"),
     ]
     cold = statistics.median(_timed(command) for _ in range(args.repeats))

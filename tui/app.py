@@ -250,7 +250,7 @@ def main() -> int:
     try:
         app.run()
     finally:
-        running = [record for record in app.runner.jobs() if record.state == "running"]
+        running = [record for record in app.runner.jobs() if record.state in ("running", "stopping")]
         if running:
             print(
                 f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",

@@ -11,6 +11,7 @@ __all__ = ["duration", "state_text", "eta"]
 STATE_STYLES = {
     "queued": "dim",
     "running": "bold cyan",
+    "stopping": "cyan",
     "done": "green",
     "failed": "bold red",
     "cancelled": "yellow",
@@ -29,6 +30,8 @@ def state_text(record: JobRecord) -> Text:
     label = record.state
     if record.state == "running" and record.total:
         label = f"running {100 * record.step // record.total}%"
+    elif record.state == "stopping":
+        label = "stopping…"
     return Text(label, style=STATE_STYLES.get(record.state, ""))
 
 

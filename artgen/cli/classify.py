@@ -8,10 +8,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import
+from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
 from artgen.labs.classify.config import FLIPS, ClassifyConfig
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ def _train(args: argparse.Namespace) -> int:
 
     with StopRequest() as stop, EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render:
         result = train_classifier(config, render, stop)
-    out = Console()
+    out = result_console()
     out.print(_scores_table(result))
     out.print(_confusion_table(result.classes, result.confusion))
     out.print(
@@ -110,10 +109,10 @@ def _train(args: argparse.Namespace) -> int:
         + ")",
         highlight=False,
     )
-    console.print(f"run directory: [bold]{result.run_dir}[/]")
     model = result.output_path or result.model_path
-    console.print(f"model: {model}", highlight=False)
-    console.print(f"plots: {result.curves_png}, {result.confusion_png}", highlight=False)
+    out.print(f"run directory: {result.run_dir}", markup=False, highlight=False)
+    out.print(f"model: {model}", markup=False, highlight=False)
+    out.print(f"plots: {result.curves_png}, {result.confusion_png}", markup=False, highlight=False)
     console.print(f"try: artgen classify predict {model} IMAGE", highlight=False)
     return 130 if result.stopped else 0
 
@@ -159,5 +158,5 @@ def _predict(args: argparse.Namespace) -> int:
     table.add_column("probability", justify="right")
     for prediction in predictions:
         table.add_row(prediction.path, prediction.label, f"{prediction.probability:.3f}")
-    Console().print(table)
+    result_console().print(table)
     return 0

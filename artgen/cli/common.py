@@ -1,12 +1,19 @@
-"""Helpers shared by subcommands: rendering engine events, stopping, argument types."""
+"""Helpers shared by subcommands: rendering engine events, stopping, argument types.
+
+Streams: results (paths written, tables, ``--json``) go to stdout through
+:func:`show_result` and :func:`result_console`, so ``artgen ... > list.txt`` keeps
+only them; progress, messages and errors go to stderr (:data:`console`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -28,8 +35,11 @@ from artgen.events import Event, Message, Metrics, Preview, Progress
 
 __all__ = [
     "console",
+    "show_result",
+    "result_console",
     "EventRenderer",
     "StopRequest",
+    "add_overwrite",
     "positive_int",
     "positive_float",
     "non_negative_int",
@@ -37,14 +47,42 @@ __all__ = [
     "quiet_backend_import",
 ]
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # progress and messages; never cut at 80 columns
+
+WIDE = 10_000  # a table's width limit when stdout is a file or a pipe: rows stay whole
+
+
+def show_result(text: str) -> None:
+    """One line of a command's result (a path written, a score) on stdout, as plain text."""
+    print(text, flush=True)
+
+
+def result_console() -> Console:
+    """Rich tables for stdout: the terminal's width there, whole rows in a file or a pipe."""
+    return Console(width=None if sys.stdout.isatty() else WIDE)
 
 
 class EventRenderer:
-    """Shows engine events on the terminal: one live progress bar, log lines above it."""
+    """Shows engine events on stderr.
 
-    def __init__(self, metric_names: tuple[str, ...] = ()) -> None:
+    On a terminal: one live progress bar, log lines above it. Anywhere else (a
+    pipe, ``tee``, CI, a log file), rich's live display would print its bar once
+    at the end, cut at 80 columns and after every log line; so there each event
+    becomes one whole plain line, in the order it happened: each message, and a
+    progress line per log interval (each time new metrics arrived, else every
+    tenth of the way; at most one a second, for engines that measure every
+    step) and at the end.
+    """
+
+    PLAIN_FRACTION = 0.1  # without metrics, a progress line every tenth of the way
+    PLAIN_SECONDS = 1.0  # the least time between two progress lines, but for the first and last
+
+    def __init__(self, metric_names: tuple[str, ...] = (), *, live: bool | None = None) -> None:
         self.metric_names = metric_names
+        self.live = console.is_terminal if live is None else live
+        self._fresh_metrics = False
+        self._printed: dict[str, int] = {}  # per unit, the step of its last plain line
+        self._printed_at = -math.inf
         self.bar = ProgressBar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -62,25 +100,53 @@ class EventRenderer:
         self.last_preview: str | None = None
 
     def __enter__(self) -> EventRenderer:
-        self.bar.__enter__()
+        if self.live:
+            self.bar.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(*exc)
+        if self.live:
+            self.bar.__exit__(*exc)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Progress):
-            self._progress(event)
+            self._progress(event) if self.live else self._plain_progress(event)
         elif isinstance(event, Metrics):
             shown = self.metric_names or tuple(event.values)
             self.metrics = "  ".join(
                 f"{name} {event.values[name]:.4g}" for name in shown if name in event.values
             )
+            self._fresh_metrics = True
         elif isinstance(event, Message):
-            style = "yellow" if event.level == "warning" else "dim"
-            self.bar.console.print(f"[{style}]{event.text}[/]", highlight=False)
+            if self.live:
+                style = "yellow" if event.level == "warning" else "dim"
+                self.bar.console.print(f"[{style}]{event.text}[/]", highlight=False)
+            else:
+                _plain(("warning: " if event.level == "warning" else "") + event.text)
         elif isinstance(event, Preview):
             self.last_preview = event.path
+
+    def _plain_progress(self, event: Progress) -> None:
+        """A whole line when the engine logged new metrics, at a tenth of the way, or at the end."""
+        last = self._printed.get(event.unit)
+        if last == event.step:
+            return
+        every = max(1, int((event.total or 0) * self.PLAIN_FRACTION))
+        interval_ended = self._fresh_metrics or (
+            bool(event.total) and not self.metrics and event.step // every > (last or 0) // every
+        )
+        now = time.monotonic()
+        due = last is None or event.step == event.total
+        if not due and not (interval_ended and now - self._printed_at >= self.PLAIN_SECONDS):
+            return
+        self._printed[event.unit], self._printed_at = event.step, now
+        self._fresh_metrics = False
+        parts = [event.stage or event.unit, f"{event.step}/{event.total or '?'}"]
+        if event.rate:
+            parts.append(f"{event.rate:.1f} {event.rate_unit}")
+        if self.metrics:
+            parts.append(self.metrics)
+        _plain("  ".join(parts))
 
     def _progress(self, event: Progress) -> None:
         key = event.unit
@@ -102,6 +168,11 @@ class EventRenderer:
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+
+
+def _plain(text: str) -> None:
+    """One line on stderr, read at call time (quiet_backend_import may have replaced it)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 class StopRequest:
@@ -168,6 +239,16 @@ def _mute_native_stderr() -> None:
     os.close(devnull)
     sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=getattr(sys.stderr, "encoding", None))
     _muted.append(True)
+
+
+def add_overwrite(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--overwrite``, every command's one flag for replacing a file that exists.
+
+    Without it nothing a user made is replaced. ``--force`` (what ``sample`` and
+    ``walk`` called it before) still works, unlisted, so old scripts keep running.
+    """
+    parser.add_argument("--overwrite", action="store_true", help=help_text)
+    parser.add_argument("--force", dest="overwrite", action="store_true", help=argparse.SUPPRESS)
 
 
 def _number(kind: type[int] | type[float], minimum: float, above: bool = False) -> Callable[[str], Any]:

@@ -7,7 +7,7 @@ import time
 
 from rich.table import Table
 
-from artgen.cli.common import console, positive_int
+from artgen.cli.common import console, positive_int, result_console
 from artgen.errors import InputError
 
 NAME = "jobs"
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             _took(record.duration()),
             record.output or (record.error or ""),
         )
-    console.print(table)
+    result_console().print(table)
     return 0
 
 
@@ -62,6 +62,7 @@ def _show(store, job_id: str) -> int:
     record = store.get(job_id)
     if record is None:
         raise InputError(f"no job {job_id}; 'artgen jobs' lists them")
+    console = result_console()  # a job's details are this command's result: stdout
     took = _took(record.duration())
     console.print(f"[bold]{record.id}[/]  {record.kind}  {_state(record.state)}  took {took}")
     if record.error:
@@ -80,7 +81,8 @@ def _show(store, job_id: str) -> int:
 
 
 def _state(state: str) -> str:
-    colour = {"done": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}.get(state, "white")
+    colours = {"done": "green", "failed": "red", "cancelled": "yellow", "running": "cyan", "stopping": "cyan"}
+    colour = colours.get(state, "white")
     return f"[{colour}]{state}[/]"
 
 

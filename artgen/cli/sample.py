@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from artgen.cli.common import console, positive_float, positive_int, quiet_backend_import
+from artgen.cli.common import add_overwrite, positive_float, positive_int, quiet_backend_import, show_result
 from artgen.errors import InputError
 from artgen.events import Event, Message
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
     parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
-    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_overwrite(parser, "replace OUT and --separate's files if they exist")
     parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
 
 
@@ -49,12 +49,18 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         if out.suffix.lower() != ".png":
             raise InputError(f"{out} must end in .png")
-        if out.exists() and not args.force:
-            raise InputError(f"{out} exists; pass --force to overwrite it")
+        if out.exists() and not args.overwrite:
+            raise InputError(f"{out} exists; pass --overwrite to replace it")
     from artgen.runs import usable_dir
 
-    for folder in ([out.parent] if out else []) + ([Path(args.separate)] if args.separate else []):
-        usable_dir(folder)  # a file in the way is refused before the model loads
+    folder = Path(args.separate) if args.separate else None
+    for parent in ([out.parent] if out else []) + ([folder] if folder else []):
+        usable_dir(parent)  # a file in the way is refused before the model loads
+    separate = [folder / f"{args.seed:04d}-{index:05d}.png" for index in range(args.count)] if folder else []
+    taken = [path for path in separate if path.exists()]
+    if taken and not args.overwrite:
+        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
+        raise InputError(f"{taken[0]}{more} exist; pass --overwrite to replace them, or another folder")
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling
@@ -62,12 +68,11 @@ def run(args: argparse.Namespace) -> int:
     pictures = sampling.sample(args.model, args.count, args.seed, args.truncation, on_event=_show_warning)
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
-        console.print(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
-    if args.separate:
-        folder = Path(args.separate)
-        for index, picture in enumerate(pictures):
-            images.save_png(folder / f"{args.seed:04d}-{index:05d}.png", picture)
-        console.print(f"wrote {len(pictures)} images to {folder}/")
+        show_result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
+    if folder is not None:
+        for path, picture in zip(separate, pictures, strict=True):
+            images.save_png(path, picture)  # atomic: a kill leaves whole files only
+        show_result(f"wrote {len(pictures)} images to {folder}/")
     return 0
 
 
@@ -84,11 +89,11 @@ def _info(model: str | None) -> int:
     provenance = path.with_suffix(".json")
     if provenance.exists():
         info = json.loads(provenance.read_text())
-        console.print(f"[bold]{path}[/]")
+        show_result(str(path))
         for key, value in info.items():
-            console.print(f"  {key}: {value}", highlight=False)
+            show_result(f"  {key}: {value}")
     else:
         config = path.parent / "config.json"
-        console.print(f"[bold]{path}[/]")
-        console.print(f"  config: {config if config.exists() else 'none recorded'}")
+        show_result(str(path))
+        show_result(f"  config: {config if config.exists() else 'none recorded'}")
     return 0

@@ -8,12 +8,13 @@ import dataclasses
 from artgen.cli.common import (
     EventRenderer,
     StopRequest,
-    console,
+    add_overwrite,
     non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
     quiet_backend_import,
+    show_result,
 )
 from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
 
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("content", metavar="CONTENT", help="the photo to repaint")
     parser.add_argument("styles", metavar="STYLE", nargs="+", help="one or more style images (paintings)")
     parser.add_argument("-o", "--out", metavar="OUT", help="output PNG (default <content>_<style>.png here)")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_overwrite(parser, "replace OUT if it exists")
     size = parser.add_argument_group("size and effort")
     size.add_argument(
         "--size", type=positive_int, help=f"output long side in pixels (default {DEFAULTS['size']})"
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
         result = transfer(config, render, stop)
     width, height = result.size
-    console.print(f"wrote [bold]{result.out}[/] ({width}x{height}, {result.seconds:.0f}s)", highlight=False)
+    show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
     if result.gif:
-        console.print(f"progress: {result.gif}", highlight=False)
+        show_result(f"progress: {result.gif}")
     return 130 if result.stopped else 0

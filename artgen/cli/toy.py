@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import
+from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.labs.toy_gan.config import ToyConfig
 
 NAME = "toy"
@@ -21,7 +21,7 @@ EXAMPLES = (
     "Examples:\n"
     "  artgen toy                                 normal(4, 1.25), 40 epochs, into runs/toy-<time>/\n"
     "  artgen toy --mean -3 --std 0.5 --gif\n"
-    "  artgen toy --mixture=-2:0.5,3:1 --epochs 80 --gif    (use = when the value starts with -)\n"
+    "  artgen toy --mixture=-2:0.5,3:1 --gif      two peaks (use = when the value starts with -)\n"
     "  artgen toy --mixture 0:1:3,6:0.5:1          two components weighted 3:1"
 )
 
@@ -50,14 +50,18 @@ def run(args: argparse.Namespace) -> int:
     shown = ("distance", "gen_mean", "gen_std")
     with StopRequest() as stop, EventRenderer(shown) as render:
         result = train_toy(config, render, stop)
-    console.print(
-        f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}\n"
-        f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  "
-        f"distance {result.distance:.4f}",
-        highlight=False,
+    show_result(f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}")
+    show_result(
+        f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  distance {result.distance:.4f}"
     )
-    console.print(f"run directory: [bold]{result.run_dir}[/]")
-    console.print(f"plot: {result.final_png}", highlight=False)
+    if len(result.real_peaks) > 1:  # a mixture: is each peak as wide as the real one?
+        for index, (real, fake) in enumerate(zip(result.real_peaks, result.gen_peaks, strict=True), 1):
+            show_result(
+                f"peak {index}    mean {real[0]:8.4f}  std {real[1]:8.4f}  "
+                f"(generated mean {fake[0]:.4f}, std {fake[1]:.4f}, share {fake[2]:.2f})"
+            )
+    show_result(f"run directory: {result.run_dir}")
+    show_result(f"plot: {result.final_png}")
     if result.gif_path is not None:
-        console.print(f"animation: {result.gif_path}", highlight=False)
+        show_result(f"animation: {result.gif_path}")
     return 130 if result.stopped else 0

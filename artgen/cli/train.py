@@ -13,6 +13,7 @@ from artgen.cli.common import (
     positive_float,
     positive_int,
     quiet_backend_import,
+    show_result,
 )
 from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, PRECISIONS, SIZES, STRATEGIES, TrainConfig
 from artgen.errors import InputError, RunDirError
@@ -196,14 +197,12 @@ def run(args: argparse.Namespace) -> int:
 
     with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake")) as render:
         result = train(config, render, stop)
-    console.print(f"run directory: [bold]{result.run_dir}[/]")
-    if result.stopped:
-        console.print(f"stopped at step {result.step}/{result.total_steps}; resume with:")
-        console.print(f"  artgen train --resume {result.run_dir}", highlight=False)
+    show_result(f"run directory: {result.run_dir}")
+    if result.stopped:  # the engine's own message said where it stopped and how to resume
         return 130
     if result.generator_path is None:  # a non-chief worker of a multi-worker run
         console.print("this worker trained its share; the chief (worker 0) wrote the run's files")
         return 0
-    console.print(f"generator: {result.generator_path}")
+    show_result(f"generator: {result.generator_path}")
     console.print(f"try: artgen sample --model {result.run_dir} samples.png", highlight=False)
     return 0

@@ -7,10 +7,11 @@ import argparse
 from artgen.cli.common import (
     EventRenderer,
     StopRequest,
-    console,
+    add_overwrite,
     positive_float,
     positive_int,
     quiet_backend_import,
+    show_result,
 )
 from artgen.walk.config import EASES, INTERPS, RESAMPLES, WalkConfig, parse_grid
 
@@ -85,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS.batch_size,
         help="images per generator call (default %(default)s)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_overwrite(parser, "replace OUT if it exists")
 
 
 def _grid(text: str) -> tuple[int, int]:
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         resample=args.resample,
         grid=args.grid,
         batch_size=args.batch_size,
-        force=args.force,
+        overwrite=args.overwrite,
     )
     with quiet_backend_import():
         from artgen.walk.engine import render_walk
@@ -120,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
         result = render_walk(config, on_event=renderer, should_stop=stop)
     if result.stopped:
         return 130
-    console.print(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps)")
+    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps)")
     return 0

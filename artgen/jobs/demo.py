@@ -1,7 +1,7 @@
 """A stand-in engine with no TensorFlow, for tests and the latency benchmark.
 
-It behaves like a training run in miniature (progress, falling loss,
-preview images, a checkpoint on stop, resume) in a fraction of a second, so
+It behaves like a training run in miniature (progress, falling loss and its
+metrics.csv, preview images, a checkpoint on stop, resume) in a fraction of a second, so
 the runner and the app can be tested end to end without paying for a
 TensorFlow import in every child process. It is registered as a job kind
 only by the code that wants it (see :data:`DEMO_KIND`).
@@ -9,6 +9,7 @@ only by the code that wants it (see :data:`DEMO_KIND`).
 
 from __future__ import annotations
 
+import atexit
 import json
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from artgen import images, runs
 from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.jobs.history import read_metrics_csv
 from artgen.jobs.kinds import FieldSpec, JobKind
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo", "DEMO_KIND"]
@@ -32,6 +34,7 @@ class DemoConfig(ConfigDict):
     delay: float = 0.02  # seconds per step
     preview_every: int = 5
     fail_at: int | None = None  # raise an InputError at this step, to test failures
+    linger: float = 0.0  # seconds the process takes to exit after returning, like TensorFlow's teardown
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -53,8 +56,12 @@ def run_demo(
     config: DemoConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> DemoResult:
     run_dir = Path(config.run_dir)
+    if config.linger:
+        atexit.register(time.sleep, config.linger)
     state = run_dir / "checkpoints" / "state.json"
     start = json.loads(state.read_text())["step"] if state.exists() else 0
+    rows = [[p.step, p.values["loss"], p.values["score"]] for p in read_metrics_csv(run_dir / "metrics.csv")]
+    rows = [row for row in rows if row[0] <= start]
     if start:
         on_event(Message(f"resuming from step {start}"))
     on_event(Progress(start, config.steps, stage="demo"))
@@ -68,6 +75,8 @@ def run_demo(
         time.sleep(config.delay)
         done = step + 1
         on_event(Metrics(done, {"loss": 1.0 / done, "score": 1.0 - 1.0 / done}))
+        rows.append([done, 1.0 / done, 1.0 - 1.0 / done])
+        runs.write_csv(run_dir / "metrics.csv", ("step", "loss", "score"), rows)
         on_event(Progress(done, config.steps, rate=1.0 / max(config.delay, 1e-3), stage="demo"))
         if done % config.preview_every == 0 or done == config.steps:
             path = run_dir / "images" / f"step-{done:04d}.png"

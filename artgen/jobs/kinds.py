@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +37,15 @@ __all__ = [
     "build_config",
     "prepare",
     "resume_path",
+    "absolute_paths",
+    "suggestions",
+    "PATH_KINDS",
 ]
 
 FieldKind = Literal[
     "folder", "outdir", "image", "images", "file", "output", "int", "float", "text", "choice", "bool", "list"
 ]
+PATH_KINDS: tuple[FieldKind, ...] = ("folder", "outdir", "image", "images", "file", "output")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class FieldSpec:
     choices: tuple[Any, ...] = ()
     optional: bool = False  # an empty entry means "use the engine's choice" (None)
     help: str = ""
+    advanced: bool = False  # shown under the form's "advanced" fold
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,17 @@ class JobKind:
     key: str  # the home screen's key for this action
     config: str  # "module:ConfigClass", a frozen dataclass with artgen.configs.ConfigDict
     engine: str  # "module:function", imported in the child process only
-    fields: tuple[FieldSpec | str, ...] = ()  # the form's main options; empty: every config field
+    fields: tuple[FieldSpec | str, ...] = ()  # the form's main options, first; empty: every config field
+    # How to show some of the other options, which all come after the main ones, under "advanced".
+    advanced: tuple[FieldSpec, ...] = ()
     resumable: bool = False  # a cancelled job can continue from its checkpoint
     uses_gpu: bool = True
     prepare: str | None = None  # "module:function(dict) -> dict", run before queueing
     fresh: tuple[str, ...] = ()  # config keys cleared for "re-run with the same settings"
     description: str = ""
+    # "module:function() -> dict": form values that make a picture with one key on a fresh install
+    # (a new output name, the bundled sample images), looked up each time the form opens.
+    suggest: str | None = None
 
 
 def _train_fields() -> tuple[FieldSpec | str, ...]:
@@ -81,12 +92,23 @@ def _train_fields() -> tuple[FieldSpec | str, ...]:
         FieldSpec("epochs", "int", optional=True, help="empty: 20 unless steps is set"),
         FieldSpec("steps", "int", optional=True, help="overrides epochs"),
         "batch_size",
+        FieldSpec("width", help="base channel count; smaller trains faster on a CPU"),
         "learning_rate",
         FieldSpec("lr_decay", "choice", "lr decay", choices=LR_DECAYS),
         FieldSpec("augment", "list", choices=AUGMENTATIONS, help=f"comma list: {','.join(AUGMENTATIONS)}"),
         "ema",
         "seed",
         FieldSpec("runs_root", "outdir", "runs folder", help="new run directories go here"),
+    )
+
+
+def _train_advanced() -> tuple[FieldSpec, ...]:
+    from artgen.dcgan.config import PRECISIONS, STRATEGIES
+
+    return (
+        FieldSpec("run_dir", "outdir", optional=True, help="empty: a new folder under the runs folder"),
+        FieldSpec("precision", "choice", choices=PRECISIONS),
+        FieldSpec("strategy", "choice", choices=STRATEGIES),
     )
 
 
@@ -107,6 +129,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "artgen.dcgan.config:TrainConfig",
             "artgen.dcgan:train",
             fields=_train_fields(),
+            advanced=_train_advanced(),
             resumable=True,
             prepare="artgen.jobs.prepare:fix_run_dir",
             fresh=("run_dir",),
@@ -124,9 +147,10 @@ def _builtin_kinds() -> dict[str, JobKind]:
                 "count",
                 "seed",
                 FieldSpec("truncation", "float", optional=True),
-                "force",
+                "overwrite",
             ),
             description="draw a grid of images from a generator",
+            suggest="artgen.jobs.prepare:suggest_sample",
         ),
         JobKind(
             "walk",
@@ -144,9 +168,11 @@ def _builtin_kinds() -> dict[str, JobKind]:
                 FieldSpec("interp", "choice", choices=_choices("artgen.walk.config:INTERPS")),
                 FieldSpec("ease", "choice", choices=_choices("artgen.walk.config:EASES")),
                 FieldSpec("size", "int", optional=True, help="empty: the generator's own size"),
-                "force",
+                "overwrite",
             ),
+            advanced=(FieldSpec("resample", "choice", choices=_choices("artgen.walk.config:RESAMPLES")),),
             description="render a looping walk through latent space",
+            suggest="artgen.jobs.prepare:suggest_walk",
         ),
         JobKind(
             "style",
@@ -168,7 +194,12 @@ def _builtin_kinds() -> dict[str, JobKind]:
                 "seed",
                 "overwrite",
             ),
+            advanced=(
+                FieldSpec("init", "choice", choices=_choices("artgen.style.config:INITS")),
+                FieldSpec("net", "choice", choices=_choices("artgen.style.config:NETS")),
+            ),
             description="paint a photo in the style of a painting",
+            suggest="artgen.jobs.prepare:suggest_style",
         ),
         JobKind(
             "toy",
@@ -209,6 +240,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
                 "seed",
                 FieldSpec("runs_root", "outdir", "runs folder"),
             ),
+            advanced=(FieldSpec("flip", "choice", choices=_choices("artgen.labs.classify.config:FLIPS")),),
             description="train a small image classifier on class folders",
         ),
     ]
@@ -264,24 +296,43 @@ def defaults(kind: JobKind) -> dict[str, Any]:
 
 
 def form_fields(kind: JobKind) -> list[FieldSpec]:
-    """The form's fields with kinds, labels and choices filled in."""
+    """Every option of the kind's config: its main ones first, then the rest marked ``advanced``.
+
+    Kinds, labels, choices and help are filled in from the config dataclass
+    (type hints, ``Literal`` choices, ``metadata["help"]``) where the kind
+    does not say otherwise, so a new config field shows up in the form by itself.
+    """
     cls = config_class(kind)
     hints = typing.get_type_hints(cls)
     known = {field.name: field for field in dataclasses.fields(cls)}
-    specs = kind.fields or tuple(name for name in known if name not in ("run_dir",))
+    main = [FieldSpec(spec) if isinstance(spec, str) else spec for spec in kind.fields or tuple(known)]
+    listed = {spec.name for spec in main}
+    shown = {spec.name: spec for spec in kind.advanced}
+    rest = [
+        dataclasses.replace(shown.get(name, FieldSpec(name)), advanced=True)
+        for name in known
+        if name not in listed
+    ]
     result = []
-    for spec in specs:
-        spec = FieldSpec(spec) if isinstance(spec, str) else spec
+    for spec in main + rest:
         if spec.name not in known:
             continue
         hint = hints.get(spec.name, str)
         optional = spec.optional or _is_optional(hint)
         inferred = spec.kind or _infer_kind(spec.name, hint)
+        choices = spec.choices or _literal_choices(hint)
         label = spec.label or spec.name.replace("_", " ")
         help_text = spec.help or known[spec.name].metadata.get("help", "")
-        spec = dataclasses.replace(spec, kind=inferred, label=label, optional=optional, help=help_text)
+        spec = dataclasses.replace(
+            spec, kind=inferred, label=label, optional=optional, help=help_text, choices=choices
+        )
         result.append(spec)
     return result
+
+
+def _literal_choices(hint: Any) -> tuple[Any, ...]:
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
+    return typing.get_args(args[0]) if typing.get_origin(args[0]) is Literal else ()
 
 
 def _is_optional(hint: Any) -> bool:
@@ -301,7 +352,7 @@ def _infer_kind(name: str, hint: Any) -> FieldKind:
         return "float"
     if typing.get_origin(base) in (tuple, list):
         return "list"
-    if name in ("runs_root", "out_dir", "output_dir"):
+    if name in ("runs_root", "run_dir", "work_dir", "out_dir", "output_dir"):
         return "outdir"
     if name.endswith("_dir") or name in ("folder", "data"):
         return "folder"
@@ -325,6 +376,27 @@ def prepare(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:
         return dict(config)
     hook: Callable[[dict[str, Any]], dict[str, Any]] = resolve(kind.prepare)
     return hook(dict(config))
+
+
+def absolute_paths(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with its paths made absolute, so a job's record means the same from any folder."""
+    names = {spec.name for spec in form_fields(kind) if spec.kind in PATH_KINDS} | {"run_dir"}
+    result = dict(config)
+    for name in names & result.keys():
+        value = result[name]
+        if isinstance(value, str) and value:
+            result[name] = os.path.abspath(os.path.expanduser(value))
+        elif isinstance(value, (list, tuple)):
+            result[name] = [os.path.abspath(os.path.expanduser(str(item))) for item in value]
+    return result
+
+
+def suggestions(kind: JobKind) -> dict[str, Any]:
+    """The kind's ``suggest`` hook's values for a fresh form (none without a hook)."""
+    if kind.suggest is None:
+        return {}
+    hook: Callable[[], dict[str, Any]] = resolve(kind.suggest)
+    return hook()
 
 
 def resume_path(config: dict[str, Any]) -> Path | None:

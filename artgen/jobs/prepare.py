@@ -1,4 +1,7 @@
-"""Hooks run in the app before a job is queued (no engine imports here)."""
+"""Hooks the app runs around a job's form: before a job is queued, and when a form opens.
+
+No engine imports here: these run in the studio's process.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from artgen import runs
+from artgen.assets import asset
 
-__all__ = ["fix_run_dir"]
+__all__ = ["fix_run_dir", "new_file", "suggest_walk", "suggest_sample", "suggest_style"]
+
+BUNDLED_PHOTO = ("samples", "chelsea.jpg")
+BUNDLED_PAINTING = ("styles", "starry_night.jpg")
 
 
 def fix_run_dir(config: dict[str, Any]) -> dict[str, Any]:
@@ -16,3 +23,29 @@ def fix_run_dir(config: dict[str, Any]) -> dict[str, Any]:
         name = Path(config["data_dir"]).resolve().name if config.get("data_dir") else "run"
         config["run_dir"] = str(runs.new_run_dir(config.get("runs_root") or "runs", name))
     return config
+
+
+def new_file(stem: str, suffix: str, folder: Path | None = None) -> str:
+    """The first of ``stem-1.suffix``, ``stem-2.suffix``, ... not yet in ``folder`` (default: here)."""
+    folder = folder or Path.cwd()
+    number = 1
+    while (folder / f"{stem}-{number}{suffix}").exists():
+        number += 1
+    return str(folder / f"{stem}-{number}{suffix}")
+
+
+def suggest_walk() -> dict[str, Any]:
+    """A walk form starts with a new numbered GIF in the working folder: one key makes a walk."""
+    return {"out": new_file("walk", ".gif")}
+
+
+def suggest_sample() -> dict[str, Any]:
+    return {"out": new_file("samples", ".png")}
+
+
+def suggest_style() -> dict[str, Any]:
+    """The bundled photo and painting, so the style form works before the user has chosen their own."""
+    photo, painting = asset(*BUNDLED_PHOTO), asset(*BUNDLED_PAINTING)
+    if not (photo.is_file() and painting.is_file()):  # a partial checkout: the user must choose
+        return {}
+    return {"content": str(photo), "styles": (str(painting),)}

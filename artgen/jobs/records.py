@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 __all__ = ["JobState", "JobRecord", "ACTIVE_STATES", "FINAL_STATES", "new_job_id"]
 
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+# "stopping": asked to stop, not yet stopped (a training run is writing its checkpoint)
+JobState = Literal["queued", "running", "stopping", "done", "failed", "cancelled"]
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running", "stopping")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
 
@@ -55,6 +56,12 @@ class JobRecord:
             return None
         end = self.finished if self.finished is not None else (now if now is not None else time.time())
         return max(0.0, end - self.started)
+
+    @property
+    def run_dir(self) -> str | None:
+        """The run directory this job writes, if its kind has one: resumes share their run's."""
+        value = self.config.get("run_dir")
+        return str(value) if value else None
 
     @property
     def output(self) -> str | None:

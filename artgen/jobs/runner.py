@@ -23,6 +23,7 @@ from artgen.errors import InputError
 from artgen.events import Event, Message, Metrics, Preview, Progress, from_dict
 from artgen.jobs import kinds as job_kinds
 from artgen.jobs.devices import DEVICES, DeviceInfo
+from artgen.jobs.history import RunHistory
 from artgen.jobs.records import JobRecord, new_job_id
 from artgen.jobs.store import HistoryStore
 from artgen.jobs.worker import run_job
@@ -57,6 +58,7 @@ class _Live:
     kill_at: float | None = None
     last_save: float = 0.0
     log: list[tuple[str, str]] = field(default_factory=list)
+    concluded: bool = False  # its final state is known (the result came); the process may still be exiting
 
 
 class Runner:
@@ -93,6 +95,7 @@ class Runner:
         self._queue: list[str] = []
         self._live: dict[str, _Live] = {}
         self._metrics: dict[str, list[Metrics]] = {}
+        self._history = RunHistory()
         self._listeners: list[Listener] = []
         self._recover()
         self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
@@ -120,8 +123,18 @@ class Runner:
         return self.store.log(job_id) + pending
 
     def metrics(self, job_id: str) -> list[Metrics]:
+        """The job's metrics, after its run's earlier ones: a resume continues the same chart.
+
+        Earlier points come from the run directory's ``metrics.csv`` (read
+        outside the lock: it is a file), so a resumed job, or one from a past
+        session, shows the run's whole history, not just what this process saw.
+        """
         with self._lock:
-            return list(self._metrics.get(job_id, ()))
+            live = list(self._metrics.get(job_id, ()))
+            record = self._records.get(job_id)
+        if record is None or record.run_dir is None:
+            return live
+        return self._history.before(Path(record.run_dir), live)
 
     def log_file(self, job_id: str) -> Path:
         """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
@@ -148,8 +161,9 @@ class Runner:
         if device == "gpu" and not self.devices.has_gpu:
             raise InputError("--device gpu was asked for, but no GPU was found; use cpu or auto")
         settings = job_kinds.build_config(spec, config)
-        values = job_kinds.prepare(spec, settings.to_dict())
-        record = JobRecord(new_job_id(), kind, values, device=device)
+        # Absolute paths: the history is read from other folders (artgen jobs, a studio started elsewhere).
+        values = job_kinds.prepare(spec, job_kinds.absolute_paths(spec, settings.to_dict()))
+        record = JobRecord(new_job_id(), kind, values, device=device, outputs=_planned_outputs(values))
         with self._lock:
             while record.id in self._records:
                 record = record.replace(id=new_job_id())
@@ -161,23 +175,33 @@ class Runner:
         return record
 
     def cancel(self, job_id: str) -> None:
-        """Queued: dropped. Running: asked to stop at its next step, killed after ``stop_timeout``."""
+        """Queued: dropped. Running: "stopping" at once, asked to stop at its next step, killed after
+        ``stop_timeout``."""
+        stopping = None
         with self._lock:
             record = self.get(job_id)
             if record.state == "queued":
                 self._queue.remove(job_id)
                 self._finish(record, "cancelled", error=None)
-            elif job_id in self._live and self._live[job_id].kill_at is None:
+            elif job_id in self._live and self._live[job_id].kill_at is None and record.active:
                 live = self._live[job_id]
                 live.stop.set()
                 live.kill_at = time.monotonic() + self.stop_timeout
+                stopping = self._records[job_id] = record.replace(state="stopping")
                 self._append_log(job_id, live, "info", "cancelling: stopping at the next step…")
+        if stopping is not None:
+            self.store.save(stopping)
+            self._emit(stopping)
         self._wake.set()
 
     def resume(self, job_id: str) -> JobRecord:
-        """Continue a stopped resumable job from its checkpoint, as a new job with the same config."""
+        """Continue a stopped resumable job from its checkpoint, as a new job with the same config.
+
+        Whether there is a checkpoint is looked at now, not when the job ended: a job whose
+        studio was killed writes its checkpoint after the next studio has started.
+        """
         record = self.get(job_id)
-        if not record.resumable:
+        if not self._resumable(record):
             raise InputError(f"job {job_id} cannot be resumed (only stopped training runs with a checkpoint)")
         return self.submit(record.kind, record.config, record.device)
 
@@ -226,8 +250,9 @@ class Runner:
                     state="cancelled",
                     finished=record.finished or time.time(),
                     error="interrupted: the studio closed while this job was " + record.state,
-                    resumable=self._resumable(record),
+                    outputs=record.outputs or _planned_outputs(record.config),
                 )
+                record = record.replace(resumable=self._resumable(record))
                 self.store.save(record)
             self._records[record.id] = record
 
@@ -301,18 +326,21 @@ class Runner:
             live.process.join()
             self._end(job_id, live)
         elif live.kill_at is not None and time.monotonic() > live.kill_at:
-            self._append_log(job_id, live, "warning", f"no stop after {self.stop_timeout:g}s; killing it")
+            if not live.concluded:
+                self._append_log(job_id, live, "warning", f"no stop after {self.stop_timeout:g}s; killing it")
             live.process.kill()
             live.kill_at = float("inf")
 
     def _handle(self, job_id: str, live: _Live, tag: str, payload: Any) -> None:
         if tag == "result":
             live.outcome = payload
+            self._conclude(job_id, live)  # now, not when the process has finished exiting (seconds)
             return
         if tag == "error":
             live.error = payload
             if payload.get("traceback"):
                 self._append_log(job_id, live, "warning", payload["traceback"].rstrip())
+            self._conclude(job_id, live)
             return
         event = from_dict(payload)
         with self._lock:
@@ -335,8 +363,16 @@ class Runner:
         self._emit(record, event)
 
     def _end(self, job_id: str, live: _Live) -> None:
+        """The process is gone: its slot is free, and its state final if no result said so."""
         with self._lock:
             del self._live[job_id]
+        self._wake.set()
+        if not live.concluded:
+            self._conclude(job_id, live)
+
+    def _conclude(self, job_id: str, live: _Live) -> None:
+        live.concluded = True
+        with self._lock:
             record = self._records[job_id]
             requested = live.stop.is_set()
             if live.outcome is not None:
@@ -384,6 +420,11 @@ class Runner:
         update = JobUpdate(record, event)
         for listener in list(self._listeners):
             listener(update)
+
+
+def _planned_outputs(config: dict[str, Any]) -> dict[str, str]:
+    """Where a job will write, known before it starts: shown while it runs, and after a crash."""
+    return {key: str(config[key]) for key in ("run_dir", "out", "output") if config.get(key)}
 
 
 def _death(exitcode: int | None) -> str:

@@ -25,7 +25,7 @@ class SampleConfig(ConfigDict):
     seed: int = 0
     truncation: float | None = None
     columns: int | None = None
-    force: bool = False
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
@@ -52,10 +52,10 @@ class SampleResult:
 def sample_grid(
     config: SampleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> SampleResult:
-    """Write the grid PNG; refuses to overwrite an existing file unless ``force``."""
+    """Write the grid PNG; refuses to replace an existing file unless ``overwrite``."""
     out = Path(config.out)
-    if out.exists() and not config.force:
-        raise InputError(f"{out} exists; tick 'force' to overwrite it")
+    if out.exists() and not config.overwrite:
+        raise InputError(f"{out} exists; tick 'overwrite' to replace it")
     from artgen import images
     from artgen.dcgan import sampling
 

@@ -74,7 +74,7 @@ class WalkConfig(ConfigDict):
     resample: str = "auto"  # auto: nearest for whole-number upscales (crisp pixels), else Lanczos
     grid: tuple[int, int] = (1, 1)
     batch_size: int = 64  # images per generator call: frames x grid cells; bounds memory
-    force: bool = False  # replace an existing OUT file
+    overwrite: bool = False  # replace an existing OUT file
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", tuple(self.grid))

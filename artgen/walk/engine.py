@@ -41,7 +41,7 @@ def render_walk(
     config: WalkConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> WalkResult:
     """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder)."""
-    _check_out(Path(config.out), config.format, config.force)
+    _check_out(Path(config.out), config.format, config.overwrite)
     if config.format == "mp4":
         writers.require_ffmpeg()
     return render_with(sampling.load_generator(config.model), config, on_event, should_stop)
@@ -58,7 +58,7 @@ def render_with(
     For callers that render many walks from one model (the studio, benchmarks).
     """
     out = Path(config.out)
-    _check_out(out, config.format, config.force)
+    _check_out(out, config.format, config.overwrite)
     if config.format == "mp4":
         writers.require_ffmpeg()
     dim = sampling.latent_dim(generator)
@@ -110,12 +110,12 @@ def _fast(generator: keras.Model) -> keras.Model:
     return traced(generator)  # type: ignore[return-value]  # called like the model by sampling.generate
 
 
-def _check_out(out: Path, kind: str, force: bool) -> None:
+def _check_out(out: Path, kind: str, overwrite: bool) -> None:
     """Never replace a user's file unasked, and never merge frames into a folder that holds files."""
     if kind == "frames":
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise InputError(f"{out} exists and is not an empty folder; choose a new folder for the frames")
     elif out.is_dir():
         raise InputError(f"{out} is a folder; give a file name ending in .{kind}")
-    elif out.exists() and not force:
-        raise InputError(f"{out} exists; pass --force to overwrite it")
+    elif out.exists() and not overwrite:
+        raise InputError(f"{out} exists; pass --overwrite to replace it")

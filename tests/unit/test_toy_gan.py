@@ -43,6 +43,34 @@ def test_default_run_learns_mean_and_std_and_distance_falls(tmp_path: Path) -> N
     assert (result.run_dir / "curves.png").is_file()
 
 
+def test_two_peaked_mixture_learns_both_widths_with_its_defaults(tmp_path: Path) -> None:
+    """Each peak at its real width, no longer a third of it with a bridge between (distance was 0.24)."""
+    from artgen.labs.toy_gan import train_toy
+
+    config = ToyConfig(mixture="-2:0.5,3:1", run_dir=str(tmp_path / "run"), plot_every=0)
+    result = train_toy(config)
+
+    assert len(result.gen_peaks) == len(result.real_peaks) == 2
+    for (real_mean, real_std, real_share), (mean, std, share) in zip(
+        result.real_peaks, result.gen_peaks, strict=True
+    ):
+        assert abs(mean - real_mean) < 0.1
+        assert abs(std - real_std) <= 0.15 * real_std  # before: the narrow one 38% too narrow
+        assert abs(share - real_share) < 0.05
+    assert result.distance < 0.12
+
+
+def test_peak_stats_measure_each_component() -> None:
+    from artgen.labs.toy_gan.data import peak_stats
+
+    components = parse_mixture("-2:0.5:1,3:1:3")
+    values = sample_real(components, 40_000, np.random.default_rng(0))
+    stats = peak_stats(values, components)
+    assert [round(mean, 1) for mean, _, _ in stats] == [-2.0, 3.0]
+    assert stats[0][1] == pytest.approx(0.5, rel=0.05) and stats[1][1] == pytest.approx(1.0, rel=0.05)
+    assert [round(share, 2) for _, _, share in stats] == [0.25, 0.75]
+
+
 def test_tiny_run_streams_events_and_writes_gif(tmp_path: Path) -> None:
     from artgen.labs.toy_gan import train_toy
 
@@ -106,6 +134,8 @@ def test_mixture_parsing_normalises_weights_and_accepts_typographic_minus() -> N
         ({"bins": 2}, "--bins"),
         ({"gif": True, "plot_every": 0}, "--plot-every"),
         ({"learning_rate": -1.0}, "--learning-rate"),
+        ({"pack": 0}, "--pack"),
+        ({"batch_size": 255}, "multiple of --pack"),
     ],
 )
 def test_bad_config_is_one_clear_input_error(overrides: dict, message: str) -> None:

@@ -126,10 +126,10 @@ def test_bad_inputs_leave_nothing_behind(tmp_path, model):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.keras"]
     existing = tmp_path / "old.gif"
     existing.write_bytes(b"keep me")
-    with pytest.raises(InputError, match="--force"):
+    with pytest.raises(InputError, match="--overwrite"):
         render_walk(WalkConfig(out=str(existing), model=model, frames=4))
     assert existing.read_bytes() == b"keep me"
-    render_walk(WalkConfig(out=str(existing), model=model, frames=4, force=True))
+    render_walk(WalkConfig(out=str(existing), model=model, frames=4, overwrite=True))
     assert iio.imread(existing, index=None).shape[0] == 4
 
 

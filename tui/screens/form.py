@@ -1,7 +1,9 @@
-"""A form per engine: its main options with the config's defaults, checked as you type.
+"""A form per engine: every option with the config's defaults, checked as you type.
 
-Fields come from :func:`artgen.jobs.kinds.form_fields`, defaults from the
-config dataclass, and the final word on validity from the config's own
+Fields come from :func:`artgen.jobs.kinds.form_fields` (the main options
+first, the rest under an "advanced" fold), defaults from the config
+dataclass and the kind's suggestions (a new output name, the bundled sample
+images), and the final word on validity from the config's own
 ``__post_init__`` (the same one-line messages the CLI prints), so nothing
 about an engine's options is written twice.
 """
@@ -17,17 +19,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static, Switch
 
 from artgen.errors import ArtgenError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
+from artgen.jobs.kinds import PATH_KINDS
 from tui.screens.picker import PathPicker
 from tui.widgets.footer import KeysFooter
 
 __all__ = ["FormScreen", "check_field"]
-
-PATH_KINDS = ("folder", "outdir", "image", "images", "file", "output")
 
 
 class FormScreen(Screen):
@@ -42,27 +43,35 @@ class FormScreen(Screen):
         super().__init__()
         self.kind = kind
         self.fields = kinds.form_fields(kind)
-        self.initial = {**kinds.defaults(kind), **(values or {})}
+        self.suggested = kinds.suggestions(kind)
+        self.initial = {**kinds.defaults(kind), **self.suggested, **(values or {})}
         self.errors: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
             yield Label(f"{self.kind.title}: {self.kind.description}", classes="section")
-            for spec in self.fields:
-                with Horizontal(classes="row"):
-                    yield Label(spec.label, classes="label")
-                    yield self._widget(spec, self.initial.get(spec.name))
-                    if spec.kind in PATH_KINDS:
-                        yield Button("…", id=f"browse-{spec.name}", classes="browse", compact=True)
-                yield Static(spec.help, id=f"note-{spec.name}", classes="note")
+            yield from self._rows(spec for spec in self.fields if not spec.advanced)
             with Horizontal(classes="row"):
                 yield Label("device", classes="label")
                 devices = [(name, name) for name in DEVICES]
                 yield Select(devices, value="auto", allow_blank=False, id="device", compact=True)
+            advanced = [spec for spec in self.fields if spec.advanced]
+            if advanced:
+                with Collapsible(title="advanced", collapsed=True, id="advanced"):
+                    yield from self._rows(advanced)
             yield Static("", id="form-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
         yield KeysFooter()
+
+    def _rows(self, specs: Any) -> ComposeResult:
+        for spec in specs:
+            with Horizontal(classes="row"):
+                yield Label(spec.label, classes="label")
+                yield self._widget(spec, self.initial.get(spec.name))
+                if spec.kind in PATH_KINDS:
+                    yield Button("…", id=f"browse-{spec.name}", classes="browse", compact=True)
+            yield Static(spec.help, id=f"note-{spec.name}", classes="note")
 
     def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         widget_id = f"field-{spec.name}"
@@ -72,13 +81,22 @@ class FormScreen(Screen):
             options = [(str(choice), choice) for choice in spec.choices]
             initial = value if value in spec.choices else Select.BLANK
             return Select(options, value=initial, id=widget_id, compact=True)
-        if spec.kind in ("list", "images"):
-            value = ",".join(map(str, value or ()))
         placeholder = "(optional)" if spec.optional else ""
-        return Input("" if value is None else str(value), placeholder=placeholder, id=widget_id, compact=True)
+        return Input(_shown(value), placeholder=placeholder, id=widget_id, compact=True)
 
     def on_mount(self) -> None:
         self.validate()
+
+    def on_screen_resume(self) -> None:
+        """A reopened form starts at its first field, with a fresh output name if the last one is taken."""
+        fresh = kinds.suggestions(self.kind)
+        for name, value in fresh.items():
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, Input) and widget.value == _shown(self.suggested.get(name)):
+                widget.value = _shown(value)
+        self.suggested = fresh
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False)
+        self.query_one(f"#field-{self.fields[0].name}").focus()
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -179,12 +197,29 @@ def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
         except ValueError:
             return None, f"{text!r} is not a number"
     if spec.kind == "list":
-        items = tuple(part.strip() for part in text.split(",") if part.strip())
+        items = tuple(_item(part.strip()) for part in text.split(",") if part.strip())
         unknown = [item for item in items if spec.choices and item not in spec.choices]
         if unknown:
             return None, f"unknown {', '.join(unknown)}; choose from {','.join(map(str, spec.choices))}"
         return items, None
     return text, _check_path(spec, Path(text).expanduser())
+
+
+def _shown(value: Any) -> str:
+    """A value as its form entry: lists comma separated, None empty."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _item(text: str) -> int | float | str:
+    """A list entry as the number it spells (a grid's 3,3; a blend's 0.7,0.3), else as text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _check_path(spec: FieldSpec, path: Path) -> str | None:

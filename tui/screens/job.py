@@ -78,7 +78,11 @@ class JobScreen(Screen):
         self._update_chart()
 
     def _update_chart(self) -> None:
-        self.query_one(LossChart).show(self.app.runner.metrics(self.job_id))
+        """The chart when there are metrics; without any (a walk, a style job's first seconds) its
+        space goes to the preview and the log rather than to an empty box."""
+        points = self.app.runner.metrics(self.job_id)
+        self.query_one("#job").set_class(not points, "no-metrics")
+        self.query_one(LossChart).show(points)
 
     def job_changed(self, record: JobRecord, event: events.Event | None) -> None:
         if record.id != self.job_id:

@@ -7,11 +7,18 @@ from textual.widgets import DataTable
 from artgen.jobs import JobRecord
 from tui.format import duration, state_text
 
-__all__ = ["JobTable"]
+__all__ = ["JobTable", "by_run"]
+
+RESUME_MARK = "↳ "
 
 
 class JobTable(DataTable):
-    """One row per job, keyed by job id, so updates change rows in place."""
+    """One row per job, keyed by job id, so updates change rows in place.
+
+    Jobs that continue one run (resumes) sit under the job that started it,
+    marked ``↳``; runs are ordered by their newest job. Columns grow with
+    their content ("running 100%", a long path), never cutting it.
+    """
 
     COLUMNS = ("job", "kind", "state", "took", "output")
 
@@ -27,16 +34,18 @@ class JobTable(DataTable):
         """Redraw with ``records`` (newest first), keeping the cursor on the same job."""
         selected = self.selected_id
         self.clear()
-        for record in records[: self.limit] if self.limit else records:
-            self.add_row(*self._cells(record, now), key=record.id)
+        ordered = by_run(records)
+        for record, resumes in ordered[: self.limit] if self.limit else ordered:
+            self.add_row(*self._cells(record, now, resumes), key=record.id)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
 
     def update_record(self, record: JobRecord, now: float | None = None) -> None:
         if record.id not in self.rows:
             return
-        for column, value in zip(self.COLUMNS, self._cells(record, now), strict=True):
-            self.update_cell(record.id, column, value)
+        resumes = str(self.get_cell(record.id, "kind")).startswith(RESUME_MARK)
+        for column, value in zip(self.COLUMNS, self._cells(record, now, resumes), strict=True):
+            self.update_cell(record.id, column, value, update_width=True)
 
     @property
     def selected_id(self) -> str | None:
@@ -46,6 +55,20 @@ class JobTable(DataTable):
         return key.value
 
     @staticmethod
-    def _cells(record: JobRecord, now: float | None) -> tuple[object, ...]:
+    def _cells(record: JobRecord, now: float | None, resumes: bool = False) -> tuple[object, ...]:
         output = record.error if record.state == "failed" else record.output or ""
-        return (record.id, record.kind, state_text(record), duration(record.duration(now)), output or "")
+        kind = RESUME_MARK + record.kind if resumes else record.kind
+        return (record.id, kind, state_text(record), duration(record.duration(now)), output or "")
+
+
+def by_run(records: list[JobRecord]) -> list[tuple[JobRecord, bool]]:
+    """``(record, is_a_resume)`` with each run's jobs together, oldest first under the one that
+    started it; runs ordered by their newest job, as ``records`` (newest first) are."""
+    runs: dict[str, list[JobRecord]] = {}
+    for record in records:
+        runs.setdefault(record.run_dir or record.id, []).append(record)
+    ordered = []
+    for jobs in runs.values():
+        jobs = sorted(jobs, key=lambda job: (job.created, job.id))
+        ordered += [(job, index > 0) for index, job in enumerate(jobs)]
+    return ordered

@@ -29,6 +29,7 @@ MAX_COUNTS = {
     "latent_dim": 1_024,
     "hidden": 4_096,
     "eval_samples": 10_000_000,
+    "pack": 64,
 }
 
 
@@ -47,10 +48,13 @@ class ToyConfig(ConfigDict):
     steps_per_epoch: int = _opt(50, "train steps per epoch")
     batch_size: int = _opt(256, "numbers per train step")
     latent_dim: int = _opt(4, "length of the generator's noise vector")
-    hidden: int = _opt(32, "units in each hidden layer of both networks")
+    hidden: int = _opt(64, "units in each hidden layer of both networks")
     learning_rate: float = _opt(1e-3, "Adam learning rate of both networks")
     beta1: float = _opt(0.5, "Adam beta 1")
     r1: float = _opt(1.0, "R1 penalty on the discriminator's slope at real data; training settles (0: off)")
+    pack: int = _opt(
+        2, "numbers the discriminator judges together (PacGAN), so it sees each peak's spread (1: off)"
+    )
     lr_decay: bool = _opt(True, "decay the learning rate linearly to zero, so the two players settle")
     bins: int = _opt(60, "histogram bins in the plots")
     plot_every: int = _opt(1, "epochs between plots (0: only the final plot)")
@@ -72,6 +76,8 @@ class ToyConfig(ConfigDict):
                 raise InputError(f"--{flag} must be between 1 and {high}, not {getattr(self, name)}")
         if not 2 <= self.batch_size <= MAX_BATCH:
             raise InputError(f"--batch-size must be between 2 and {MAX_BATCH}, not {self.batch_size}")
+        if self.batch_size % self.pack:
+            raise InputError(f"--batch-size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
         check_seed(self.seed)
         if not 5 <= self.bins <= 500:
             raise InputError(f"--bins must be between 5 and 500, not {self.bins}")

@@ -24,11 +24,21 @@ def build_generator(latent_dim: int, hidden: int, mean: float, std: float) -> ke
     return keras.Model(z, value, name="generator")
 
 
-def build_discriminator(hidden: int, mean: float, std: float) -> keras.Model:
-    """One number -> the logit of "this is real" (the logistic output is its sigmoid)."""
-    value = keras.Input((1,), name="value")
+def build_discriminator(hidden: int, mean: float, std: float, pack: int = 1) -> keras.Model:
+    """``pack`` numbers from one source -> the logit of "these are real" (its sigmoid: the probability).
+
+    Judging numbers in packs (PacGAN, Lin et al. 2018) lets the discriminator
+    see how spread out they are, not only where each one lies: a generator
+    that draws a peak too narrow makes packs of numbers too close together.
+    """
+    value = keras.Input((pack,), name="values")
     x = layers.Rescaling(1.0 / std, offset=-mean / std)(value)
-    x = layers.Dense(hidden)(x)
+    # Each first-layer unit bends D(x) at x = -bias/weight. Keras' zero biases put every bend at
+    # the data's mean, so D starts as a single kink and cannot see a peak's width away from it:
+    # two narrow peaks came out a third too narrow, with a bridge between them. Random biases
+    # spread the bends over the data from the first step.
+    spread = keras.initializers.RandomNormal(stddev=1.0)
+    x = layers.Dense(hidden, kernel_initializer=spread, bias_initializer=spread)(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Dense(hidden)(x)
     x = layers.LeakyReLU(0.2)(x)

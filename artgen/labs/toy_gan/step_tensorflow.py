@@ -4,7 +4,8 @@ The only TensorFlow-specific code of the lab. Both networks update once per
 step from one generator pass, with the DCGAN losses (non-saturating for the
 generator) shared with the image GAN, plus an optional R1 penalty (Mescheder
 et al., 2018) on the discriminator's slope at real data: without it a 1-D GAN
-circles around the target instead of settling on it.
+circles around the target instead of settling on it. The discriminator judges
+numbers in packs of its input width (PacGAN): a batch of B numbers is B/pack packs.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ class TensorFlowToyTrainer:
         d_optimizer: keras.optimizers.Optimizer,
         r1_weight: float,
     ) -> None:
+        pack = int(discriminator.input_shape[-1])
+
         def step(real, noise):
+            real = tf.reshape(real, (-1, pack))
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = generator(noise, training=True)
+                fake = tf.reshape(generator(noise, training=True), (-1, pack))
                 with tf.GradientTape() as input_tape:
                     input_tape.watch(real)
                     real_logits = discriminator(real, training=True)
@@ -39,7 +43,8 @@ class TensorFlowToyTrainer:
                 fake_logits = discriminator(fake, training=True)
                 d_loss = losses.discriminator_loss(real_logits, fake_logits, 1.0)
                 if r1_weight:
-                    d_loss = d_loss + r1_weight * 0.5 * tf.reduce_mean(tf.square(slopes))
+                    squared = tf.reduce_sum(tf.square(slopes), axis=-1)
+                    d_loss = d_loss + r1_weight * 0.5 * tf.reduce_mean(squared)
                 g_loss = losses.generator_loss(fake_logits)
             d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
             g_grads = g_tape.gradient(g_loss, generator.trainable_variables)

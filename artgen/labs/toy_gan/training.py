@@ -25,7 +25,7 @@ from artgen import plots, runs
 from artgen.errors import DependencyError, RunDirError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.labs.toy_gan.config import ToyConfig
-from artgen.labs.toy_gan.data import plot_range, sample_real, wasserstein1
+from artgen.labs.toy_gan.data import peak_stats, plot_range, sample_real, wasserstein1
 from artgen.labs.toy_gan.models import build_discriminator, build_generator
 from artgen.labs.toy_gan.plot import draw_epoch
 
@@ -34,6 +34,7 @@ __all__ = ["ToyResult", "train_toy", "METRIC_COLUMNS"]
 LOSS_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
 METRIC_COLUMNS = ("epoch", "step", *LOSS_COLUMNS, "gen_mean", "gen_std", "distance")
 GRID_POINTS = 400
+PARTNERS = 16  # real pack-mates the D(x) curve averages over
 FRAME_MS, LAST_FRAME_MS = 120, 1500
 
 
@@ -48,6 +49,8 @@ class ToyResult:
     gen_mean: float
     gen_std: float
     distance: float  # earth mover's distance between generated and real samples, in data units
+    real_peaks: list[tuple[float, float, float]]  # per component: mean, std, share of the real samples
+    gen_peaks: list[tuple[float, float, float]]  # the same measure on the generated samples
     epochs: int  # epochs completed
     stopped: bool
 
@@ -89,7 +92,7 @@ class _Lab:
         keras.utils.set_random_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.generator = build_generator(config.latent_dim, config.hidden, self.real_mean, self.real_std)
-        self.discriminator = build_discriminator(config.hidden, self.real_mean, self.real_std)
+        self.discriminator = build_discriminator(config.hidden, self.real_mean, self.real_std, config.pack)
 
         def adam() -> keras.optimizers.Optimizer:
             rate = config.learning_rate
@@ -105,6 +108,11 @@ class _Lab:
         self.eval_noise = eval_rng.standard_normal((config.eval_samples, config.latent_dim), dtype=np.float32)
         self.x_range = plot_range(self.components)
         self.grid = np.linspace(*self.x_range, GRID_POINTS, dtype=np.float32).reshape(-1, 1)
+        # The D(x) curve puts x in a pack with real pack-mates (fixed draws) and averages over them.
+        mates = sample_real(
+            self.components, PARTNERS * (config.pack - 1), np.random.default_rng([config.seed, 2])
+        )
+        self.pack_mates = mates.reshape(PARTNERS, config.pack - 1)
         self.rows: list[list[float]] = []
         self.frames: list[Path] = []
 
@@ -184,9 +192,16 @@ class _Lab:
         return keras.ops.convert_to_numpy(self.generator(self.eval_noise, training=False))
 
     def _draw(self, path: Path, fake: np.ndarray, title: str) -> None:
-        logits = keras.ops.convert_to_numpy(self.discriminator(self.grid, training=False))
-        d_prob = 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
+        d_prob = self._d_along_x()
         draw_epoch(path, self.eval_real, fake, self.grid, d_prob, self.x_range, self.config.bins, title)
+
+    def _d_along_x(self) -> np.ndarray:
+        """P(real) at each grid x, in a pack with real pack-mates (alone when ``pack`` is 1)."""
+        x = np.repeat(self.grid, PARTNERS, axis=0)
+        packs = np.concatenate([x, np.tile(self.pack_mates, (len(self.grid), 1))], axis=1)
+        logits = keras.ops.convert_to_numpy(self.discriminator(packs, training=False))
+        d_prob = 1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))
+        return d_prob.reshape(len(self.grid), PARTNERS).mean(axis=1, keepdims=True)
 
     def _finish(self, epochs_done: int, stopped: bool) -> ToyResult:
         fake = self._generate()
@@ -226,6 +241,8 @@ class _Lab:
             gen_mean=gen_mean,
             gen_std=gen_std,
             distance=distance,
+            real_peaks=peak_stats(self.eval_real, self.components),
+            gen_peaks=peak_stats(fake, self.components),
             epochs=epochs_done,
             stopped=stopped,
         )

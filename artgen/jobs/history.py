@@ -1,0 +1,90 @@
+"""A run's earlier metrics, read from its ``metrics.csv``, for the job that continues it.
+
+Every engine with a run directory writes ``metrics.csv`` (a ``step`` or
+``epoch`` column, then one column per metric). A resumed job is a new job
+over the same run, so its chart starts with the rows the run wrote before.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import threading
+from pathlib import Path
+
+from artgen.events import Metrics
+
+__all__ = ["RunHistory", "read_metrics_csv"]
+
+STEP_COLUMNS = ("step", "epoch")  # the x axis, in this order of preference
+NOT_PLOTTED = ("step", "epoch", "time", "seconds")
+
+
+def read_metrics_csv(path: Path) -> list[Metrics]:
+    """Rows of ``path`` as Metrics; missing, torn or foreign files read as no rows."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    points = []
+    for row in rows:
+        step_column = next((name for name in STEP_COLUMNS if row.get(name)), None)
+        if step_column is None:
+            continue
+        try:
+            step = int(float(row[step_column]))
+        except ValueError:
+            continue
+        values = {}
+        for name, text in row.items():
+            if name is None or name in NOT_PLOTTED or not text:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if math.isfinite(value):
+                values[name] = value
+        points.append(Metrics(step, values))
+    return points
+
+
+class RunHistory:
+    """Reads each run's ``metrics.csv`` once per change (the chart polls it twice a second)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[Path, tuple[float, list[Metrics]]] = {}
+
+    def read(self, run_dir: Path) -> list[Metrics]:
+        path = run_dir / "metrics.csv"
+        try:
+            changed = path.stat().st_mtime
+        except OSError:
+            return []
+        with self._lock:
+            cached = self._cache.get(path)
+        if cached is not None and cached[0] == changed:
+            return cached[1]
+        points = read_metrics_csv(path)
+        with self._lock:
+            self._cache[path] = (changed, points)
+        return points
+
+    def before(self, run_dir: Path, live: list[Metrics]) -> list[Metrics]:
+        """The run's rows from before ``live`` began, then ``live``; the rows alone when nothing is live.
+
+        Only the metrics ``live`` reports are kept from the file, so one chart
+        never mixes the file's extra columns into the live ones.
+        """
+        if not live:
+            return self.read(run_dir)
+        first = live[0].step
+        names = set(live[-1].values)
+        earlier = [
+            Metrics(point.step, {k: v for k, v in point.values.items() if k in names})
+            for point in self.read(run_dir)
+            if point.step < first
+        ]
+        return earlier + live if earlier else live

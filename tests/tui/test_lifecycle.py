@@ -1,0 +1,154 @@
+"""The studio's job life cycle, driven by a Pilot: stopping at once, columns that fit, resumes under
+their run, every option in the form, a chart only when there are metrics, forms that work with one key."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import FIXED_NOW, FakeRunner
+from textual.widgets import Collapsible, Input, Label
+
+from artgen.jobs import JobRecord
+from tui.app import make_app
+from tui.screens.form import FormScreen
+from tui.screens.job import JobScreen
+from tui.widgets.job_table import JobTable
+
+
+async def _until(pilot, predicate, timeout=20.0):
+    waited = 0.0
+    while not predicate():
+        assert waited < timeout, "timed out"
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def _app(runner):
+    return make_app(runner, probe=None, halfcell_previews=True, clock=lambda: FIXED_NOW)
+
+
+def test_cancel_shows_stopping_at_once_then_the_final_state(runner, tmp_path):
+    asyncio.run(_cancel_shows_stopping(runner, tmp_path))
+
+
+async def _cancel_shows_stopping(runner, tmp_path):
+    job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 1.0})
+    app = _app(runner)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: runner.get(job.id).state == "running")
+        app.open_job(job.id)
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause(0.1)  # far less than the step the engine is in
+        title = app.screen.query_one("#job-title", Label)
+        assert str(title.render()).startswith("stopping…")
+        await _until(pilot, lambda: str(title.render()).startswith("cancelled"))
+
+
+def _running(job_id: str, step: int, created: float, run_dir: str = "/runs/a") -> JobRecord:
+    return JobRecord(
+        job_id,
+        "train",
+        {"data_dir": "/faces", "run_dir": run_dir},
+        state="running",
+        created=created,
+        started=created,
+        step=step,
+        total=100,
+        outputs={"run_dir": run_dir},
+    )
+
+
+def test_job_list_columns_grow_with_their_content_and_resumes_sit_under_their_run():
+    asyncio.run(_job_list_columns())
+
+
+async def _job_list_columns():
+    first = _running("20260101-100000-aaaa", 1, FIXED_NOW - 300).replace(
+        state="cancelled", finished=FIXED_NOW
+    )
+    other = _running("20260101-110000-bbbb", 5, FIXED_NOW - 200, run_dir="/runs/b").replace(state="done")
+    resumed = _running("20260101-120000-cccc", 1, FIXED_NOW - 100)
+    runner = FakeRunner([first, other, resumed])
+    app = _app(runner)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("j")
+        table = app.screen.query_one(JobTable)
+        assert [row.value for row in table.rows] == [first.id, resumed.id, other.id]
+        assert str(table.get_cell(resumed.id, "kind")).startswith("↳")
+        assert not str(table.get_cell(first.id, "kind")).startswith("↳")
+
+        for step in (10, 100):  # "running 1%" -> "running 10%" -> "running 100%"
+            table.update_record(resumed.replace(step=step), FIXED_NOW)
+            await pilot.pause()
+            shown = str(table.get_cell(resumed.id, "state"))
+            assert table.columns["state"].get_render_width(table) - 2 * table.cell_padding >= len(shown)
+        table.update_record(resumed.replace(state="stopping"), FIXED_NOW)
+        assert str(table.get_cell(resumed.id, "state")) == "stopping…"
+
+
+def test_a_job_without_metrics_shows_preview_and_log_instead_of_an_empty_chart(fake_runner):
+    asyncio.run(_without_metrics(fake_runner))
+
+
+async def _without_metrics(fake_runner):
+    app = _app(fake_runner)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_job("20260101-110000-bbbb")  # a sample job: no metrics
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, JobScreen)
+        assert view.query_one("#job").has_class("no-metrics")
+        assert not view.query_one("#chart").display and view.query_one("#preview").display
+        assert view.query_one("#log").size.height > 8
+        app.open_job("20260101-120000-aaaa")  # a training job with losses
+        await pilot.pause()
+        assert view.query_one("#chart").display and not view.query_one("#job").has_class("no-metrics")
+
+
+def test_train_form_has_every_option_and_reopens_at_its_first_field(fake_runner):
+    asyncio.run(_train_form(fake_runner))
+
+
+async def _train_form(fake_runner):
+    app = _app(fake_runner)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("t")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        fold = form.query_one("#advanced", Collapsible)
+        assert fold.collapsed
+        for name in ("label_smoothing", "ema_decay", "sample_every"):
+            assert fold.query(f"#field-{name}")
+        assert form.query_one("#field-width", Input).value == "64"  # a main option, outside the fold
+        assert not fold.query("#field-width")
+        assert app.focused.id == "field-data_dir"
+        form.query_one("#field-seed", Input).focus()
+        await pilot.press("escape", "t")
+        assert app.screen is form and app.focused.id == "field-data_dir"
+
+
+def test_walk_and_style_start_with_one_key(fake_runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(_one_key(fake_runner, tmp_path))
+
+
+async def _one_key(fake_runner, tmp_path):
+    app = _app(fake_runner)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("w")
+        assert app.screen.query_one("#field-out", Input).value == str(tmp_path / "walk-1.gif")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        kind, config, _ = fake_runner.submitted[-1]
+        assert kind == "walk" and config["out"] == str(tmp_path / "walk-1.gif")
+        (tmp_path / "walk-1.gif").write_bytes(b"the walk that job made")
+        await pilot.press("escape", "w")  # the same form again: a new name, not the taken one
+        assert app.screen.query_one("#field-out", Input).value == str(tmp_path / "walk-2.gif")
+
+        await pilot.press("escape", "escape", "y")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        kind, config, _ = fake_runner.submitted[-1]
+        assert kind == "style" and config["content"].endswith("chelsea.jpg")
+        assert [path.rsplit("/", 1)[-1] for path in config["styles"]] == ["starry_night.jpg"]
