@@ -6,7 +6,14 @@ import argparse
 import json
 from pathlib import Path
 
-from artgen.cli.common import add_overwrite, positive_float, positive_int, quiet_backend_import, show_result
+from artgen.cli.common import (
+    add_overwrite,
+    console,
+    positive_float,
+    positive_int,
+    quiet_backend_import,
+    show_result,
+)
 from artgen.errors import InputError
 from artgen.events import Event, Message
 
