@@ -89,7 +89,7 @@ def _small_cnn(config: ClassifyConfig, classes: int, size: int) -> keras.Model:
         for _ in range(2):
             stack += [
                 layers.Conv2D(channels, 3, padding="same", use_bias=False),
-                layers.BatchNormalization(),
+                layers.BatchNormalization(momentum=0.9),
                 layers.ReLU(),
             ]
         stack.append(layers.MaxPooling2D())
