@@ -104,8 +104,20 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
+def config_from_args(args: argparse.Namespace) -> ClassifyConfig:
+    """The config for the typed flags; a --preset fills in only what was not typed.
+
+    The merged values are the whole story (config.json records them), so the
+    config gets no preset name to apply a second time over typed defaults.
+    """
+    typed = {key: value for key, value in vars(args).items() if key in FIELDS}
+    if preset := typed.pop("preset", None):
+        typed = {**ClassifyConfig.preset_values(preset), **typed}
+    return ClassifyConfig(**typed)
+
+
 def _train(args: argparse.Namespace) -> int:
-    config = ClassifyConfig(**{key: value for key, value in vars(args).items() if key in FIELDS})
+    config = config_from_args(args)
     with quiet_backend_import():
         from artgen.labs.classify import train_classifier
 
