@@ -4,11 +4,13 @@ Both take (size, size, 3) images with 0-255 values and give class
 probabilities, so prediction and old model files work the same way.
 
 * ``none``: conv blocks (two 3x3 convolutions with batch norm, then max
-  pooling) until the map is about 7 px, then dropout and two dense layers.
+  pooling) until the map is about 7 px, then a dense layer, dropout and
+  the softmax layer.
 * ``vgg16``: a fixed 1x1 convolution turns RGB 0-255 into VGG's Caffe input
   (BGR, mean subtracted), then VGG16's convolutional base up to
-  ``block5_conv3`` (frozen), global average pooling, dropout and a dense
-  softmax. Every layer is a standard Keras layer, so the saved file holds
+  ``block5_conv3`` (frozen), global average pooling, layer normalization
+  (pooled VGG features run to the hundreds; a head on them starts with
+  wild logits otherwise), dropout and a dense softmax. Every layer is a standard Keras layer, so the saved file holds
   the base and loads with ``safe_mode=True``.
 
 Augmentation is a stack of Keras random layers placed in front of the
@@ -95,7 +97,6 @@ def _small_cnn(config: ClassifyConfig, classes: int, size: int) -> keras.Model:
         stack.append(layers.MaxPooling2D())
     stack += [
         layers.Flatten(),
-        layers.Dropout(config.dropout),
         layers.Dense(config.dense, activation="relu"),
         layers.Dropout(config.dropout),
         layers.Dense(classes, activation="softmax", name="probabilities"),
@@ -129,7 +130,8 @@ def _caffe_input() -> layers.Conv2D:
 def _vgg16_classifier(config: ClassifyConfig, classes: int, size: int) -> keras.Model:
     image = keras.Input((size, size, 3), name="image")
     features = layers.GlobalAveragePooling2D(name="pool")(_vgg16_base()(_caffe_input()(image)))
-    x = layers.Dropout(config.dropout, name="head_dropout")(features)
+    x = layers.LayerNormalization(name="head_norm")(features)
+    x = layers.Dropout(config.dropout, name="head_dropout")(x)
     probabilities = layers.Dense(classes, activation="softmax", name="probabilities")(x)
     return keras.Model(image, probabilities, name="vgg16_classifier")
 
@@ -142,7 +144,7 @@ def feature_extractor(classifier: keras.Model) -> keras.Model:
 def head_on_features(classifier: keras.Model) -> keras.Model:
     """The trainable head of a VGG16 classifier on pooled features (shares its weights)."""
     pooled = keras.Input(classifier.get_layer("pool").output.shape[1:], name="features")
-    x = classifier.get_layer("head_dropout")(pooled)
+    x = classifier.get_layer("head_dropout")(classifier.get_layer("head_norm")(pooled))
     return keras.Model(pooled, classifier.get_layer("probabilities")(x), name="head")
 
 
