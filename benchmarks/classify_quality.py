@@ -23,7 +23,10 @@ run the same way on the same folders, in the same session::
 
 Prints one line per run and a table; ``--json PATH`` writes the figures.
 Wall times include decoding and feature extraction; the folders' decoded
-arrays are cached by artgen, so a second run starts sooner.
+arrays are cached by artgen, so a second run starts sooner. On a shared
+machine the wall time says more about the neighbours than about artgen, so
+the table also gives the child's CPU time divided by the cores: the wall
+time the run would take with the machine to itself.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -154,7 +158,9 @@ def baseline_source(commit: str, into: Path) -> Path:
 
 
 def run(source: Path, train: Path, test: Path, size: int, run_dir: Path) -> dict:
+    """Train and score in a child; its CPU time / cores is the wall time the run would take alone."""
     env = {**os.environ, "PYTHONPATH": str(source), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(train), str(test), str(size), str(run_dir)],
@@ -166,7 +172,10 @@ def run(source: Path, train: Path, test: Path, size: int, run_dir: Path) -> dict
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"run failed ({source}):\n{done.stderr[-3000:]}")
-    return {**json.loads(lines[-1][7:]), "wall_seconds": time.perf_counter() - started}
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    wall = time.perf_counter() - started
+    return {**json.loads(lines[-1][7:]), "wall_seconds": wall, "cpu_seconds": cpu, "cores": os.cpu_count()}
 
 
 def main() -> int:
@@ -200,19 +209,21 @@ def main() -> int:
                 figures.append(row)
                 print(
                     f"{name:8} {version}: test {row['test_accuracy']:.4f}  val {row['val_accuracy']:.4f}  "
-                    f"{row['train_seconds'] / 60:.1f} min training, {row['wall_seconds'] / 60:.1f} min wall  "
+                    f"{row['train_seconds'] / 60:.1f} min training, {row['wall_seconds'] / 60:.1f} min wall, "
+                    f"{row['cpu_seconds'] / 60:.1f} CPU-min  "
                     f"({row['base']}, {row['epochs']} epochs, {row['stop_reason']}, "
                     f"{row['train_images']} train / {row['test_images']} test, {row['model_mb']:.1f} MB)",
                     flush=True,
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("\n| dataset | version | base | test accuracy | training | target |")
-    print("|---|---|---|---|---|---|")
+    print("\n| dataset | version | base | test accuracy | training (wall) | run: wall / CPU÷cores | target |")
+    print("|---|---|---|---|---|---|---|")
     for row in figures:
         print(
             f"| {row['dataset']} | {row['version']} | {row['base']} | {row['test_accuracy']:.3f} "
-            f"| {row['train_seconds'] / 60:.1f} min | {TARGETS[row['dataset']]} |"
+            f"| {row['train_seconds'] / 60:.1f} min | {row['wall_seconds'] / 60:.1f} min / "
+            f"{row['cpu_seconds'] / row['cores'] / 60:.1f} min | {TARGETS[row['dataset']]} |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
