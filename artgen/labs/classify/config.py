@@ -68,7 +68,7 @@ class ClassifyConfig(ConfigDict):
     fine_tune: bool = _opt(False, "with vgg16: once the head settles, train VGG16's last block too, at lr/10")
     fine_tune_epochs: int = _opt(5, "epochs of --fine-tune after the head's epochs")
     val_split: float = _opt(0.2, "share of each class held out for validation")
-    epochs: int = _opt(20, "most epochs to train (callbacks may stop sooner)")
+    epochs: int = _opt(30, "most epochs to train (callbacks may stop sooner)")
     batch_size: int = _opt(64, "images per train step")
     learning_rate: float = _opt(2e-3, "peak AdamW learning rate (one-cycle: warm up, then cosine decay)")
     weight_decay: float = _opt(1e-4, "AdamW weight decay")
@@ -76,7 +76,7 @@ class ClassifyConfig(ConfigDict):
     patience: int = _opt(8, "epochs without a better validation loss before stopping (best weights kept)")
     filters: int = _opt(32, "small CNN: channels of the first block; later blocks double it")
     dense: int = _opt(256, "small CNN: units of the hidden dense layer")
-    dropout: float = _opt(0.3, "dropout before the output layer")
+    dropout: float = _opt(0.3, "dropout before the dense layers")
     augment: bool | None = _opt(
         None,
         "augment the training split (default: on for the small CNN; off on a frozen VGG16, "

@@ -4,14 +4,15 @@ Both take (size, size, 3) images with 0-255 values and give class
 probabilities, so prediction and old model files work the same way.
 
 * ``none``: conv blocks (two 3x3 convolutions with batch norm, then max
-  pooling) until the map is about 7 px, then a dense layer, dropout and
-  the softmax layer.
+  pooling) until the map is about 7 px, then dropout around a dense layer,
+  and the softmax layer.
 * ``vgg16``: a fixed 1x1 convolution turns RGB 0-255 into VGG's Caffe input
   (BGR, mean subtracted), then VGG16's convolutional base up to
   ``block5_conv3`` (frozen), global average pooling, layer normalization
   (pooled VGG features run to the hundreds; a head on them starts with
-  wild logits otherwise), dropout and a dense softmax. Every layer is a standard Keras layer, so the saved file holds
-  the base and loads with ``safe_mode=True``.
+  wild logits otherwise), dropout and a dense softmax. Every layer is a
+  standard Keras layer, so the saved file holds the base and loads with
+  ``safe_mode=True``.
 
 Augmentation is a stack of Keras random layers placed in front of the
 classifier for training only: validation, the saved model and prediction
@@ -97,6 +98,7 @@ def _small_cnn(config: ClassifyConfig, classes: int, size: int) -> keras.Model:
         stack.append(layers.MaxPooling2D())
     stack += [
         layers.Flatten(),
+        layers.Dropout(config.dropout),
         layers.Dense(config.dense, activation="relu"),
         layers.Dropout(config.dropout),
         layers.Dense(classes, activation="softmax", name="probabilities"),
