@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import typing
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
-from artgen.labs.classify.config import FLIPS, ClassifyConfig
+from artgen.labs.classify.config import BASES, FLIPS, PRESETS, ClassifyConfig
 
 if TYPE_CHECKING:
     from artgen.labs.classify.train import ClassifyResult
@@ -19,16 +20,19 @@ if TYPE_CHECKING:
 NAME = "classify"
 HELP = "train an image classifier on class folders, or classify images with one"
 DESCRIPTION = (
-    "Train a small CNN on a folder with one sub-folder of images per class (like rock/ paper/\n"
-    "scissors/), then classify new images with it. Training reports accuracy, validation\n"
-    "accuracy, per-class precision/recall/F1 and the confusion matrix, and writes a run\n"
-    "directory with model.keras, its class names, metrics.csv, curves.png and confusion.png."
+    "Train a classifier on a folder with one sub-folder of images per class (like rock/ paper/\n"
+    "scissors/), then classify new images with it. Images of 64 px and more train a head on the\n"
+    "bundled ImageNet VGG16 (transfer learning); smaller ones a small CNN from scratch. Training\n"
+    "reports accuracy, validation accuracy, per-class precision/recall/F1, the confusion matrix\n"
+    "and the most confused classes, and writes a run directory with model.keras, its class\n"
+    "names, metrics.csv, curves.png and confusion.png. Nothing is mirrored unless --flip says so."
 )
 EXAMPLES = (
     "Examples:\n"
-    "  artgen classify train rps/                          150 px, 40% held out for validation\n"
-    "  artgen classify train rps/ -o rps.keras --epochs 30 --target-accuracy 0.95\n"
-    "  artgen classify train fashion/ --size 28 --val-split 0.2 --rotation 0.03 --flip horizontal\n"
+    "  artgen classify train photos/                      the images' own size, VGG16 from 64 px up\n"
+    "  artgen classify train rps/ --preset rps -o rps.keras   the rock-paper-scissors recipe\n"
+    "  artgen classify train photos/ --fine-tune          then train VGG16's last block too\n"
+    "  artgen classify train digits/ --base none --epochs 40\n"
     "  artgen classify predict rps.keras hand1.jpg hand2.png\n"
     "  artgen classify predict runs/classify-rps-20261123-101500 *.jpg --json\n\n"
     "Run 'artgen classify train --help' or 'artgen classify predict --help' for their options."
@@ -36,7 +40,14 @@ EXAMPLES = (
 
 FIELDS = {field.name: field for field in dataclasses.fields(ClassifyConfig)}
 SHORT = {"output": ("-o", "--output")}
-METAVARS = {"output": "MODEL", "flip": "|".join(FLIPS), "background": "COLOUR", "run_dir": "RUN_DIR"}
+METAVARS = {
+    "output": "MODEL",
+    "flip": "|".join(FLIPS),
+    "base": "|".join(BASES),
+    "preset": "|".join(PRESETS),
+    "background": "COLOUR",
+    "run_dir": "RUN_DIR",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     predict = actions.add_parser(
         "predict",
         help="classify images with a trained model",
-        description="Print the most likely class and its probability for each IMAGE.",
+        description="Print the three likeliest classes and their probabilities for each IMAGE.",
         epilog="Examples:\n  artgen classify predict rps.keras hand.jpg\n"
         "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -67,16 +78,17 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per ClassifyConfig field; types, defaults and help are read from the config."""
     parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
     parser.add_argument("data_dir", metavar="DIR", help=FIELDS["data_dir"].metadata["help"])
+    hints = typing.get_type_hints(ClassifyConfig)
     for name, field in FIELDS.items():
         if name == "data_dir":
             continue
         flags = SHORT.get(name, ("--" + name.replace("_", "-"),))
         help_text = field.metadata["help"]
-        if isinstance(field.default, bool):
+        kind = next(arg for arg in (*typing.get_args(hints[name]), hints[name]) if arg is not type(None))
+        if kind is bool:
             action = "store_true" if name == "overwrite" else argparse.BooleanOptionalAction
             parser.add_argument(*flags, action=action, help=help_text)
             continue
-        kind = type(field.default) if field.default is not None else (int if name == "limit" else str)
         shown = f" (default {field.default})" if field.default is not None else ""
         metavar = METAVARS.get(name, name.upper())
         parser.add_argument(*flags, type=kind, metavar=metavar, help=help_text + shown)
@@ -91,8 +103,20 @@ def run(args: argparse.Namespace) -> int:
     return 2
 
 
+def config_from_args(args: argparse.Namespace) -> ClassifyConfig:
+    """The config for the typed flags; a --preset fills in only what was not typed.
+
+    The merged values are the whole story (config.json records them), so the
+    config gets no preset name to apply a second time over typed defaults.
+    """
+    typed = {key: value for key, value in vars(args).items() if key in FIELDS}
+    if preset := typed.pop("preset", None):
+        typed = {**ClassifyConfig.preset_values(preset), **typed}
+    return ClassifyConfig(**typed)
+
+
 def _train(args: argparse.Namespace) -> int:
-    config = ClassifyConfig(**{key: value for key, value in vars(args).items() if key in FIELDS})
+    config = config_from_args(args)
     with quiet_backend_import():
         from artgen.labs.classify import train_classifier
 
@@ -101,9 +125,16 @@ def _train(args: argparse.Namespace) -> int:
     out = result_console()
     out.print(_scores_table(result))
     out.print(_confusion_table(result.classes, result.confusion))
+    if result.most_confused:
+        pairs = "; ".join(
+            f"{pair.true} taken for {pair.predicted} {pair.count}x ({pair.share:.0%})"
+            for pair in result.most_confused
+        )
+        out.print(f"most confused: {pairs}", highlight=False)
     out.print(
         f"accuracy {result.accuracy:.4f}  validation accuracy {result.val_accuracy:.4f}  "
-        f"({result.train_count} training / {result.val_count} validation images, {result.epochs} epochs, "
+        f"({result.size}px, {'VGG16 transfer' if result.base == 'vgg16' else 'small CNN'}, "
+        f"{result.train_count} training / {result.val_count} validation images, {result.epochs} epochs, "
         f"stopped by {result.stop_reason}"
         + (f", {result.skipped} unusable files skipped" if result.skipped else "")
         + ")",
@@ -156,7 +187,9 @@ def _predict(args: argparse.Namespace) -> int:
     table.add_column("image")
     table.add_column("class")
     table.add_column("probability", justify="right")
+    table.add_column("runners-up")
     for prediction in predictions:
-        table.add_row(prediction.path, prediction.label, f"{prediction.probability:.3f}")
+        others = ", ".join(f"{label} {probability:.3f}" for label, probability in prediction.top[1:])
+        table.add_row(prediction.path, prediction.label, f"{prediction.probability:.3f}", others)
     result_console().print(table)
     return 0

@@ -63,6 +63,7 @@ def trained(shapes: Path, tmp_path_factory: pytest.TempPathFactory):
         str(shapes),
         run_dir=str(tmp_path_factory.mktemp("runs") / "run"),
         epochs=8,
+        val_split=0.4,
         augment=True,
         rotation=0.02,
         shift=0.05,

@@ -50,12 +50,19 @@ class EventBridge(keras.callbacks.Callback):
         self.epochs, self.steps_per_epoch, self.batch_size = epochs, steps_per_epoch, batch_size
         self.on_event, self.should_stop, self.on_epoch = on_event, should_stop, on_epoch
         self.history: dict[str, list[float]] = {key: [] for key in (*EPOCH_KEYS, "img_per_s")}
+        self.first_epoch = 0
         self.stopped_by_user = False
         self._epoch = 0
         self._epoch_start = self._last_report = time.perf_counter()
 
+    def continue_from(self, history: dict[str, list[float]]) -> None:
+        """A second stage (fine-tuning) numbers its epochs on from the first's and extends its history;
+        ``epochs`` then counts both stages."""
+        self.history = history
+        self.first_epoch = len(history["loss"])
+
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._epoch = epoch
+        self._epoch = self.first_epoch + epoch
         self._epoch_start = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -70,6 +77,7 @@ class EventBridge(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
+        epoch += self.first_epoch
         elapsed = max(time.perf_counter() - self._epoch_start, 1e-9)
         rate = self.steps_per_epoch * self.batch_size / elapsed
         values = {key: float(logs[key]) for key in EPOCH_KEYS if key in logs}

@@ -16,6 +16,7 @@ from artgen.errors import InputError, ModelError
 __all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path"]
 
 MODEL_NAME = "model.keras"
+TOP_COUNT = 3
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Prediction:
     label: str
     probability: float
     probabilities: dict[str, float]  # every class, in the model's class order
+    top: tuple[tuple[str, float], ...]  # the TOP_COUNT likeliest classes, likeliest first
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def predict(
     image_paths: Sequence[str | os.PathLike[str]],
     batch_size: int = 64,
 ) -> list[Prediction]:
-    """The most likely class of each image, with every class's probability."""
+    """The most likely classes of each image, with every class's probability."""
     classifier = model_path if isinstance(model_path, Classifier) else load_classifier(model_path)
     if not image_paths:
         return []
@@ -99,13 +101,15 @@ def predict(
     )
     results = []
     for path, row in zip(image_paths, probabilities, strict=True):
-        best = int(np.argmax(row))
+        ranked = np.argsort(-row, kind="stable")
+        best = int(ranked[0])
         results.append(
             Prediction(
                 str(path),
                 classifier.classes[best],
                 float(row[best]),
                 {name: float(p) for name, p in zip(classifier.classes, row, strict=True)},
+                tuple((classifier.classes[int(i)], float(row[i])) for i in ranked[:TOP_COUNT]),
             )
         )
     return results

@@ -10,7 +10,15 @@ import numpy as np
 
 from artgen.plots import png_figure
 
-__all__ = ["ClassScore", "confusion_matrix", "class_scores", "draw_confusion", "draw_curves"]
+__all__ = [
+    "ClassScore",
+    "ConfusedPair",
+    "confusion_matrix",
+    "class_scores",
+    "most_confused",
+    "draw_confusion",
+    "draw_curves",
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,14 @@ class ClassScore:
     recall: float
     f1: float
     support: int  # validation images of this class
+
+
+@dataclass(frozen=True)
+class ConfusedPair:
+    true: str
+    predicted: str
+    count: int  # validation images of ``true`` predicted as ``predicted``
+    share: float  # of all validation images of ``true``
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -41,6 +57,22 @@ def class_scores(matrix: np.ndarray, names: Sequence[str]) -> list[ClassScore]:
         ClassScore(name, float(p), float(r), float(f), int(n))
         for name, p, r, f, n in zip(names, precision, recall, f1, actual, strict=True)
     ]
+
+
+def most_confused(matrix: np.ndarray, names: Sequence[str], count: int = 3) -> list[ConfusedPair]:
+    """The ``count`` commonest mistakes (true class taken for another), most frequent first."""
+    errors = np.array(matrix, dtype=np.int64)
+    np.fill_diagonal(errors, 0)
+    totals = np.maximum(np.asarray(matrix).sum(axis=1), 1)
+    order = np.argsort(-errors, axis=None, kind="stable")[:count]
+    pairs = []
+    for flat in order:
+        true, predicted = np.unravel_index(flat, errors.shape)
+        if errors[true, predicted] == 0:
+            break
+        number = int(errors[true, predicted])
+        pairs.append(ConfusedPair(names[true], names[predicted], number, number / int(totals[true])))
+    return pairs
 
 
 def draw_confusion(path: str | os.PathLike[str], matrix: np.ndarray, names: Sequence[str]) -> None:

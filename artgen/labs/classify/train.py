@@ -2,7 +2,7 @@
 
 Layout of a run directory::
 
-    config.json           the ClassifyConfig
+    config.json           the ClassifyConfig, with size, base and augmentation as chosen
     metrics.csv           per epoch: loss, accuracy, val_loss, val_accuracy, img/s
     curves.png            accuracy and loss per epoch (redrawn after every epoch)
     confusion.png         the validation confusion matrix
@@ -13,7 +13,9 @@ Layout of a run directory::
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,16 +27,26 @@ from artgen import runs
 from artgen.errors import InputError, RunDirError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.labs.classify.callbacks import EPOCH_KEYS, EventBridge, TargetAccuracy
-from artgen.labs.classify.config import ClassifyConfig
-from artgen.labs.classify.data import ClassData, load_classes, stratified_split
+from artgen.labs.classify.config import MAX_AUTO_SIZE, ClassifyConfig
+from artgen.labs.classify.data import ClassData, load_classes, native_size, stratified_split
+from artgen.labs.classify.features import pooled_features
 from artgen.labs.classify.inference import MODEL_NAME, classes_path
-from artgen.labs.classify.model import build_classifier, for_training
+from artgen.labs.classify.model import (
+    build_classifier,
+    feature_extractor,
+    for_training,
+    head_on_features,
+    resolve_base,
+    unfreeze_last_block,
+)
 from artgen.labs.classify.report import (
     ClassScore,
+    ConfusedPair,
     class_scores,
     confusion_matrix,
     draw_confusion,
     draw_curves,
+    most_confused,
 )
 
 __all__ = ["ClassifyResult", "train_classifier"]
@@ -48,9 +60,13 @@ class ClassifyResult:
     model_path: Path
     output_path: Path | None  # the -o copy, when one was asked for
     classes: tuple[str, ...]
+    size: int  # as trained (the images' own size when --size was left out)
+    base: str  # "vgg16" or "none", as chosen
+    features: str  # VGG16 features: "computed" once, from the "cache", "on the fly", or "none"
     accuracy: float  # the saved model on the training split, without augmentation
     val_accuracy: float  # the saved model on the held-out validation split
     scores: tuple[ClassScore, ...]  # per class, on the validation split
+    most_confused: tuple[ConfusedPair, ...]  # the commonest validation mistakes, most first
     confusion: tuple[tuple[int, ...], ...]  # rows: true class, columns: predicted
     confusion_png: Path
     curves_png: Path
@@ -72,6 +88,7 @@ def train_classifier(
 ) -> ClassifyResult:
     """Split DIR, train until a callback stops it, evaluate, and save the model with its class names."""
     output = _check_output(config)
+    config = _resolve(config, on_event)
     data = load_classes(
         config.data_dir, config.size, image_io.parse_colour(config.background), config.limit, on_event
     )
@@ -81,15 +98,8 @@ def train_classifier(
     run_dir = _prepare_run_dir(config)
     runs.write_json(run_dir / "config.json", {"engine": "classify", **config.to_dict()})
 
-    x_train, y_train = data.images[train_idx], data.labels[train_idx]
-    x_val, y_val = data.images[val_idx], data.labels[val_idx]
-    model = build_classifier(config, len(data.classes))
-    trainer = for_training(config, model)
-    trainer.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    y_train, y_val = data.labels[train_idx], data.labels[val_idx]
+    model = build_classifier(config, len(data.classes), config.size, config.base)
     curves_png, metrics_path = run_dir / "curves.png", run_dir / "metrics.csv"
 
     def after_epoch(history: dict[str, list[float]]) -> None:
@@ -101,41 +111,58 @@ def train_classifier(
         draw_curves(curves_png, history)
         on_event(Preview(str(curves_png), f"training curves, epoch {len(rows)}"))
 
-    steps = int(np.ceil(len(x_train) / config.batch_size))
-    bridge = EventBridge(config.epochs, steps, config.batch_size, on_event, should_stop, after_epoch)
-    target = TargetAccuracy(config.target_accuracy)
-    early = keras.callbacks.EarlyStopping("val_loss", patience=config.patience, restore_best_weights=True)
-    callbacks: list[keras.callbacks.Callback] = [bridge, early]
-    if config.target_accuracy < 1.0:
-        callbacks.insert(1, target)
+    fine_tune = config.fine_tune and config.base == "vgg16"
+    total_epochs = config.epochs + (config.fine_tune_epochs if fine_tune else 0)
+    stages = _Stages(config, total_epochs, on_event, should_stop)
     started = time.perf_counter()
-    trainer.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        callbacks=callbacks,
-        shuffle=True,
-        verbose=0,
-    )
-    epochs = len(bridge.history["loss"])
-    reason = _stop_reason(bridge, target, early, epochs, config.epochs)
+    features, feature_source = None, "on the fly" if config.base == "vgg16" else "none"
+    if config.base == "vgg16" and not config.augment:
+        features, reused = pooled_features(feature_extractor(model), data.images, on_event, should_stop)
+        feature_source = "cache" if reused else "computed"
+        if features is not None:
+            note = "reused from the cache" if reused else "computed once and cached"
+            on_event(Message(f"VGG16 features {note}; training the head on them"))
+            head = head_on_features(model)
+            stages.fit(head, (features[train_idx], y_train), (features[val_idx], y_val), after_epoch)
+        else:
+            stages.stopped_by_user = True
+    else:
+        trainer = for_training(config, model, config.augment)
+        x_train, x_val = data.images[train_idx], data.images[val_idx]
+        stages.fit(trainer, (x_train, y_train), (x_val, y_val), after_epoch)
+    if fine_tune and not stages.stopped_by_user:
+        unfrozen = unfreeze_last_block(model)
+        on_event(Message(f"fine-tuning VGG16's last block ({unfrozen} layers) at learning rate / 10"))
+        trainer = for_training(config, model, config.augment)
+        x_train, x_val = data.images[train_idx], data.images[val_idx]
+        stages.fit(trainer, (x_train, y_train), (x_val, y_val), after_epoch, fine_tune=True)
+        features = None  # the base changed: predict from images again
+    epochs = stages.epochs
+    reason = stages.reason()
     on_event(Message(f"trained {epochs} epochs in {time.perf_counter() - started:.0f}s; stopped by {reason}"))
 
     model_path = run_dir / MODEL_NAME
     _save(model, model_path, data.classes, config)
     if output is not None:
         _save(model, output, data.classes, config)
-    scored = _evaluate(model, config.batch_size, run_dir, data.classes, (x_train, y_train), (x_val, y_val))
+    if features is not None:
+        head = head_on_features(model)
+        predict_rows = _predictor(head, features, config.batch_size)  # same numbers, no VGG16 pass
+    else:
+        predict_rows = _predictor(model, data.images, config.batch_size)
+    scored = _evaluate(predict_rows, run_dir, data.classes, (train_idx, y_train), (val_idx, y_val))
     report_path = run_dir / "report.json"
     runs.write_json(
         report_path,
         {
             "classes": data.classes,
+            "size": config.size,
+            "base": config.base,
+            "features": feature_source,
             "accuracy": scored.accuracy,
             "val_accuracy": scored.val_accuracy,
             "per_class": [asdict(score) for score in scored.scores],
+            "most_confused": [asdict(pair) for pair in scored.confused],
             "confusion": scored.matrix.tolist(),
             "train_count": len(train_idx),
             "val_count": len(val_idx),
@@ -146,14 +173,21 @@ def train_classifier(
     )
     on_event(Preview(str(run_dir / "confusion.png"), "validation confusion matrix"))
     on_event(Message(f"accuracy {scored.accuracy:.4f}, validation accuracy {scored.val_accuracy:.4f}"))
+    if scored.confused:
+        listed = "; ".join(f"{p.true} as {p.predicted} ({p.count})" for p in scored.confused)
+        on_event(Message(f"most confused: {listed}"))
     return ClassifyResult(
         run_dir=run_dir,
         model_path=model_path,
         output_path=output,
         classes=tuple(data.classes),
+        size=config.size,
+        base=config.base,
+        features=feature_source,
         accuracy=scored.accuracy,
         val_accuracy=scored.val_accuracy,
         scores=tuple(scored.scores),
+        most_confused=tuple(scored.confused),
         confusion=tuple(tuple(int(v) for v in row) for row in scored.matrix),
         confusion_png=run_dir / "confusion.png",
         curves_png=curves_png,
@@ -164,6 +198,93 @@ def train_classifier(
         skipped=len(data.skipped),
         epochs=epochs,
         stop_reason=reason,
+    )
+
+
+def _resolve(config: ClassifyConfig, on_event: OnEvent) -> ClassifyConfig:
+    """Fill in what the config leaves to the data: size, base, augmentation (stored in config.json)."""
+    size = config.size or native_size(config.data_dir, MAX_AUTO_SIZE)
+    base = resolve_base(config.base, size)
+    augment = base == "none" if config.augment is None else config.augment
+    if config.fine_tune and base != "vgg16":
+        on_event(Message("--fine-tune applies to --base vgg16 only; ignored", "warning"))
+    chosen = [f"{size}px" + (" (the images' own size)" if config.size is None else "")]
+    chosen.append({"vgg16": "on the bundled VGG16", "none": "a small CNN"}[base])
+    chosen.append("augmented" if augment else "no augmentation")
+    on_event(Message("training " + ", ".join(chosen)))
+    return dataclasses.replace(config, size=size, base=base, augment=augment)
+
+
+class _Stages:
+    """Runs ``fit`` once or twice (head, then fine-tuning) with one history and one event stream."""
+
+    def __init__(self, config: ClassifyConfig, total_epochs: int, on_event: OnEvent, should_stop: ShouldStop):
+        self.config, self.total_epochs = config, total_epochs
+        self.on_event, self.should_stop = on_event, should_stop
+        self.history: dict[str, list[float]] | None = None
+        self.stopped_by_user = False
+        self.target_reached = self.early_stopped = False
+
+    @property
+    def epochs(self) -> int:
+        return 0 if self.history is None else len(self.history["loss"])
+
+    def fit(
+        self,
+        trainer: keras.Model,
+        train: tuple[np.ndarray, np.ndarray],
+        val: tuple[np.ndarray, np.ndarray],
+        after_epoch,
+        fine_tune: bool = False,
+    ) -> None:
+        config = self.config
+        epochs = config.fine_tune_epochs if fine_tune else config.epochs
+        peak = config.learning_rate / 10 if fine_tune else config.learning_rate
+        steps = int(np.ceil(len(train[0]) / config.batch_size))
+        trainer.compile(
+            optimizer=keras.optimizers.AdamW(_one_cycle(peak, steps * epochs), config.weight_decay),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        bridge = EventBridge(
+            self.total_epochs, steps, config.batch_size, self.on_event, self.should_stop, after_epoch
+        )
+        if self.history is not None:
+            bridge.continue_from(self.history)
+        target = TargetAccuracy(config.target_accuracy)
+        early = keras.callbacks.EarlyStopping("val_loss", patience=config.patience, restore_best_weights=True)
+        callbacks: list[keras.callbacks.Callback] = [bridge, early]
+        if config.target_accuracy < 1.0:
+            callbacks.insert(1, target)
+        trainer.fit(
+            *train,
+            validation_data=val,
+            epochs=epochs,
+            batch_size=config.batch_size,
+            callbacks=callbacks,
+            shuffle=True,
+            verbose=0,
+        )
+        self.history = bridge.history
+        self.stopped_by_user |= bridge.stopped_by_user
+        self.target_reached |= target.reached_at is not None
+        self.early_stopped |= early.stopped_epoch > 0
+
+    def reason(self) -> str:
+        if self.stopped_by_user:
+            return "stopped"
+        if self.target_reached:
+            return "target accuracy"
+        if self.early_stopped:
+            return "early stopping"
+        return "epochs"
+
+
+def _one_cycle(peak: float, total_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Warm up from peak/10 over the first ~5% of steps, then cosine decay to zero."""
+    warmup = max(1, total_steps // 20)
+    return keras.optimizers.schedules.CosineDecay(
+        peak / 10, max(1, total_steps - warmup), warmup_target=peak, warmup_steps=warmup
     )
 
 
@@ -201,20 +322,10 @@ def _prepare_run_dir(config: ClassifyConfig) -> Path:
     return run_dir
 
 
-def _stop_reason(bridge: EventBridge, target: TargetAccuracy, early, epochs: int, most: int) -> str:
-    if bridge.stopped_by_user:
-        return "stopped"
-    if target.reached_at is not None:
-        return "target accuracy"
-    if early.stopped_epoch > 0:
-        return "early stopping"
-    return "epochs" if epochs >= most else "stopped"
-
-
 def _save(model: keras.Model, path: Path, classes: list[str], config: ClassifyConfig) -> None:
     with runs.atomic_path(path) as tmp:
         model.save(tmp)
-    info = {"classes": classes, "size": config.size, "background": config.background}
+    info = {"classes": classes, "size": config.size, "background": config.background, "base": config.base}
     runs.write_json(classes_path(path), info)
 
 
@@ -224,24 +335,35 @@ class _Scored:
     val_accuracy: float
     matrix: np.ndarray
     scores: list[ClassScore]
+    confused: list[ConfusedPair]
+
+
+def _predictor(model: keras.Model, inputs: np.ndarray, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Predicted classes for rows of ``inputs`` (images, or their cached features for the head)."""
+
+    def predicted(rows: np.ndarray) -> np.ndarray:
+        probabilities = model.predict(inputs[rows], batch_size=max(batch_size, 128), verbose=0)
+        return np.argmax(keras.ops.convert_to_numpy(probabilities), axis=1)
+
+    return predicted
 
 
 def _evaluate(
-    model: keras.Model,
-    batch_size: int,
+    predicted: Callable[[np.ndarray], np.ndarray],
     run_dir: Path,
     classes: list[str],
     train: tuple[np.ndarray, np.ndarray],
     val: tuple[np.ndarray, np.ndarray],
 ) -> _Scored:
     """Score the saved model on both splits as it will predict: no augmentation, no dropout."""
-
-    def predicted(x: np.ndarray) -> np.ndarray:
-        probabilities = model.predict(x, batch_size=max(batch_size, 128), verbose=0)
-        return np.argmax(keras.ops.convert_to_numpy(probabilities), axis=1)
-
     accuracy = float(np.mean(predicted(train[0]) == train[1]))
     val_predicted = predicted(val[0])
     matrix = confusion_matrix(val[1], val_predicted, len(classes))
     draw_confusion(run_dir / "confusion.png", matrix, classes)
-    return _Scored(accuracy, float(np.mean(val_predicted == val[1])), matrix, class_scores(matrix, classes))
+    return _Scored(
+        accuracy,
+        float(np.mean(val_predicted == val[1])),
+        matrix,
+        class_scores(matrix, classes),
+        most_confused(matrix, classes),
+    )
