@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
 
-__all__ = ["make_value_and_grad"]
+__all__ = ["make_value_and_grad", "make_tile_functions"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
@@ -59,3 +59,35 @@ def make_value_and_grad(
         return values["total"], np.asarray(grad, dtype=np.float64).ravel(), values
 
     return value_and_grad
+
+
+def make_tile_functions(model):
+    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+
+    ``jax.jit`` compiles once per window shape; :func:`artgen.style.tiles.plan_tiles`
+    keeps those to at most four per picture shape.
+    """
+    trainable = [v.value for v in model.trainable_variables]
+    fixed = [v.value for v in model.non_trainable_variables]
+
+    @jax.jit
+    def statistics(window, masks, trainable, fixed):
+        return tile_statistics(_Stateless(model, trainable, fixed), window, masks)
+
+    def surrogate(window, masks, gram_grads, content_target, content_scale, trainable, fixed):
+        net = _Stateless(model, trainable, fixed)
+        return tile_share(net, window, masks, gram_grads, content_target, content_scale)
+
+    share = jax.jit(jax.value_and_grad(surrogate, has_aux=True))
+
+    def run_statistics(window, masks):
+        sums, content = statistics(window, masks, trainable, fixed)
+        return [np.asarray(s) for s in sums], np.asarray(content)
+
+    def run_share(window, masks, gram_grads, content_target, content_scale):
+        (_, content), grad = share(
+            window, masks, gram_grads, content_target, np.float32(content_scale), trainable, fixed
+        )
+        return float(content), np.asarray(grad)
+
+    return run_statistics, run_share

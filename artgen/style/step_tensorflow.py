@@ -14,9 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
 
-__all__ = ["make_value_and_grad"]
+__all__ = ["make_value_and_grad", "make_tile_functions"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
@@ -46,3 +46,38 @@ def make_value_and_grad(
         return values["total"], grad.numpy().astype(np.float64).ravel(), values
 
     return value_and_grad
+
+
+def make_tile_functions(model):
+    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+
+    Shapes are left open (``None``) in the signatures, so each function is
+    traced once however many window shapes a picture's tiles have.
+    """
+    count = len(model.outputs)
+    image = tf.TensorSpec((1, None, None, 3), tf.float32)
+    masks = [tf.TensorSpec((1, None, None, 1), tf.float32)] * count
+    grams = [tf.TensorSpec((t.shape[-1], t.shape[-1]), tf.float32) for t in model.outputs[:-1]]
+    target = tf.TensorSpec((1, None, None, model.outputs[-1].shape[-1]), tf.float32)
+    scalar = tf.TensorSpec((), tf.float32)
+
+    @tf.function(input_signature=[image, masks], jit_compile=False)
+    def statistics(window, masks):
+        return tile_statistics(model, window, masks)
+
+    @tf.function(input_signature=[image, masks, grams, target, scalar], jit_compile=False)
+    def share(window, masks, gram_grads, content_target, content_scale):
+        with tf.GradientTape() as tape:
+            tape.watch(window)
+            surrogate, content = tile_share(model, window, masks, gram_grads, content_target, content_scale)
+        return content, tape.gradient(surrogate, window)
+
+    def run_statistics(window, masks):
+        sums, content = statistics(window, masks)
+        return [s.numpy() for s in sums], content.numpy()
+
+    def run_share(window, masks, gram_grads, content_target, content_scale):
+        content, grad = share(window, masks, gram_grads, content_target, np.float32(content_scale))
+        return float(content), grad.numpy()
+
+    return run_statistics, run_share

@@ -10,15 +10,23 @@ import keras
 
 from artgen.errors import InputError
 
-__all__ = ["make_value_and_grad"]
+__all__ = ["make_value_and_grad", "make_tile_functions"]
+
+
+def _module():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from artgen.style import step_tensorflow as module
+    elif backend == "jax":
+        from artgen.style import step_jax as module
+    else:
+        raise InputError(f"style transfer supports the tensorflow and jax Keras backends, not {backend!r}")
+    return module
 
 
 def make_value_and_grad(*args, **kwargs):
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        from artgen.style.step_tensorflow import make_value_and_grad as make
-    elif backend == "jax":
-        from artgen.style.step_jax import make_value_and_grad as make
-    else:
-        raise InputError(f"style transfer supports the tensorflow and jax Keras backends, not {backend!r}")
-    return make(*args, **kwargs)
+    return _module().make_value_and_grad(*args, **kwargs)
+
+
+def make_tile_functions(model):
+    return _module().make_tile_functions(model)

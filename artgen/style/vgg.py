@@ -33,6 +33,10 @@ __all__ = [
     "preprocess",
     "deprocess",
     "build_features",
+    "output_names",
+    "stride_of",
+    "layers_up_to",
+    "deepest_layer",
     "vgg16_weights",
     "VGG16_WEIGHTS",
 ]
@@ -78,6 +82,33 @@ def _layer_names(net: str) -> list[str]:
     ]
 
 
+def output_names() -> tuple[str, ...]:
+    """The feature model's outputs, in order: the style layers, then the content layer."""
+    return (*STYLE_LAYERS, CONTENT_LAYER)
+
+
+def stride_of(name: str) -> int:
+    """Pixels per feature position at layer ``name`` (``blockN_...``): each earlier block pooled by 2."""
+    return 2 ** (int(name[5]) - 1)
+
+
+def deepest_layer() -> str:
+    return max(output_names(), key=lambda name: (int(name[5]), int(name.split("conv")[1])))
+
+
+def layers_up_to(net: str, last: str) -> list[str]:
+    """Convolutions and poolings of ``net`` in order, ending at convolution ``last``."""
+    sequence = []
+    for name in _layer_names(net):
+        block, index = int(name[5]), int(name.split("conv")[1])
+        if index == 1 and block > 1:
+            sequence.append(f"block{block - 1}_pool")
+        sequence.append(name)
+        if name == last:
+            return sequence
+    raise ValueError(f"{net} has no layer {last}")
+
+
 @functools.lru_cache(maxsize=2)
 def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     """A Keras model mapping a Caffe image to the named layers' activations, weights loaded.
@@ -89,7 +120,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     """
     import keras
 
-    wanted = list(outputs or (*STYLE_LAYERS, CONTENT_LAYER))
+    wanted = list(outputs or output_names())
     names = _layer_names(net)
     deepest = max(names.index(name) for name in wanted)
     inputs = keras.Input(shape=(None, None, 3), name="image")
