@@ -248,7 +248,7 @@ def peak_memory(content: str, style: str, out_dir: Path, size: int, iterations: 
 
 
 def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(part) for part in text.split(","))
+    return tuple(float(part) for part in text.split(",") if part.strip())
 
 
 def main() -> int:

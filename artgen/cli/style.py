@@ -69,6 +69,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"lbfgs converges in fewer steps (default {DEFAULTS['optimizer']})",
     )
     size.add_argument(
+        "--tile",
+        action="store_const",
+        const="on",
+        help="run VGG over overlapping tiles: any size fits, a little slower "
+        "(default: only when the whole picture would not fit in memory)",
+    )
+    size.add_argument("--no-tile", dest="tile", action="store_const", const="off", help="never tile")
+    size.add_argument(
+        "--tile-size",
+        type=positive_int,
+        metavar="PX",
+        help="tile core in pixels, a multiple of 16 (default: the largest that fits)",
+    )
+    size.add_argument(
         "--net", choices=NETS, help="vgg16 is bundled; vgg19 needs Keras' download (default vgg16)"
     )
     look = parser.add_argument_group("look")

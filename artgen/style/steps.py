@@ -10,7 +10,7 @@ import keras
 
 from artgen.errors import InputError
 
-__all__ = ["make_value_and_grad", "make_tile_functions"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory"]
 
 
 def _module():
@@ -30,3 +30,7 @@ def make_value_and_grad(*args, **kwargs):
 
 def make_tile_functions(model):
     return _module().make_tile_functions(model)
+
+
+def device_memory() -> tuple[str, int, int]:
+    return _module().device_memory()

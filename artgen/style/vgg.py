@@ -59,7 +59,7 @@ STYLE_LAYERS = {
 }
 
 _BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
-_WIDTHS = (64, 128, 256, 512, 512)
+WIDTHS = (64, 128, 256, 512, 512)
 
 
 def preprocess(rgb: np.ndarray) -> np.ndarray:
@@ -129,7 +129,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
         block, index = int(name[5]), int(name.split("conv")[1])
         if index == 1 and block > 1:
             x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block - 1}_pool")(x)
-        x = keras.layers.Conv2D(_WIDTHS[block - 1], 3, padding="same", activation="relu", name=name)(x)
+        x = keras.layers.Conv2D(WIDTHS[block - 1], 3, padding="same", activation="relu", name=name)(x)
         found[name] = x
     model = keras.Model(inputs, [found[name] for name in wanted], name=f"{net}_features")
     weights = vgg16_weights() if net == "vgg16" else _vgg19_weights()
