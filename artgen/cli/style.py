@@ -15,7 +15,7 @@ from artgen.cli.common import (
     positive_int,
     quiet_backend_import,
 )
-from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
+from artgen.style.config import INITS, LOOPS, NETS, OPTIMIZERS, StyleConfig
 
 NAME = "style"
 HELP = "paint a photo in the style of one or more paintings"
@@ -81,6 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         metavar="PX",
         help="tile core in pixels, a multiple of 16 (default: the largest that fits)",
+    )
+    size.add_argument(
+        "--loop",
+        choices=LOOPS,
+        help="device: iterate inside one compiled loop; host: SciPy/numpy (default auto: the faster here)",
     )
     size.add_argument(
         "--net", choices=NETS, help="vgg16 is bundled; vgg19 needs Keras' download (default vgg16)"

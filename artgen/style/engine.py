@@ -43,6 +43,8 @@ class StyleResult:
     stopped: bool = False
     frames: Path | None = None
     gif: Path | None = None
+    compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
+    iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
 
 
 def load_image(path: str | os.PathLike[str]) -> Image.Image:
@@ -133,6 +135,72 @@ class _Scale:
                 tiling.statistics, tiling.share, self.targets, weights, self.shape, self.tiles, tiling.strides
             )
         return make_value_and_grad(model, self.targets, weights, self.shape)
+
+
+class _Timing:
+    """Compile time and iteration time, told apart: a scale's first iteration pays for compiling."""
+
+    def __init__(self) -> None:
+        self.compile_seconds, self.iteration_seconds = 0.0, 0.0
+
+    def start_scale(self) -> None:
+        self.started, self.first, self.first_count, self.count = time.perf_counter(), None, 0, 0
+
+    def iterated(self, count: int) -> float:
+        """Record ``count`` iterations done in this scale; returns the rate without compiling, in it/s."""
+        now = time.perf_counter()
+        self.count = count
+        if self.first is None:
+            self.first, self.first_count = now, count
+            return count / max(now - self.started, 1e-9)
+        self.iteration_seconds = (now - self.first) / (count - self.first_count)
+        return 1 / max(self.iteration_seconds, 1e-9)
+
+    def describe_scale(self) -> str:
+        if self.first is None:
+            return "stopped before the first iteration"
+        per = self.iteration_seconds if self.count > self.first_count else 0.0
+        compiling = max(0.0, (self.first - self.started) - self.first_count * per)
+        self.compile_seconds += compiling
+        return (
+            f"compiling and first iteration {self.first - self.started:.1f} s, then {per:.2f} s per iteration"
+        )
+
+
+def _on_device(config: StyleConfig, scale: _Scale) -> bool:
+    """Whether this scale iterates in a compiled device loop rather than from the host.
+
+    ``auto`` follows what was measured (``benchmarks/style_speed.py --loops``):
+    on an accelerator the device loop, for Adam and (under JAX) L-BFGS; on a
+    CPU, SciPy's L-BFGS-B, which was faster there, and the device loop for
+    Adam, which was. Tiled pictures are assembled on the host.
+    """
+    import keras
+
+    from artgen.style.steps import device_memory
+
+    if len(scale.tiles) > 1 or config.loop == "host":
+        return False
+    supported = config.optimizer == "adam" or keras.backend.backend() == "jax"
+    if config.loop == "device":
+        if not supported:
+            raise InputError("--loop device runs L-BFGS under JAX only; use --optimizer adam or --loop host")
+        return True
+    return supported and (config.optimizer == "adam" or device_memory()[0] != "CPU")
+
+
+def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
+    from artgen.style.steps import make_device_loop
+
+    return make_device_loop(
+        model,
+        scale.targets,
+        weights,
+        scale.shape,
+        optimizer,
+        *_bounds(scale.shape),
+        optimisers.ADAM_LEARNING_RATE,
+    )
 
 
 class _Tiling:
@@ -230,45 +298,49 @@ def transfer(
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight)
     sizes = config.scale_sizes()
     total = config.iterations * len(sizes)
-    optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
     done, stopped, frame_paths = 0, False, []
     x, scale, previous, best = None, None, None, None
+    timing = _Timing()
     for index, long_side in enumerate(sizes, start=1):
         scale = _Scale(config, model, content, styles, long_side, tiling)
         x = _initial(config, scale, styles) if previous is None else _next_scale(config, x, previous, scale)
         stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
-        best = optimisers.Best(scale.value_and_grad(model, weights, tiling))
-        scale_started, base = time.perf_counter(), done
+        on_device = _on_device(config, scale)
+        if on_device:
+            best = optimisers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
+        else:
+            best = optimisers.Best(scale.value_and_grad(model, weights, tiling))
+        timing.start_scale()
+        base = done
 
         def on_iteration(
-            iteration: int,
-            terms: dict[str, float],
-            scale=scale,
-            stage=stage,
-            base=base,
-            scale_started=scale_started,
-            best=best,
+            iteration: int, terms: dict[str, float], scale=scale, stage=stage, base=base, best=best
         ) -> bool:
             nonlocal done
-            done = base + iteration
-            rate = iteration / max(time.perf_counter() - scale_started, 1e-9)
+            before, done = done, base + iteration
+            rate = timing.iterated(iteration)
             on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
             on_event(Metrics(done, dict(terms)))
-            if config.save_every and done % config.save_every == 0:
+            if config.save_every and done // config.save_every > before // config.save_every:
                 frame = frames / f"frame-{done:05d}.png"
                 images.save_png(frame, _picture(best.x, scale, config))
                 frame_paths.append(frame)
-            if config.preview_every and done % config.preview_every == 0:
+            if config.preview_every and done // config.preview_every > before // config.preview_every:
                 preview = work / "preview.png"
                 images.save_png(preview, _picture(best.x, scale, config))
                 on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
             return should_stop()
 
         try:
-            optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
+            if on_device:
+                optimisers.on_device(best, x, config.iterations, on_iteration)
+            else:
+                optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
+                optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
         except FloatingPointError as exc:
             raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
-        x, previous = best.x, scale
+        on_event(Message(f"{stage}: {timing.describe_scale()}{' (device loop)' if on_device else ''}"))
+        x, previous = np.clip(best.x, *_bounds(scale.shape)), scale
         if should_stop():
             stopped = True
             on_event(
@@ -294,6 +366,8 @@ def transfer(
         stopped=stopped,
         frames=frames,
         gif=gif,
+        compile_seconds=timing.compile_seconds,
+        iteration_seconds=timing.iteration_seconds,
     )
 
 

@@ -10,7 +10,7 @@ import keras
 
 from artgen.errors import InputError
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "make_device_loop", "device_memory", "compilations"]
 
 
 def _module():
@@ -34,3 +34,12 @@ def make_tile_functions(model):
 
 def device_memory() -> tuple[str, int, int]:
     return _module().device_memory()
+
+
+def make_device_loop(*args, **kwargs):
+    return _module().DeviceLoop(*args, **kwargs)
+
+
+def compilations() -> int:
+    """Device-loop programs compiled (JAX) or traced (TensorFlow) so far in this process."""
+    return _module().compilations()
