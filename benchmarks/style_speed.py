@@ -37,17 +37,19 @@ from artgen.style import StyleConfig, evaluate, transfer  # noqa: E402
 from artgen.style.engine import fit_size, load_image  # noqa: E402
 
 
-def _inputs(out_dir: Path, style_name: str) -> tuple[str, str]:
+def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:
     import skimage.data
 
     content = out_dir / "astronaut.png"
     Image.fromarray(skimage.data.astronaut()).save(content)
+    if photo != "astronaut":
+        content = ROOT / "assets" / "samples" / f"{photo}.jpg"
     shared = ROOT.parent / "shared" / "styles" / f"{style_name}.jpg"
     style = shared if shared.is_file() else ROOT / "assets" / "styles" / f"{style_name}.jpg"
     return str(content), str(style)
 
 
-def reference(content: str, style: str, size: int, steps: int) -> np.ndarray:
+def reference(content: str, style: str, size: int, steps: int, style_weight: float = 1e-2) -> np.ndarray:
     """TensorFlow's tutorial recipe, step for step, on artgen's bundled VGG16."""
     import tensorflow as tf
 
@@ -83,7 +85,7 @@ def reference(content: str, style: str, size: int, steps: int) -> np.ndarray:
             style_loss = tf.add_n(
                 [tf.reduce_mean((g - t) ** 2) for g, t in zip(grams, style_targets, strict=True)]
             )
-            loss = style_loss * 1e-2 / len(style_layers)
+            loss = style_loss * style_weight / len(style_layers)
             loss += tf.reduce_mean((content_features - content_target) ** 2) * 1e4
             loss += 30 * tf.image.total_variation(image)
         optimizer.apply_gradients([(tape.gradient(loss, image), image)])
@@ -92,6 +94,133 @@ def reference(content: str, style: str, size: int, steps: int) -> np.ndarray:
     for _ in range(steps):
         train_step()
     return np.clip(image.numpy()[0] * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+LIKENESS_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+
+class Judge:
+    """One scoring of every result, whoever made it: a Gram style distance and a perceptual content distance.
+
+    Style distance: for each of VGG16's block1-5 conv1 layers, the mean square
+    difference between the picture's and the painting's Gram matrices over the
+    painting's mean square, averaged over the layers with equal weights.
+    Content distance (LPIPS-like, without learned weights): at block1-4's last
+    convolutions, each position's feature vector scaled to unit length, the
+    squared distance to the photo's summed over channels, averaged over
+    positions and layers. Both use the painting and photo resized to the
+    picture's size, as both methods see them.
+    """
+
+    def __init__(self, content: str, style: str) -> None:
+        from artgen.style import vgg
+
+        self.model = vgg.build_features("vgg16", (*STYLE_LAYERS, *LIKENESS_LAYERS))
+        self.content, self.style = load_image(content), load_image(style)
+        self._targets: dict[tuple[int, int], tuple] = {}
+
+    def _features(self, rgb: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        from artgen.style import vgg
+
+        outputs = [np.asarray(f, np.float64)[0] for f in self.model(vgg.preprocess(rgb))]
+        grams = [
+            f.reshape(-1, f.shape[-1]).T @ f.reshape(-1, f.shape[-1]) / (f.shape[0] * f.shape[1])
+            for f in outputs[: len(STYLE_LAYERS)]
+        ]
+        unit = [f / (np.linalg.norm(f, axis=-1, keepdims=True) + 1e-10) for f in outputs[len(STYLE_LAYERS) :]]
+        return grams, unit
+
+    def __call__(self, picture: np.ndarray) -> tuple[float, float]:
+        size = (picture.shape[1], picture.shape[0])
+        if size not in self._targets:
+            photo = np.asarray(self.content.resize(size, Image.Resampling.LANCZOS), np.float32)
+            painting = self.style.resize(fit_size(*self.style.size, max(size)), Image.Resampling.LANCZOS)
+            self._targets[size] = (
+                self._features(np.asarray(painting, np.float32))[0],
+                self._features(photo)[1],
+            )
+        style_grams, photo_unit = self._targets[size]
+        grams, unit = self._features(picture.astype(np.float32))
+        style = np.mean(
+            [np.mean((g - t) ** 2) / np.mean(t**2) for g, t in zip(grams, style_grams, strict=True)]
+        )
+        content = np.mean(
+            [np.mean(np.sum((u - t) ** 2, axis=-1)) for u, t in zip(unit, photo_unit, strict=True)]
+        )
+        return float(style), float(content)
+
+
+def content_at(curve: list[tuple[float, float]], style: float) -> float | None:
+    """A curve's content distance at ``style`` distance (linear in log style), None outside its range."""
+    points = sorted(curve)
+    for (s0, c0), (s1, c1) in zip(points, points[1:], strict=False):
+        if s0 <= style <= s1:
+            t = (np.log(style) - np.log(s0)) / max(np.log(s1) - np.log(s0), 1e-12)
+            return c0 + t * (c1 - c0)
+    return None
+
+
+def trade_off(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """Style distance against content distance for several style weights, artgen and the recipe."""
+    judge = Judge(content, style)
+    cache = out_dir / f"curve-reference-{args.size}-{args.reference_steps}.json"
+    reference_points = json.loads(cache.read_text()) if cache.is_file() else {}
+    rows = []
+    for weight in args.reference_weights:
+        key = f"{weight:g}"
+        path = out_dir / f"curve-reference-{args.size}-{key}.png"
+        if key not in reference_points or not path.is_file():
+            started = time.perf_counter()
+            picture = reference(content, style, args.size, args.reference_steps, style_weight=weight)
+            reference_points[key] = {"seconds": time.perf_counter() - started}
+            Image.fromarray(picture).save(path)
+            cache.write_text(json.dumps(reference_points, indent=2) + "\n")
+        picture = np.asarray(Image.open(path).convert("RGB"))
+        style_d, content_d = judge(picture)
+        rows.append(("recipe", weight, reference_points[key]["seconds"], style_d, content_d, str(path)))
+    overrides = dict(_override(item) for item in args.artgen_option)
+    for weight in args.artgen_weights:
+        path = out_dir / f"curve-artgen-{args.size}-{weight:g}{args.tag}.png"
+        config = StyleConfig(
+            content, (style,), size=args.size, style_weight=weight, out=str(path), overwrite=True, **overrides
+        )
+        started = time.perf_counter()
+        transfer(config)
+        seconds = time.perf_counter() - started
+        style_d, content_d = judge(np.asarray(Image.open(path).convert("RGB")))
+        rows.append(("artgen" + args.tag, weight, seconds, style_d, content_d, str(path)))
+    recipe = [(r[3], r[4]) for r in rows if r[0] == "recipe"]
+    print(f"trade-off at {args.size} px (lower is better for both distances); machine shared")
+    print("| method | style weight | seconds | style distance | content distance | recipe's content there |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    verdicts = []
+    for method, weight, seconds, style_d, content_d, _ in rows:
+        there = content_at(recipe, style_d) if method != "recipe" else None
+        if there is not None:
+            verdicts.append(content_d <= there)
+        shown = f"{there:.4f}" if there is not None else "-"
+        print(f"| {method} | {weight:g} | {seconds:.0f} | {style_d:.4f} | {content_d:.4f} | {shown} |")
+    artgen_seconds = np.mean([r[2] for r in rows if r[0] != "recipe"])
+    recipe_seconds = np.mean([r[2] for r in rows if r[0] == "recipe"])
+    print(
+        f"artgen at or below the recipe at {sum(verdicts)}/{len(verdicts)} comparable points; "
+        f"time ratio {artgen_seconds / recipe_seconds:.2f} (target <= 0.33)"
+    )
+    return {
+        "curve": [
+            dict(zip(("method", "weight", "seconds", "style", "content", "image"), r, strict=True))
+            for r in rows
+        ]
+    }
+
+
+def _override(item: str) -> tuple[str, object]:
+    name, _, text = item.partition("=")
+    try:
+        return name, json.loads(text)
+    except json.JSONDecodeError:
+        return name, text
 
 
 def peak_memory(content: str, style: str, out_dir: Path, size: int, iterations: int) -> float:
@@ -118,6 +247,10 @@ def peak_memory(content: str, style: str, out_dir: Path, size: int, iterations: 
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
 
 
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=512)
@@ -132,10 +265,23 @@ def main() -> int:
     parser.add_argument(
         "--big-iterations", type=int, default=2, help="iterations per scale in the memory run"
     )
+    curve = parser.add_argument_group("trade-off curve (--curve)")
+    curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
+    curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
+    curve.add_argument("--artgen-weights", type=_floats, default=(3.0, 10.0, 30.0, 100.0))
+    curve.add_argument("--reference-weights", type=_floats, default=(1e-3, 1e-2, 1e-1, 1.0))
+    curve.add_argument(
+        "--artgen-option", action="append", default=[], metavar="NAME=VALUE", help="StyleConfig override"
+    )
+    curve.add_argument("--tag", default="", help="suffix for artgen's pictures and rows")
     args = parser.parse_args()
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
-    content, style = _inputs(out_dir, args.style)
+    content, style = _inputs(out_dir, args.style, args.photo)
+    if args.curve:
+        figures = trade_off(args, out_dir, content, style)
+        (out_dir / f"curve-{args.size}{args.tag}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
     scoring = StyleConfig(content, (style,), size=args.size)
     figures = {"size": args.size, "content": content, "style": style}
 

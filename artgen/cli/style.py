@@ -16,7 +16,7 @@ from artgen.cli.common import (
     quiet_backend_import,
     show_result,
 )
-from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
+from artgen.style.config import INITS, LOOPS, NETS, OPTIMIZERS, StyleConfig
 
 NAME = "style"
 HELP = "paint a photo in the style of one or more paintings"
@@ -68,6 +68,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--optimizer",
         choices=OPTIMIZERS,
         help=f"lbfgs converges in fewer steps (default {DEFAULTS['optimizer']})",
+    )
+    size.add_argument(
+        "--tile",
+        action="store_const",
+        const="on",
+        help="run VGG over overlapping tiles: any size fits, a little slower "
+        "(default: only when the whole picture would not fit in memory)",
+    )
+    size.add_argument("--no-tile", dest="tile", action="store_const", const="off", help="never tile")
+    size.add_argument(
+        "--tile-size",
+        type=positive_int,
+        metavar="PX",
+        help="tile core in pixels, a multiple of 16 (default: the largest that fits)",
+    )
+    size.add_argument(
+        "--loop",
+        choices=LOOPS,
+        help="device: iterate inside one compiled loop; host: SciPy/numpy (default auto: the faster here)",
     )
     size.add_argument(
         "--net", choices=NETS, help="vgg16 is bundled; vgg19 needs Keras' download (default vgg16)"

@@ -191,6 +191,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
                 "style_weight",
                 "preserve_colors",
                 "scales",
+                FieldSpec("tile", "choice", choices=_choices("artgen.style.config:TILES")),
                 "seed",
                 "overwrite",
             ),

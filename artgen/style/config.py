@@ -14,11 +14,13 @@ from typing import Any
 from artgen.configs import ConfigDict, check_seed
 from artgen.errors import InputError
 
-__all__ = ["NETS", "OPTIMIZERS", "INITS", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
+__all__ = ["NETS", "OPTIMIZERS", "INITS", "LOOPS", "TILES", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
 
 NETS = ("vgg16", "vgg19")
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
+LOOPS = ("auto", "device", "host")  # device: iterate inside one compiled loop; host: SciPy/numpy
+TILES = ("auto", "on", "off")  # auto: in tiles only when the whole picture would not fit
 MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
@@ -58,6 +60,9 @@ class StyleConfig(ConfigDict):
     overwrite: bool = False
     preview_every: int = 10  # iterations between Preview events; 0 = only the final image
     work_dir: str | None = None  # where previews go; default: a fresh temporary folder
+    tile: str = "auto"
+    tile_size: int = 0  # tile core in pixels, a multiple of 16; 0 = the largest that fits
+    loop: str = "auto"  # auto: whichever was measured faster on this kind of device
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
@@ -78,6 +83,12 @@ class StyleConfig(ConfigDict):
             raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
         if self.init not in INITS:
             raise InputError(f"--init must be one of {', '.join(INITS)}, not {self.init!r}")
+        if self.loop not in LOOPS:
+            raise InputError(f"--loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
+        if self.tile not in TILES:
+            raise InputError(f"--tile must be one of {', '.join(TILES)}, not {self.tile!r}")
+        if self.tile_size and (self.tile_size < 32 or self.tile_size % 16):
+            raise InputError(f"--tile-size must be a multiple of 16 and at least 32, not {self.tile_size}")
         if self.net not in NETS:
             raise InputError(f"--net must be one of {', '.join(NETS)}, not {self.net!r}")
         for name in ("content_weight", "style_weight", "tv_weight"):

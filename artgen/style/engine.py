@@ -13,7 +13,7 @@ import contextlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from PIL import Image
 from artgen import images, runs
 from artgen.errors import InputError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
-from artgen.style import colour, optimisers, vgg
+from artgen.style import colour, memory, optimisers, tiles, vgg
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, targets_for
 
@@ -43,6 +43,8 @@ class StyleResult:
     stopped: bool = False
     frames: Path | None = None
     gif: Path | None = None
+    compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
+    iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
 
 
 def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
@@ -95,7 +97,13 @@ class _Scale:
     """One size of the schedule: the images resized to it and the targets computed from them."""
 
     def __init__(
-        self, config: StyleConfig, model, content: Image.Image, styles: list[Image.Image], long_side: int
+        self,
+        config: StyleConfig,
+        model,
+        content: Image.Image,
+        styles: list[Image.Image],
+        long_side: int,
+        tiling: _Tiling | None = None,
     ):
         self.size = fit_size(*content.size, long_side)
         self.content_rgb = _resized(content, self.size)
@@ -106,14 +114,113 @@ class _Scale:
             content_in = colour.luminance_image(self.content_rgb)
             styles_in = [colour.match_luminance(style, self.content_rgb) for style in self.style_rgbs]
         self.content_in = content_in
-        self.targets = targets_for(
-            model,
+        self.shape = (1, self.size[1], self.size[0], 3)
+        self.tiles = tiling.plan(self.size) if tiling else []
+        arguments = (
             vgg.preprocess(content_in),
             [vgg.preprocess(s) for s in styles_in],
             config.blend(),
             tuple(vgg.STYLE_LAYERS.values()),
         )
-        self.shape = (1, self.size[1], self.size[0], 3)
+        sides = [side for picture in (content_in, *styles_in) for side in picture.shape[:2]]
+        if tiling and max(sides) > tiling.window:
+            self.targets = tiles.tiled_targets(
+                tiling.statistics, *arguments, tiling.core, tiling.margin, tiling.strides
+            )
+        else:
+            self.targets = targets_for(model, *arguments)
+
+    def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
+        """The loss and its gradient at this scale: in tiles when the picture has more than one."""
+        from artgen.style.steps import make_value_and_grad
+
+        if len(self.tiles) > 1:
+            return tiles.TiledValueAndGrad(
+                tiling.statistics, tiling.share, self.targets, weights, self.shape, self.tiles, tiling.strides
+            )
+        return make_value_and_grad(model, self.targets, weights, self.shape)
+
+
+class _Timing:
+    """Compile time and iteration time, told apart: a scale's first iteration pays for compiling."""
+
+    def __init__(self) -> None:
+        self.compile_seconds, self.iteration_seconds = 0.0, 0.0
+
+    def start_scale(self) -> None:
+        self.started, self.first, self.first_count, self.count = time.perf_counter(), None, 0, 0
+
+    def iterated(self, count: int) -> float:
+        """Record ``count`` iterations done in this scale; returns the rate without compiling, in it/s."""
+        now = time.perf_counter()
+        self.count = count
+        if self.first is None:
+            self.first, self.first_count = now, count
+            return count / max(now - self.started, 1e-9)
+        self.iteration_seconds = (now - self.first) / (count - self.first_count)
+        return 1 / max(self.iteration_seconds, 1e-9)
+
+    def describe_scale(self) -> str:
+        if self.first is None:
+            return "stopped before the first iteration"
+        per = self.iteration_seconds if self.count > self.first_count else 0.0
+        compiling = max(0.0, (self.first - self.started) - self.first_count * per)
+        self.compile_seconds += compiling
+        return (
+            f"compiling and first iteration {self.first - self.started:.1f} s, then {per:.2f} s per iteration"
+        )
+
+
+def _on_device(config: StyleConfig, scale: _Scale) -> bool:
+    """Whether this scale iterates in a compiled device loop rather than from the host.
+
+    ``auto`` follows what was measured (``benchmarks/style_speed.py --loops``):
+    on an accelerator the device loop, for Adam and (under JAX) L-BFGS; on a
+    CPU, SciPy's L-BFGS-B, which was faster there, and the device loop for
+    Adam, which was. Tiled pictures are assembled on the host.
+    """
+    import keras
+
+    from artgen.style.steps import device_memory
+
+    if len(scale.tiles) > 1 or config.loop == "host":
+        return False
+    supported = config.optimizer == "adam" or keras.backend.backend() == "jax"
+    if config.loop == "device":
+        if not supported:
+            raise InputError("--loop device runs L-BFGS under JAX only; use --optimizer adam or --loop host")
+        return True
+    return supported and (config.optimizer == "adam" or device_memory()[0] != "CPU")
+
+
+def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
+    from artgen.style.steps import make_device_loop
+
+    return make_device_loop(
+        model,
+        scale.targets,
+        weights,
+        scale.shape,
+        optimizer,
+        *_bounds(scale.shape),
+        optimisers.ADAM_LEARNING_RATE,
+    )
+
+
+class _Tiling:
+    """Tile geometry and the backend's compiled tile passes, made once per run."""
+
+    def __init__(self, model, net: str, core: int) -> None:
+        from artgen.style.steps import make_tile_functions
+
+        self.core, self.margin = core, tiles.margin_for(net)
+        self.window = core + 2 * self.margin
+        self.strides = tuple(vgg.stride_of(name) for name in vgg.output_names())
+        self.statistics, self.share = make_tile_functions(model)
+
+    def plan(self, size: tuple[int, int]) -> list[tiles.Tile]:
+        width, height = size
+        return tiles.plan_tiles(height, width, self.core, self.margin)
 
 
 def _style_side(config: StyleConfig) -> int:
@@ -154,6 +261,29 @@ def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...]) -> np.n
     return np.stack(resized, axis=-1).astype(np.float64).ravel()
 
 
+def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Scale) -> np.ndarray:
+    """The starting picture at a finer scale: the coarser result upsampled, plus the photo's new detail.
+
+    Upsampling alone gives a blurred picture: the photo's edges and fine
+    texture, which the coarser scale could not hold, would have to be rebuilt
+    from the deep content layer alone, and much of them never come back (the
+    result then keeps less of the photo than a one-scale run at the same style
+    strength). So, as in a Laplacian pyramid, the photo's band of detail between
+    the two sizes is added back; the optimiser then paints over it at this
+    scale's own texture size. Starting from noise or the painting, there is no
+    photo detail to keep.
+    """
+    upsampled = _upsample(x, previous.shape, scale.shape)
+    if config.init != "content":
+        return upsampled
+    photo = vgg.preprocess(scale.content_in).astype(np.float64).ravel()
+    blurred = _upsample(
+        vgg.preprocess(previous.content_in).astype(np.float64).ravel(), previous.shape, scale.shape
+    )
+    lower, upper = _bounds(scale.shape)
+    return np.clip(upsampled + photo - blurred, lower, upper)
+
+
 def _picture(x: np.ndarray, scale: _Scale, config: StyleConfig) -> np.ndarray:
     rgb = vgg.deprocess(x.reshape(scale.shape))
     return colour.with_chroma_of(rgb, scale.content_rgb) if config.preserve_colors else rgb
@@ -163,58 +293,63 @@ def transfer(
     config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> StyleResult:
     """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is."""
-    from artgen.style.steps import make_value_and_grad
-
     started = time.perf_counter()
     content = load_image(config.content, config.size)
     styles = [load_image(path, _style_side(config)) for path in config.styles]
     out = _output_path(config)
-    work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
-    frames = out.parent / f"{out.stem}-frames" if config.save_every else None
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net)
+    core, needed = _memory_plan(config, content.size, styles)
+    on_event(Message(needed.describe()))
+    tiling = _Tiling(model, config.net, core) if core else None
+    work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
+    frames = out.parent / f"{out.stem}-frames" if config.save_every else None
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight)
     sizes = config.scale_sizes()
     total = config.iterations * len(sizes)
-    optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
     done, stopped, frame_paths = 0, False, []
     x, scale, previous, best = None, None, None, None
+    timing = _Timing()
     for index, long_side in enumerate(sizes, start=1):
-        scale = _Scale(config, model, content, styles, long_side)
-        x = _initial(config, scale, styles) if previous is None else _upsample(x, previous.shape, scale.shape)
+        scale = _Scale(config, model, content, styles, long_side, tiling)
+        x = _initial(config, scale, styles) if previous is None else _next_scale(config, x, previous, scale)
         stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
-        best = optimisers.Best(make_value_and_grad(model, scale.targets, weights, scale.shape))
-        scale_started, base = time.perf_counter(), done
+        on_device = _on_device(config, scale)
+        if on_device:
+            best = optimisers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
+        else:
+            best = optimisers.Best(scale.value_and_grad(model, weights, tiling))
+        timing.start_scale()
+        base = done
 
         def on_iteration(
-            iteration: int,
-            terms: dict[str, float],
-            scale=scale,
-            stage=stage,
-            base=base,
-            scale_started=scale_started,
-            best=best,
+            iteration: int, terms: dict[str, float], scale=scale, stage=stage, base=base, best=best
         ) -> bool:
             nonlocal done
-            done = base + iteration
-            rate = iteration / max(time.perf_counter() - scale_started, 1e-9)
+            before, done = done, base + iteration
+            rate = timing.iterated(iteration)
             on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
             on_event(Metrics(done, dict(terms)))
-            if config.save_every and done % config.save_every == 0:
+            if config.save_every and done // config.save_every > before // config.save_every:
                 frame = frames / f"frame-{done:05d}.png"
                 images.save_png(frame, _picture(best.x, scale, config))
                 frame_paths.append(frame)
-            if config.preview_every and done % config.preview_every == 0:
+            if config.preview_every and done // config.preview_every > before // config.preview_every:
                 preview = work / "preview.png"
                 images.save_png(preview, _picture(best.x, scale, config))
                 on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
             return should_stop()
 
         try:
-            optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
+            if on_device:
+                optimisers.on_device(best, x, config.iterations, on_iteration)
+            else:
+                optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
+                optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
         except FloatingPointError as exc:
             raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
-        x, previous = best.x, scale
+        on_event(Message(f"{stage}: {timing.describe_scale()}{' (device loop)' if on_device else ''}"))
+        x, previous = np.clip(best.x, *_bounds(scale.shape)), scale
         if should_stop():
             stopped = True
             on_event(
@@ -240,6 +375,59 @@ def transfer(
         stopped=stopped,
         frames=frames,
         gif=gif,
+        compile_seconds=timing.compile_seconds,
+        iteration_seconds=timing.iteration_seconds,
+    )
+
+
+def _memory_plan(
+    config: StyleConfig, content_size: tuple[int, int], styles: list[Image.Image]
+) -> tuple[int, memory.Estimate]:
+    """The tile core to use (0: untiled) and the run's estimated peak, or an InputError with advice.
+
+    Untiled unless ``--tile on``, or (``auto``) the whole picture would take more
+    than :data:`memory.AUTO_TILE_SHARE` of the free memory; then the largest
+    tile that fits. A size that fits in no way is refused before anything is
+    written, naming the largest size that would fit.
+    """
+    import keras
+
+    from artgen.style.steps import device_memory
+
+    backend = keras.backend.backend()
+    device, base, available = device_memory()
+    margin = tiles.margin_for(config.net)
+
+    def needed(long_side: int, core: int) -> memory.Estimate:
+        sizes = [fit_size(*content_size, side) for side in _schedule(config, long_side)]
+        return memory.estimate(
+            sizes, config.net, config.optimizer, backend, core, margin, base, available, device
+        )
+
+    untiled = needed(config.size, 0)
+    if config.tile == "off" or (config.tile == "auto" and untiled.fits_share()):
+        if untiled.fits:
+            return 0, untiled
+        smaller = memory.largest_fitting_size(lambda side: needed(side, 0).fits, config.size)
+        raise InputError(_too_big(config, untiled, smaller, ", or --tile"))
+    cores = [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
+    for core in cores:
+        estimate = needed(config.size, core)
+        if estimate.fits:
+            return core, estimate
+    smaller = memory.largest_fitting_size(lambda side: needed(side, cores[-1]).fits, config.size)
+    raise InputError(_too_big(config, needed(config.size, cores[-1]), smaller, ""))
+
+
+def _schedule(config: StyleConfig, long_side: int) -> tuple[int, ...]:
+    return replace(config, size=long_side).scale_sizes()
+
+
+def _too_big(config: StyleConfig, estimate: memory.Estimate, smaller: int | None, more: str) -> str:
+    advice = f"use --size {smaller}{more}" if smaller else "free some memory or use a smaller --size"
+    return (
+        f"a {config.size} px picture needs about {memory.gb(estimate.peak)} of memory but "
+        f"{memory.gb(estimate.available + estimate.base)} is there for it on the {estimate.device}; {advice}"
     )
 
 

@@ -21,6 +21,8 @@ __all__ = [
     "tv_loss",
     "loss_terms",
     "targets_for",
+    "tile_statistics",
+    "tile_share",
 ]
 
 
@@ -104,3 +106,41 @@ def targets_for(model, content, styles, blend, layer_weights) -> Targets:
         content_norm=float(np.mean(np.square(content_features))) + 1e-8,
         gram_norms=tuple(float(np.mean(np.square(g))) + 1e-8 for g in grams),
     )
+
+
+def tile_statistics(model, tile, masks):
+    """One tile's part of the global statistics: per style layer the *sum* of f f^T over its core, and
+    the content features.
+
+    ``masks`` hold, per model output, 1 where a position belongs to this tile's
+    core and 0 in its margin, so that summing over tiles counts every position
+    of the picture once. Dividing the summed Gram matrices by the picture's
+    positions gives exactly the untiled :func:`gram_matrix`.
+    """
+    *style_features, content_features = model(tile)
+    sums = []
+    for features, mask in zip(style_features, masks[:-1], strict=True):
+        flat = ops.reshape(features * mask, (-1, ops.shape(features)[-1]))
+        sums.append(ops.matmul(ops.transpose(flat), flat))
+    return sums, content_features
+
+
+def tile_share(model, tile, masks, gram_grads, content_target, content_scale):
+    """A scalar whose gradient with respect to ``tile`` is the tile's share of the untiled gradient.
+
+    With the global Gram matrices known, the style loss's gradient with respect
+    to each layer's G is a constant, d loss / d G; ``gram_grads[l]`` is that
+    divided by the layer's positions in the whole picture. Then
+    sum_l sum_core f^T gram_grads[l] f has, with respect to the pixels, this
+    core's share of the style gradient, and the content term
+    (``content_scale`` times the squared error over the core) is local anyway.
+    Margin pixels get gradient from the core's features only, and the tiles'
+    gradients add up to the whole picture's. Returns (surrogate, content term).
+    """
+    *style_features, content_features = model(tile)
+    surrogate = 0.0
+    for features, mask, grad in zip(style_features, masks[:-1], gram_grads, strict=True):
+        flat = ops.reshape(features * mask, (-1, ops.shape(features)[-1]))
+        surrogate = surrogate + ops.sum(ops.matmul(flat, grad) * flat)
+    content = content_scale * ops.sum(masks[-1] * ops.square(content_features - content_target))
+    return surrogate + content, content

@@ -18,12 +18,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Best", "lbfgs", "adam", "ADAM_LEARNING_RATE"]
+__all__ = ["Best", "DeviceBest", "lbfgs", "adam", "on_device", "ADAM_LEARNING_RATE", "CHUNK_SECONDS"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 OnIteration = Callable[[int, dict[str, float]], bool]
 
 ADAM_LEARNING_RATE = 2.0  # pixel units (0-255), as crowsonkb/style-transfer-pytorch
+CHUNK_SECONDS = 0.5  # device loops report (and can be cancelled) at least this often
+MAX_CHUNK = 10  # ... and at least every this many iterations, for a live progress bar
 
 
 class Best:
@@ -131,3 +133,44 @@ def adam(
         if on_iteration(step, best.latest):
             break
     best(x)  # the last update is an image too; let it compete for best
+
+
+class DeviceBest:
+    """:class:`Best`'s view of a device loop: the best picture is fetched only when someone looks."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+        self.terms: dict[str, float] = {}
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.loop.best()
+
+
+def on_device(
+    best: DeviceBest, x0: np.ndarray, iterations: int, on_iteration: OnIteration, first: int = 1
+) -> None:
+    """Run ``iterations`` of a compiled device loop in chunks, ``on_iteration`` after each chunk.
+
+    The first chunk (``first`` iterations) pays for compiling; later chunks are
+    sized so that one takes about :data:`CHUNK_SECONDS`, so a stop request is
+    honoured within a second while a fast accelerator still crosses to the
+    host only once every few iterations.
+    """
+    import time
+
+    best.loop.start(x0)
+    done, chunk, rate = 0, first, None
+    while done < iterations:
+        count = min(chunk, iterations - done)
+        started = time.perf_counter()
+        best.terms = best.loop.advance(count)
+        if not np.isfinite(best.terms["total"]):
+            raise FloatingPointError("style loss became NaN or infinite")
+        if done:  # the first chunk's time is mostly compiling
+            rate = count / max(time.perf_counter() - started, 1e-9)
+        done += count
+        if on_iteration(done, best.terms):
+            break
+        if rate:
+            chunk = int(min(MAX_CHUNK, max(1, rate * CHUNK_SECONDS)))

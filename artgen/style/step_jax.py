@@ -14,9 +14,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.updates import adam_update, keep_best
 
-__all__ = ["make_value_and_grad"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
@@ -59,3 +60,163 @@ def make_value_and_grad(
         return values["total"], np.asarray(grad, dtype=np.float64).ravel(), values
 
     return value_and_grad
+
+
+def make_tile_functions(model):
+    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+
+    ``jax.jit`` compiles once per window shape; :func:`artgen.style.tiles.plan_tiles`
+    keeps those to at most four per picture shape.
+    """
+    trainable = [v.value for v in model.trainable_variables]
+    fixed = [v.value for v in model.non_trainable_variables]
+
+    @jax.jit
+    def statistics(window, masks, trainable, fixed):
+        return tile_statistics(_Stateless(model, trainable, fixed), window, masks)
+
+    def surrogate(window, masks, gram_grads, content_target, content_scale, trainable, fixed):
+        net = _Stateless(model, trainable, fixed)
+        return tile_share(net, window, masks, gram_grads, content_target, content_scale)
+
+    share = jax.jit(jax.value_and_grad(surrogate, has_aux=True))
+
+    def run_statistics(window, masks):
+        sums, content = statistics(window, masks, trainable, fixed)
+        return [np.asarray(s) for s in sums], np.asarray(content)
+
+    def run_share(window, masks, gram_grads, content_target, content_scale):
+        (_, content), grad = share(
+            window, masks, gram_grads, content_target, np.float32(content_scale), trainable, fixed
+        )
+        return float(content), np.asarray(grad)
+
+    return run_statistics, run_share
+
+
+def device_memory() -> tuple[str, int, int]:
+    """(device, bytes this run holds there already, bytes still free there) for the memory estimate."""
+    from artgen.style import memory
+
+    device = jax.devices()[0]
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    if not stats:
+        return "CPU", memory.process_bytes(), memory.available_bytes()
+    used = stats.get("bytes_in_use", 0)
+    return device.device_kind, used, stats.get("bytes_limit", used) - used
+
+
+def _constants(targets: Targets) -> Targets:
+    return Targets(
+        content=jnp.asarray(targets.content),
+        grams=tuple(jnp.asarray(g) for g in targets.grams),
+        layer_weights=targets.layer_weights,
+        content_norm=targets.content_norm,
+        gram_norms=targets.gram_norms,
+    )
+
+
+_COMPILED: list = []  # the device loops' jitted functions, for counting compilations
+
+
+def compilations() -> int:
+    """Programs XLA compiled so far for this process's device loops (one per shape and optimiser)."""
+    return sum(fn._cache_size() for fn in _COMPILED)
+
+
+class DeviceLoop:
+    """Adam or L-BFGS iterating inside one compiled ``lax.fori_loop``: no host round trip per iteration.
+
+    ``advance(count)`` runs ``count`` iterations (``count`` is an argument, not
+    a shape: one compilation serves every chunk) and brings back only the best
+    picture's loss terms, a few scalars. L-BFGS is optax's, with its zoom line
+    search; it runs unbounded (a projection would break its curvature pairs)
+    and the written picture is clipped to 0-255 as always.
+    """
+
+    def __init__(
+        self, model, targets: Targets, weights: Weights, shape, optimizer: str, lower, upper, learning_rate
+    ):
+        constants = _constants(targets)
+        self.shape = shape
+        self.weights = (
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+        )
+        low = jnp.asarray(np.asarray(lower, np.float32).reshape(shape))
+        high = jnp.asarray(np.asarray(upper, np.float32).reshape(shape))
+
+        def objective(image, trainable, fixed):
+            terms = loss_terms(_Stateless(model, trainable, fixed), image, constants, weights)
+            return terms["total"], terms
+
+        value_and_grad = jax.value_and_grad(objective, has_aux=True)
+
+        unit = float(np.sqrt(np.prod(shape)))  # L-BFGS works on x / unit: a first step of ~1 level per value
+        if optimizer == "adam":
+
+            def init(x):
+                zeros = jnp.zeros_like(x)
+                return {"x": x, "m": zeros, "v": zeros}
+
+            def step(i, carry, trainable, fixed):
+                state, best_x, best_terms = carry
+                (_, terms), grad = value_and_grad(state["x"], trainable, fixed)
+                best_x, best_terms = keep_best(state["x"], terms, best_x, best_terms)
+                x, m, v = adam_update(
+                    state["x"], grad, state["m"], state["v"], state["t"] + i + 1.0, learning_rate
+                )
+                return {**state, "x": jnp.clip(x, low, high), "m": m, "v": v}, best_x, best_terms
+
+        else:
+            import optax
+
+            solver = optax.lbfgs()
+
+            def init(x):
+                return {"x": x / unit, "opt": solver.init(x / unit)}
+
+            def step(i, carry, trainable, fixed):
+                state, best_x, best_terms = carry
+
+                def value(z):
+                    return objective(z * unit, trainable, fixed)[0]
+
+                total, grad = optax.value_and_grad_from_state(value)(state["x"], state=state["opt"])
+                updates, opt = solver.update(
+                    grad, state["opt"], state["x"], value=total, grad=grad, value_fn=value
+                )
+                return (
+                    {**state, "x": optax.apply_updates(state["x"], updates), "opt": opt},
+                    best_x,
+                    best_terms,
+                )
+
+        def run(carry, count, trainable, fixed):
+            state, best_x, best_terms = jax.lax.fori_loop(
+                0, count, lambda i, c: step(i, c, trainable, fixed), carry
+            )
+            state = {**state, "t": state["t"] + count}
+            # the latest picture competes too (for L-BFGS, the only one a chunk checks: its line search
+            # already evaluated it, and one forward pass per chunk is cheaper than carrying terms through it)
+            x = state["x"] * unit if optimizer == "lbfgs" else state["x"]
+            best_x, best_terms = keep_best(x, objective(x, trainable, fixed)[1], best_x, best_terms)
+            return (state, best_x, best_terms), best_terms
+
+        self._init = init
+        self._run = jax.jit(run, donate_argnums=0)
+        _COMPILED.append(self._run)
+
+    def start(self, x0: np.ndarray) -> None:
+        x = jnp.asarray(np.asarray(x0, np.float32).reshape(self.shape))
+        state = {**self._init(x), "t": jnp.zeros((), jnp.float32)}
+        infinite = jnp.asarray(jnp.inf, jnp.float32)
+        carry = (state, x, {name: infinite for name in ("content", "style", "tv", "total")})
+        self._carry = jax.tree.map(jnp.copy, carry)  # distinct buffers: the loop donates (reuses) them
+
+    def advance(self, count: int) -> dict[str, float]:
+        self._carry, terms = self._run(self._carry, jnp.int32(count), *self.weights)
+        return {name: float(value) for name, value in terms.items()}
+
+    def best(self) -> np.ndarray:
+        return np.asarray(self._carry[1], np.float64).ravel()

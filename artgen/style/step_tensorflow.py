@@ -14,9 +14,10 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.updates import adam_update, keep_best
 
-__all__ = ["make_value_and_grad"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
@@ -46,3 +47,136 @@ def make_value_and_grad(
         return values["total"], grad.numpy().astype(np.float64).ravel(), values
 
     return value_and_grad
+
+
+def make_tile_functions(model):
+    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+
+    Shapes are left open (``None``) in the signatures, so each function is
+    traced once however many window shapes a picture's tiles have.
+    """
+    count = len(model.outputs)
+    image = tf.TensorSpec((1, None, None, 3), tf.float32)
+    masks = [tf.TensorSpec((1, None, None, 1), tf.float32)] * count
+    grams = [tf.TensorSpec((t.shape[-1], t.shape[-1]), tf.float32) for t in model.outputs[:-1]]
+    target = tf.TensorSpec((1, None, None, model.outputs[-1].shape[-1]), tf.float32)
+    scalar = tf.TensorSpec((), tf.float32)
+
+    @tf.function(input_signature=[image, masks], jit_compile=False)
+    def statistics(window, masks):
+        return tile_statistics(model, window, masks)
+
+    @tf.function(input_signature=[image, masks, grams, target, scalar], jit_compile=False)
+    def share(window, masks, gram_grads, content_target, content_scale):
+        with tf.GradientTape() as tape:
+            tape.watch(window)
+            surrogate, content = tile_share(model, window, masks, gram_grads, content_target, content_scale)
+        return content, tape.gradient(surrogate, window)
+
+    def run_statistics(window, masks):
+        sums, content = statistics(window, masks)
+        return [s.numpy() for s in sums], content.numpy()
+
+    def run_share(window, masks, gram_grads, content_target, content_scale):
+        content, grad = share(window, masks, gram_grads, content_target, np.float32(content_scale))
+        return float(content), grad.numpy()
+
+    return run_statistics, run_share
+
+
+def device_memory() -> tuple[str, int, int]:
+    """(device, bytes this run holds there already, bytes still free there) for the memory estimate.
+
+    TensorFlow tells a GPU's use but not its size; the whole card is then
+    assumed free, which is what TensorFlow's allocator will try to take.
+    """
+    from artgen.style import memory
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU", memory.process_bytes(), memory.available_bytes()
+    details = tf.config.experimental.get_device_details(gpus[0])
+    used = tf.config.experimental.get_memory_info("GPU:0")["current"]
+    total = int(details.get("memory_limit", 0)) or 80 * 10**9
+    return details.get("device_name", "GPU"), used, total - used
+
+
+_TERMS = ("content", "style", "tv", "total")
+_TRACED: list = []  # the device loops' tf.functions, for counting compilations
+
+
+def compilations() -> int:
+    """Graphs TensorFlow traced so far for this process's device loops (one per shape)."""
+    return sum(fn.experimental_get_tracing_count() for fn in _TRACED)
+
+
+class DeviceLoop:
+    """Adam iterating inside one ``tf.function`` loop: no host round trip per iteration.
+
+    ``advance(count)`` runs ``count`` iterations (a tensor: one trace serves
+    every chunk) and brings back only the best picture's loss terms. L-BFGS
+    under TensorFlow stays SciPy's (see :mod:`artgen.style.optimisers`).
+    """
+
+    def __init__(
+        self, model, targets: Targets, weights: Weights, shape, optimizer: str, lower, upper, learning_rate
+    ):
+        if optimizer != "adam":
+            raise ValueError("the TensorFlow device loop runs Adam only")
+        constants = Targets(
+            content=tf.constant(targets.content),
+            grams=tuple(tf.constant(g) for g in targets.grams),
+            layer_weights=targets.layer_weights,
+            content_norm=targets.content_norm,
+            gram_norms=targets.gram_norms,
+        )
+        self.shape = shape
+        low = tf.constant(np.asarray(lower, np.float32).reshape(shape))
+        high = tf.constant(np.asarray(upper, np.float32).reshape(shape))
+        zeros = tf.zeros(shape, tf.float32)
+        self.x, self.m, self.v = tf.Variable(zeros), tf.Variable(zeros), tf.Variable(zeros)
+        self.best_x = tf.Variable(zeros)
+        self.best_terms = {name: tf.Variable(np.inf, dtype=tf.float32) for name in _TERMS}
+        self.t = tf.Variable(0.0)
+
+        def remember(x, terms):
+            best_x, best_terms = keep_best(x, terms, self.best_x, self.best_terms)
+            self.best_x.assign(best_x)
+            for name, value in best_terms.items():
+                self.best_terms[name].assign(value)
+
+        @tf.function(input_signature=[tf.TensorSpec((), tf.int32)], jit_compile=False)
+        def advance(count):
+            for _ in tf.range(count):
+                with tf.GradientTape() as tape:
+                    tape.watch(self.x)
+                    terms = loss_terms(model, self.x, constants, weights)
+                grad = tape.gradient(terms["total"], self.x)
+                remember(self.x, terms)
+                self.t.assign_add(1.0)
+                x, m, v = adam_update(self.x, grad, self.m, self.v, self.t, learning_rate)
+                self.x.assign(tf.clip_by_value(x, low, high))
+                self.m.assign(m)
+                self.v.assign(v)
+            remember(self.x, loss_terms(model, self.x, constants, weights))  # the last update's picture too
+            return {name: variable.read_value() for name, variable in self.best_terms.items()}
+
+        self._advance = advance
+        _TRACED.append(advance)
+
+    def start(self, x0: np.ndarray) -> None:
+        x = np.asarray(x0, np.float32).reshape(self.shape)
+        self.x.assign(x)
+        self.best_x.assign(x)
+        self.m.assign(tf.zeros(self.shape))
+        self.v.assign(tf.zeros(self.shape))
+        for variable in self.best_terms.values():
+            variable.assign(np.inf)
+        self.t.assign(0.0)
+
+    def advance(self, count: int) -> dict[str, float]:
+        terms = self._advance(tf.constant(count, tf.int32))
+        return {name: float(value) for name, value in terms.items()}
+
+    def best(self) -> np.ndarray:
+        return self.best_x.numpy().astype(np.float64).ravel()

@@ -33,6 +33,10 @@ __all__ = [
     "preprocess",
     "deprocess",
     "build_features",
+    "output_names",
+    "stride_of",
+    "layers_up_to",
+    "deepest_layer",
     "vgg16_weights",
     "VGG16_WEIGHTS",
 ]
@@ -55,7 +59,7 @@ STYLE_LAYERS = {
 }
 
 _BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
-_WIDTHS = (64, 128, 256, 512, 512)
+WIDTHS = (64, 128, 256, 512, 512)
 
 
 def preprocess(rgb: np.ndarray) -> np.ndarray:
@@ -78,6 +82,33 @@ def _layer_names(net: str) -> list[str]:
     ]
 
 
+def output_names() -> tuple[str, ...]:
+    """The feature model's outputs, in order: the style layers, then the content layer."""
+    return (*STYLE_LAYERS, CONTENT_LAYER)
+
+
+def stride_of(name: str) -> int:
+    """Pixels per feature position at layer ``name`` (``blockN_...``): each earlier block pooled by 2."""
+    return 2 ** (int(name[5]) - 1)
+
+
+def deepest_layer() -> str:
+    return max(output_names(), key=lambda name: (int(name[5]), int(name.split("conv")[1])))
+
+
+def layers_up_to(net: str, last: str) -> list[str]:
+    """Convolutions and poolings of ``net`` in order, ending at convolution ``last``."""
+    sequence = []
+    for name in _layer_names(net):
+        block, index = int(name[5]), int(name.split("conv")[1])
+        if index == 1 and block > 1:
+            sequence.append(f"block{block - 1}_pool")
+        sequence.append(name)
+        if name == last:
+            return sequence
+    raise ValueError(f"{net} has no layer {last}")
+
+
 @functools.lru_cache(maxsize=2)
 def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     """A Keras model mapping a Caffe image to the named layers' activations, weights loaded.
@@ -89,7 +120,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     """
     import keras
 
-    wanted = list(outputs or (*STYLE_LAYERS, CONTENT_LAYER))
+    wanted = list(outputs or output_names())
     names = _layer_names(net)
     deepest = max(names.index(name) for name in wanted)
     inputs = keras.Input(shape=(None, None, 3), name="image")
@@ -98,7 +129,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
         block, index = int(name[5]), int(name.split("conv")[1])
         if index == 1 and block > 1:
             x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block - 1}_pool")(x)
-        x = keras.layers.Conv2D(_WIDTHS[block - 1], 3, padding="same", activation="relu", name=name)(x)
+        x = keras.layers.Conv2D(WIDTHS[block - 1], 3, padding="same", activation="relu", name=name)(x)
         found[name] = x
     model = keras.Model(inputs, [found[name] for name in wanted], name=f"{net}_features")
     weights = vgg16_weights() if net == "vgg16" else _vgg19_weights()

@@ -148,9 +148,10 @@ def test_total_loss_falls_and_image_is_written(pictures, tmp_path, optimizer):
         content, style, out=str(tmp_path / "out.png"), optimizer=optimizer, iterations=8
     )
     result = transfer(config, seen.append)
-    totals = [event.values["total"] for event in seen if isinstance(event, Metrics)]
-    assert len(totals) == 8
-    assert totals[-1] < 0.7 * totals[0]
+    metrics = [event for event in seen if isinstance(event, Metrics)]
+    totals = [event.values["total"] for event in metrics]
+    assert metrics[-1].step == 8 and len(totals) >= 2  # Adam's device loop reports every few iterations
+    assert totals[-1] < 0.75 * totals[0]  # the first report is after one step already
     assert result.losses["total"] <= min(totals) + 1e-6  # the best image is the one written
     with Image.open(result.out) as written:
         assert written.size == (48, 36) == result.size

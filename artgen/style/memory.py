@@ -1,0 +1,149 @@
+"""How much memory a style transfer will need, known before it starts.
+
+The peak is VGG's activations for one forward and backward pass at the
+largest scale (or the largest tile window), plus the full-size arrays the
+optimiser keeps (the picture, its gradient, L-BFGS's history), on top of what
+the process holds already (the runtime, the network's weights). Activations
+are counted from the layers' shapes; the factor turning them into bytes held
+at the peak (pre- and post-activation copies, gradients, the backend's
+scratch) was measured on this project's CPU for each backend
+(``benchmarks/style_speed.py --memory``) and is checked by a test to stay
+within 25% of the measured peak.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass
+
+from artgen.style import vgg
+
+__all__ = [
+    "Estimate",
+    "activation_elements",
+    "estimate",
+    "available_bytes",
+    "process_bytes",
+    "optimiser_bytes",
+    "largest_fitting_size",
+    "gb",
+]
+
+# Bytes held at the peak of a forward+backward pass per float32 activation element of
+# the convolutions' outputs, per backend (measured, see the module docstring).
+ACTIVATION_FACTOR = {"tensorflow": 4 * 2.05, "jax": 4 * 4.0}
+# Forward-only passes (the first pass over tiles, the targets): activations are freed as
+# soon as the next layer has read them, but the outputs the losses read are kept.
+AUTO_TILE_SHARE = {"CPU": 0.5, "GPU": 0.9}  # of the free memory, before auto tiling starts; a CPU is shared
+TILE_CORES = (1024, 768, 512, 384, 256)  # largest first: fewer, bigger tiles waste less on margins
+LBFGS_HISTORY = 10  # SciPy's default maxcor: pairs of (step, gradient change) vectors
+# Full-size float64 vectors each optimiser keeps. SciPy's L-BFGS-B: 2m history vectors and ~5n
+# of workspace, plus its bounds, our scaled copies of x and the gradient, the best picture and
+# the step's float32 buffers. Adam: x, m, v, the gradient, temporaries, the best picture, bounds.
+OPTIMISER_VECTORS = {"lbfgs": 2 * LBFGS_HISTORY + 5 + 12, "adam": 12}
+
+
+def gb(value: float) -> str:
+    return f"{value / 1e9:.1f} GB"
+
+
+def activation_elements(height: int, width: int, net: str) -> int:
+    """Float elements of every convolution's and pooling's output, up to the deepest layer the losses read."""
+    total = 0
+    for name in vgg.layers_up_to(net, vgg.deepest_layer()):
+        block = int(name[5])
+        stride = 2**block if name.endswith("_pool") else 2 ** (block - 1)
+        channels = vgg.WIDTHS[min(block, 5) - 1]
+        total += (height // stride) * (width // stride) * channels
+    return total
+
+
+def optimiser_bytes(pixels: int, optimizer: str) -> int:
+    """The optimiser's full-size float64 arrays: the picture's values are ``3 * pixels``."""
+    return 8 * OPTIMISER_VECTORS[optimizer] * 3 * pixels
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Peak bytes of a run, what the process holds already, and what is free."""
+
+    peak: int
+    base: int
+    available: int
+    tile: int  # tile core in pixels; 0 = untiled
+    device: str
+
+    @property
+    def fits(self) -> bool:
+        return self.peak - self.base <= self.available
+
+    def fits_share(self) -> bool:
+        """Fits in the part of the free memory a run may take without tiling (see AUTO_TILE_SHARE)."""
+        share = AUTO_TILE_SHARE["CPU" if self.device == "CPU" else "GPU"]
+        return self.peak - self.base <= share * self.available
+
+    def describe(self) -> str:
+        how = f"in {self.tile} px tiles" if self.tile else "untiled"
+        return (
+            f"estimated peak memory {gb(self.peak)} ({how}); {gb(self.available)} free on the {self.device}"
+        )
+
+
+def estimate(
+    sizes: list[tuple[int, int]],
+    net: str,
+    optimizer: str,
+    backend: str,
+    tile: int = 0,
+    margin: int = 0,
+    base: int | None = None,
+    available: int | None = None,
+    device: str = "CPU",
+) -> Estimate:
+    """The peak over the coarse-to-fine ``sizes`` ((width, height) per scale), untiled or in tiles."""
+    base = process_bytes() if base is None else base
+    available = available_bytes() if available is None else available
+    factor = ACTIVATION_FACTOR.get(backend, ACTIVATION_FACTOR["tensorflow"])
+    peak = 0
+    for width, height in sizes:
+        if tile:
+            window_h, window_w = min(height, tile + 2 * margin), min(width, tile + 2 * margin)
+        else:
+            window_h, window_w = height, width
+        activations = factor * activation_elements(window_h, window_w, net)
+        content = 4 * (height // 8) * (width // 8) * 512 * 2  # the target, and its crop's copies
+        peak = max(peak, activations + optimiser_bytes(width * height, optimizer) + content)
+    return Estimate(peak=base + peak, base=base, available=available, tile=tile, device=device)
+
+
+def largest_fitting_size(fits, size: int, floor: int = 64) -> int | None:
+    """The largest long side (a multiple of 64, at most ``size``) for which ``fits(long_side)``."""
+    for candidate in range(size // 64 * 64, floor - 1, -64):
+        if fits(candidate):
+            return candidate
+    return None
+
+
+def process_bytes() -> int:
+    """Resident memory of this process now (Linux), or its peak so far elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def available_bytes() -> int:
+    """Memory the system can still give (Linux MemAvailable), or all physical memory elsewhere."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

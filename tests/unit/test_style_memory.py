@@ -1,0 +1,76 @@
+"""Knowing before running: the estimate matches the measured peak; a size that cannot fit is refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgen.cli import main
+from artgen.style import memory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def pair(tmp_path) -> tuple[str, str]:
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    Image.fromarray(rng.integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(tmp_path / "paint.png")
+    return str(tmp_path / "photo.png"), str(tmp_path / "paint.png")
+
+
+def test_activation_count_follows_the_layers_shapes():
+    # VGG16 up to block5_conv1 on 32x32: 2 convs of 64 channels at 32x32, a pool, and so on.
+    expected = 2 * 64 * 32 * 32 + 64 * 16 * 16 + 2 * 128 * 16 * 16 + 128 * 8 * 8
+    expected += 3 * 256 * 8 * 8 + 256 * 4 * 4 + 3 * 512 * 4 * 4 + 512 * 2 * 2 + 512 * 2 * 2
+    assert memory.activation_elements(32, 32, "vgg16") == expected
+
+
+def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path):
+    """A fresh process, as a user runs it: the printed estimate against the kernel's peak resident size."""
+    out = tmp_path / "out.png"
+    run_and_report_peak = (
+        "import resource, sys\n"
+        "from artgen.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+        "sys.exit(status)\n"
+    )
+    command = [sys.executable, "-c", run_and_report_peak, "style", *pair, "-o", str(out), "--size", "512"]
+    command += ["--scales", "1", "--iterations", "2"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    peak = int(re.search(r"PEAK (\d+)", result.stdout).group(1))
+    found = re.search(r"estimated peak memory ([\d.]+) GB", result.stdout + result.stderr)
+    assert found, result.stdout + result.stderr
+    estimate = float(found.group(1)) * 1e9
+    assert abs(estimate - peak) <= 0.25 * peak, (estimate, peak)
+
+
+def test_a_size_that_cannot_fit_is_refused_with_advice_and_nothing_written(pair, tmp_path, capsys):
+    out = tmp_path / "big.png"
+    before = sorted(tmp_path.iterdir())
+    assert main(["style", *pair, "-o", str(out), "--size", "8192", "--no-tile"]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"artgen: error: a 8192 px picture needs about .* GB .*; use --size \d+, or --tile", line
+    )
+    assert main(["style", *pair, "-o", str(out), "--size", "8192", "--tile-size", "256"]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "use --size" in line and "--tile" not in line.split(";")[-1]
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_auto_tiling_starts_where_the_whole_picture_would_take_too_much():
+    sizes = [(2048, 2048)]
+    untiled = memory.estimate(sizes, "vgg16", "lbfgs", "tensorflow", base=10**9, available=20 * 10**9)
+    tiled = memory.estimate(sizes, "vgg16", "lbfgs", "tensorflow", 512, 80, base=10**9, available=20 * 10**9)
+    assert untiled.fits and not untiled.fits_share()  # would fit, but takes over half of a shared machine
+    assert tiled.peak < untiled.peak / 2
