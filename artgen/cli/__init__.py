@@ -20,7 +20,7 @@ from artgen.errors import ArtgenError, InputError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "jobs", "style", "toy", "classify")
+COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "toy", "classify")
 
 
 def _modules() -> list[ModuleType]:

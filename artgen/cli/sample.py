@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from artgen.cli.common import console, positive_float, positive_int, quiet_backend_import
+from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
 
 NAME = "sample"
@@ -28,6 +29,12 @@ EXAMPLES = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", nargs="?", metavar="OUT.png", help="grid image to write")
     parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    parser.add_argument(
+        "--which",
+        choices=WHICH,
+        help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
+        "(default: final, else latest)",
+    )
     parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
@@ -48,11 +55,15 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{out} must end in .png")
         if out.exists() and not args.force:
             raise InputError(f"{out} exists; pass --force to overwrite it")
+    from artgen.dcgan.locate import describe, resolve_model
+
+    model = resolve_model(args.model, args.which)
+    console.print(f"using {describe(model)}", highlight=False)
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling
 
-    pictures = sampling.sample(args.model, args.count, args.seed, args.truncation)
+    pictures = sampling.sample(model, args.count, args.seed, args.truncation)
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
         console.print(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")

@@ -11,6 +11,7 @@ from artgen import images as image_io
 from artgen import runs
 from artgen.dcgan import checkpoint
 from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.gan import recalibrate_batch_norm
 from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
@@ -26,9 +27,9 @@ __all__ = [
 ]
 
 
-def load_generator(model: str | Path | None = None) -> keras.Model:
+def load_generator(model: str | Path | None = None, which: str | None = None) -> keras.Model:
     """Load a generator safely (``safe_mode=True``; checkpoints are plain arrays)."""
-    path = resolve_model(model)
+    path = resolve_model(model, which)
     if path.suffix == ".npz":
         return _from_checkpoint(path)
     if path.suffix not in (".keras", ".h5"):
@@ -46,11 +47,11 @@ def load_generator(model: str | Path | None = None) -> keras.Model:
 
 def _from_checkpoint(path: Path) -> keras.Model:
     run_dir = path.parent.parent
-    config = TrainConfig.from_dict(runs.read_json(run_dir / "config.json"))
+    config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
     generator = build_generator(config.size, config.latent_dim, config.width)
     weights = checkpoint.load_group(path, "ema_generator" if config.ema else "generator")
     generator.set_weights(weights)
-    return generator
+    return recalibrate_batch_norm(generator, config.seed) if config.ema_bn else generator
 
 
 def latent_dim(generator: keras.Model) -> int:
@@ -60,7 +61,8 @@ def latent_dim(generator: keras.Model) -> int:
 def latents(count: int, dim: int, seed: int, truncation: float | None = None) -> np.ndarray:
     """Standard-normal latents; with ``truncation`` T, values beyond ±T are redrawn.
 
-    Truncation trades variety for quality: smaller T, more typical images.
+    This is BigGAN's truncation trick (a truncated normal), not a rescaling of
+    the vector: smaller T, less variety and more typical images.
     """
     if truncation is not None and truncation <= 0:
         raise InputError("--truncation must be positive")
