@@ -193,4 +193,4 @@ class TrainConfig(ConfigDict):
             eval_samples=8,
         )
         values.update(overrides)
-        return cls(data_dir=data_dir, **values)
+        return cls.with_recipe(values.pop("recipe", "artgen"), data_dir=data_dir, **values)

@@ -65,9 +65,10 @@ def kernel_distance(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[float,
     """Unbiased KID and its standard error over disjoint blocks of both sets."""
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     blocks = max(2, min(len(x), len(y)) // KID_BLOCK)
-    rng = np.random.default_rng(seed)
-    x_parts = np.array_split(x[rng.permutation(len(x))], blocks)
-    y_parts = np.array_split(y[rng.permutation(len(y))], blocks)
+    # Each set's shuffle depends only on its own size, so swapping the sets pairs the same blocks.
+    shuffle = lambda rows: rows[np.random.default_rng([seed, len(rows)]).permutation(len(rows))]  # noqa: E731
+    x_parts = np.array_split(shuffle(x), blocks)
+    y_parts = np.array_split(shuffle(y), blocks)
     values = np.array([_mmd2_unbiased(xp, yp) for xp, yp in zip(x_parts, y_parts, strict=True)])
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(blocks))
 
