@@ -242,8 +242,10 @@ class _Loop:
     def _evaluate(self, step: int, act: bool = True) -> str | None:
         """Score the sampler; keep the best; act on a collapse. Returns what was done about one."""
         assert self.watch is not None
+        started = time.perf_counter()
         sampler = self._sampler()
         result = self.watch.evaluate(sampler, step)
+        took = time.perf_counter() - started
         self.last_quality = {"fd": result.fd, "kid": result.kid}
         if self.rows and self.rows[-1][0] == step:
             self.rows[-1][-2:] = [result.fd, result.kid]
@@ -252,7 +254,10 @@ class _Loop:
         self.on_event(Metrics(step, dict(self.last_quality)))
         best = " (best so far)" if result.is_best else ""
         self.on_event(
-            Message(f"step {step}: FD {result.fd:.4g}, KID {result.kid:.4g} ± {result.kid_se:.2g}{best}")
+            Message(
+                f"step {step}: FD {result.fd:.4g}, KID {result.kid:.4g} ± {result.kid_se:.2g}{best} "
+                f"({took:.1f} s)"
+            )
         )
         if result.is_best:
             checkpoint.save(self.gan, self.run_dir / "best", step, keep=1)
