@@ -124,6 +124,7 @@ def sampling_copy(gan: GAN, config: TrainConfig, copy: keras.Model | None = None
     if not config.ema_bn:
         return gan.sampler
     if copy is None:
-        copy = build_generator(config.size, config.latent_dim, config.width, name="sampler")
+        policy = DTYPE_POLICIES.get(config.precision)
+        copy = build_generator(config.size, config.latent_dim, config.width, name="sampler", dtype=policy)
     copy.set_weights([keras.ops.convert_to_numpy(weight) for weight in gan.sampler.weights])
     return recalibrate_batch_norm(copy, config.seed)

@@ -177,7 +177,7 @@ def test_mixed_precision_trains_with_float32_outputs(
 ) -> None:
     config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=2, precision=precision)
     result = train(config)
-    assert np.isfinite(_metrics(result.run_dir)).all()
+    assert np.isfinite(_metrics(result.run_dir)[:, :6]).all()
     generator = sampling.load_generator(result.run_dir)
     assert str(generator.output.dtype).endswith("float32")
     assert generator.layers[1].dtype_policy.compute_dtype in ("float16", "bfloat16")
