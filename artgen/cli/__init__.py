@@ -21,7 +21,7 @@ from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "jobs", "style", "toy", "classify")
+COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "toy", "classify")
 READS_IMAGES = ("train", "style", "classify")  # commands that take --max-pixels
 
 

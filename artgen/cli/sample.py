@@ -14,6 +14,7 @@ from artgen.cli.common import (
     quiet_backend_import,
     show_result,
 )
+from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
 from artgen.events import Event, Message
 
@@ -36,6 +37,12 @@ EXAMPLES = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", nargs="?", metavar="OUT.png", help="grid image to write")
     parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    parser.add_argument(
+        "--which",
+        choices=WHICH,
+        help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
+        "(default: final, else latest)",
+    )
     parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
@@ -68,11 +75,15 @@ def run(args: argparse.Namespace) -> int:
     if taken and not args.overwrite:
         more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
         raise InputError(f"{taken[0]}{more} exist; pass --overwrite to replace them, or another folder")
+    from artgen.dcgan.locate import describe, resolve_model
+
+    model = resolve_model(args.model, args.which)
+    console.print(f"using {describe(model)}", highlight=False)
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling
 
-    pictures = sampling.sample(args.model, args.count, args.seed, args.truncation, on_event=_show_warning)
+    pictures = sampling.sample(model, args.count, args.seed, args.truncation, on_event=_show_warning)
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
         show_result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")

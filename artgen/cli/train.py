@@ -15,27 +15,50 @@ from artgen.cli.common import (
     quiet_backend_import,
     show_result,
 )
-from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, PRECISIONS, SIZES, STRATEGIES, TrainConfig
+from artgen.dcgan.config import (
+    AUGMENTATIONS,
+    LOSSES,
+    LR_DECAYS,
+    ON_COLLAPSE,
+    PRECISIONS,
+    RECIPES,
+    SAMPLE_UNITS,
+    SIZES,
+    STRATEGIES,
+    TrainConfig,
+)
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
 HELP = "train a DCGAN on a folder of images"
 DESCRIPTION = (
     "Train a DCGAN on every image below DIR (jpg, png, webp, bmp, gif). Each run writes one\n"
-    "directory: config.json, checkpoints/, images/epoch-NNNN.png, metrics.csv, loss.png and\n"
-    "generator.keras. Ctrl-C saves a checkpoint; --resume continues exactly where it stopped."
+    "directory: config.json, checkpoints/, images/step-NNNNNNNN.png, metrics.csv (losses, FD, KID),\n"
+    "loss.png, generator.keras and generator-best.keras (lowest FD). Ctrl-C saves a checkpoint;\n"
+    "--resume continues exactly where it stopped."
 )
 EXAMPLES = (
     "Examples:\n"
     "  artgen train faces/                       64 px, 20 epochs, into runs/faces-<time>/\n"
     "  artgen train emoji/ --size 32 --steps 5000 --augment\n"
     "  artgen train --resume runs/faces-20261123-101500\n"
-    "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)"
+    "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)\n"
+    "  artgen train faces/ --recipe classic        the recipe of artgen 0.1, exactly"
 )
 
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
 # What may change when resuming: how long and how often, never what the model is.
-RESUME_OVERRIDES = {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints"}
+RESUME_OVERRIDES = {
+    "epochs",
+    "steps",
+    "checkpoint_every",
+    "sample_every",
+    "log_every",
+    "keep_checkpoints",
+    "keep_samples",
+    "eval_every",
+    "on_collapse",
+}
 
 
 def _augmentations(text: str) -> tuple[str, ...]:
@@ -73,6 +96,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     schedule = parser.add_argument_group("training")
     schedule.add_argument(
+        "--recipe",
+        choices=("artgen", *RECIPES),
+        help="artgen: the measured best (default); classic: artgen 0.1's recipe, loss for loss",
+    )
+    schedule.add_argument(
+        "--loss", choices=LOSSES, help=f"ns: non-saturating; hinge (default {DEFAULTS['loss']})"
+    )
+    schedule.add_argument(
         "--epochs", type=positive_int, help="passes over the data (default 20 unless --steps)"
     )
     schedule.add_argument("--steps", type=positive_int, help="train steps (overrides --epochs)")
@@ -84,6 +115,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lr",
         type=positive_float,
         help=f"Adam learning rate (default {DEFAULTS['learning_rate']})",
+    )
+    schedule.add_argument(
+        "--d-learning-rate",
+        "--d-lr",
+        type=positive_float,
+        help="the discriminator's learning rate, for two time-scale updates (default: --learning-rate)",
     )
     schedule.add_argument("--beta1", type=float, help=f"Adam beta 1 (default {DEFAULTS['beta1']})")
     schedule.add_argument(
@@ -108,6 +145,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sample from an exponential moving average of the generator (default on)",
     )
     schedule.add_argument("--ema-decay", type=float, help=f"EMA decay (default {DEFAULTS['ema_decay']})")
+    schedule.add_argument(
+        "--ema-bn",
+        action=argparse.BooleanOptionalAction,
+        help="measure the EMA generator's batch-norm statistics again before sampling (default on)",
+    )
     schedule.add_argument("--seed", type=int, help="same seed and data give the same losses (default 0)")
     device = parser.add_argument_group("devices (see also: artgen --backend jax)")
     device.add_argument(
@@ -136,7 +178,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         help=f"steps between checkpoints (default {DEFAULTS['checkpoint_every']})",
     )
-    output.add_argument("--sample-every", type=positive_int, help="epochs between sample grids (default 1)")
+    output.add_argument(
+        "--sample-every",
+        type=positive_int,
+        help=f"steps (epochs with --sample-unit epoch) between grids (default {DEFAULTS['sample_every']})",
+    )
+    output.add_argument("--sample-unit", choices=SAMPLE_UNITS, help="unit of --sample-every (default step)")
+    output.add_argument(
+        "--keep-samples",
+        type=int,
+        help=f"newest sample grids kept, plus every 10th; 0 keeps all (default {DEFAULTS['keep_samples']})",
+    )
+    quality = parser.add_argument_group("quality (FD/KID on VGG16 features; see artgen eval)")
+    quality.add_argument(
+        "--eval-every",
+        type=int,
+        help=f"steps between FD/KID evaluations, 0 = off (default {DEFAULTS['eval_every']})",
+    )
+    quality.add_argument(
+        "--eval-samples",
+        type=positive_int,
+        help=f"generated images per evaluation (default {DEFAULTS['eval_samples']})",
+    )
+    quality.add_argument(
+        "--on-collapse",
+        choices=ON_COLLAPSE,
+        help="when FD keeps rising or diversity collapses: warn (default), rollback to the best "
+        "state with half the learning rate, or stop",
+    )
     output.add_argument(
         "--log-every", type=positive_int, help=f"steps between metrics rows (default {DEFAULTS['log_every']})"
     )
@@ -161,7 +230,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                 f"{run_dir} already holds a training run; continue it with: artgen train --resume {run_dir}"
                 " (or choose another --run-dir)"
             )
-        return TrainConfig(**given)
+        return TrainConfig.with_recipe(**given)
     if getattr(args, "data_dir", None) is not None:
         raise InputError("give either DIR or --resume RUN_DIR, not both (--data DIR moves a run's images)")
     run_dir = Path(resume)
@@ -187,7 +256,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             f"this run's images were in {stored['data_dir']}, which is gone; "
             f"if they moved: artgen train --resume {run_dir} --data NEW_DIR"
         )
-    return TrainConfig.from_dict(stored)
+    return TrainConfig.from_run(stored)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.dcgan import train
 
-    with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake")) as render:
+    with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake", "fd")) as render:
         result = train(config, render, stop)
     show_result(f"run directory: {result.run_dir}")
     if result.stopped:  # the engine's own message said where it stopped and how to resume

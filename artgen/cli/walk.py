@@ -8,11 +8,14 @@ from artgen.cli.common import (
     EventRenderer,
     StopRequest,
     add_overwrite,
+    console,
     positive_float,
     positive_int,
     quiet_backend_import,
     show_result,
 )
+from artgen.dcgan.locate import WHICH
+from artgen.errors import InputError
 from artgen.walk.config import EASES, INTERPS, RESAMPLES, WalkConfig, parse_grid
 
 NAME = "walk"
@@ -37,6 +40,12 @@ DEFAULTS = WalkConfig(out="walk.gif")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT", help="output .gif, .webp, .mp4, or a folder for PNG frames")
     parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    parser.add_argument(
+        "--which",
+        choices=WHICH,
+        help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
+        "(default: final, else latest)",
+    )
     parser.add_argument(
         "--frames", type=int, default=DEFAULTS.frames, help="frames in the loop (default %(default)s)"
     )
@@ -99,9 +108,18 @@ def _grid(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    model = args.model
+    if args.model is not None:
+        from artgen.dcgan.locate import describe, resolve_model
+
+        resolved = resolve_model(args.model, args.which)
+        console.print(f"using {describe(resolved)}", highlight=False)
+        model = str(resolved)
+    elif args.which is not None:
+        raise InputError("--which needs --model RUN_DIR (a training run directory)")
     config = WalkConfig(
         out=args.out,
-        model=args.model,
+        model=model,
         frames=args.frames,
         fps=args.fps,
         keyframes=args.keyframes,

@@ -164,6 +164,4 @@ def restore_latest(
     if found is None:
         return 0
     path, arrays = found
-    step = _assign(gan, path, arrays, config)
-    on_event(Message(f"resuming {run_dir} from step {step}"))
-    return step
+    return _assign(gan, path, arrays, config)

@@ -22,6 +22,10 @@ __all__ = [
     "PRECISIONS",
     "RESUMABLE",
     "MAX_SAMPLES",
+    "RECIPES",
+    "LOSSES",
+    "ON_COLLAPSE",
+    "SAMPLE_UNITS",
     "TrainConfig",
 ]
 
@@ -34,6 +38,7 @@ PRECISIONS = ("auto", "float32", "mixed", "bf16")
 # define the model and its losses, and a run folder holding other values is refused.
 RESUMABLE = frozenset(
     {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
+    | {"eval_every", "eval_samples", "on_collapse", "sample_unit", "keep_samples"}
     | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
 )
 MAX_SAMPLES = 10_000  # images one ``artgen sample`` draws (a 128 px grid of them is already 0.5 GB)
@@ -46,6 +51,26 @@ MAX_COUNTS = {
     "steps": 100_000_000,
     "samples": 1_024,
     "devices": 1_024,
+}
+LOSSES = ("ns", "hinge")
+ON_COLLAPSE = ("warn", "rollback", "stop")
+SAMPLE_UNITS = ("step", "epoch")
+
+# What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
+# benchmarks/dcgan_quality.py, see the README's ablation table); "classic" is the recipe
+# of artgen before quality was measured, kept so its runs stay reproducible. A
+# config.json without a "recipe" key was written by that code and is read as classic.
+RECIPES: dict[str, dict[str, Any]] = {
+    "classic": {
+        "loss": "ns",
+        "label_smoothing": 0.9,
+        "d_learning_rate": None,
+        "ema_bn": False,
+        "eval_every": 0,
+        "sample_unit": "epoch",
+        "sample_every": 1,
+        "keep_samples": 0,
+    },
 }
 
 
@@ -63,15 +88,24 @@ class TrainConfig(ConfigDict):
     learning_rate: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    label_smoothing: float = 0.9
+    recipe: str = "artgen"
+    loss: str = "ns"
+    label_smoothing: float = 1.0
+    d_learning_rate: float | None = None  # None: --learning-rate for both networks
     lr_decay: str = "none"
     augment: tuple[str, ...] = ()
     ema: bool = True
     ema_decay: float = 0.999
+    ema_bn: bool = True  # recompute the EMA generator's batch-norm statistics before sampling
     seed: int = 0
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
-    sample_every: int = 1
+    sample_every: int = 500
+    sample_unit: str = "step"
+    keep_samples: int = 8  # newest grids kept, plus every 10th; 0 keeps all
+    eval_every: int = 1000  # steps between FD/KID evaluations; 0 turns them off
+    eval_samples: int = 256
+    on_collapse: str = "warn"
     log_every: int = 10
     samples: int = 64
     background: str = "white"
@@ -93,6 +127,7 @@ class TrainConfig(ConfigDict):
             "sample_every",
             "log_every",
             "samples",
+            "eval_samples",
         ):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
@@ -130,7 +165,41 @@ class TrainConfig(ConfigDict):
                 raise InputError(f"--{name.replace('_', '-')} must be at most {high}, not {value}")
         if self.keep_checkpoints < 1:
             raise InputError("--keep-checkpoints must be at least 1 (the newest is what --resume needs)")
+        if self.d_learning_rate is not None and not (
+            math.isfinite(self.d_learning_rate) and 0 < self.d_learning_rate <= 1
+        ):
+            raise InputError(f"--d-learning-rate must be above 0 and at most 1, not {self.d_learning_rate}")
+        for name, value, choices in (
+            ("recipe", self.recipe, ("artgen", *RECIPES)),
+            ("loss", self.loss, LOSSES),
+            ("on-collapse", self.on_collapse, ON_COLLAPSE),
+            ("sample-unit", self.sample_unit, SAMPLE_UNITS),
+        ):
+            if value not in choices:
+                raise InputError(f"--{name} must be one of {', '.join(choices)}, not {value!r}")
+        if self.eval_every < 0 or self.keep_samples < 0:
+            raise InputError("--eval-every and --keep-samples must be 0 (off) or more")
+        if self.eval_samples < 8:
+            raise InputError("--eval-samples must be at least 8")
         check_seed(self.seed)
+
+    @classmethod
+    def with_recipe(cls, recipe: str = "artgen", **values: Any) -> TrainConfig:
+        """A config of ``recipe``; ``values`` (what the user typed) win over the recipe's."""
+        if recipe != "artgen" and recipe not in RECIPES:
+            raise InputError(f"--recipe must be one of artgen, {', '.join(RECIPES)}, not {recipe!r}")
+        return cls(**{**RECIPES.get(recipe, {}), **values, "recipe": recipe})
+
+    @classmethod
+    def from_run(cls, stored: dict[str, Any]) -> TrainConfig:
+        """The config of a run directory's ``config.json``, as the code that wrote it meant it.
+
+        Files written before recipes existed have no ``recipe`` key: their missing
+        settings take the classic recipe's values, so such a run resumes exactly as before.
+        """
+        if "recipe" not in stored:
+            stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
+        return cls.from_dict(stored)
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""
@@ -153,6 +222,8 @@ class TrainConfig(ConfigDict):
             samples=4,
             checkpoint_every=2,
             log_every=1,
+            eval_every=0,
+            eval_samples=8,
         )
         values.update(overrides)
-        return cls(data_dir=data_dir, **values)
+        return cls.with_recipe(values.pop("recipe", "artgen"), data_dir=data_dir, **values)

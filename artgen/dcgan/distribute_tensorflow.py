@@ -99,7 +99,8 @@ class MirroredTrainer:
     @staticmethod
     def _make_replica_step(gan: GAN, config: TrainConfig, replicas: int):
         generator, discriminator = gan.generator, gan.discriminator
-        policy, real_label = config.augment, config.label_smoothing
+        policy = config.augment
+        d_loss_fn, g_loss_fn = losses.for_config(config)
 
         def replica_step(inputs):
             real = tf.cast(inputs["real"], tf.float32) / 127.5 - 1.0
@@ -112,8 +113,8 @@ class MirroredTrainer:
                 real_logits = discriminator(real_in, training=True)
                 fake_logits = discriminator(fake_in, training=True)
                 # Each replica's mean, divided by the replica count: summed, a global mean.
-                d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label) / replicas
-                g_loss = losses.generator_loss(fake_logits) / replicas
+                d_loss = d_loss_fn(real_logits, fake_logits) / replicas
+                g_loss = g_loss_fn(fake_logits) / replicas
                 d_scaled, g_scaled = gan.d_optimizer.scale_loss(d_loss), gan.g_optimizer.scale_loss(g_loss)
             d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
             d_grads = d_tape.gradient(d_scaled, d_vars)
@@ -149,3 +150,6 @@ class MirroredTrainer:
 
     def sync(self) -> None:
         """Mirrored variables are updated in place; nothing to copy back."""
+
+    def reload(self) -> None:
+        """The step reads the mirrored variables themselves; nothing to reload."""

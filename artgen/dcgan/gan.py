@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.models import build_discriminator, build_generator
 
-__all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at"]
+__all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at", "recalibrate_batch_norm", "sampling_copy"]
 
 # --precision -> Keras dtype policy of the hidden layers (outputs and losses stay float32).
 DTYPE_POLICIES = {"float32": None, "mixed": "mixed_float16", "bf16": "mixed_bfloat16"}
@@ -45,12 +46,12 @@ class GAN:
         return groups
 
 
-def _learning_rate(config: TrainConfig, total_steps: int):
+def _learning_rate(rate: float, config: TrainConfig, total_steps: int):
     if config.lr_decay == "linear":
-        return keras.optimizers.schedules.PolynomialDecay(config.learning_rate, total_steps, 0.0, power=1.0)
+        return keras.optimizers.schedules.PolynomialDecay(rate, total_steps, 0.0, power=1.0)
     if config.lr_decay == "cosine":
-        return keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
-    return config.learning_rate
+        return keras.optimizers.schedules.CosineDecay(rate, total_steps)
+    return rate
 
 
 def build_gan(config: TrainConfig, total_steps: int) -> GAN:
@@ -71,13 +72,14 @@ def build_gan(config: TrainConfig, total_steps: int) -> GAN:
         )
         ema.set_weights(generator.get_weights())
 
-    def adam() -> keras.optimizers.Optimizer:
+    def adam(rate: float) -> keras.optimizers.Optimizer:
         optimizer = keras.optimizers.Adam(
-            _learning_rate(config, total_steps), beta_1=config.beta1, beta_2=config.beta2
+            _learning_rate(rate, config, total_steps), beta_1=config.beta1, beta_2=config.beta2
         )
         return keras.optimizers.LossScaleOptimizer(optimizer) if config.precision == "mixed" else optimizer
 
-    g_optimizer, d_optimizer = adam(), adam()
+    g_optimizer = adam(config.learning_rate)
+    d_optimizer = adam(config.d_learning_rate or config.learning_rate)
     g_optimizer.build(generator.trainable_variables)
     d_optimizer.build(discriminator.trainable_variables)
     return GAN(generator, discriminator, ema, g_optimizer, d_optimizer)
@@ -86,3 +88,43 @@ def build_gan(config: TrainConfig, total_steps: int) -> GAN:
 def ema_decay_at(step: int, decay: float) -> float:
     """Warm the average up so early samples are not dominated by the random init."""
     return min(decay, (1.0 + step) / (10.0 + step))
+
+
+def recalibrate_batch_norm(generator: keras.Model, seed: int, batch_size: int = 256) -> keras.Model:
+    """Set every batch-norm layer's moving statistics to those of one large batch, in place.
+
+    An averaged (EMA) generator's weights never produced the moving statistics it
+    carries: those are an average of statistics of other weights, and early in a
+    run they are far off, which is what turned short runs' samples flat grey.
+    BigGAN's "standing statistics" fix this by measuring them again.
+    """
+    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not layers:
+        return generator
+    latent = np.random.default_rng([seed, 7919]).standard_normal(
+        (batch_size, int(generator.input_shape[-1])), dtype=np.float32
+    )
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0  # the next training-mode call replaces the statistics
+        generator(latent, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return generator
+
+
+def sampling_copy(gan: GAN, config: TrainConfig, copy: keras.Model | None = None) -> keras.Model:
+    """The generator to draw samples from; with ``config.ema_bn``, a recalibrated copy.
+
+    The copy (reused when given) keeps the checkpointed EMA generator untouched, so
+    sampling never changes what a resumed run computes.
+    """
+    if not config.ema_bn:
+        return gan.sampler
+    if copy is None:
+        policy = DTYPE_POLICIES.get(config.precision)
+        copy = build_generator(config.size, config.latent_dim, config.width, name="sampler", dtype=policy)
+    copy.set_weights([keras.ops.convert_to_numpy(weight) for weight in gan.sampler.weights])
+    return recalibrate_batch_norm(copy, config.seed)

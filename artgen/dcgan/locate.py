@@ -12,7 +12,9 @@ from pathlib import Path
 from artgen.assets import asset
 from artgen.errors import ModelError
 
-__all__ = ["DEFAULT_GENERATOR", "checkpoints", "latest_checkpoint", "resolve_model"]
+__all__ = ["DEFAULT_GENERATOR", "WHICH", "checkpoints", "latest_checkpoint", "resolve_model", "describe"]
+
+WHICH = ("final", "best", "latest")
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
 _CHECKPOINT = re.compile(r"^step-(\d{8})\.npz$")
@@ -32,12 +34,31 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def resolve_model(model: str | Path | None) -> Path:
+def resolve_model(model: str | Path | None, which: str | None = None) -> Path:
     """A generator file for ``model``: a ``.keras`` path, a run directory, or None for the default.
 
-    A run directory resolves to its final ``generator.keras`` or, for a run
-    still training or stopped early, its newest checkpoint.
+    In a run directory, ``which`` picks ``final`` (``generator.keras``), ``best``
+    (``generator-best.keras``, lowest FD) or ``latest`` (the newest checkpoint).
+    Without it: the final generator or, for a run still training or stopped
+    early, its newest checkpoint.
     """
+    if which is not None:
+        if which not in WHICH:
+            raise ModelError(f"--which must be one of {', '.join(WHICH)}")
+        if model is None or not Path(model).is_dir():
+            raise ModelError("--which needs --model RUN_DIR (a training run directory)")
+        path = Path(model)
+        if which == "final" and not (path / "generator.keras").exists():
+            raise ModelError(f"{path} has not finished (no generator.keras); try --which latest")
+        if which == "best":
+            if not (path / "generator-best.keras").exists():
+                raise ModelError(f"{path} has no generator-best.keras (it was trained without --eval-every)")
+            return path / "generator-best.keras"
+        if which == "latest":
+            found = latest_checkpoint(path)
+            if found is None:
+                raise ModelError(f"{path} has no checkpoint yet")
+            return found
     if model is None:
         if not DEFAULT_GENERATOR.exists():
             raise ModelError("no bundled generator in this installation; pass --model PATH_OR_RUN_DIR")
@@ -53,3 +74,14 @@ def resolve_model(model: str | Path | None) -> Path:
     if not path.exists():
         raise ModelError(f"model {path} does not exist")
     return path
+
+
+def describe(path: Path) -> str:
+    """Which generator of a run ``path`` is, for the "using ..." line of sample and walk."""
+    if path.name == "generator.keras":
+        return f"{path} (final)"
+    if path.name == "generator-best.keras":
+        return f"{path} (best FD)"
+    if _CHECKPOINT.match(path.name):
+        return f"{path} (latest checkpoint, step {int(path.stem.split('-')[1])})"
+    return str(path)

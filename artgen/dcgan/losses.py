@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from keras import ops
 
-__all__ = ["bce_with_logits", "discriminator_loss", "generator_loss"]
+__all__ = [
+    "bce_with_logits",
+    "discriminator_loss",
+    "generator_loss",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "for_config",
+]
 
 
 def bce_with_logits(logits, target: float):
@@ -20,3 +29,23 @@ def discriminator_loss(real_logits, fake_logits, real_label: float):
 def generator_loss(fake_logits):
     """Non-saturating generator loss: make the discriminator call fakes real."""
     return bce_with_logits(fake_logits, 1.0)
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge loss (Lim & Ye, 2017; SAGAN, BigGAN): no gradient from samples already past the margin."""
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    return -ops.mean(fake_logits)
+
+
+def for_config(config) -> tuple[Callable, Callable]:
+    """``(d_loss(real_logits, fake_logits), g_loss(fake_logits))`` for ``config.loss``.
+
+    Every backend's step calls these two, so a loss is written once.
+    """
+    if config.loss == "hinge":
+        return hinge_discriminator_loss, hinge_generator_loss
+    real_label = config.label_smoothing
+    return (lambda real, fake: discriminator_loss(real, fake, real_label)), generator_loss

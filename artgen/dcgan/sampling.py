@@ -14,6 +14,7 @@ from artgen import runs
 from artgen.configs import check_seed
 from artgen.dcgan import checkpoint
 from artgen.dcgan.config import MAX_SAMPLES, TrainConfig
+from artgen.dcgan.gan import recalibrate_batch_norm
 from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.dcgan.models import build_generator
 from artgen.errors import InputError, ModelError
@@ -30,9 +31,11 @@ __all__ = [
 ]
 
 
-def load_generator(model: str | Path | None = None, on_event: OnEvent = ignore_events) -> keras.Model:
+def load_generator(
+    model: str | Path | None = None, which: str | None = None, on_event: OnEvent = ignore_events
+) -> keras.Model:
     """Load a generator safely (``safe_mode=True``; checkpoints are plain arrays)."""
-    path = resolve_model(model)
+    path = resolve_model(model, which)
     if path.suffix == ".npz":
         return _from_checkpoint(path, on_event)
     if path.suffix not in (".keras", ".h5"):
@@ -61,13 +64,13 @@ def _intact_zip(path: Path) -> bool:
 
 def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Model:
     run_dir = path.parent.parent
-    config = TrainConfig.from_dict(runs.read_json(run_dir / "config.json"))
+    config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
     generator = build_generator(config.size, config.latent_dim, config.width)
     found = checkpoint.newest_readable(run_dir, on_event, newest=path)
     if found is None:
         raise ModelError(f"{path} is missing")
     generator.set_weights(checkpoint.group(found[1], "ema_generator" if config.ema else "generator"))
-    return generator
+    return recalibrate_batch_norm(generator, config.seed) if config.ema_bn else generator
 
 
 def latent_dim(generator: keras.Model) -> int:
@@ -77,7 +80,8 @@ def latent_dim(generator: keras.Model) -> int:
 def latents(count: int, dim: int, seed: int, truncation: float | None = None) -> np.ndarray:
     """Standard-normal latents; with ``truncation`` T, values beyond ±T are redrawn.
 
-    Truncation trades variety for quality: smaller T, more typical images.
+    This is BigGAN's truncation trick (a truncated normal), not a rescaling of
+    the vector: smaller T, less variety and more typical images.
     """
     if truncation is not None and not (np.isfinite(truncation) and truncation > 0):
         raise InputError("--truncation must be a positive number")
@@ -111,5 +115,5 @@ def sample(
     """``count`` images from ``model`` as (N, H, W, 3) uint8."""
     if not 1 <= count <= MAX_SAMPLES:
         raise InputError(f"-n must be between 1 and {MAX_SAMPLES}, not {count}")
-    generator = model if isinstance(model, keras.Model) else load_generator(model, on_event)
+    generator = model if isinstance(model, keras.Model) else load_generator(model, on_event=on_event)
     return generate(generator, latents(count, latent_dim(generator), seed, truncation))

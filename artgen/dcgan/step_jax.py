@@ -59,7 +59,8 @@ class JaxTrainer:
     @staticmethod
     def _make_step(gan: GAN, config: TrainConfig):
         generator, discriminator = gan.generator, gan.discriminator
-        policy, real_label = config.augment, config.label_smoothing
+        policy = config.augment
+        d_loss_fn, g_loss_fn = losses.for_config(config)
 
         def step(state, real_uint8, latent, aug_real, aug_fake, ema_decay):
             real = real_uint8.astype(jnp.float32) / 127.5 - 1.0
@@ -76,8 +77,8 @@ class JaxTrainer:
                 fake_logits, d_fixed = discriminator.stateless_call(
                     d_trainable, d_fixed, fake_in, training=True
                 )
-                d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label)
-                g_loss = losses.generator_loss(fake_logits)
+                d_loss = d_loss_fn(real_logits, fake_logits)
+                g_loss = g_loss_fn(fake_logits)
                 aux = (
                     g_fixed,
                     d_fixed,
@@ -147,3 +148,7 @@ class JaxTrainer:
         for variables, key in pairs:
             for variable, value in zip(variables, self.state[key], strict=False):
                 variable.assign(jnp.array(value, copy=True))  # the state buffers are donated next step
+
+    def reload(self) -> None:
+        """Take the Keras variables' values as the device state (after a rollback restored them)."""
+        self.state = self._read_state()

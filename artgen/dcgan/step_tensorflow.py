@@ -27,7 +27,8 @@ class TensorFlowTrainer:
     @staticmethod
     def _make_step(gan: GAN, config: TrainConfig):
         generator, discriminator = gan.generator, gan.discriminator
-        policy, real_label = config.augment, config.label_smoothing
+        policy = config.augment
+        d_loss_fn, g_loss_fn = losses.for_config(config)
 
         def step(real_uint8, latent, aug_real, aug_fake, ema_decay):
             real = tf.cast(real_uint8, tf.float32) / 127.5 - 1.0
@@ -39,8 +40,8 @@ class TensorFlowTrainer:
                     fake_in = augment.apply(fake, aug_fake, policy)
                 real_logits = discriminator(real_in, training=True)
                 fake_logits = discriminator(fake_in, training=True)
-                d_loss = losses.discriminator_loss(real_logits, fake_logits, real_label)
-                g_loss = losses.generator_loss(fake_logits)
+                d_loss = d_loss_fn(real_logits, fake_logits)
+                g_loss = g_loss_fn(fake_logits)
                 # The identity unless a LossScaleOptimizer (float16) wraps Adam, whose
                 # apply_gradients then unscales and skips steps whose gradients overflowed.
                 d_scaled = gan.d_optimizer.scale_loss(d_loss)
@@ -69,3 +70,6 @@ class TensorFlowTrainer:
 
     def sync(self) -> None:
         """Variables are updated in place; nothing to copy back before saving."""
+
+    def reload(self) -> None:
+        """The step reads the variables themselves; nothing to reload."""

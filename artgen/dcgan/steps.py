@@ -35,6 +35,8 @@ class Trainer(Protocol):
 
     def sync(self) -> None: ...
 
+    def reload(self) -> None: ...  # take the Keras variables back after they were assigned (rollback)
+
 
 @dataclass
 class Placement:

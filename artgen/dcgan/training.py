@@ -4,9 +4,12 @@ Layout of a run directory::
 
     config.json            the TrainConfig (``--resume`` rebuilds the run from it)
     checkpoints/           step-NNNNNNNN.npz, every variable of the run
-    images/epoch-NNNN.png  samples from a fixed latent batch
-    metrics.csv            step, d_loss, g_loss, d_real, d_fake, img_per_s
+    images/step-NNNNNNNN.png  samples from a fixed latent batch (classic runs: epoch-NNNN.png)
+    metrics.csv            step, d_loss, g_loss, d_real, d_fake, img_per_s, fd, kid
     loss.png               the loss curves
+    quality.json           what the quality watch remembers (best FD, recent FDs)
+    best/checkpoints/      the full state at the lowest FD (for --on-collapse rollback)
+    generator-best.keras   the generator at the lowest FD (with --eval-every)
     generator.keras        the final (EMA) generator, for ``artgen sample``/``walk``
 """
 
@@ -27,14 +30,17 @@ from artgen import plots, runs
 from artgen.dcgan import checkpoint
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
-from artgen.dcgan.gan import GAN, build_gan
+from artgen.dcgan.gan import GAN, build_gan, sampling_copy
 from artgen.dcgan.steps import Placement, is_out_of_memory, placement, resolve_precision
-from artgen.errors import OutOfMemory, TrainingDiverged
+from artgen.errors import InputError, OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
-METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s")
+METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "fd", "kid")
+LEGACY_COLUMNS = 6  # metrics.csv before FD/KID were measured
+ARCHIVE_EVERY = 10  # beyond the newest --keep-samples grids, every 10th grid is kept
+ROLLBACK_LR_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,13 @@ def _train(
     with place.scope():
         gan = build_gan(config, total)
         start = checkpoint.restore_latest(gan, run_dir, on_event, {"engine": "dcgan", **config.to_dict()})
+        if start >= total and (run_dir / "generator.keras").exists():
+            raise InputError(
+                f"{run_dir} is already finished ({start} of {total} steps); to train longer: "
+                f"artgen train --resume {run_dir} --steps {2 * total}"
+            )
+        if start:
+            on_event(Message(f"resuming {run_dir} from step {start}"))
     if place.replicas > 1:
         on_event(Message(f"data parallel over {place.replicas} replicas, global batch {config.batch_size}"))
     if place.writes_files:
@@ -113,6 +126,16 @@ class _Loop:
             (config.samples, config.latent_dim), dtype=np.float32
         )
         self.rows = _read_metrics(run_dir / "metrics.csv")
+        self.sampler_copy: keras.Model | None = None
+        self.watch = None
+        self.last_quality: dict[str, float] = {}
+        if config.eval_every and self.writes_files:
+            from artgen.dcgan.watch import QualityWatch
+
+            on_event(Message(f"measuring quality every {config.eval_every} steps (FD/KID, VGG16 features)"))
+            self.watch = QualityWatch(
+                images, config.latent_dim, config.seed, config.eval_samples, run_dir / "quality.json"
+            )
 
     def run(self, start: int, should_stop: ShouldStop) -> TrainResult:
         self.rows = [row for row in self.rows if row[0] <= start]
@@ -141,8 +164,14 @@ class _Loop:
                 rate = len(window) * self.config.batch_size / elapsed
                 self._log(done, window, rate)
                 window, window_start = [], time.perf_counter()
-            if done % self.per_epoch == 0 and (done // self.per_epoch) % self.config.sample_every == 0:
-                self._samples(f"epoch-{done // self.per_epoch:04d}.png", f"epoch {done // self.per_epoch}")
+            self._scheduled_samples(done)
+            if self.watch is not None and done % self.config.eval_every == 0 and done != self.total:
+                verdict = self._evaluate(done)
+                if verdict == "stop":
+                    self._checkpoint(done)
+                    return TrainResult(self.run_dir, done, self.total, None, stopped=True)
+                if verdict == "rollback":
+                    last_saved = done
             if done % self.config.checkpoint_every == 0 and done != self.total:
                 self._checkpoint(done)
                 last_saved = done
@@ -163,9 +192,10 @@ class _Loop:
 
     def _log(self, step: int, window: list[dict[str, float]], rate: float) -> None:
         means = {key: float(np.mean([values[key] for values in window])) for key in window[0]}
-        self.rows.append([step, *(means[c] for c in METRIC_COLUMNS[1:-1]), rate])
+        self.rows.append([step, *(means[c] for c in METRIC_COLUMNS[1:5]), rate, math.nan, math.nan])
         epoch = min(step // self.per_epoch + 1, math.ceil(self.total / self.per_epoch))
-        self.on_event(Metrics(step, {**means, "img_per_s": rate}))
+        # The newest FD/KID ride along with every loss row, so a progress line keeps showing them.
+        self.on_event(Metrics(step, {**means, "img_per_s": rate, **self.last_quality}))
         self.on_event(
             Progress(
                 step,
@@ -177,14 +207,93 @@ class _Loop:
             )
         )
 
+    def _sampler(self) -> keras.Model:
+        """The generator samples are drawn from, up to date with the trainer's state."""
+        self.trainer.sync()
+        self.sampler_copy = sampling_copy(self.gan, self.config, self.sampler_copy)
+        return self.sampler_copy
+
+    def _scheduled_samples(self, done: int) -> None:
+        config = self.config
+        if config.sample_unit == "epoch":
+            epoch, rest = divmod(done, self.per_epoch)
+            if rest == 0 and epoch % config.sample_every == 0:
+                self._samples(f"epoch-{epoch:04d}.png", f"epoch {epoch}")
+        elif done % config.sample_every == 0 and done != self.total:
+            self._samples(f"step-{done:08d}.png", f"step {done}")
+            self._prune_samples()
+
+    def _prune_samples(self) -> None:
+        """Keep the newest ``keep_samples`` grids and every ARCHIVE_EVERY-th one (a time lapse)."""
+        keep = self.config.keep_samples
+        if not keep or not self.writes_files:
+            return
+        grids = sorted((self.run_dir / "images").glob("step-*.png"))
+        every = self.config.sample_every * ARCHIVE_EVERY
+        for path in grids[:-keep]:
+            if int(path.stem.split("-")[1]) % every:
+                path.unlink(missing_ok=True)
+
     def _samples(self, name: str, caption: str) -> None:
         if not self.writes_files:
             return
-        self.trainer.sync()
-        generated = self.gan.sampler(self.fixed_latents, training=False)
+        generated = self._sampler()(self.fixed_latents, training=False)
         path = self.run_dir / "images" / name
         image_io.save_png(path, image_io.grid(image_io.to_uint8(keras.ops.convert_to_numpy(generated))))
         self.on_event(Preview(str(path), caption))
+
+    def _evaluate(self, step: int, act: bool = True) -> str | None:
+        """Score the sampler; keep the best; act on a collapse. Returns what was done about one."""
+        assert self.watch is not None
+        started = time.perf_counter()
+        sampler = self._sampler()
+        result = self.watch.evaluate(sampler, step)
+        took = time.perf_counter() - started
+        self.last_quality = {"fd": result.fd, "kid": result.kid}
+        if self.rows and self.rows[-1][0] == step:
+            self.rows[-1][-2:] = [result.fd, result.kid]
+        else:
+            self.rows.append([step, *[math.nan] * (len(METRIC_COLUMNS) - 3), result.fd, result.kid])
+        self.on_event(Metrics(step, dict(self.last_quality)))
+        best = " (best so far)" if result.is_best else ""
+        self.on_event(
+            Message(
+                f"step {step}: FD {result.fd:.4g}, KID {result.kid:.4g} ± {result.kid_se:.2g}{best} "
+                f"({took:.1f} s)"
+            )
+        )
+        if result.is_best:
+            checkpoint.save(self.gan, self.run_dir / "best", step, keep=1)
+            with runs.atomic_path(self.run_dir / "generator-best.keras") as tmp:
+                sampler.save(tmp)
+        if result.alarm is None:
+            return None
+        action = self.config.on_collapse if act else "warn"
+        if action == "warn":
+            self.on_event(Message(f"step {step}: {result.alarm}; the best generator is kept", "warning"))
+            return None
+        if action == "stop":
+            self.on_event(
+                Message(f"step {step}: {result.alarm}; stopping (best: generator-best.keras)", "warning")
+            )
+            return "stop"
+        best = checkpoint.latest(self.run_dir / "best")
+        assert best is not None
+        checkpoint.restore(self.gan, best)
+        for optimizer in (self.gan.g_optimizer, self.gan.d_optimizer):
+            if isinstance(optimizer.learning_rate, keras.Variable):
+                optimizer.learning_rate = optimizer.learning_rate * ROLLBACK_LR_FACTOR
+        self.trainer.reload()
+        self.watch.rolled_back()
+        self._checkpoint(step)  # the rolled-back state is what a resume continues from
+        self.on_event(
+            Message(
+                f"step {step}: {result.alarm}; rolled back to the best state "
+                f"(step {self.watch.state.best_step}) with half the learning rate",
+                "warning",
+            )
+        )
+        return "rollback"
 
     def _write_metrics(self) -> None:
         if not self.writes_files:
@@ -205,16 +314,20 @@ class _Loop:
         self.trainer.sync()
         settings = {"engine": "dcgan", **self.config.to_dict()}
         checkpoint.save(self.gan, self.run_dir, step, self.config.keep_checkpoints, settings)
+        if self.watch is not None:
+            self.watch.save()
         self._write_metrics()
 
     def _finish(self) -> TrainResult:
+        if self.watch is not None:
+            self._evaluate(self.total, act=False)
         self._checkpoint(self.total)
         self._samples("final.png", "final samples")
         path = self.run_dir / "generator.keras"
         if not self.writes_files:
             return TrainResult(self.run_dir, self.total, self.total, None, stopped=False)
         with runs.atomic_path(path) as tmp:
-            self.gan.sampler.save(tmp)
+            self._sampler().save(tmp)
         self.on_event(Message(f"saved {path}"))
         return TrainResult(self.run_dir, self.total, self.total, path, stopped=False)
 
@@ -225,6 +338,8 @@ def _read_metrics(path: Path) -> list[list[float]]:
     rows = []
     for line in path.read_text().splitlines()[1:]:
         cells = line.split(",")
+        if len(cells) == LEGACY_COLUMNS:
+            cells += ["nan", "nan"]
         if len(cells) == len(METRIC_COLUMNS):
             rows.append([int(cells[0]), *map(float, cells[1:])])
     return rows

@@ -1,0 +1,272 @@
+"""FD/KID, the eval command, quality during training, recipes and old run directories."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from artgen import runs
+from artgen.cli import main
+from artgen.dcgan import TrainConfig, checkpoint, train, training
+from artgen.dcgan.watch import Evaluation, judge
+from artgen.errors import InputError
+from artgen.events import Message, Metrics
+from artgen.quality import diversity, frechet_distance, kernel_distance, score
+
+# d_loss, g_loss, D(x), D(G(z)) of the first 5 steps of TrainConfig.tiny(shapes, steps=5,
+# augment=all), recorded with the trainer of commit fd8865e (before recipes existed).
+CLASSIC_LOSSES = [
+    [1.3957759141921997, 0.7548288106918335, 0.47117364406585693, 0.47351521253585815],
+    [1.4452965259552002, 0.7031171321868896, 0.4769620895385742, 0.5016233921051025],
+    [1.429541826248169, 0.7079248428344727, 0.46994221210479736, 0.4943692684173584],
+    [1.3791472911834717, 0.7424466013908386, 0.48274362087249756, 0.4780144691467285],
+    [1.4754656553268433, 0.7057399749755859, 0.4471726417541504, 0.49498221278190613],
+]
+LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def _gaussian(count: int, shift: float = 0.0, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((count, 16)) + shift
+
+
+def test_distances_are_zero_for_one_set_grow_with_a_shift_and_are_symmetric() -> None:
+    a, b = _gaussian(600, seed=1), _gaussian(600, seed=2)
+    assert frechet_distance(a, a) < 1e-6
+    near, far = frechet_distance(a, b), frechet_distance(a, _gaussian(600, 1.0, seed=2))
+    assert near < 0.5 < far < frechet_distance(a, _gaussian(600, 2.0, seed=2))
+    assert frechet_distance(b, a) == pytest.approx(near, rel=1e-6)
+    kid, kid_se = kernel_distance(a, b)
+    assert abs(kid) < 3 * kid_se + 1e-3  # unbiased: zero within its error for one distribution
+    assert kernel_distance(a, _gaussian(600, 1.0, seed=2))[0] > 10 * kid_se
+    shifted = _gaussian(600, 1.0, seed=2)
+    assert kernel_distance(shifted, a)[0] == pytest.approx(kernel_distance(a, shifted)[0], rel=1e-9)
+    assert diversity(np.repeat(a[:1], 50, axis=0)) == 0.0 < diversity(a)
+
+
+def test_score_counts_and_refuses_tiny_sets() -> None:
+    assert score(_gaussian(40), _gaussian(80, seed=3)).count == 40
+    with pytest.raises(ValueError):
+        score(_gaussian(3), _gaussian(80))
+
+
+def test_eval_scores_a_generator_and_a_folder_with_the_asked_count(
+    tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from artgen.dcgan.models import build_generator
+
+    build_generator(32, latent_dim=8, width=4).save(tmp_path / "g.keras")
+    assert main(["eval", str(tmp_path / "g.keras"), str(shapes_dir), "-n", "12", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["count"] == 12 and made["size"] == 32 and made["fd"] > 0
+    assert main(["eval", str(shapes_dir), str(shapes_dir), "-n", "12", "--json"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert same["count"] == 12 and same["fd"] < 1e-3 < made["fd"]
+    assert main(["eval", str(tmp_path / "missing"), str(shapes_dir)]) == 2
+
+
+def test_rising_fd_raises_the_alarm_and_a_young_generator_is_not_collapsed() -> None:
+    assert judge([5.0, 4.0, 3.0, 2.0], 1.0, 1.0) is None
+    assert "rose 3 evaluations" in judge([2.0, 3.0, 4.0, 5.0], 1.0, 1.0)
+    assert judge([2.0, 3.0, 2.5, 5.0], 1.0, 1.0) is None
+    assert "diversity" in judge([2.0], 0.2, 0.9)
+    assert judge([2.0], 0.2, 0.2) is None  # it never had variety: early training, not a collapse
+
+
+def _forced_fds(monkeypatch: pytest.MonkeyPatch, fds: list[float]) -> list[int]:
+    """Make the watch report ``fds`` in turn (and remember the steps it was asked at)."""
+    from artgen.dcgan import watch
+
+    steps: list[int] = []
+    values = iter(fds)
+    monkeypatch.setattr(watch.QualityWatch, "__init__", _fake_watch_init)
+
+    def evaluate(self, generator, step):
+        fd = next(values)
+        steps.append(step)
+        state = self.state
+        is_best = fd < state.best_fd
+        if is_best:
+            state.best_fd, state.best_step = fd, step
+        state.recent = [*state.recent, fd][-4:]
+        return Evaluation(step, fd, fd / 100, 0.0, 1.0, is_best, judge(state.recent, 1.0, 1.0))
+
+    monkeypatch.setattr(watch.QualityWatch, "evaluate", evaluate)
+    return steps
+
+
+def _fake_watch_init(self, images, latent_dim, seed, count, path) -> None:
+    from artgen.dcgan.watch import WatchState
+
+    self.path, self.state = path, WatchState()
+
+
+def test_forced_rising_fd_warns_and_keeps_the_best_generator(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = _forced_fds(monkeypatch, [9.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    events: list = []
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=12, eval_every=2)
+    train(config, on_event=events.append)
+    assert steps == [2, 4, 6, 8, 10, 12]
+    warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
+    assert len(warnings) == 2 and "FD rose 3 evaluations" in warnings[0] and "step 10" in warnings[0]
+    assert (tmp_path / "run" / "generator-best.keras").is_file()
+    assert checkpoint.latest(tmp_path / "run" / "best").name == "step-00000004.npz"
+    rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    assert list(rows["fd"][~np.isnan(rows["fd"])]) == [9.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    assert any(isinstance(e, Metrics) and e.values.get("fd") == 5.0 and "g_loss" in e.values for e in events)
+
+
+def test_rollback_restores_the_best_weights_with_a_lower_learning_rate(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _forced_fds(monkeypatch, [5.0, 6.0, 7.0, 8.0, 9.0])
+    restored: list = []
+    original = training._Loop._checkpoint
+
+    def spy(self, step):
+        if step == 8:  # the rolled-back state, saved at the step of the rollback
+            restored.append([w.copy() for w in (np.asarray(v) for v in self.gan.generator.weights)])
+            restored.append(float(np.asarray(self.gan.g_optimizer.learning_rate)))
+        original(self, step)
+
+    monkeypatch.setattr(training._Loop, "_checkpoint", spy)
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=10, eval_every=2, on_collapse="rollback"
+    )
+    events: list = []
+    train(config, on_event=events.append)
+    assert any("rolled back" in e.text for e in events if isinstance(e, Message))
+    best = checkpoint.load_group(checkpoint.latest(tmp_path / "run" / "best"), "generator")
+    for got, want in zip(restored[0], best, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert restored[1] == pytest.approx(config.learning_rate / 2)
+
+
+def test_collapse_can_stop_the_run(tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _forced_fds(monkeypatch, [5.0, 6.0, 7.0, 8.0])
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=20, eval_every=2, on_collapse="stop"
+    )
+    result = train(config)
+    assert result.stopped and result.step == 8
+
+
+def _losses(events: list) -> list[list[float]]:
+    return [
+        [e.values[key] for key in LOSS_KEYS]
+        for e in events
+        if isinstance(e, Metrics) and "d_loss" in e.values
+    ]
+
+
+def test_classic_recipe_reproduces_the_old_trainer_loss_for_loss(tmp_path: Path, shapes_dir: Path) -> None:
+    events: list = []
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=5, recipe="classic",
+        augment=("translation", "color", "cutout"),
+    )  # fmt: skip
+    assert config.label_smoothing == 0.9 and config.loss == "ns" and not config.ema_bn
+    train(config, on_event=events.append)
+    np.testing.assert_allclose(_losses(events), CLASSIC_LOSSES, rtol=1e-5)
+
+
+def test_a_run_directory_of_the_old_code_resumes_as_it_would_have(tmp_path: Path, shapes_dir: Path) -> None:
+    """A config.json without the new settings is read as the classic recipe and resumes exactly."""
+    common = dict(steps=6, checkpoint_every=3, recipe="classic")
+    straight_events: list = []
+    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "a"), **common), straight_events.append)
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "b"), **common)
+    calls = iter(range(100))
+    train(config, should_stop=lambda: next(calls) >= 3)
+    run = tmp_path / "b"
+    stored = runs.read_json(run / "config.json")
+    new_keys = set(TrainConfig.__dataclass_fields__) - set(_OLD_FIELDS)
+    old = {key: value for key, value in stored.items() if key not in new_keys}
+    runs.write_json(run / "config.json", old)
+    csv = (run / "metrics.csv").read_text().splitlines()
+    (run / "metrics.csv").write_text("\n".join(",".join(line.split(",")[:6]) for line in csv) + "\n")
+    resumed_config = TrainConfig.from_run(runs.read_json(run / "config.json"))
+    assert resumed_config.recipe == "classic" and resumed_config.label_smoothing == 0.9
+    events: list = []
+    train(resumed_config, events.append)
+    assert sorted(p.name for p in (run / "images").iterdir())[0] == "epoch-0001.png"
+    np.testing.assert_array_equal(_losses(events), _losses(straight_events)[3:])
+
+
+# TrainConfig's fields at commit fd8865e, before recipes and quality settings existed.
+_OLD_FIELDS = frozenset(
+    {
+        *("data_dir", "size", "latent_dim", "width", "batch_size", "epochs", "steps", "learning_rate"),
+        *("beta1", "beta2", "label_smoothing", "lr_decay", "augment", "ema", "ema_decay", "seed"),
+        *("checkpoint_every", "keep_checkpoints", "sample_every", "log_every", "samples", "background"),
+        *("run_dir", "runs_root", "precision", "xla", "strategy", "devices"),
+    }
+)
+
+
+def test_a_short_run_samples_show_what_the_generator_learned(tmp_path: Path, shapes_dir: Path) -> None:
+    """BatchNorm statistics of the EMA copy are measured again: early grids are not flat grey."""
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=20, sample_every=20)
+    train(config)
+    from PIL import Image
+
+    grid = np.asarray(Image.open(tmp_path / "run" / "images" / "final.png"), dtype=np.float32)
+    tiles = grid[2:34, 2:34].std(), grid[2:34, 36:68].mean() - grid[2:34, 2:34].mean()
+    assert tiles[0] > 8.0 or abs(tiles[1]) > 8.0
+    classic = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "classic"), steps=30, recipe="classic")
+    train(classic)
+    old_grid = np.asarray(Image.open(tmp_path / "classic" / "images" / "final.png"), dtype=np.float32)
+    assert old_grid[2:34, 2:34].std() < grid[2:34, 2:34].std()
+
+
+def test_sample_grids_by_step_keep_the_newest_and_every_tenth(tmp_path: Path, shapes_dir: Path) -> None:
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=26, sample_every=2, keep_samples=3,
+        checkpoint_every=100,
+    )  # fmt: skip
+    train(config)
+    names = sorted(p.name for p in (tmp_path / "run" / "images").iterdir())
+    assert names == ["final.png", "step-00000020.png", "step-00000022.png", "step-00000024.png"]
+
+
+def test_resuming_a_finished_run_says_so(tmp_path: Path, shapes_dir: Path) -> None:
+    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=2)
+    train(config)
+    before = (tmp_path / "run" / "generator.keras").stat().st_mtime_ns
+    with pytest.raises(InputError, match=r"already finished \(2 of 2 steps\).*--steps 4"):
+        train(config)
+    assert (tmp_path / "run" / "generator.keras").stat().st_mtime_ns == before
+
+
+def test_which_picks_the_generator_and_says_which(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _forced_fds(monkeypatch, [3.0, 4.0])
+    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=4, eval_every=2))
+    run = str(tmp_path / "run")
+    for which, said in (("best", "generator-best.keras (best FD)"), ("latest", "step 4"), (None, "(final)")):
+        out = tmp_path / f"{which}.png"
+        args = ["sample", "--model", run, "-n", "2", str(out)] + (["--which", which] if which else [])
+        assert main(args) == 0
+        assert said in capsys.readouterr().err.replace("\n", "") and out.is_file()
+    assert main(["sample", "--which", "best", str(tmp_path / "x.png")]) == 2
+    assert "--which needs --model" in capsys.readouterr().err
+
+
+def test_eval_every_writes_fd_rows_and_the_best_generator(tmp_path: Path, shapes_dir: Path) -> None:
+    """The real watch end to end (VGG16 features of 8 samples): FD and KID land in metrics.csv."""
+    config = TrainConfig.tiny(
+        str(shapes_dir), run_dir=str(tmp_path / "run"), steps=4, eval_every=2, eval_samples=8
+    )
+    train(config)
+    rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    fds = rows["fd"][~np.isnan(rows["fd"])]
+    assert len(fds) == 2 and all(math.isfinite(fd) and fd > 0 for fd in fds)
+    state = runs.read_json(tmp_path / "run" / "quality.json")
+    assert state["best_fd"] == pytest.approx(fds.min(), rel=1e-5)
+    assert (tmp_path / "run" / "generator-best.keras").is_file()
