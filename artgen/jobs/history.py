@@ -56,6 +56,7 @@ class RunHistory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[Path, tuple[float, list[Metrics]]] = {}
+        self._earlier: dict[tuple[Path, int, frozenset[str]], list[Metrics]] = {}
 
     def read(self, run_dir: Path) -> list[Metrics]:
         path = run_dir / "metrics.csv"
@@ -80,11 +81,17 @@ class RunHistory:
         """
         if not live:
             return self.read(run_dir)
-        first = live[0].step
-        names = set(live[-1].values)
-        earlier = [
-            Metrics(point.step, {k: v for k, v in point.values.items() if k in names})
-            for point in self.read(run_dir)
-            if point.step < first
-        ]
+        # The rows before a live job's first point never change while it runs: read them once,
+        # not each time the chart looks (the run rewrites metrics.csv as it goes).
+        key = (run_dir, live[0].step, frozenset(live[-1].values))
+        with self._lock:
+            earlier = self._earlier.get(key)
+        if earlier is None:
+            earlier = [
+                Metrics(point.step, {k: v for k, v in point.values.items() if k in key[2]})
+                for point in self.read(run_dir)
+                if point.step < key[1]
+            ]
+            with self._lock:
+                self._earlier[key] = earlier
         return earlier + live if earlier else live
