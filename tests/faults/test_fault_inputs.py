@@ -100,7 +100,7 @@ CASES = {
     # sample
     "sample-nothing": (["sample"], "give OUT.png"),
     "sample-not-png": (["sample", "out.jpg"], "must end in .png"),
-    "sample-existing": (["sample", "{existing}"], "exists; pass --force"),
+    "sample-existing": (["sample", "{existing}"], "exists; pass --overwrite"),
     "sample-count-0": (["sample", "-n", "0", "{out}"], "at least 1"),
     "sample-truncation-0": (["sample", "--truncation", "0", "{out}"], "more than 0"),
     "sample-seed-negative": (["sample", "--seed", "-5", "{out}"], "--seed must be between 0"),
@@ -125,7 +125,7 @@ CASES = {
     "walk-side-webp": (["walk", "--grid", "1x40", "--size", "512", "w.webp"], "at most 16383 px"),
     "walk-size-small": (["walk", "--size", "5", "w.gif"], "--size must be between 8"),
     "walk-seed-negative": (["walk", "--seed", "-1", "w.gif"], "--seed must be between 0"),
-    "walk-existing": (["walk", "{gif}"], "exists; pass --force"),
+    "walk-existing": (["walk", "{gif}"], "exists; pass --overwrite"),
     "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "not an empty folder"),
     "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
     # toy
