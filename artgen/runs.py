@@ -266,7 +266,9 @@ def _alive(pid: int) -> bool:
 
 def _holder() -> dict[str, Any]:
     pid = os.getpid()
-    command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200] if sys.argv else ""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    program = "artgen" if program in ("__main__.py", "artgen") else program  # python -m artgen, too
+    command = " ".join([program, *sys.argv[1:]])[:200]
     return {
         "pid": pid,
         "host": socket.gethostname(),
@@ -285,8 +287,8 @@ def _stale(holder: dict[str, Any] | None, lock: Path) -> bool:
             return True
     if holder.get("host") != socket.gethostname():
         return False  # cannot see another host's processes; the user removes it
-    pid = int(holder.get("pid", 0))
-    if pid <= 0 or not _alive(pid):
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0 or not _alive(pid):
         return True
     start = holder.get("start")
     return start is not None and _process_start(pid) not in (None, start)
