@@ -19,7 +19,7 @@ code at ``--baseline`` (git archive of the commit before transfer learning),
 run the same way on the same folders, in the same session::
 
     nice .venv/bin/python benchmarks/classify_quality.py                 # all three, both versions
-    nice .venv/bin/python benchmarks/classify_quality.py digits --no-baseline
+    nice .venv/bin/python benchmarks/classify_quality.py digits --versions new
 
 Prints one line per run and a table; ``--json PATH`` writes the figures.
 Wall times include decoding and feature extraction; the folders' decoded
@@ -189,16 +189,20 @@ def main() -> int:
         "--data", type=Path, default=DATA, help="folder holding fashion/, fashion-test/, emoji/"
     )
     parser.add_argument("--baseline", default=BASELINE, help="git commit of the old defaults")
-    parser.add_argument("--no-baseline", action="store_true", help="run the current code only")
+    parser.add_argument(
+        "--versions", default="new,old", help="new (this checkout), old (--baseline), or both (default)"
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     unknown = set(args.datasets) - set(EXPORTS)
     if unknown:
         parser.error(f"unknown dataset {', '.join(sorted(unknown))}; choose from {', '.join(EXPORTS)}")
     work = Path(tempfile.mkdtemp(prefix="classify-quality-"))
-    versions = {"new": REPO}
-    if not args.no_baseline:
-        versions["old"] = baseline_source(args.baseline, work / "baseline")
+    versions = {}
+    for version in args.versions.split(","):
+        if version not in ("new", "old"):
+            parser.error(f"--versions takes new, old or new,old, not {args.versions!r}")
+        versions[version] = REPO if version == "new" else baseline_source(args.baseline, work / "baseline")
     figures = []
     try:
         for name in args.datasets or EXPORTS:

@@ -96,6 +96,21 @@ def test_size_defaults_to_the_images_own_size_up_to_150(tmp_path: Path) -> None:
     assert native_size(tmp_path / "missing", 150) == 150  # load_classes says what is wrong
 
 
+def test_a_run_without_size_trains_at_the_images_own_size_and_records_it(
+    shapes: Path, tmp_path: Path
+) -> None:
+    from artgen.labs.classify import load_classifier, train_classifier
+
+    config = ClassifyConfig.tiny(str(shapes), size=None, base="auto", augment=None, epochs=1)
+    result = train_classifier(
+        ClassifyConfig.from_dict({**config.to_dict(), "run_dir": str(tmp_path / "run")})
+    )
+    assert (result.size, result.base) == (32, "none")  # 32 px shapes: no upscaling, below VGG16's threshold
+    stored = json.loads((result.run_dir / "config.json").read_text())
+    assert (stored["size"], stored["base"], stored["augment"]) == (32, "none", True)
+    assert load_classifier(result.model_path).size == 32
+
+
 def test_auto_base_picks_transfer_only_for_images_large_enough() -> None:
     from artgen.labs.classify.model import resolve_base
 

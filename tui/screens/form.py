@@ -79,7 +79,7 @@ class FormScreen(Screen):
             return Switch(bool(value), id=widget_id)
         if spec.kind == "choice" and spec.choices:
             options = [(str(choice), choice) for choice in spec.choices]
-            initial = value if value in spec.choices else Select.BLANK
+            initial = value if value in spec.choices else Select.NULL
             return Select(options, value=initial, id=widget_id, compact=True)
         placeholder = "(optional)" if spec.optional else ""
         return Input(_shown(value), placeholder=placeholder, id=widget_id, compact=True)
@@ -112,7 +112,7 @@ class FormScreen(Screen):
             widget = self.query_one(f"#field-{spec.name}")
             raw = widget.value
             if isinstance(widget, Select):
-                raw = None if raw is Select.BLANK else raw
+                raw = None if raw is Select.NULL else raw
             parsed, error = check_field(spec, raw)
             if error:
                 self.errors[spec.name] = error

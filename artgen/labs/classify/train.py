@@ -234,7 +234,7 @@ class _Stages:
         trainer: keras.Model,
         train: tuple[np.ndarray, np.ndarray],
         val: tuple[np.ndarray, np.ndarray],
-        after_epoch,
+        after_epoch: Callable[[dict[str, list[float]]], None],
         fine_tune: bool = False,
     ) -> None:
         config = self.config
