@@ -41,6 +41,8 @@ SAMPLE_UNITS = ("step", "epoch")
 # config.json without a "recipe" key was written by that code and is read as classic.
 RECIPES: dict[str, dict[str, Any]] = {
     "classic": {
+        "width": 64,
+        "batch_size": 64,
         "loss": "ns",
         "label_smoothing": 0.9,
         "d_learning_rate": None,
@@ -60,8 +62,8 @@ class TrainConfig(ConfigDict):
     data_dir: str
     size: int = 64
     latent_dim: int = 100
-    width: int = 64
-    batch_size: int = 64
+    width: int = 32  # 32/32: 3x the steps of 64/64 in the same CPU time, and better FD there
+    batch_size: int = 32
     epochs: int | None = None  # when neither epochs nor steps is set: 20 epochs
     steps: int | None = None
     learning_rate: float = 2e-4
