@@ -21,7 +21,7 @@ EXAMPLES = (
     "Examples:\n"
     "  artgen sample out.png                          64 images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
-    "  artgen sample --truncation 0.7 --separate frames/\n"
+    "  artgen sample --truncation 1.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"
 )
 
@@ -37,7 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
+    parser.add_argument(
+        "--truncation",
+        type=positive_float,
+        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
+    )
     parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
