@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from artgen.dcgan.locate import describe, resolve_model
 
     model = resolve_model(args.model, args.which)
-    console.print(f"using {describe(model)}", highlight=False)
+    if args.model is not None and Path(args.model).is_dir():  # a run holds several generators
+        console.print(f"using {describe(model)}", highlight=False)
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling
