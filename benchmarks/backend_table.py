@@ -56,7 +56,7 @@ def dcgan_rows(steps: int) -> list[dict]:
     rows = []
     for precision in PRECISIONS_GPU if has_gpu() else PRECISIONS_CPU:
         for batch in (64, 256):
-            config = TrainConfig(data_dir="unused", batch_size=batch, precision=precision)
+            config = TrainConfig(data_dir="unused", width=64, batch_size=batch, precision=precision)
             rate = bare_step(steps, config)
             rows.append({"what": f"DCGAN 64px batch {batch} ({precision})", "value": f"{rate:,.0f} img/s"})
     return rows

@@ -47,6 +47,8 @@ def artgen_loop(folder: Path, steps: int) -> float:
     try:
         config = TrainConfig(
             data_dir=str(folder),
+            width=64,  # the reference's networks and batch (artgen's default is 32/32 since #11)
+            batch_size=64,
             precision="float32",
             steps=WARMUP + steps,
             log_every=1,
@@ -62,7 +64,7 @@ def artgen_loop(folder: Path, steps: int) -> float:
 
 def bare_step(steps: int, config: TrainConfig | None = None) -> float:
     """Images/s of the train step alone, fed one in-memory batch over and over."""
-    config = config or TrainConfig(data_dir="unused", precision="float32")
+    config = config or TrainConfig(data_dir="unused", width=64, batch_size=64, precision="float32")
     trainer = placement(config).make_trainer(build_gan(config, steps))
     size = config.size
     images = np.random.default_rng(0).integers(0, 256, (config.batch_size, size, size, 3), dtype=np.uint8)

@@ -29,7 +29,7 @@ EXAMPLES = (
     "Examples:\n"
     "  artgen sample out.png                          64 images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
-    "  artgen sample --truncation 0.7 --separate frames/\n"
+    "  artgen sample --truncation 1.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"
 )
 
@@ -45,7 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
     parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    parser.add_argument("--truncation", type=positive_float, help="redraw latent values beyond ±T (e.g. 0.7)")
+    parser.add_argument(
+        "--truncation",
+        type=positive_float,
+        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
+    )
     parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
     add_overwrite(parser, "replace OUT and --separate's files if they exist")
@@ -78,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     from artgen.dcgan.locate import describe, resolve_model
 
     model = resolve_model(args.model, args.which)
-    console.print(f"using {describe(model)}", highlight=False)
+    if args.model is not None and Path(args.model).is_dir():  # a run holds several generators
+        console.print(f"using {describe(model)}", highlight=False)
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling

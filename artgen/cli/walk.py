@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from artgen.cli.common import (
     EventRenderer,
@@ -113,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         from artgen.dcgan.locate import describe, resolve_model
 
         resolved = resolve_model(args.model, args.which)
-        console.print(f"using {describe(resolved)}", highlight=False)
+        if Path(args.model).is_dir():  # a run holds several generators: say which one
+            console.print(f"using {describe(resolved)}", highlight=False)
         model = str(resolved)
     elif args.which is not None:
         raise InputError("--which needs --model RUN_DIR (a training run directory)")

@@ -62,6 +62,8 @@ SAMPLE_UNITS = ("step", "epoch")
 # config.json without a "recipe" key was written by that code and is read as classic.
 RECIPES: dict[str, dict[str, Any]] = {
     "classic": {
+        "width": 64,
+        "batch_size": 64,
         "loss": "ns",
         "label_smoothing": 0.9,
         "d_learning_rate": None,
@@ -81,8 +83,8 @@ class TrainConfig(ConfigDict):
     data_dir: str
     size: int = 64
     latent_dim: int = 100
-    width: int = 64
-    batch_size: int = 64
+    width: int = 32  # 32/32: 3x the steps of 64/64 in the same CPU time, and better FD there
+    batch_size: int = 32
     epochs: int | None = None  # when neither epochs nor steps is set: 20 epochs
     steps: int | None = None
     learning_rate: float = 2e-4
@@ -103,7 +105,7 @@ class TrainConfig(ConfigDict):
     sample_every: int = 500
     sample_unit: str = "step"
     keep_samples: int = 8  # newest grids kept, plus every 10th; 0 keeps all
-    eval_every: int = 1000  # steps between FD/KID evaluations; 0 turns them off
+    eval_every: int = 2000  # steps between FD/KID evaluations (about 6% of the time at 32 px); 0: off
     eval_samples: int = 256
     on_collapse: str = "warn"
     log_every: int = 10

@@ -129,7 +129,9 @@ class _Loop:
         self.sampler_copy: keras.Model | None = None
         self.watch = None
         self.last_quality: dict[str, float] = {}
-        if config.eval_every and self.writes_files:
+        # The watch (and the real images' features it needs) is made only for a run long
+        # enough to evaluate, so short runs pay nothing for it.
+        if config.eval_every and self.writes_files and total >= config.eval_every:
             from artgen.dcgan.watch import QualityWatch
 
             on_event(Message(f"measuring quality every {config.eval_every} steps (FD/KID, VGG16 features)"))

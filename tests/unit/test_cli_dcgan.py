@@ -47,6 +47,8 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(
         "100000",
         "--log-every",
         "1",
+        "--sample-every",  # the first grid is the sign that training is under way
+        "2",
         "--run-dir",
         str(run_dir),
     ]

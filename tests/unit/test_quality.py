@@ -171,6 +171,7 @@ def test_classic_recipe_reproduces_the_old_trainer_loss_for_loss(tmp_path: Path,
         augment=("translation", "color", "cutout"),
     )  # fmt: skip
     assert config.label_smoothing == 0.9 and config.loss == "ns" and not config.ema_bn
+    assert TrainConfig.with_recipe("classic", data_dir="x").width == 64
     train(config, on_event=events.append)
     np.testing.assert_allclose(_losses(events), CLASSIC_LOSSES, rtol=1e-5)
 
