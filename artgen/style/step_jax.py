@@ -8,6 +8,7 @@ function of the image alone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import jax
@@ -16,6 +17,24 @@ import numpy as np
 
 from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
 from artgen.style.updates import adam_update, keep_best
+
+
+def _use_persistent_cache() -> None:
+    """Keep XLA's compiled programs across runs, so a second run at the same size starts computing at once.
+
+    Under artgen's cache directory (``$ARTGEN_CACHE_DIR`` or ~/.cache/artgen),
+    unless the user pointed JAX's cache elsewhere already.
+    """
+    if jax.config.jax_compilation_cache_dir:
+        return
+    from artgen.images import cache_dir
+
+    root = cache_dir() if os.environ.get("ARTGEN_CACHE_DIR") else cache_dir().parent
+    jax.config.update("jax_compilation_cache_dir", str(root / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
+_use_persistent_cache()
 
 __all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
 
