@@ -81,7 +81,8 @@ def style_rows() -> list[dict]:
             seconds = time.perf_counter() - started
         value = (
             f"{seconds:.1f} s (compiling {result.compile_seconds:.1f} s, "
-            f"{result.iteration_seconds:.3f} s/iteration, {result.round_trips / result.iterations:.2f} round trips/iteration)"
+            f"{result.iteration_seconds:.3f} s/iteration, "
+            f"{result.round_trips / result.iterations:.2f} round trips/iteration)"
         )
         rows.append({"what": f"style transfer 512px (defaults, {run})", "value": value})
     return rows
