@@ -14,6 +14,19 @@ Run from the repository root (one run; it takes a while on a CPU):
 
 Content: scikit-image's astronaut; style: ../shared/styles/starry_night.jpg
 (falls back to assets/styles/). Pictures go to runs/benchmarks/style/.
+
+Two more views, each on its own:
+
+    python benchmarks/style_speed.py --curve --size 256 --photo chelsea \
+        --artgen-weights 3,10,30,100 --reference-weights 0.01,1,100
+    python benchmarks/style_speed.py --loops --size 256 --photo chelsea
+
+``--curve`` is quality at equal style strength: for several style weights, each
+result's Gram style distance and an LPIPS-like content distance (:class:`Judge`,
+the same for every picture); the recipe's pictures are cached, so variants of
+artgen (``--artgen-option name=value --tag=-name``) can be compared against one
+recipe curve. ``--loops`` is the host loop against the device loop (compile time,
+time per iteration, compilations, host round trips per iteration).
 """
 
 from __future__ import annotations
