@@ -167,7 +167,7 @@ def on_device(
     while done < iterations:
         count = min(chunk, iterations - done)
         started = time.perf_counter()
-        best.terms = best.loop.advance(count)
+        best.terms = best.loop.advance(count, final=done + count >= iterations)
         best.round_trips += 1
         if not np.isfinite(best.terms["total"]):
             raise FloatingPointError("style loss became NaN or infinite")
