@@ -131,7 +131,7 @@ class TiledValueAndGrad:
     """``f(x) -> (total, d total / dx, terms)`` like the untiled step, computed tile by tile.
 
     ``statistics(window, masks)`` and ``share(window, masks, gram_grads,
-    content_target)`` are the backend's compiled :func:`~artgen.style.losses.tile_statistics`
+    content_target, content_scale)`` are the backend's compiled :func:`~artgen.style.losses.tile_statistics`
     and :func:`~artgen.style.losses.tile_share` (the latter returning the content part and the
     gradient with respect to the window).
     """
