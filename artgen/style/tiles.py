@@ -124,7 +124,9 @@ def tv_value_and_grad(image: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 Statistics = Callable[[np.ndarray, list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]
-Share = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray], tuple[float, np.ndarray]]
+Share = Callable[
+    [np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray, float], tuple[float, np.ndarray]
+]
 
 
 class TiledValueAndGrad:
