@@ -14,6 +14,19 @@ Run from the repository root (one run; it takes a while on a CPU):
 
 Content: scikit-image's astronaut; style: ../shared/styles/starry_night.jpg
 (falls back to assets/styles/). Pictures go to runs/benchmarks/style/.
+
+Two more views, each on its own:
+
+    python benchmarks/style_speed.py --curve --size 256 --photo chelsea \
+        --artgen-weights 3,10,30,100 --reference-weights 0.01,1,100
+    python benchmarks/style_speed.py --loops --size 256 --photo chelsea
+
+``--curve`` is quality at equal style strength: for several style weights, each
+result's Gram style distance and an LPIPS-like content distance (:class:`Judge`,
+the same for every picture); the recipe's pictures are cached, so variants of
+artgen (``--artgen-option name=value --tag=-name``) can be compared against one
+recipe curve. ``--loops`` is the host loop against the device loop (compile time,
+time per iteration, compilations, host round trips per iteration).
 """
 
 from __future__ import annotations
@@ -215,6 +228,66 @@ def trade_off(args: argparse.Namespace, out_dir: Path, content: str, style: str)
     }
 
 
+def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """Host loop against device loop for each optimiser on this backend: what a GPU would cut, counted.
+
+    Prints wall time, the compile time and per-iteration time told apart, how
+    many programs were compiled, and host-device round trips per iteration
+    (the host loop sends the picture and fetches a gradient every evaluation;
+    the device loop fetches a few scalars once per chunk). Each device run is
+    done twice: the second shows what JAX's persistent compilation cache saves.
+    """
+    import keras
+
+    from artgen.style.steps import compilations
+
+    scoring = StyleConfig(content, (style,), size=args.size)
+    rows = []
+    for optimizer in ("lbfgs", "adam"):
+        for loop in ("host", "device", "device"):
+            if loop == "device" and optimizer == "lbfgs" and keras.backend.backend() != "jax":
+                continue
+            path = out_dir / f"loop-{optimizer}-{loop}.png"
+            config = StyleConfig(
+                content,
+                (style,),
+                size=args.size,
+                optimizer=optimizer,
+                loop=loop,
+                out=str(path),
+                overwrite=True,
+            )
+            before = compilations()
+            started = time.perf_counter()
+            result = transfer(config)
+            seconds = time.perf_counter() - started
+            score = evaluate(scoring, np.asarray(Image.open(result.out)))["total"]
+            row = {
+                "optimizer": optimizer,
+                "loop": loop,
+                "seconds": seconds,
+                "compile_seconds": result.compile_seconds,
+                "iteration_seconds": result.iteration_seconds,
+                "compilations": compilations() - before,
+                "round_trips_per_iteration": result.round_trips / result.iterations,
+                "score": score,
+            }
+            rows.append(row)
+    print(f"loops at {args.size} px, backend {keras.backend.backend()}; machine shared")
+    print(
+        "| optimizer | loop | wall s | compile s | s/iteration (last scale) | device-loop compilations "
+        "| round trips / iteration | score |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(
+            f"| {r['optimizer']} | {r['loop']} | {r['seconds']:.1f} | {r['compile_seconds']:.1f} | "
+            f"{r['iteration_seconds']:.3f} | {r['compilations']} | {r['round_trips_per_iteration']:.2f} | "
+            f"{r['score']:.4f} |"
+        )
+    return {"loops": rows}
+
+
 def _override(item: str) -> tuple[str, object]:
     name, _, text = item.partition("=")
     try:
@@ -265,6 +338,7 @@ def main() -> int:
     parser.add_argument(
         "--big-iterations", type=int, default=2, help="iterations per scale in the memory run"
     )
+    parser.add_argument("--loops", action="store_true", help="only host loop against device loop")
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
     curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
@@ -278,6 +352,10 @@ def main() -> int:
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
     content, style = _inputs(out_dir, args.style, args.photo)
+    if args.loops:
+        figures = loops(args, out_dir, content, style)
+        (out_dir / f"loops-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
     if args.curve:
         figures = trade_off(args, out_dir, content, style)
         (out_dir / f"curve-{args.size}{args.tag}.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -45,6 +45,7 @@ class StyleResult:
     gif: Path | None = None
     compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
     iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
+    round_trips: int = 0  # host-device exchanges while optimising (previews and frames not counted)
 
 
 def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
@@ -307,7 +308,7 @@ def transfer(
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight)
     sizes = config.scale_sizes()
     total = config.iterations * len(sizes)
-    done, stopped, frame_paths = 0, False, []
+    done, stopped, frame_paths, round_trips = 0, False, [], 0
     x, scale, previous, best = None, None, None, None
     timing = _Timing()
     for index, long_side in enumerate(sizes, start=1):
@@ -348,6 +349,7 @@ def transfer(
                 optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
         except FloatingPointError as exc:
             raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
+        round_trips += best.round_trips
         on_event(Message(f"{stage}: {timing.describe_scale()}{' (device loop)' if on_device else ''}"))
         x, previous = np.clip(best.x, *_bounds(scale.shape)), scale
         if should_stop():
@@ -377,6 +379,7 @@ def transfer(
         gif=gif,
         compile_seconds=timing.compile_seconds,
         iteration_seconds=timing.iteration_seconds,
+        round_trips=round_trips,
     )
 
 

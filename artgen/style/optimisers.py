@@ -37,8 +37,10 @@ class Best:
         self.loss = np.inf
         self.terms: dict[str, float] = {}
         self.latest: dict[str, float] = {}
+        self.round_trips = 0  # host <-> device: each evaluation sends the picture and fetches its gradient
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self.round_trips += 1
         loss, grad, terms = self.fn(x)
         self.latest = terms
         if not np.isfinite(loss):
@@ -141,6 +143,7 @@ class DeviceBest:
     def __init__(self, loop) -> None:
         self.loop = loop
         self.terms: dict[str, float] = {}
+        self.round_trips = 0  # one per chunk of iterations: its loss terms, a few scalars
 
     @property
     def x(self) -> np.ndarray:
@@ -164,7 +167,8 @@ def on_device(
     while done < iterations:
         count = min(chunk, iterations - done)
         started = time.perf_counter()
-        best.terms = best.loop.advance(count)
+        best.terms = best.loop.advance(count, final=done + count >= iterations)
+        best.round_trips += 1
         if not np.isfinite(best.terms["total"]):
             raise FloatingPointError("style loss became NaN or infinite")
         if done:  # the first chunk's time is mostly compiling

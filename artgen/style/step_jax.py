@@ -8,6 +8,7 @@ function of the image alone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import jax
@@ -16,6 +17,24 @@ import numpy as np
 
 from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
 from artgen.style.updates import adam_update, keep_best
+
+
+def _use_persistent_cache() -> None:
+    """Keep XLA's compiled programs across runs, so a second run at the same size starts computing at once.
+
+    Under artgen's cache directory (``$ARTGEN_CACHE_DIR`` or ~/.cache/artgen),
+    unless the user pointed JAX's cache elsewhere already.
+    """
+    if jax.config.jax_compilation_cache_dir:
+        return
+    from artgen.images import cache_dir
+
+    root = cache_dir() if os.environ.get("ARTGEN_CACHE_DIR") else cache_dir().parent
+    jax.config.update("jax_compilation_cache_dir", str(root / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
+_use_persistent_cache()
 
 __all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
 
@@ -192,15 +211,21 @@ class DeviceLoop:
                     best_terms,
                 )
 
-        def run(carry, count, trainable, fixed):
+        def run(carry, count, final, trainable, fixed):
             state, best_x, best_terms = jax.lax.fori_loop(
                 0, count, lambda i, c: step(i, c, trainable, fixed), carry
             )
             state = {**state, "t": state["t"] + count}
-            # the latest picture competes too (for L-BFGS, the only one a chunk checks: its line search
-            # already evaluated it, and one forward pass per chunk is cheaper than carrying terms through it)
+            # The latest picture competes too. For L-BFGS it is the only one a chunk checks (its line
+            # search evaluated it already; one forward pass per chunk is cheaper than carrying terms
+            # through it); Adam checked every earlier picture, so only its very last one is left.
             x = state["x"] * unit if optimizer == "lbfgs" else state["x"]
-            best_x, best_terms = keep_best(x, objective(x, trainable, fixed)[1], best_x, best_terms)
+
+            def with_latest(best):
+                return keep_best(x, objective(x, trainable, fixed)[1], *best)
+
+            check = jnp.logical_or(final, optimizer == "lbfgs")
+            best_x, best_terms = jax.lax.cond(check, with_latest, lambda best: best, (best_x, best_terms))
             return (state, best_x, best_terms), best_terms
 
         self._init = init
@@ -214,8 +239,9 @@ class DeviceLoop:
         carry = (state, x, {name: infinite for name in ("content", "style", "tv", "total")})
         self._carry = jax.tree.map(jnp.copy, carry)  # distinct buffers: the loop donates (reuses) them
 
-    def advance(self, count: int) -> dict[str, float]:
-        self._carry, terms = self._run(self._carry, jnp.int32(count), *self.weights)
+    def advance(self, count: int, final: bool = False) -> dict[str, float]:
+        """Run ``count`` iterations; ``final``: the last chunk, whose last picture must be scored too."""
+        self._carry, terms = self._run(self._carry, jnp.int32(count), jnp.bool_(final), *self.weights)
         return {name: float(value) for name, value in terms.items()}
 
     def best(self) -> np.ndarray:

@@ -145,8 +145,10 @@ class DeviceLoop:
             for name, value in best_terms.items():
                 self.best_terms[name].assign(value)
 
-        @tf.function(input_signature=[tf.TensorSpec((), tf.int32)], jit_compile=False)
-        def advance(count):
+        @tf.function(
+            input_signature=[tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.bool)], jit_compile=False
+        )
+        def advance(count, final):
             for _ in tf.range(count):
                 with tf.GradientTape() as tape:
                     tape.watch(self.x)
@@ -158,7 +160,8 @@ class DeviceLoop:
                 self.x.assign(tf.clip_by_value(x, low, high))
                 self.m.assign(m)
                 self.v.assign(v)
-            remember(self.x, loss_terms(model, self.x, constants, weights))  # the last update's picture too
+            if final:  # the last update's picture competes too
+                remember(self.x, loss_terms(model, self.x, constants, weights))
             return {name: variable.read_value() for name, variable in self.best_terms.items()}
 
         self._advance = advance
@@ -174,8 +177,9 @@ class DeviceLoop:
             variable.assign(np.inf)
         self.t.assign(0.0)
 
-    def advance(self, count: int) -> dict[str, float]:
-        terms = self._advance(tf.constant(count, tf.int32))
+    def advance(self, count: int, final: bool = False) -> dict[str, float]:
+        """Run ``count`` iterations; ``final``: the last chunk, whose last picture must be scored too."""
+        terms = self._advance(tf.constant(count, tf.int32), tf.constant(final))
         return {name: float(value) for name, value in terms.items()}
 
     def best(self) -> np.ndarray:

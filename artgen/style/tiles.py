@@ -124,14 +124,16 @@ def tv_value_and_grad(image: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 Statistics = Callable[[np.ndarray, list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]
-Share = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray], tuple[float, np.ndarray]]
+Share = Callable[
+    [np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray, float], tuple[float, np.ndarray]
+]
 
 
 class TiledValueAndGrad:
     """``f(x) -> (total, d total / dx, terms)`` like the untiled step, computed tile by tile.
 
     ``statistics(window, masks)`` and ``share(window, masks, gram_grads,
-    content_target)`` are the backend's compiled :func:`~artgen.style.losses.tile_statistics`
+    content_target, content_scale)`` are the backend's compiled :func:`~artgen.style.losses.tile_statistics`
     and :func:`~artgen.style.losses.tile_share` (the latter returning the content part and the
     gradient with respect to the window).
     """
