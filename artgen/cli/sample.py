@@ -82,13 +82,13 @@ def run(args: argparse.Namespace) -> int:
     from artgen.dcgan.locate import describe, resolve_model
 
     model = resolve_model(args.model, args.which)
-    if args.model is not None and Path(args.model).is_dir():  # a run holds several generators
-        console.print(f"using {describe(model)}", highlight=False)
     with quiet_backend_import():
         from artgen import images
         from artgen.dcgan import sampling
 
     pictures = sampling.sample(model, args.count, args.seed, args.truncation, on_event=_show_warning)
+    if args.model is not None and Path(args.model).is_dir():  # a run holds several generators
+        console.print(f"using {describe(model)}", highlight=False)  # once it loaded: no claim before an error
     if out is not None:
         images.save_png(out, images.grid(pictures, args.columns))
         show_result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")

@@ -63,6 +63,9 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         epochs=1,
         stop_reason="epochs",
         stopped=False,
+        size=32,
+        base="none",
+        most_confused=(),
     )
     (tmp_path / "data").mkdir(exist_ok=True)
     return {

@@ -42,9 +42,7 @@ def load_classes(
     on_event: OnEvent = ignore_events,
 ) -> ClassData:
     """Decode every class folder below ``folder``; at least two classes must have usable images."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
+    root = _folder(folder)
     subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in image_io.IMAGE_EXTENSIONS]
     if loose:
@@ -75,14 +73,21 @@ def load_classes(
     return ClassData(np.concatenate(arrays), np.concatenate(labels), classes, skipped)
 
 
+def _folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` if it is one; checked before anything is said about the run."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
+    return root
+
+
 def native_size(folder: str | os.PathLike[str], largest: int, smallest: int = 16, sample: int = 256) -> int:
     """The images' own size (the median short side of an even sample), within [smallest, largest].
 
     Upscaling 28 px digits to 150 px gains nothing and makes a slower, larger
     model; only headers are read, so this costs a moment even on 60,000 files.
     """
-    root = Path(folder)
-    files = image_io.list_images(root) if root.is_dir() else []
+    files = image_io.list_images(_folder(folder))
     sides = []
     for path in files[:: max(1, len(files) // sample)]:
         try:
