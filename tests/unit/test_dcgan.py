@@ -139,7 +139,7 @@ def test_config_validation_and_round_trip(tmp_path: Path) -> None:
         TrainConfig(data_dir="x", size=48)
     with pytest.raises(InputError, match="augmentation"):
         TrainConfig(data_dir="x", augment=("blur",))
-    config = TrainConfig(data_dir="x", augment=("color",), steps=5)
+    config = TrainConfig(data_dir="x", augment=("color",), steps=5, batch_size=64)
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert TrainConfig.from_dict({"engine": "dcgan", **config.to_dict()}) == config  # as stored in a run
     with pytest.raises(InputError, match="unknown train settings: sizee"):
