@@ -21,6 +21,8 @@ from artgen.errors import InputError
 __all__ = ["ConfigDict", "MAX_SEED", "check_seed", "check_range"]
 
 STORED_TAGS = frozenset({"engine"})
+# Settings renamed since a version whose job history or run folders may still hold the old name.
+RENAMED = {"force": "overwrite"}
 MAX_SEED = 2**32 - 1  # every backend's random generators take a 32-bit seed
 
 
@@ -67,6 +69,7 @@ class ConfigDict:
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
         known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        data = {RENAMED.get(key, key) if key not in known else key: value for key, value in data.items()}
         unknown = set(data) - known - STORED_TAGS
         if unknown:
             kind = cls.__name__.removesuffix("Config").lower()

@@ -40,3 +40,12 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_settings_saved_under_an_old_name_still_load() -> None:
+    """Job history from before the one --overwrite flag stored walk's and sample's 'force'."""
+    from artgen.jobs.sample_job import SampleConfig
+    from artgen.walk.config import WalkConfig
+
+    assert WalkConfig.from_dict({"out": "walk.gif", "force": True}).overwrite is True
+    assert SampleConfig.from_dict({"out": "grid.png", "force": True}).overwrite is True
