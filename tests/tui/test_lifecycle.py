@@ -35,7 +35,9 @@ async def _cancel_shows_stopping(runner, tmp_path):
     job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 1.0})
     app = _app(runner)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: runner.get(job.id).state == "running")
+        # A finished step: the engine is in its next one-second step now, not still starting up
+        # (a child that is still importing stops at once when it starts, and would skip "stopping").
+        await _until(pilot, lambda: runner.get(job.id).step >= 1)
         app.open_job(job.id)
         await pilot.pause()
         await pilot.press("c")
