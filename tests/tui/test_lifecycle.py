@@ -32,10 +32,10 @@ def test_cancel_shows_stopping_at_once_then_the_final_state(runner, tmp_path):
 
 
 async def _cancel_shows_stopping(runner, tmp_path):
-    job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 1.0})
+    job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 2.0})
     app = _app(runner)
     async with app.run_test(size=(100, 30)) as pilot:
-        # A finished step: the engine is in its next one-second step now, not still starting up
+        # A finished step: the engine is in its next two-second step now, not still starting up
         # (a child that is still importing stops at once when it starts, and would skip "stopping").
         await _until(pilot, lambda: runner.get(job.id).step >= 1)
         app.open_job(job.id)
