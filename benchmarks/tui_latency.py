@@ -52,7 +52,7 @@ STUDIO_WITH_JOB = textwrap.dedent(
     from PIL import Image
     from artgen.dcgan.config import TrainConfig
     from artgen.jobs import HistoryStore, Runner
-    from tui.app import make_app
+    from artgen.tui.app import make_app
 
     data = Path(sys.argv[1])
     folder = data / "images"

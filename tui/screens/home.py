@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from artgen.tui.screens.base import JobView
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.job_table import JobTable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,9 +13,6 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from artgen.events import Event
 from artgen.jobs import JobRecord, kinds
-from tui.screens.base import JobView
-from tui.widgets.footer import KeysFooter
-from tui.widgets.job_table import JobTable
 
 __all__ = ["HomeScreen", "home_screen"]
 
