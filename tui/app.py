@@ -16,6 +16,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+
+from artgen.errors import ArtgenError
+from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
 from artgen.tui.messages import DevicesFound, JobChanged
 from artgen.tui.runner import StudioRunner
 from artgen.tui.screens.base import JobView
@@ -24,13 +31,6 @@ from artgen.tui.screens.help import HelpScreen
 from artgen.tui.screens.home import HomeScreen, home_screen
 from artgen.tui.screens.job import JobScreen
 from artgen.tui.screens.jobs import JobsScreen
-from textual.app import App, SystemCommand
-from textual.binding import Binding
-from textual.css.query import NoMatches
-from textual.screen import Screen
-
-from artgen.errors import ArtgenError
-from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
 
 __all__ = ["ArtgenApp", "make_app", "main"]
 

@@ -74,9 +74,8 @@ def test_a_damaged_history_is_kept_aside_and_jobs_still_opens(artgen, damage) ->
 def test_the_studio_opens_on_a_damaged_history_and_says_so() -> None:
     import asyncio
 
-    from artgen.tui.app import make_app
-
     from artgen.jobs import Runner
+    from artgen.tui.app import make_app
 
     history = _history()
     history.parent.mkdir(parents=True, exist_ok=True)

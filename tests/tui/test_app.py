@@ -8,14 +8,14 @@ import os
 import subprocess
 import sys
 
+from textual.widgets import Button, Header, Input, ProgressBar, RichLog
+
+from artgen.jobs import JobRecord
 from artgen.tui.app import make_app
 from artgen.tui.screens.form import FormScreen
 from artgen.tui.screens.job import JobScreen
 from artgen.tui.screens.jobs import JobsScreen
 from artgen.tui.widgets.preview import Preview
-from textual.widgets import Button, Header, Input, ProgressBar, RichLog
-
-from artgen.jobs import JobRecord
 
 
 async def _until(pilot, predicate, timeout=20.0):

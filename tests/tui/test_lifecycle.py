@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from artgen.tui.app import make_app
-from artgen.tui.screens.form import FormScreen
-from artgen.tui.screens.job import JobScreen
-from artgen.tui.widgets.job_table import JobTable
 from conftest import FIXED_NOW, FakeRunner
 from textual.widgets import Collapsible, Input, Label
 
 from artgen.jobs import JobRecord
+from artgen.tui.app import make_app
+from artgen.tui.screens.form import FormScreen
+from artgen.tui.screens.job import JobScreen
+from artgen.tui.widgets.job_table import JobTable
 
 
 async def _until(pilot, predicate, timeout=20.0):

@@ -6,11 +6,11 @@ Update them after an intended change with ``pytest tests/tui --snapshot-update``
 from __future__ import annotations
 
 import pytest
-from artgen.tui.app import make_app
 from conftest import FIXED_NOW
 from textual.widgets import Input
 
 from artgen.jobs import kinds
+from artgen.tui.app import make_app
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from artgen.tui.screens.picker import PathPicker
-from artgen.tui.widgets.footer import KeysFooter
 from PIL import Image, UnidentifiedImageError
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +25,8 @@ from artgen.errors import ArtgenError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
+from artgen.tui.screens.picker import PathPicker
+from artgen.tui.widgets.footer import KeysFooter
 
 __all__ = ["FormScreen", "check_field"]
 

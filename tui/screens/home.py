@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from artgen.tui.screens.base import JobView
-from artgen.tui.widgets.footer import KeysFooter
-from artgen.tui.widgets.job_table import JobTable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +10,9 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from artgen.events import Event
 from artgen.jobs import JobRecord, kinds
+from artgen.tui.screens.base import JobView
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.job_table import JobTable
 
 __all__ = ["HomeScreen", "home_screen"]
 

@@ -5,11 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from artgen.tui.screens.base import JobView
-from artgen.tui.screens.jobs import JOB_BINDINGS
-from artgen.tui.widgets.footer import KeysFooter
-from artgen.tui.widgets.loss_chart import LossChart
-from artgen.tui.widgets.preview import Preview
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Header, Label, ProgressBar, RichLog
@@ -17,6 +12,11 @@ from textual.widgets import Header, Label, ProgressBar, RichLog
 from artgen import events
 from artgen.jobs import JobRecord
 from artgen.jobs.format import duration, eta, rate, state_text
+from artgen.tui.screens.base import JobView
+from artgen.tui.screens.jobs import JOB_BINDINGS
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.loss_chart import LossChart
+from artgen.tui.widgets.preview import Preview
 
 __all__ = ["JobScreen"]
 

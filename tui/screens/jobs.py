@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from artgen.tui.screens.base import JobView
-from artgen.tui.widgets.footer import KeysFooter
-from artgen.tui.widgets.job_table import JobTable
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Header
 
 from artgen.events import Event
 from artgen.jobs import JobRecord
+from artgen.tui.screens.base import JobView
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.job_table import JobTable
 
 __all__ = ["JobsScreen", "JOB_BINDINGS"]
 
