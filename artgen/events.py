@@ -2,17 +2,16 @@
 
 Engines never print. They call ``on_event(event)`` with one of the small
 frozen dataclasses below; the CLI renders them with rich, the job runner
-sends them across a process boundary (hence ``to_dict``/``from_dict``), and
-the TUI draws them. ``should_stop()`` is the reverse channel: the caller's
+sends them as they are across a process boundary (they pickle), and the TUI
+draws them. ``should_stop()`` is the reverse channel: the caller's
 way to ask an engine to checkpoint and return at its next step.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 __all__ = [
     "Progress",
@@ -24,8 +23,6 @@ __all__ = [
     "ShouldStop",
     "ignore_events",
     "never_stop",
-    "to_dict",
-    "from_dict",
 ]
 
 
@@ -69,8 +66,6 @@ Event = Progress | Metrics | Preview | Message
 OnEvent = Callable[[Event], None]
 ShouldStop = Callable[[], bool]
 
-_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Progress, Metrics, Preview, Message)}
-
 
 def ignore_events(event: Event) -> None:
     """An ``on_event`` for callers that do not care (tests, notebooks)."""
@@ -79,15 +74,3 @@ def ignore_events(event: Event) -> None:
 def never_stop() -> bool:
     """A ``should_stop`` for callers that never interrupt."""
     return False
-
-
-def to_dict(event: Event) -> dict[str, Any]:
-    """A JSON-safe form, tagged with the event's type, for pipes and files."""
-    return {"type": type(event).__name__, **dataclasses.asdict(event)}
-
-
-def from_dict(data: dict[str, Any]) -> Event:
-    """Inverse of :func:`to_dict`."""
-    fields = dict(data)
-    cls = _TYPES[fields.pop("type")]
-    return cls(**fields)

@@ -52,7 +52,7 @@ STUDIO_WITH_JOB = textwrap.dedent(
     from PIL import Image
     from artgen.dcgan.config import TrainConfig
     from artgen.jobs import HistoryStore, Runner
-    from tui.app import make_app
+    from artgen.tui.app import make_app
 
     data = Path(sys.argv[1])
     folder = data / "images"
@@ -154,7 +154,7 @@ def key_latencies(presses: int) -> dict[str, list[float]]:
             terminal.press(b"j")
             terminal.wait_for("took")
             terminal.press(b"\r")
-            terminal.wait_for("steps/s", timeout=120)  # the job is training and its view reports a rate
+            terminal.wait_for("img/s", timeout=120)  # the job is training and its view shows its rate
             latencies: dict[str, list[float]] = {name: [] for name, _, _ in TIMED_KEYS}
             for _ in range(presses):
                 for name, key, drawn in TIMED_KEYS:

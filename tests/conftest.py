@@ -44,8 +44,9 @@ def tiny_model() -> tuple[str, ...]:
 @pytest.fixture
 def demo_kind():
     """The demo engine registered as a job kind: a fake that "trains" in milliseconds."""
+    from demo_engine import DEMO_KIND
+
     from artgen.jobs import kinds
-    from artgen.jobs.demo import DEMO_KIND
 
     kinds.register(DEMO_KIND)
     yield

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -23,13 +22,15 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from artgen.errors import ArtgenError
-from artgen.jobs import DeviceInfo, HistoryStore, Runner, kinds, probe_devices
-from tui.messages import DevicesFound, JobChanged
-from tui.screens.form import FormScreen
-from tui.screens.help import HelpScreen
-from tui.screens.home import HomeScreen
-from tui.screens.job import JobScreen
-from tui.screens.jobs import JobsScreen
+from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
+from artgen.tui.messages import DevicesFound, JobChanged
+from artgen.tui.runner import StudioRunner
+from artgen.tui.screens.base import JobView
+from artgen.tui.screens.form import FormScreen
+from artgen.tui.screens.help import HelpScreen
+from artgen.tui.screens.home import HomeScreen, home_screen
+from artgen.tui.screens.job import JobScreen
+from artgen.tui.screens.jobs import JobsScreen
 
 __all__ = ["ArtgenApp", "make_app", "main"]
 
@@ -46,7 +47,7 @@ class ArtgenApp(App[int]):
 
     def __init__(
         self,
-        runner: Any,
+        runner: StudioRunner,
         *,
         probe: Callable[[], DeviceInfo] | None = probe_devices,
         halfcell_previews: bool = False,
@@ -68,8 +69,8 @@ class ArtgenApp(App[int]):
         self.install_screen(JobsScreen(), name="jobs")
         self.install_screen(JobScreen(), name="job")
         self.install_screen(HelpScreen(), name="help")
-        self.push_screen(HomeScreen())
-        if notice := getattr(getattr(self.runner, "store", None), "notice", None):
+        self.push_screen(home_screen())
+        if notice := self.runner.notice:
             self.notify(notice, severity="warning", timeout=20)  # a damaged history was moved aside
         if self.probe is not None:
             self.run_worker(self._probe_devices, thread=True, exit_on_error=False)
@@ -93,18 +94,17 @@ class ArtgenApp(App[int]):
         """Only the visible screen redraws; the others refresh when they come back."""
         if not self.screen_stack:  # the app is closing and a last update came in
             return
-        handler = getattr(self.screen, "job_changed", None)
-        if handler is None:
+        if not isinstance(self.screen, JobView):
             return
         with contextlib.suppress(NoMatches):  # a screen still composing reads the runner when it mounts
-            handler(message.record, message.event)
+            self.screen.job_changed(message.record, message.event)
 
     # -- navigation ----------------------------------------------------------------------------------
 
     def action_new(self, kind_name: str) -> None:
         kind = kinds.KINDS.get(kind_name)
-        if kind is None or not kinds.available(kind):
-            self.notify(f"{kind_name} is not available in this installation yet", severity="warning")
+        if kind is None:
+            self.notify(f"no job kind {kind_name}", severity="warning")
             return
         name = f"form-{kind.name}"
         if not self.is_screen_installed(name):  # kept, so a form reopens with what was typed in it
@@ -145,7 +145,7 @@ class ArtgenApp(App[int]):
     # -- job actions (on the job the current screen points at) ---------------------------------------
 
     def _selected(self) -> str | None:
-        job_id = getattr(self.screen, "selected_job", None)
+        job_id = self.screen.selected_job if isinstance(self.screen, JobView) else None
         if job_id is None:
             self.notify("no job selected", severity="warning")
         return job_id
@@ -166,7 +166,7 @@ class ArtgenApp(App[int]):
     def action_rerun_job(self) -> None:
         self._start_from(self.runner.rerun)
 
-    def _start_from(self, start: Callable[[str], Any]) -> None:
+    def _start_from(self, start: Callable[[str], JobRecord]) -> None:
         if (job_id := self._selected()) is None:
             return
         try:
@@ -202,16 +202,15 @@ class ArtgenApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for kind in kinds.KINDS.values():
-            if kinds.available(kind):
-                yield SystemCommand(
-                    f"New job: {kind.title}", kind.description, lambda name=kind.name: self.action_new(name)
-                )
+            yield SystemCommand(
+                f"New job: {kind.title}", kind.description, lambda name=kind.name: self.action_new(name)
+            )
         yield SystemCommand("Job list", "every job, with cancel, resume, re-run", self.action_jobs)
         yield SystemCommand("Help", "keys and what they do", self.action_help)
         yield SystemCommand(
             "Toggle dark/light theme", "switch between the dark and light themes", self.action_toggle_theme
         )
-        if getattr(screen, "selected_job", None):
+        if isinstance(screen, JobView) and screen.selected_job:
             yield SystemCommand(
                 "Cancel job", "stop the selected job at its next step", self.action_cancel_job
             )
@@ -233,7 +232,7 @@ def _freeze_startup_objects() -> None:
 
 
 def make_app(
-    runner: Any | None = None,
+    runner: StudioRunner | None = None,
     *,
     probe: Callable[[], DeviceInfo] | None = probe_devices,
     halfcell_previews: bool = False,

@@ -3,7 +3,7 @@
 Each subcommand is a module in this package with ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``. Modules import their
 engine inside ``run`` only, so ``artgen --help`` never loads TensorFlow.
-``artgen`` with no arguments opens the terminal studio (``tui``).
+``artgen`` with no arguments opens the terminal studio (``artgen.tui``).
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def _use_device(device: str) -> None:
 
 def _open_studio() -> int:
     try:
-        from tui.app import main as studio
+        from artgen.tui.app import main as studio
     except ImportError:
         build_parser().print_help()
         return 0

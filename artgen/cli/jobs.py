@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from artgen.cli.common import console, positive_int, result_console
 from artgen.errors import InputError
+
+if TYPE_CHECKING:
+    from artgen.jobs.store import HistoryStore
 
 NAME = "jobs"
 HELP = "list the studio's jobs and their outputs"
@@ -31,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from artgen.jobs.format import duration, state_text
     from artgen.jobs.store import HistoryStore
 
     store = HistoryStore()
@@ -49,22 +55,24 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(
             record.id,
             record.kind,
-            _state(record.state),
+            state_text(record),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started or record.created)),
-            _took(record.duration()),
+            duration(record.duration()),
             record.output or (record.error or ""),
         )
     result_console().print(table)
     return 0
 
 
-def _show(store, job_id: str) -> int:
+def _show(store: HistoryStore, job_id: str) -> int:
+    from artgen.jobs.format import duration, state_text
+
     record = store.get(job_id)
     if record is None:
         raise InputError(f"no job {job_id}; 'artgen jobs' lists them")
     console = result_console()  # a job's details are this command's result: stdout
-    took = _took(record.duration())
-    console.print(f"[bold]{record.id}[/]  {record.kind}  {_state(record.state)}  took {took}")
+    heading = Text.assemble((record.id, "bold"), f"  {record.kind}  ", state_text(record))
+    console.print(heading.append(f"  took {duration(record.duration())}"), highlight=False)
     if record.error:
         console.print(f"error: {record.error}", highlight=False)
     for name, path in record.outputs.items():
@@ -78,17 +86,3 @@ def _show(store, job_id: str) -> int:
         for level, text in lines:
             console.print(f"  [{'yellow' if level == 'warning' else 'dim'}]{text}[/]", highlight=False)
     return 0
-
-
-def _state(state: str) -> str:
-    colours = {"done": "green", "failed": "red", "cancelled": "yellow", "running": "cyan", "stopping": "cyan"}
-    colour = colours.get(state, "white")
-    return f"[{colour}]{state}[/]"
-
-
-def _took(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -1,6 +1,6 @@
 """Jobs: engine calls run in child processes, with a queue, cancel/resume and a history.
 
-The app (``tui``) and ``artgen jobs`` use this package; it never imports
+The studio (``artgen.tui``) and ``artgen jobs`` use this package; it never imports
 TensorFlow or Keras itself (only the spawned children do, through the
 engines), so the studio starts in well under a second.
 """

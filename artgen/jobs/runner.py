@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventFlag
 from pathlib import Path
 from typing import Any
 
 from artgen.errors import InputError
-from artgen.events import Event, Message, Metrics, Preview, Progress, from_dict
+from artgen.events import Event, Message, Metrics, Preview, Progress
 from artgen.jobs import kinds as job_kinds
 from artgen.jobs.devices import DEVICES, DeviceInfo
 from artgen.jobs.history import RunHistory
@@ -49,15 +51,16 @@ Listener = Callable[[JobUpdate], None]
 class _Live:
     """What the monitor thread tracks for a running job."""
 
-    process: Any
+    process: BaseProcess
     conn: Connection
-    stop: Any
+    stop: EventFlag
     slot: str
     outcome: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     kill_at: float | None = None
     last_save: float = 0.0
-    log: list[tuple[str, str]] = field(default_factory=list)
+    log: list[tuple[str, str]] = field(default_factory=list)  # every line this job has logged
+    saved: int = 0  # how many of ``log`` are in the history
     concluded: bool = False  # its final state is known (the result came); the process may still be exiting
 
 
@@ -68,6 +71,11 @@ class Runner:
     time (two TensorFlow processes fighting over one GPU's memory helps
     nobody) and, by default, one CPU job, since a training run already
     uses every core. The rest wait in the order they were queued.
+
+    The lock guards only the runner's own dictionaries and lists, and is
+    never held across slow work: spawning a process, writing the history,
+    reading a file or calling a listener all happen outside it, so the
+    studio's queries (on its UI thread) never wait behind a job starting.
     """
 
     def __init__(
@@ -88,39 +96,54 @@ class Runner:
         # The tracker that cleans up the children's semaphores is started by handing it our stderr; a
         # Textual app replaces sys.stderr with an object that has no real file descriptor, so start it now.
         resource_tracker.ensure_running()
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
         self._records: dict[str, JobRecord] = {}
         self._queue: list[str] = []
+        self._starting: dict[str, str] = {}  # job id -> slot, while its process is being spawned
+        self._cancel_on_start: set[str] = set()  # cancelled while being spawned
         self._live: dict[str, _Live] = {}
         self._metrics: dict[str, list[Metrics]] = {}
+        self._progress: dict[str, Progress] = {}
         self._history = RunHistory()
-        self._listeners: list[Listener] = []
+        self._listeners: tuple[Listener, ...] = ()
         self._recover()
         self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
         self._thread.start()
 
     # -- queries -------------------------------------------------------------------------------------
 
+    @property
+    def notice(self) -> str | None:
+        """A line for the user about the history (e.g. a damaged one was moved aside), once."""
+        return self.store.notice
+
     def jobs(self) -> list[JobRecord]:
         """Every job, newest first."""
         with self._lock:
-            return sorted(self._records.values(), key=lambda r: (r.created, r.id), reverse=True)
+            records = list(self._records.values())
+        return sorted(records, key=lambda r: (r.created, r.id), reverse=True)
 
     def get(self, job_id: str) -> JobRecord:
         with self._lock:
-            try:
-                return self._records[job_id]
-            except KeyError:
-                raise InputError(f"no job {job_id}") from None
+            record = self._records.get(job_id)
+        if record is None:
+            raise InputError(f"no job {job_id}")
+        return record
 
     def log(self, job_id: str) -> list[tuple[str, str]]:
-        """``(level, text)`` lines, oldest first."""
+        """``(level, text)`` lines, oldest first: a live job's from memory, a past one's from the history."""
         with self._lock:
             live = self._live.get(job_id)
-            pending = list(live.log) if live else []
-        return self.store.log(job_id) + pending
+            if live is not None:
+                return list(live.log)
+        return self.store.log(job_id)
+
+    def progress(self, job_id: str) -> Progress | None:
+        """The newest progress the job's engine reported in this session, with its own rate and unit."""
+        with self._lock:
+            return self._progress.get(job_id)
 
     def metrics(self, job_id: str) -> list[Metrics]:
         """The job's metrics, after its run's earlier ones: a resume continues the same chart.
@@ -148,8 +171,13 @@ class Runner:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` (from the monitor thread) on every update; returns an unsubscribe."""
         with self._lock:
-            self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+            self._listeners = (*self._listeners, listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners = tuple(other for other in self._listeners if other is not listener)
+
+        return unsubscribe
 
     # -- actions -------------------------------------------------------------------------------------
 
@@ -168,31 +196,44 @@ class Runner:
             while record.id in self._records:
                 record = record.replace(id=new_job_id())
             self._records[record.id] = record
+        # Saved and announced before the monitor can see it queued, so its later states come after.
+        self._save_and_emit(record)
+        with self._lock:
             self._queue.append(record.id)
-        self.store.save(record)
-        self._emit(record)
         self._wake.set()
         return record
 
     def cancel(self, job_id: str) -> None:
         """Queued: dropped. Running: "stopping" at once, asked to stop at its next step, killed after
         ``stop_timeout``."""
-        stopping = None
+        dropped = stopping = None
         with self._lock:
-            record = self.get(job_id)
-            if record.state == "queued":
+            record = self._records.get(job_id)
+            if record is None:
+                raise InputError(f"no job {job_id}")
+            if job_id in self._queue:
                 self._queue.remove(job_id)
-                self._finish(record, "cancelled", error=None)
-            elif job_id in self._live and self._live[job_id].kill_at is None and record.active:
-                live = self._live[job_id]
-                live.stop.set()
-                live.kill_at = time.monotonic() + self.stop_timeout
-                stopping = self._records[job_id] = record.replace(state="stopping")
-                self._append_log(job_id, live, "info", "cancelling: stopping at the next step…")
+                dropped = record
+            elif job_id in self._starting:
+                self._cancel_on_start.add(job_id)  # the launch asks it to stop once it runs
+            elif job_id in self._live:
+                stopping = self._ask_to_stop(job_id)
+        if dropped is not None:
+            self._finish(dropped, "cancelled", error=None)
         if stopping is not None:
-            self.store.save(stopping)
-            self._emit(stopping)
+            self._save_and_emit(stopping, Message("cancelling: stopping at the next step…"))
         self._wake.set()
+
+    def _ask_to_stop(self, job_id: str) -> JobRecord | None:
+        """Under the lock: tell a running job to stop; its new record, or None if it was already told."""
+        live, record = self._live[job_id], self._records[job_id]
+        if live.kill_at is not None or not record.active:
+            return None
+        live.stop.set()
+        live.kill_at = time.monotonic() + self.stop_timeout
+        live.log.append(("info", "cancelling: stopping at the next step…"))
+        record = self._records[job_id] = record.replace(state="stopping")
+        return record
 
     def resume(self, job_id: str) -> JobRecord:
         """Continue a stopped resumable job from its checkpoint, as a new job with the same config.
@@ -224,9 +265,11 @@ class Runner:
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop everything: queued jobs are cancelled, running ones stop gracefully (then forcefully)."""
         with self._lock:
-            for job_id in list(self._queue):
-                self.cancel(job_id)
-            running = list(self._live)
+            waiting = list(self._queue)
+        for job_id in waiting:
+            self.cancel(job_id)
+        with self._lock:
+            running = [*self._starting, *self._live]
         for job_id in running:
             self.cancel(job_id)
             if timeout is not None:
@@ -234,7 +277,7 @@ class Runner:
                     if job_id in self._live:
                         self._live[job_id].kill_at = time.monotonic() + timeout
         deadline = time.monotonic() + (timeout if timeout is not None else self.stop_timeout) + 5
-        while self._live and time.monotonic() < deadline:
+        while (self._live or self._starting) and time.monotonic() < deadline:
             time.sleep(0.05)
         self._closed = True
         self._wake.set()
@@ -267,14 +310,18 @@ class Runner:
             else:
                 self._wake.wait(0.1)
                 self._wake.clear()
-            for job_id in list(self._live):
-                self._poll(job_id)
+            with self._lock:
+                polled = list(self._live.items())
+            for job_id, live in polled:
+                self._poll(job_id, live)
 
     def _start_ready(self) -> None:
+        """Launch the queued jobs that have a free slot, in queue order; the spawns happen unlocked."""
+        ready = []
         with self._lock:
             busy: dict[str, int] = {}
-            for live in self._live.values():
-                busy[live.slot] = busy.get(live.slot, 0) + 1
+            for slot in [live.slot for live in self._live.values()] + list(self._starting.values()):
+                busy[slot] = busy.get(slot, 0) + 1
             for job_id in list(self._queue):
                 record = self._records[job_id]
                 spec = job_kinds.get(record.kind)
@@ -282,8 +329,11 @@ class Runner:
                 if busy.get(slot, 0) >= self.slots.get(slot, 1):
                     continue
                 self._queue.remove(job_id)
+                self._starting[job_id] = slot
                 busy[slot] = busy.get(slot, 0) + 1
-                self._launch(record, spec, slot)
+                ready.append((record, spec, slot))
+        for record, spec, slot in ready:
+            self._launch(record, spec, slot)
 
     def _launch(self, record: JobRecord, spec: job_kinds.JobKind, slot: str) -> None:
         reader, writer = self._context.Pipe(duplex=False)
@@ -304,19 +354,27 @@ class Runner:
         )
         try:
             process.start()
-        except OSError as exc:
+        except Exception as exc:  # OSError, or a spawn refused: that job fails, the monitor goes on
+            with self._lock:
+                del self._starting[record.id]
+                self._cancel_on_start.discard(record.id)
             self._finish(record, "failed", error=f"could not start the job's process: {exc}")
             return
         finally:
             writer.close()  # the child holds the only writer now, so its death reads as EOF
-        self._live[record.id] = _Live(process, reader, stop, slot)
-        record = record.replace(state="running", started=time.time())
-        self._records[record.id] = record
-        self.store.save(record)
-        self._emit(record)
+        live = _Live(process, reader, stop, slot)
+        with self._lock:
+            del self._starting[record.id]
+            self._live[record.id] = live
+            record = self._records[record.id] = record.replace(state="running", started=time.time())
+            cancelled = record.id in self._cancel_on_start
+            self._cancel_on_start.discard(record.id)
+            stopping = self._ask_to_stop(record.id) if cancelled else None
+        self._save_and_emit(record)
+        if stopping is not None:
+            self._save_and_emit(stopping, Message("cancelling: stopping at the next step…"))
 
-    def _poll(self, job_id: str) -> None:
-        live = self._live[job_id]
+    def _poll(self, job_id: str, live: _Live) -> None:
         try:
             while live.conn.poll():
                 self._handle(job_id, live, *live.conn.recv())
@@ -342,11 +400,12 @@ class Runner:
                 self._append_log(job_id, live, "warning", payload["traceback"].rstrip())
             self._conclude(job_id, live)
             return
-        event = from_dict(payload)
+        event: Event = payload
         with self._lock:
             record = self._records[job_id]
             if isinstance(event, Progress):
                 record = record.replace(step=event.step, total=event.total, stage=event.stage)
+                self._progress[job_id] = event
             elif isinstance(event, Preview):
                 record = record.replace(preview=event.path)
             elif isinstance(event, Metrics):
@@ -359,43 +418,43 @@ class Runner:
         now = time.monotonic()
         if now - live.last_save > SAVE_EVERY or isinstance(event, (Preview, Message)):
             live.last_save = now
-            self._flush(job_id, live, record)
+            self.store.save(record)
+            self._save_log(job_id, live)
         self._emit(record, event)
 
     def _end(self, job_id: str, live: _Live) -> None:
         """The process is gone: its slot is free, and its state final if no result said so."""
+        if not live.concluded:
+            self._conclude(job_id, live)
+        self._save_log(job_id, live)  # before it stops being live, so ``log`` never misses a line
         with self._lock:
             del self._live[job_id]
         self._wake.set()
-        if not live.concluded:
-            self._conclude(job_id, live)
 
     def _conclude(self, job_id: str, live: _Live) -> None:
         live.concluded = True
         with self._lock:
             record = self._records[job_id]
-            requested = live.stop.is_set()
-            if live.outcome is not None:
-                record = record.replace(outputs=live.outcome["outputs"])
-                state = "cancelled" if live.outcome["stopped"] else "done"
-                error = None
-            elif live.error is not None:
-                state, error = "failed", live.error["message"]
-            elif requested:
-                state, error = "cancelled", "stopped by force (it did not stop in time)"
-            else:
-                state, error = "failed", _death(live.process.exitcode)
-        self.store.add_log(job_id, live.log)
-        live.log.clear()
+        requested = live.stop.is_set()
+        if live.outcome is not None:
+            record = record.replace(outputs=live.outcome["outputs"])
+            state = "cancelled" if live.outcome["stopped"] else "done"
+            error = None
+        elif live.error is not None:
+            state, error = "failed", live.error["message"]
+        elif requested:
+            state, error = "cancelled", "stopped by force (it did not stop in time)"
+        else:
+            state, error = "failed", _death(live.process.exitcode)
+        self._save_log(job_id, live)
         self._finish(record, state, error)
 
     def _finish(self, record: JobRecord, state: str, error: str | None) -> None:
         record = record.replace(state=state, error=error, finished=time.time())
-        record = record.replace(resumable=self._resumable(record))
+        record = record.replace(resumable=self._resumable(record))  # looks for a checkpoint: unlocked
         with self._lock:
             self._records[record.id] = record
-        self.store.save(record)
-        self._emit(record)
+        self._save_and_emit(record)
 
     def _resumable(self, record: JobRecord) -> bool:
         spec = job_kinds.KINDS.get(record.kind)
@@ -406,20 +465,27 @@ class Runner:
             and job_kinds.resume_path(record.config) is not None
         )
 
-    def _flush(self, job_id: str, live: _Live, record: JobRecord) -> None:
-        self.store.save(record)
-        self.store.add_log(job_id, live.log)
-        live.log.clear()
+    def _save_log(self, job_id: str, live: _Live) -> None:
+        """Write the lines the history lacks (the monitor thread is the only writer)."""
+        with self._lock:
+            lines = live.log[live.saved :]
+            live.saved += len(lines)
+        if lines:
+            self.store.add_log(job_id, lines)
 
     def _append_log(self, job_id: str, live: _Live, level: str, text: str) -> None:
-        live.log.append((level, text))
-        record = self._records[job_id]
+        with self._lock:
+            live.log.append((level, text))
+            record = self._records[job_id]
         self._emit(record, Message(text, "warning" if level == "warning" else "info"))
 
+    def _save_and_emit(self, record: JobRecord, event: Event | None = None) -> None:
+        self.store.save(record)
+        self._emit(record, event)
+
     def _emit(self, record: JobRecord, event: Event | None = None) -> None:
-        update = JobUpdate(record, event)
-        for listener in list(self._listeners):
-            listener(update)
+        for listener in self._listeners:
+            listener(JobUpdate(record, event))
 
 
 def _planned_outputs(config: dict[str, Any]) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The child process side of a job: run one engine call and stream what happens to the parent.
 
-Messages on the pipe are ``(tag, payload)`` tuples of plain data:
-``("event", event_dict)`` for each engine event, then exactly one of
+Messages on the pipe are ``(tag, payload)`` tuples: ``("event", event)``
+for each engine event (the event dataclass itself; the pipe pickles it, and
+the parent gets it back whole, rate and unit included), then exactly one of
 ``("result", {"outputs": ..., "stopped": ...})`` or
 ``("error", {"message": ..., "traceback": ...})``. If the parent goes away
 (the app was killed), sending fails and the job stops as if cancelled, so a
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from artgen.errors import ArtgenError
-from artgen.events import Event, Message, to_dict
+from artgen.events import Event, Message
 from artgen.jobs.devices import use_device
 
 __all__ = ["run_job", "result_outputs"]
@@ -62,7 +63,7 @@ def run_job(
             parent_gone = True
 
     def on_event(event: Event) -> None:
-        send("event", to_dict(event))
+        send("event", event)
 
     def should_stop() -> bool:
         return parent_gone or bool(terminated) or stop.is_set()

@@ -75,7 +75,7 @@ def test_the_studio_opens_on_a_damaged_history_and_says_so() -> None:
     import asyncio
 
     from artgen.jobs import Runner
-    from tui.app import make_app
+    from artgen.tui.app import make_app
 
     history = _history()
     history.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ class FakeRunner:
         self._metrics = metrics or {}
         self._log = log or {}
         self.devices = DeviceInfo()
+        self.notice = None
         self.submitted: list[tuple[str, dict, str]] = []
 
     def jobs(self):
@@ -40,6 +41,9 @@ class FakeRunner:
 
     def metrics(self, job_id):
         return self._metrics.get(job_id, [])
+
+    def progress(self, job_id):
+        return None
 
     def subscribe(self, listener):
         return lambda: None

@@ -11,11 +11,11 @@ import sys
 from textual.widgets import Button, Header, Input, ProgressBar, RichLog
 
 from artgen.jobs import JobRecord
-from tui.app import make_app
-from tui.screens.form import FormScreen
-from tui.screens.job import JobScreen
-from tui.screens.jobs import JobsScreen
-from tui.widgets.preview import Preview
+from artgen.tui.app import make_app
+from artgen.tui.screens.form import FormScreen
+from artgen.tui.screens.job import JobScreen
+from artgen.tui.screens.jobs import JobsScreen
+from artgen.tui.widgets.preview import Preview
 
 
 async def _until(pilot, predicate, timeout=20.0):
@@ -116,7 +116,7 @@ async def _help_palette_and_theme(fake_runner):
 def test_building_the_app_leaves_tensorflow_out(tmp_path):
     code = (
         "import sys\n"
-        "from tui.app import make_app\n"
+        "from artgen.tui.app import make_app\n"
         "app = make_app(probe=None)\n"
         "app.runner.shutdown()\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'backend imported'\n"

@@ -9,10 +9,10 @@ from conftest import FIXED_NOW, FakeRunner
 from textual.widgets import Collapsible, Input, Label
 
 from artgen.jobs import JobRecord
-from tui.app import make_app
-from tui.screens.form import FormScreen
-from tui.screens.job import JobScreen
-from tui.widgets.job_table import JobTable
+from artgen.tui.app import make_app
+from artgen.tui.screens.form import FormScreen
+from artgen.tui.screens.job import JobScreen
+from artgen.tui.widgets.job_table import JobTable
 
 
 async def _until(pilot, predicate, timeout=20.0):
@@ -32,10 +32,12 @@ def test_cancel_shows_stopping_at_once_then_the_final_state(runner, tmp_path):
 
 
 async def _cancel_shows_stopping(runner, tmp_path):
-    job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 1.0})
+    job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 50, "delay": 2.0})
     app = _app(runner)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: runner.get(job.id).state == "running")
+        # A finished step: the engine is in its next two-second step now, not still starting up
+        # (a child that is still importing stops at once when it starts, and would skip "stopping").
+        await _until(pilot, lambda: runner.get(job.id).step >= 1)
         app.open_job(job.id)
         await pilot.pause()
         await pilot.press("c")

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import FIXED_NOW
+from textual.widgets import Input
 
 from artgen.jobs import kinds
-from tui.app import make_app
+from artgen.tui.app import make_app
 
 
 @pytest.fixture
 def fixed_kinds(monkeypatch):
-    """Only engines that exist for sure, so the snapshot does not change as others land."""
+    """A fixed set of kinds, so these snapshots stay the same when a new kind is added."""
     fixed = {name: kinds.KINDS[name] for name in ("train", "sample", "demo")}
     monkeypatch.setattr(kinds, "KINDS", fixed)
 
@@ -31,6 +32,8 @@ def test_train_form_with_an_error(snap_compare, fake_runner, fixed_kinds):
     async def type_a_bad_folder(pilot):
         await pilot.press("t")
         await pilot.press(*"/no/such/folder")
+        for field in pilot.app.screen.query(Input):  # a steady cursor: on a busy machine it blinked off
+            field.cursor_blink = False
         await pilot.pause()
 
     assert snap_compare(_app(fake_runner), terminal_size=(80, 24), run_before=type_a_bad_folder)

@@ -9,11 +9,11 @@ import sys
 import time
 
 import pytest
+from demo_engine import DEMO_KIND
 
 from artgen.errors import InputError
 from artgen.events import Preview, Progress
 from artgen.jobs import HistoryStore, Runner, kinds
-from artgen.jobs.demo import DEMO_KIND
 from artgen.jobs.devices import DeviceInfo, Gpu
 from artgen.jobs.records import JobRecord
 

@@ -46,9 +46,10 @@ def test_a_job_left_by_a_killed_studio_is_resumable_with_its_output(tmp_path):
     history, run_dir = tmp_path / "jobs.sqlite", tmp_path / "run"
     studio = textwrap.dedent(
         f"""
-        import time
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})  # tests/, where the demo engine lives
         from artgen.jobs import HistoryStore, Runner, kinds
-        from artgen.jobs.demo import DEMO_KIND
+        from demo_engine import DEMO_KIND
         kinds.register(DEMO_KIND)
         runner = Runner(HistoryStore({str(history)!r}))
         job = runner.submit("demo", {{"run_dir": {str(run_dir)!r}, "steps": 5000, "delay": 0.01}})

@@ -25,8 +25,8 @@ from artgen.errors import ArtgenError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
-from tui.screens.picker import PathPicker
-from tui.widgets.footer import KeysFooter
+from artgen.tui.screens.picker import PathPicker
+from artgen.tui.widgets.footer import KeysFooter
 
 __all__ = ["FormScreen", "check_field"]
 

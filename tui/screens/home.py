@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
+from artgen.events import Event
 from artgen.jobs import JobRecord, kinds
-from tui.widgets.footer import KeysFooter
-from tui.widgets.job_table import JobTable
+from artgen.tui.screens.base import JobView
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.job_table import JobTable
 
-__all__ = ["HomeScreen"]
+__all__ = ["HomeScreen", "home_screen"]
 
 RECENT = 6
 
 
-class HomeScreen(Screen):
-    def __init__(self) -> None:
-        super().__init__()
-        for kind in kinds.KINDS.values():
-            self._bindings.bind(kind.key, f"app.new('{kind.name}')", kind.name.capitalize())
+def home_screen() -> HomeScreen:
+    """Home with one key per job kind registered now (tests register fakes at run time).
 
+    Textual reads a screen's keys from its class's ``BINDINGS``, so the keys go on a subclass
+    made here rather than into the screen's private binding map.
+    """
+    keys = [
+        Binding(kind.key, f"app.new('{kind.name}')", kind.name.capitalize()) for kind in kinds.KINDS.values()
+    ]
+    return type("HomeScreen", (HomeScreen,), {"BINDINGS": keys})()
+
+
+class HomeScreen(JobView):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
@@ -35,14 +44,9 @@ class HomeScreen(Screen):
     def _actions(self) -> Text:
         text = Text()
         for kind in kinds.KINDS.values():
-            ready = kinds.available(kind)
-            text.append(f" {kind.key} ", style="bold reverse" if ready else "dim reverse")
-            text.append(f" {kind.title:<22}", style="bold" if ready else "dim")
-            if ready:
-                text.append(kind.description)
-            else:
-                text.append("not available yet", style="dim italic")
-            text.append("\n")
+            text.append(f" {kind.key} ", style="bold reverse")
+            text.append(f" {kind.title:<22}", style="bold")
+            text.append(f"{kind.description}\n")
         text.append(" j ", style="bold reverse")
         text.append(f" {'Jobs':<22}every job: cancel, resume, re-run, open output\n")
         text.append(" ? ", style="bold reverse")
@@ -57,14 +61,14 @@ class HomeScreen(Screen):
         self.refresh_jobs()
 
     def show_devices(self) -> None:
-        devices = getattr(self.app, "devices", None)
+        devices = self.app.devices
         text = "probing devices…" if devices is None else f"Device: {devices.summary()}"
         self.query_one("#device", Label).update(text)
 
     def refresh_jobs(self) -> None:
         self.query_one(JobTable).show(self.app.runner.jobs(), self.app.now())
 
-    def job_changed(self, record: JobRecord, event: object) -> None:
+    def job_changed(self, record: JobRecord, event: Event | None) -> None:
         table = self.query_one(JobTable)
         if record.id in table.rows and event is not None:
             table.update_record(record, self.app.now())

@@ -1,4 +1,4 @@
-"""The live view of one job: progress with rate and ETA, the metrics chart, the preview, the log."""
+"""The live view of one job: progress with the engine's own rate, an ETA, metrics chart, preview, log."""
 
 from __future__ import annotations
 
@@ -7,30 +7,30 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Header, Label, ProgressBar, RichLog
 
 from artgen import events
 from artgen.jobs import JobRecord
-from tui.format import duration, eta, state_text
-from tui.screens.jobs import JOB_BINDINGS
-from tui.widgets.footer import KeysFooter
-from tui.widgets.loss_chart import LossChart
-from tui.widgets.preview import Preview
+from artgen.jobs.format import duration, eta, rate, state_text
+from artgen.tui.screens.base import JobView
+from artgen.tui.screens.jobs import JOB_BINDINGS
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.loss_chart import LossChart
+from artgen.tui.widgets.preview import Preview
 
 __all__ = ["JobScreen"]
 
 CHART_EVERY = 0.5  # seconds between looks at the metrics: plotting costs tens of ms, a step can take less
 
 
-class JobScreen(Screen):
+class JobScreen(JobView):
     BINDINGS = JOB_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()
         self.job_id = ""
-        self._rate_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
-        self._steps_per_second: float | None = None
+        self._pace_mark: tuple[float, int] | None = None  # (time, step) of the first progress seen
+        self._steps_per_second: float | None = None  # for the ETA only: engines' rates count their own units
 
     @property
     def selected_job(self) -> str:
@@ -39,7 +39,7 @@ class JobScreen(Screen):
     def show_job(self, job_id: str) -> None:
         """Point the view at ``job_id`` (the app keeps one job view and retargets it)."""
         self.job_id = job_id
-        self._rate_mark = None
+        self._pace_mark = None
         self._steps_per_second = None
         if self.is_current:  # a resume or re-run started from this view: no screen change to wait for
             self._fill()
@@ -105,9 +105,8 @@ class JobScreen(Screen):
             bar.update(total=record.total, progress=record.step)
         self._measure(record)
         stats = [f"{record.step}/{record.total or '?'}", record.stage]
-        if self._steps_per_second:
-            stats.append(f"{self._steps_per_second:.2f} steps/s")
         if record.state == "running":
+            stats.append(rate(self.app.runner.progress(record.id)))
             stats.append(f"eta {eta(record.step, record.total, self._steps_per_second)}")
         stats.append(duration(record.duration(self.app.now())))
         self.query_one("#job-stats", Label).update("  ".join(part for part in stats if part))
@@ -115,14 +114,15 @@ class JobScreen(Screen):
             self.query_one(Preview).show(record.preview, Path(record.preview).name)
 
     def _measure(self, record: JobRecord) -> None:
-        """Steps per second since the first progress this view saw (what the ETA needs)."""
+        """Steps per second since the first progress this view saw: what the ETA needs, whatever
+        unit the engine's own rate counts (images, iterations, frames)."""
         if record.state != "running" or not record.step:
             return
         now = time.monotonic()
-        if self._rate_mark is None:
-            self._rate_mark = (now, record.step)
-        elif now > self._rate_mark[0] and record.step > self._rate_mark[1]:
-            self._steps_per_second = (record.step - self._rate_mark[1]) / (now - self._rate_mark[0])
+        if self._pace_mark is None:
+            self._pace_mark = (now, record.step)
+        elif now > self._pace_mark[0] and record.step > self._pace_mark[1]:
+            self._steps_per_second = (record.step - self._pace_mark[1]) / (now - self._pace_mark[0])
 
 
 def _styled(level: str, text: str) -> str | object:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
+from artgen.events import Event
 from artgen.jobs import JobRecord
-from tui.widgets.footer import KeysFooter
-from tui.widgets.job_table import JobTable
+from artgen.tui.screens.base import JobView
+from artgen.tui.widgets.footer import KeysFooter
+from artgen.tui.widgets.job_table import JobTable
 
 __all__ = ["JobsScreen", "JOB_BINDINGS"]
 
@@ -23,7 +24,7 @@ JOB_BINDINGS = [
 ]
 
 
-class JobsScreen(Screen):
+class JobsScreen(JobView):
     BINDINGS = JOB_BINDINGS
 
     def compose(self) -> ComposeResult:
@@ -44,7 +45,7 @@ class JobsScreen(Screen):
     def refresh_jobs(self) -> None:
         self.query_one(JobTable).show(self.app.runner.jobs(), self.app.now())
 
-    def job_changed(self, record: JobRecord, event: object) -> None:
+    def job_changed(self, record: JobRecord, event: Event | None) -> None:
         table = self.query_one(JobTable)
         if record.id in table.rows:
             table.update_record(record, self.app.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from artgen.jobs import JobRecord
-from tui.format import duration, state_text
+from artgen.jobs.format import duration, state_text
 
 __all__ = ["JobTable", "by_run"]
 

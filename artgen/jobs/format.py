@@ -1,12 +1,13 @@
-"""Short, consistent text for states, durations and rates across screens."""
+"""How a job's state, duration, rate and ETA read: the same in ``artgen jobs`` and the studio."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from artgen.jobs import JobRecord
+from artgen.events import Progress
+from artgen.jobs.records import JobRecord
 
-__all__ = ["duration", "state_text", "eta"]
+__all__ = ["STATE_STYLES", "duration", "state_text", "rate", "eta"]
 
 STATE_STYLES = {
     "queued": "dim",
@@ -19,6 +20,7 @@ STATE_STYLES = {
 
 
 def duration(seconds: float | None) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour; ``-`` for a job that has not started."""
     if seconds is None:
         return "-"
     minutes, secs = divmod(int(round(seconds)), 60)
@@ -27,6 +29,7 @@ def duration(seconds: float | None) -> str:
 
 
 def state_text(record: JobRecord) -> Text:
+    """The state in its colour; a running job with a known end shows how far it is."""
     label = record.state
     if record.state == "running" and record.total:
         label = f"running {100 * record.step // record.total}%"
@@ -35,7 +38,16 @@ def state_text(record: JobRecord) -> Text:
     return Text(label, style=STATE_STYLES.get(record.state, ""))
 
 
+def rate(progress: Progress | None) -> str:
+    """The engine's own rate in its own unit (img/s, it/s, frames/s); empty when it sent none."""
+    if progress is None or progress.rate is None:
+        return ""
+    figure = f"{progress.rate:.0f}" if progress.rate >= 100 else f"{progress.rate:.3g}"
+    return f"{figure} {progress.rate_unit}"
+
+
 def eta(step: int, total: int | None, steps_per_second: float | None) -> str:
+    """Time left at ``steps_per_second``; ``-`` when the end or the pace is unknown."""
     if not total or not steps_per_second or step >= total:
         return "-"
     return duration((total - step) / steps_per_second)

@@ -1,10 +1,12 @@
-"""A stand-in engine with no TensorFlow, for tests and the latency benchmark.
+"""A stand-in engine with no TensorFlow: a test fake, not part of the shipped package.
 
 It behaves like a training run in miniature (progress, falling loss and its
 metrics.csv, preview images, a checkpoint on stop, resume) in a fraction of a second, so
 the runner and the app can be tested end to end without paying for a
-TensorFlow import in every child process. It is registered as a job kind
-only by the code that wants it (see :data:`DEMO_KIND`).
+TensorFlow import in every child process. ``tests/conftest.py`` registers it as a job
+kind (see :data:`DEMO_KIND`). Its module name is ``demo_engine``: pytest puts ``tests/``
+on ``sys.path`` (it holds the root ``conftest.py`` and no ``__init__.py``), and a job's
+spawned child inherits the parent's ``sys.path``, so the child imports it by the same name.
 """
 
 from __future__ import annotations
@@ -99,8 +101,8 @@ DEMO_KIND = JobKind(
     "demo",
     "Demo job",
     "d",
-    "artgen.jobs.demo:DemoConfig",
-    "artgen.jobs.demo:run_demo",
+    "demo_engine:DemoConfig",
+    "demo_engine:run_demo",
     fields=(FieldSpec("run_dir", "text", "run folder"), "steps", "delay", "preview_every"),
     resumable=True,
     uses_gpu=False,

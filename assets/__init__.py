@@ -1,0 +1,1 @@
+"""Bundled files (default generator, VGG16 weights, sample photos, styles), installed as artgen.bundled."""
