@@ -177,8 +177,8 @@ def _on_device(config: StyleConfig, scale: _Scale) -> bool:
 
     ``auto`` follows what was measured (``benchmarks/style_speed.py --loops``):
     on an accelerator the device loop, for Adam and (under JAX) L-BFGS; on a
-    CPU, SciPy's L-BFGS-B, which was faster there, and the device loop for
-    Adam, which was. Tiled pictures are assembled on the host.
+    CPU the host loops (SciPy's L-BFGS-B, numpy's Adam), which were faster
+    there under both backends. Tiled pictures are assembled on the host.
     """
     import keras
 
@@ -191,7 +191,7 @@ def _on_device(config: StyleConfig, scale: _Scale) -> bool:
         if not supported:
             raise InputError("--loop device runs L-BFGS under JAX only; use --optimizer adam or --loop host")
         return True
-    return supported and (config.optimizer == "adam" or device_memory()[0] != "CPU")
+    return supported and device_memory()[0] != "CPU"
 
 
 def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
