@@ -4,10 +4,12 @@ their run, every option in the form, a chart only when there are metrics, forms 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from conftest import FIXED_NOW, FakeRunner
 from textual.widgets import Collapsible, Input, Label
 
+from artgen.dcgan.config import TrainConfig
 from artgen.jobs import JobRecord
 from artgen.tui.app import make_app
 from artgen.tui.screens.form import FormScreen
@@ -122,7 +124,8 @@ async def _train_form(fake_runner):
         assert fold.collapsed
         for name in ("label_smoothing", "ema_decay", "sample_every"):
             assert fold.query(f"#field-{name}")
-        assert form.query_one("#field-width", Input).value == "64"  # a main option, outside the fold
+        width = next(field.default for field in dataclasses.fields(TrainConfig) if field.name == "width")
+        assert form.query_one("#field-width", Input).value == str(width)  # a main option, outside the fold
         assert not fold.query("#field-width")
         assert app.focused.id == "field-data_dir"
         form.query_one("#field-seed", Input).focus()

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from test_classify import make_classes
 
+from artgen.errors import InputError
 from artgen.labs.classify import ClassifyConfig
 from artgen.labs.classify.config import PRESETS
 from artgen.labs.classify.data import load_classes, native_size, stratified_split
@@ -93,7 +94,8 @@ def test_size_defaults_to_the_images_own_size_up_to_150(tmp_path: Path) -> None:
                 Image.new("RGB", (side, side + 10)).save(tmp_path / folder / name / f"{index}.png")
     assert native_size(tmp_path / "small", 150) == 20
     assert native_size(tmp_path / "large", 150) == 150
-    assert native_size(tmp_path / "missing", 150) == 150  # load_classes says what is wrong
+    with pytest.raises(InputError, match="does not exist"):  # said before anything about the run
+        native_size(tmp_path / "missing", 150)
 
 
 def test_a_run_without_size_trains_at_the_images_own_size_and_records_it(
