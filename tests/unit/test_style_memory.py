@@ -45,7 +45,10 @@ def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path):
     )
     command = [sys.executable, "-c", run_and_report_peak, "style", *pair, "-o", str(out), "--size", "512"]
     command += ["--scales", "1", "--iterations", "2"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # A user's environment, not the one earlier tests left behind (in-process CLI calls set variables
+    # such as ARTGEN_MAX_PIXELS and CUDA_VISIBLE_DEVICES for the children they would start).
+    kept = ("PATH", "HOME", "TMPDIR", "ARTGEN_CACHE_DIR", "ARTGEN_DATA_DIR")
+    env = {name: os.environ[name] for name in kept if name in os.environ} | {"PYTHONPATH": str(ROOT)}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     peak = int(re.search(r"PEAK (\d+)", result.stdout).group(1))
     found = re.search(r"estimated peak memory ([\d.]+) GB", result.stdout + result.stderr)
