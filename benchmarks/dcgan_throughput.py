@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from artgen.dcgan import TrainConfig, train  # noqa: E402
 from artgen.dcgan.feed import batch_inputs  # noqa: E402
 from artgen.dcgan.gan import build_gan  # noqa: E402
-from artgen.dcgan.steps import placement  # noqa: E402
+from artgen.dcgan.backends import placement  # noqa: E402
 from artgen.events import Progress  # noqa: E402
 
 WARMUP = 5

@@ -2,9 +2,10 @@
 
 The only ``tf.distribute`` code of the engine. Every worker computes the
 same global batch from (seed, step) (see ``feed.py``) and each replica takes
-its own slice, so no input sharding or data service is needed. Losses are
-averaged over the global batch; gradients are summed across replicas by the
-optimizers; batch-norm statistics stay per replica, as in every
+its own slice, so no input sharding or data service is needed. Each replica
+runs the single-device update (``step_tensorflow.apply_update``) with its
+losses divided by the replica count, so they sum to the global batch's mean;
+gradients are summed across replicas by the optimizers; batch-norm statistics stay per replica, as in every
 MirroredStrategy setup. Only the chief writes files.
 """
 
@@ -18,9 +19,9 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
-from artgen.dcgan import augment, losses
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.gan import GAN
+from artgen.dcgan.step_tensorflow import apply_moving_average, apply_update
 from artgen.errors import InputError
 
 __all__ = ["make_strategy", "MirroredTrainer", "is_chief"]
@@ -81,7 +82,17 @@ class MirroredTrainer:
                 f"--batch-size {config.batch_size} must be a multiple of the {replicas} replicas"
             )
         self.per_replica = config.batch_size // replicas
-        replica_step = self._make_replica_step(gan, config, replicas)
+
+        def replica_step(inputs):
+            return apply_update(
+                gan,
+                config,
+                inputs["real"],
+                inputs["latent"],
+                inputs["aug_real"],
+                inputs["aug_fake"],
+                replicas,
+            )
 
         def step(inputs, ema_decay):
             per_replica = strategy.run(replica_step, args=(inputs,))
@@ -89,46 +100,10 @@ class MirroredTrainer:
                 name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
                 for name, value in per_replica.items()
             }
-            if gan.ema_generator is not None:
-                for average, weight in zip(gan.ema_generator.weights, gan.generator.weights, strict=True):
-                    average.assign(ema_decay * average + (1.0 - ema_decay) * weight)
+            apply_moving_average(gan, ema_decay)
             return out
 
         self._step = tf.function(step, jit_compile=config.xla)
-
-    @staticmethod
-    def _make_replica_step(gan: GAN, config: TrainConfig, replicas: int):
-        generator, discriminator = gan.generator, gan.discriminator
-        policy = config.augment
-        d_loss_fn, g_loss_fn = losses.for_config(config)
-
-        def replica_step(inputs):
-            real = tf.cast(inputs["real"], tf.float32) / 127.5 - 1.0
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = generator(inputs["latent"], training=True)
-                real_in, fake_in = real, fake
-                if policy:
-                    real_in = augment.apply(real, inputs["aug_real"], policy)
-                    fake_in = augment.apply(fake, inputs["aug_fake"], policy)
-                real_logits = discriminator(real_in, training=True)
-                fake_logits = discriminator(fake_in, training=True)
-                # Each replica's mean, divided by the replica count: summed, a global mean.
-                d_loss = d_loss_fn(real_logits, fake_logits) / replicas
-                g_loss = g_loss_fn(fake_logits) / replicas
-                d_scaled, g_scaled = gan.d_optimizer.scale_loss(d_loss), gan.g_optimizer.scale_loss(g_loss)
-            d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
-            d_grads = d_tape.gradient(d_scaled, d_vars)
-            g_grads = g_tape.gradient(g_scaled, g_vars)
-            gan.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
-            gan.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
-            return {
-                "d_loss": d_loss,
-                "g_loss": g_loss,
-                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) / replicas,
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) / replicas,
-            }
-
-        return replica_step
 
     def _distribute(self, inputs: dict) -> object:
         per = self.per_replica

@@ -1,8 +1,6 @@
-"""GAN losses on logits, written with ``keras.ops`` so every backend shares them."""
+"""GAN losses on logits, written with ``keras.ops`` so every backend shares them (see ``update.py``)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from keras import ops
 
@@ -12,7 +10,6 @@ __all__ = [
     "generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
-    "for_config",
 ]
 
 
@@ -38,14 +35,3 @@ def hinge_discriminator_loss(real_logits, fake_logits):
 
 def hinge_generator_loss(fake_logits):
     return -ops.mean(fake_logits)
-
-
-def for_config(config) -> tuple[Callable, Callable]:
-    """``(d_loss(real_logits, fake_logits), g_loss(fake_logits))`` for ``config.loss``.
-
-    Every backend's step calls these two, so a loss is written once.
-    """
-    if config.loss == "hinge":
-        return hinge_discriminator_loss, hinge_generator_loss
-    real_label = config.label_smoothing
-    return (lambda real, fake: discriminator_loss(real, fake, real_label)), generator_loss

@@ -1,10 +1,10 @@
 """The JAX train step: stateless calls, ``jax.vjp`` and ``jax.jit``.
 
-The only JAX-specific code of the DCGAN engine. JAX arrays are immutable, so
+The JAX-specific part of the DCGAN engine: it differentiates and applies the
+backend-free update of ``update.py``. JAX arrays are immutable, so
 the trainer keeps the run's state (both networks, both optimizers, the EMA
 copy) as arrays on the device and writes it back into the Keras variables
-only when asked (``sync``), before a checkpoint or a sample grid. One forward
-pass feeds both updates, as in the TensorFlow step.
+only when asked (``sync``), before a checkpoint or a sample grid.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artgen.dcgan import augment, losses
+from artgen.dcgan import update
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.gan import GAN
 
@@ -22,15 +22,6 @@ __all__ = ["JaxTrainer"]
 
 def _values(variables) -> list:
     return [variable.value for variable in variables]
-
-
-def _loss_scale(optimizer, optimizer_state: list, like):
-    """The current dynamic loss scale from the optimizer's state (1 without loss scaling)."""
-    scale = getattr(optimizer, "dynamic_scale", None)
-    if scale is None:
-        return jnp.ones_like(like)
-    index = next(i for i, variable in enumerate(optimizer.variables) if variable is scale)
-    return optimizer_state[index].astype(like.dtype)
 
 
 class JaxTrainer:
@@ -59,42 +50,37 @@ class JaxTrainer:
     @staticmethod
     def _make_step(gan: GAN, config: TrainConfig):
         generator, discriminator = gan.generator, gan.discriminator
-        policy = config.augment
-        d_loss_fn, g_loss_fn = losses.for_config(config)
 
         def step(state, real_uint8, latent, aug_real, aug_fake, ema_decay):
-            real = real_uint8.astype(jnp.float32) / 127.5 - 1.0
-
             def forward(g_trainable, d_trainable):
-                fake, g_fixed = generator.stateless_call(g_trainable, state["g_fixed"], latent, training=True)
-                real_in, fake_in = real, fake
-                if policy:
-                    real_in = augment.apply(real, aug_real, policy)
-                    fake_in = augment.apply(fake, aug_fake, policy)
-                real_logits, d_fixed = discriminator.stateless_call(
-                    d_trainable, state["d_fixed"], real_in, training=True
-                )
-                fake_logits, d_fixed = discriminator.stateless_call(
-                    d_trainable, d_fixed, fake_in, training=True
-                )
-                d_loss = d_loss_fn(real_logits, fake_logits)
-                g_loss = g_loss_fn(fake_logits)
-                aux = (
-                    g_fixed,
-                    d_fixed,
-                    jnp.mean(jax.nn.sigmoid(real_logits)),
-                    jnp.mean(jax.nn.sigmoid(fake_logits)),
-                )
-                return (d_loss, g_loss), aux
+                fixed = {"g": state["g_fixed"], "d": state["d_fixed"]}  # batch-norm statistics, threaded
 
-            (d_loss, g_loss), backward, (g_fixed, d_fixed, d_real, d_fake) = jax.vjp(
+                def generate(z):
+                    images, fixed["g"] = generator.stateless_call(g_trainable, fixed["g"], z, training=True)
+                    return images
+
+                def discriminate(images):
+                    logits, fixed["d"] = discriminator.stateless_call(
+                        d_trainable, fixed["d"], images, training=True
+                    )
+                    return logits
+
+                out = update.dcgan_outputs(
+                    generate, discriminate, real_uint8, latent, aug_real, aug_fake, config
+                )
+                scaled = (
+                    update.scale_loss(out["d_loss"], gan.d_optimizer, state["d_optimizer"]),
+                    update.scale_loss(out["g_loss"], gan.g_optimizer, state["g_optimizer"]),
+                )
+                return scaled, (fixed["g"], fixed["d"], out)
+
+            (d_scaled, g_scaled), backward, (g_fixed, d_fixed, metrics) = jax.vjp(
                 forward, state["g_trainable"], state["d_trainable"], has_aux=True
             )
-            # Pulling back the loss scale instead of 1 gives the gradients of the scaled
-            # loss (float16 loss scaling); the LossScaleOptimizer unscales them.
-            zero = jnp.zeros_like(d_loss)
-            _, d_grads = backward((_loss_scale(gan.d_optimizer, state["d_optimizer"], d_loss), zero))
-            g_grads, _ = backward((zero, _loss_scale(gan.g_optimizer, state["g_optimizer"], g_loss)))
+            # One forward pass, pulled back twice: each network's gradient of its own (scaled) loss.
+            one, zero = jnp.ones_like(d_scaled), jnp.zeros_like(d_scaled)
+            _, d_grads = backward((one, zero))
+            g_grads, _ = backward((zero, one))
             d_trainable, d_optimizer = gan.d_optimizer.stateless_apply(
                 state["d_optimizer"], d_grads, state["d_trainable"]
             )
@@ -110,10 +96,10 @@ class JaxTrainer:
                 "d_optimizer": d_optimizer,
             }
             if "ema_trainable" in state:
-                blend = lambda average, weight: ema_decay * average + (1.0 - ema_decay) * weight  # noqa: E731
-                new_state["ema_trainable"] = jax.tree.map(blend, state["ema_trainable"], g_trainable)
-                new_state["ema_fixed"] = jax.tree.map(blend, state["ema_fixed"], g_fixed)
-            metrics = {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake}
+                new_state["ema_trainable"] = update.moving_average(
+                    state["ema_trainable"], g_trainable, ema_decay
+                )
+                new_state["ema_fixed"] = update.moving_average(state["ema_fixed"], g_fixed, ema_decay)
             return new_state, metrics
 
         return step

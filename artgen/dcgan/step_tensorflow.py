@@ -1,8 +1,8 @@
 """The TensorFlow train step: GradientTape + tf.function.
 
-The only TensorFlow-specific code of the DCGAN engine. One forward pass of
-the generator feeds both updates (as in TensorFlow's DCGAN tutorial), and
-the EMA generator is updated inside the same compiled function.
+The TensorFlow-specific part of the DCGAN engine: it differentiates and
+applies the backend-free update of ``update.py``. ``distribute_tensorflow.py``
+runs the same :func:`apply_update` on every replica.
 """
 
 from __future__ import annotations
@@ -10,11 +10,48 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from artgen.dcgan import augment, losses
+from artgen.dcgan import update
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.gan import GAN
 
-__all__ = ["TensorFlowTrainer"]
+__all__ = ["TensorFlowTrainer", "apply_update", "apply_moving_average"]
+
+
+def apply_update(
+    gan: GAN, config: TrainConfig, real_uint8, latent, aug_real, aug_fake, replicas: int = 1
+) -> update.Outputs:
+    """One step of both networks from one forward pass; returns the losses and D outputs."""
+    generator, discriminator = gan.generator, gan.discriminator
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        out = update.dcgan_outputs(
+            lambda latent: generator(latent, training=True),
+            lambda images: discriminator(images, training=True),
+            real_uint8,
+            latent,
+            aug_real,
+            aug_fake,
+            config,
+            replicas,
+        )
+        d_scaled = update.scale_loss(out["d_loss"], gan.d_optimizer)
+        g_scaled = update.scale_loss(out["g_loss"], gan.g_optimizer)
+    d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
+    d_grads = d_tape.gradient(d_scaled, d_vars)
+    g_grads = g_tape.gradient(g_scaled, g_vars)
+    gan.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+    gan.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
+    return out
+
+
+def apply_moving_average(gan: GAN, decay) -> None:
+    """Move the EMA generator's variables (in place) towards the generator's."""
+    if gan.ema_generator is None:
+        return
+    averages = gan.ema_generator.weights
+    for average, value in zip(
+        averages, update.moving_average(averages, gan.generator.weights, decay), strict=True
+    ):
+        average.assign(value)
 
 
 class TensorFlowTrainer:
@@ -22,45 +59,13 @@ class TensorFlowTrainer:
 
     def __init__(self, gan: GAN, config: TrainConfig) -> None:
         self.gan = gan
-        self._step = tf.function(self._make_step(gan, config), jit_compile=config.xla, reduce_retracing=True)
-
-    @staticmethod
-    def _make_step(gan: GAN, config: TrainConfig):
-        generator, discriminator = gan.generator, gan.discriminator
-        policy = config.augment
-        d_loss_fn, g_loss_fn = losses.for_config(config)
 
         def step(real_uint8, latent, aug_real, aug_fake, ema_decay):
-            real = tf.cast(real_uint8, tf.float32) / 127.5 - 1.0
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = generator(latent, training=True)
-                real_in, fake_in = real, fake
-                if policy:
-                    real_in = augment.apply(real, aug_real, policy)
-                    fake_in = augment.apply(fake, aug_fake, policy)
-                real_logits = discriminator(real_in, training=True)
-                fake_logits = discriminator(fake_in, training=True)
-                d_loss = d_loss_fn(real_logits, fake_logits)
-                g_loss = g_loss_fn(fake_logits)
-                # The identity unless a LossScaleOptimizer (float16) wraps Adam, whose
-                # apply_gradients then unscales and skips steps whose gradients overflowed.
-                d_scaled = gan.d_optimizer.scale_loss(d_loss)
-                g_scaled = gan.g_optimizer.scale_loss(g_loss)
-            d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
-            g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
-            gan.d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=False))
-            gan.g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables, strict=False))
-            if gan.ema_generator is not None:
-                for average, weight in zip(gan.ema_generator.weights, generator.weights, strict=False):
-                    average.assign(ema_decay * average + (1.0 - ema_decay) * weight)
-            return {
-                "d_loss": d_loss,
-                "g_loss": g_loss,
-                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
-            }
+            out = apply_update(gan, config, real_uint8, latent, aug_real, aug_fake)
+            apply_moving_average(gan, ema_decay)
+            return out
 
-        return step
+        self._step = tf.function(step, jit_compile=config.xla, reduce_retracing=True)
 
     def step(self, inputs: dict[str, np.ndarray]) -> dict[str, float]:
         out = self._step(

@@ -1,8 +1,8 @@
 """The toy GAN's TensorFlow train step: GradientTape + tf.function.
 
 The only TensorFlow-specific code of the lab. Both networks update once per
-step from one generator pass, with the DCGAN losses (non-saturating for the
-generator) shared with the image GAN, plus an optional R1 penalty (Mescheder
+step from one generator pass, with the image GAN's update (``dcgan/update.py``:
+non-saturating losses, no label smoothing), plus an optional R1 penalty (Mescheder
 et al., 2018) on the discriminator's slope at real data: without it a 1-D GAN
 circles around the target instead of settling on it. The discriminator judges
 numbers in packs of its input width (PacGAN): a batch of B numbers is B/pack packs.
@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artgen.dcgan import losses
+from artgen.dcgan import update
 
 __all__ = ["TensorFlowToyTrainer"]
 
@@ -41,21 +41,14 @@ class TensorFlowToyTrainer:
                     real_logits = discriminator(real, training=True)
                 slopes = input_tape.gradient(real_logits, real)
                 fake_logits = discriminator(fake, training=True)
-                d_loss = losses.discriminator_loss(real_logits, fake_logits, 1.0)
+                out = update.gan_outputs(real_logits, fake_logits)
                 if r1_weight:
-                    squared = tf.reduce_sum(tf.square(slopes), axis=-1)
-                    d_loss = d_loss + r1_weight * 0.5 * tf.reduce_mean(squared)
-                g_loss = losses.generator_loss(fake_logits)
-            d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-            g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+                    out["d_loss"] = out["d_loss"] + update.r1_penalty(slopes, r1_weight)
+            d_grads = d_tape.gradient(out["d_loss"], discriminator.trainable_variables)
+            g_grads = g_tape.gradient(out["g_loss"], generator.trainable_variables)
             d_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables, strict=True))
             g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables, strict=True))
-            return {
-                "d_loss": d_loss,
-                "g_loss": g_loss,
-                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
-            }
+            return out
 
         self._step = tf.function(step, reduce_retracing=True)
 

@@ -1,9 +1,11 @@
 """Pick how to train for the active Keras backend and the requested distribution.
 
-Models, losses and augmentation are backend-free. Each backend contributes
-one ``step_<backend>.py`` module with a trainer that has ``step(inputs)`` and
-``sync()`` (copy device state back into the Keras variables before saving);
-``distribute_tensorflow.py`` adds data-parallel training under tf.distribute.
+Models, the update (losses, their scaling, the EMA: ``update.py``) and
+augmentation are backend-free. Each backend contributes one
+``step_<backend>.py`` module with a trainer that differentiates and applies
+that update: ``step(inputs)``, ``sync()`` (copy device state back into the
+Keras variables before saving) and ``reload()``; ``distribute_tensorflow.py``
+runs the TensorFlow one data-parallel under tf.distribute.
 """
 
 from __future__ import annotations
