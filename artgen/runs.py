@@ -39,6 +39,7 @@ __all__ = [
     "write_csv",
     "read_json",
     "new_run_dir",
+    "unused_run_dir",
     "slug",
     "output_dir",
     "write_error",
@@ -206,6 +207,13 @@ def slug(text: str) -> str:
     return cleaned[:40] or "run"
 
 
+def _run_names(root: Path, description: str) -> Iterator[Path]:
+    """``root/<description>-<YYYYmmdd-HHMMSS>``, then with ``-1``, ``-2``, ... for runs in the same second."""
+    base = f"{slug(description)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for attempt in range(1000):
+        yield root / (base if attempt == 0 else f"{base}-{attempt}")
+
+
 def new_run_dir(root: str | os.PathLike[str], description: str) -> Path:
     """Create a fresh ``root/<description>-<YYYYmmdd-HHMMSS>`` directory.
 
@@ -213,10 +221,7 @@ def new_run_dir(root: str | os.PathLike[str], description: str) -> Path:
     new run never writes into an old one.
     """
     root = output_dir(root)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = f"{slug(description)}-{stamp}"
-    for attempt in range(1000):
-        candidate = root / (base if attempt == 0 else f"{base}-{attempt}")
+    for candidate in _run_names(root, description):
         try:
             candidate.mkdir(parents=True)
             return candidate
@@ -225,6 +230,20 @@ def new_run_dir(root: str | os.PathLike[str], description: str) -> Path:
         except OSError as exc:
             raise write_error(exc, candidate / ".") from None
     raise RunDirError(f"could not create a new run directory under {root}")
+
+
+def unused_run_dir(root: str | os.PathLike[str], description: str, taken: Collection[str] = ()) -> Path:
+    """A name :func:`new_run_dir` could create, left uncreated: for a job's folder, chosen when queued.
+
+    The engine makes the folder (:func:`open_run`) only once the job's inputs
+    are valid, so a refused job leaves nothing behind; ``taken`` holds names
+    already handed out and not yet made.
+    """
+    root = usable_dir(root)
+    for candidate in _run_names(root, description):
+        if not candidate.exists() and str(candidate) not in taken:
+            return candidate
+    raise RunDirError(f"could not choose a new run directory under {root}")
 
 
 def clean_temporaries(run_dir: str | os.PathLike[str]) -> list[Path]:
@@ -393,17 +412,20 @@ def open_run(
     settings: dict[str, Any],
     may_change: Collection[str] = (),
     lock: bool = True,
+    resumable: bool = True,
 ) -> Iterator[Path]:
     """The directory of a run about to start, held by this process until the block ends.
 
-    ``run_dir`` None makes a fresh one under ``runs_root``. An existing
-    ``run_dir`` must be empty or hold a run with the same ``settings``
-    (``config.json``) apart from ``may_change``: a run is continued, never
-    taken over by different settings. Call it once inputs are valid, so a
-    refused run leaves no empty folder behind. Holding the lock, it removes
-    the temporaries a killed run left; ``lock=False`` does neither.
+    Every engine that writes a run directory opens it here. ``run_dir`` None
+    makes a fresh one under ``runs_root``. An existing ``run_dir`` must be
+    empty or, for an engine that can continue a run (``resumable``), hold a
+    run with the same ``settings`` (``config.json``) apart from
+    ``may_change``: a run is continued, never taken over by different
+    settings or by a run that cannot continue it. Call it once inputs are
+    valid, so a refused run leaves no empty folder behind. Holding the lock,
+    it removes the temporaries a killed run left; ``lock=False`` does neither.
     """
-    check_run_dir(run_dir, runs_root, settings, may_change)
+    check_run_dir(run_dir, runs_root, settings, may_change, resumable)
     path = new_run_dir(runs_root, description) if run_dir is None else output_dir(run_dir)
     if not lock:  # several processes share the folder (multi-worker): none may sweep the others' files
         yield path
@@ -418,6 +440,7 @@ def check_run_dir(
     runs_root: str | os.PathLike[str],
     settings: dict[str, Any],
     may_change: Collection[str] = (),
+    resumable: bool = True,
 ) -> None:
     """What :func:`open_run` refuses, checked without creating anything: call it before slow work."""
     if run_dir is None:
@@ -432,6 +455,11 @@ def check_run_dir(
             stored = read_json(stored_path)
             if stored.get("engine", settings.get("engine")) != settings.get("engine"):
                 raise RunDirError(f"{path} holds a {stored.get('engine')} run; choose another run directory")
+            if not resumable:
+                raise RunDirError(
+                    f"{path} is not empty: it holds a {settings.get('engine')} run, "
+                    "which cannot be continued; choose a new run directory"
+                )
             differ = differing_settings(stored, settings, may_change)
             if differ:
                 more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""

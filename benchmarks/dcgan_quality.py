@@ -82,10 +82,9 @@ def _budget_over(budget: float):
 
 
 def child_reference(images: np.ndarray, seed: int, budget: float, count: int) -> tuple[np.ndarray, int]:
-    import keras
     import tensorflow as tf
+    from plain_dcgan import LATENT_DIM, plain_step
 
-    from artgen.dcgan.losses import discriminator_loss, generator_loss
     from artgen.dcgan.models import build_discriminator, build_generator
 
     tf.random.set_seed(seed)
@@ -98,23 +97,8 @@ def child_reference(images: np.ndarray, seed: int, budget: float, count: int) ->
         .map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0)
         .prefetch(2)
     )
-    generator = build_generator(size, 100, 64, seed=seed)
-    discriminator = build_discriminator(size, 64, seed=seed + 1)
-    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-
-    @tf.function
-    def step(real):
-        z = tf.random.normal((tf.shape(real)[0], 100))
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(z, training=True)
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits, 1.0)
-            g_loss = generator_loss(fake_logits)
-        d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
-        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
-        return d_loss
+    generator = build_generator(size, LATENT_DIM, 64, seed=seed)
+    step = plain_step(generator, build_discriminator(size, 64, seed=seed + 1))
 
     over, steps = _budget_over(budget), 0
     for batch in dataset:
@@ -122,16 +106,16 @@ def child_reference(images: np.ndarray, seed: int, budget: float, count: int) ->
             break
         float(step(batch))
         steps += 1
-    from artgen.dcgan.sampling import generate, latents
+    from artgen.generators.sampling import generate, latents
 
-    return generate(generator, latents(count, 100, 10_000 + seed)), steps
+    return generate(generator, latents(count, LATENT_DIM, 10_000 + seed)), steps
 
 
 def child_artgen(
     images_dir: str, seed: int, budget: float, count: int, settings: dict
 ) -> tuple[np.ndarray, int]:
     from artgen.dcgan import TrainConfig, train
-    from artgen.dcgan.sampling import generate, latent_dim, latents, load_generator
+    from artgen.generators.sampling import generate, latent_dim, latents, load_generator
 
     settings = dict(settings)
     recipe = settings.pop("recipe", "artgen")

@@ -28,9 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from artgen.dcgan import TrainConfig, train  # noqa: E402
+from artgen.dcgan.backends import placement  # noqa: E402
 from artgen.dcgan.feed import batch_inputs  # noqa: E402
 from artgen.dcgan.gan import build_gan  # noqa: E402
-from artgen.dcgan.backends import placement  # noqa: E402
 from artgen.events import Progress  # noqa: E402
 
 WARMUP = 5
@@ -80,9 +80,8 @@ def bare_step(steps: int, config: TrainConfig | None = None) -> float:
 def reference(folder: Path, steps: int) -> float:
     """The usual recipe: image_dataset_from_directory + GradientTape, read from disk every epoch."""
     import keras
-    import tensorflow as tf
+    from plain_dcgan import LATENT_DIM, plain_step
 
-    from artgen.dcgan.losses import discriminator_loss, generator_loss
     from artgen.dcgan.models import build_discriminator, build_generator
 
     dataset = (
@@ -92,33 +91,7 @@ def reference(folder: Path, steps: int) -> float:
         .map(lambda x: x / 127.5 - 1.0)
         .repeat()
     )
-    generator, discriminator = build_generator(64, 100, 64), build_discriminator(64, 64)
-    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-
-    @tf.function
-    def step(real):
-        z = tf.random.normal((tf.shape(real)[0], 100))
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(z, training=True)
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits, 0.9)
-            g_loss = generator_loss(fake_logits)
-        d_opt.apply_gradients(
-            zip(
-                d_tape.gradient(d_loss, discriminator.trainable_variables),
-                discriminator.trainable_variables,
-                strict=True,
-            )
-        )
-        g_opt.apply_gradients(
-            zip(
-                g_tape.gradient(g_loss, generator.trainable_variables),
-                generator.trainable_variables,
-                strict=True,
-            )
-        )
-        return d_loss
+    step = plain_step(build_generator(64, LATENT_DIM, 64), build_discriminator(64, 64), real_label=0.9)
 
     batches = iter(dataset)
     for _ in range(WARMUP):

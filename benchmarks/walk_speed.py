@@ -37,7 +37,7 @@ def _timed(command: list[str]) -> float:
 
 
 def _model(out_dir: Path, given: str | None) -> str:
-    from artgen.dcgan.sampling import DEFAULT_GENERATOR
+    from artgen.generators.sampling import DEFAULT_GENERATOR
 
     if given:
         return given
@@ -59,7 +59,7 @@ def main() -> None:
     out_dir = ROOT / "runs" / "benchmarks" / "walk"
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    from artgen.dcgan.sampling import load_generator
+    from artgen.generators.sampling import load_generator
     from artgen.walk import WalkConfig
     from artgen.walk.engine import render_with
 

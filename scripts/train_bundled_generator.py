@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 
 from artgen import __version__, images, runs
-from artgen.dcgan import TrainConfig, sampling, train
+from artgen.dcgan import TrainConfig, train
 from artgen.dcgan.config import AUGMENTATIONS
 from artgen.events import Event, Message, Progress
+from artgen.generators import sampling
 
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "generator" / "emoji64.keras"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,19 @@ def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_model() -> tuple[str, ...]:
     """``artgen train`` options for the smallest DCGAN that still learns: a run takes seconds on a CPU."""
     return ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8")
+
+
+@pytest.fixture
+def wait_for():
+    """``wait_for(predicate, timeout=20)``: poll until ``predicate()`` holds; fail at the timeout."""
+
+    def wait(predicate, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.02)
+
+    return wait
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 from artgen.cli.common import console, positive_int, quiet_backend_import
 from artgen.dcgan.config import SIZES
-from artgen.dcgan.locate import WHICH
+from artgen.generators.locate import WHICH
 
 NAME = "eval"
 HELP = "score a generator (or a folder of images) against real images: FD and KID"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from artgen.cli.common import (
     add_overwrite,
@@ -14,9 +13,8 @@ from artgen.cli.common import (
     quiet_backend_import,
     show_result,
 )
-from artgen.dcgan.locate import WHICH
-from artgen.errors import InputError
 from artgen.events import Event, Message
+from artgen.generators.locate import WHICH
 
 NAME = "sample"
 HELP = "draw images from a trained generator"
@@ -59,54 +57,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.info:
         return _info(args.model)
-    if args.out is None and args.separate is None:
-        raise InputError("give OUT.png, --separate DIR, or both")
-    if args.columns is not None and args.columns > args.count:
-        raise InputError(f"--columns {args.columns} is more than the {args.count} images (-n)")
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        if out.suffix.lower() != ".png":
-            raise InputError(f"{out} must end in .png")
-        if out.exists() and not args.overwrite:
-            raise InputError(f"{out} exists; pass --overwrite to replace it")
-    from artgen.runs import usable_dir
+    from artgen.generators.output import plan_samples, write_samples
 
-    folder = Path(args.separate) if args.separate else None
-    for parent in ([out.parent] if out else []) + ([folder] if folder else []):
-        usable_dir(parent)  # a file in the way is refused before the model loads
-    separate = [folder / f"{args.seed:04d}-{index:05d}.png" for index in range(args.count)] if folder else []
-    taken = [path for path in separate if path.exists()]
-    if taken and not args.overwrite:
-        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
-        raise InputError(f"{taken[0]}{more} exist; pass --overwrite to replace them, or another folder")
-    from artgen.dcgan.locate import describe, resolve_model
-
-    model = resolve_model(args.model, args.which)
+    plan = plan_samples(
+        args.out,
+        model=args.model,
+        which=args.which,
+        count=args.count,
+        seed=args.seed,
+        truncation=args.truncation,
+        columns=args.columns,
+        separate=args.separate,
+        overwrite=args.overwrite,
+    )
     with quiet_backend_import():
-        from artgen import images
-        from artgen.dcgan import sampling
-
-    pictures = sampling.sample(model, args.count, args.seed, args.truncation, on_event=_show_warning)
-    if args.model is not None and Path(args.model).is_dir():  # a run holds several generators
-        console.print(f"using {describe(model)}", highlight=False)  # once it loaded: no claim before an error
-    if out is not None:
-        images.save_png(out, images.grid(pictures, args.columns))
-        show_result(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)")
-    if folder is not None:
-        for path, picture in zip(separate, pictures, strict=True):
-            images.save_png(path, picture)  # atomic: a kill leaves whole files only
-        show_result(f"wrote {len(pictures)} images to {folder}/")
+        written = write_samples(plan, on_event=_show_message)
+    for line in written.lines():
+        show_result(line)
     return 0
 
 
-def _show_warning(event: Event) -> None:
-    """Loading a run can warn (a damaged checkpoint skipped); say so above the result."""
+def _show_message(event: Event) -> None:
+    """Loading a run can warn (a damaged checkpoint skipped) and says which generator it used."""
     if isinstance(event, Message) and event.level == "warning":
         console.print(f"[yellow]{event.text}[/]", highlight=False, soft_wrap=True)
+    elif isinstance(event, Message):
+        console.print(event.text, highlight=False)
 
 
 def _info(model: str | None) -> int:
-    from artgen.dcgan.locate import resolve_model
+    from artgen.generators.locate import resolve_model
 
     path = resolve_model(model)
     provenance = path.with_suffix(".json")

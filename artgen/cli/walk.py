@@ -15,8 +15,8 @@ from artgen.cli.common import (
     quiet_backend_import,
     show_result,
 )
-from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
+from artgen.generators.locate import WHICH
 from artgen.walk.config import EASES, INTERPS, RESAMPLES, WalkConfig, parse_grid
 
 NAME = "walk"
@@ -111,7 +111,7 @@ def _grid(text: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     model = args.model
     if args.model is not None:
-        from artgen.dcgan.locate import describe, resolve_model
+        from artgen.generators.locate import describe, resolve_model
 
         resolved = resolve_model(args.model, args.which)
         if Path(args.model).is_dir():  # a run holds several generators: say which one

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.models import build_discriminator, build_generator
+from artgen.generators.sampling import recalibrate_batch_norm
 
-__all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at", "recalibrate_batch_norm", "sampling_copy"]
+__all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at", "sampling_copy"]
 
 # --precision -> Keras dtype policy of the hidden layers (outputs and losses stay float32).
 DTYPE_POLICIES = {"float32": None, "mixed": "mixed_float16", "bf16": "mixed_bfloat16"}
@@ -88,31 +88,6 @@ def build_gan(config: TrainConfig, total_steps: int) -> GAN:
 def ema_decay_at(step: int, decay: float) -> float:
     """Warm the average up so early samples are not dominated by the random init."""
     return min(decay, (1.0 + step) / (10.0 + step))
-
-
-def recalibrate_batch_norm(generator: keras.Model, seed: int, batch_size: int = 256) -> keras.Model:
-    """Set every batch-norm layer's moving statistics to those of one large batch, in place.
-
-    An averaged (EMA) generator's weights never produced the moving statistics it
-    carries: those are an average of statistics of other weights, and early in a
-    run they are far off, which is what turned short runs' samples flat grey.
-    BigGAN's "standing statistics" fix this by measuring them again.
-    """
-    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    if not layers:
-        return generator
-    latent = np.random.default_rng([seed, 7919]).standard_normal(
-        (batch_size, int(generator.input_shape[-1])), dtype=np.float32
-    )
-    momenta = [layer.momentum for layer in layers]
-    try:
-        for layer in layers:
-            layer.momentum = 0.0  # the next training-mode call replaces the statistics
-        generator(latent, training=True)
-    finally:
-        for layer, momentum in zip(layers, momenta, strict=True):
-            layer.momentum = momentum
-    return generator
 
 
 def sampling_copy(gan: GAN, config: TrainConfig, copy: keras.Model | None = None) -> keras.Model:

@@ -18,11 +18,20 @@ BUNDLED_PAINTING = ("styles", "starry_night.jpg")
 
 
 def fix_run_dir(config: dict[str, Any]) -> dict[str, Any]:
-    """Choose a training run's directory now, so the job can be resumed even if the app is killed."""
+    """Name a training run's directory now, so the job can be resumed even if the app is killed.
+
+    Only the name: the engine makes the folder once the job's inputs are
+    valid, so a refused job leaves no empty folder behind.
+    """
     if not config.get("run_dir"):
         name = Path(config["data_dir"]).resolve().name if config.get("data_dir") else "run"
-        config["run_dir"] = str(runs.new_run_dir(config.get("runs_root") or "runs", name))
+        path = runs.unused_run_dir(config.get("runs_root") or "runs", name, _named)
+        _named.add(str(path))
+        config["run_dir"] = str(path)
     return config
+
+
+_named: set[str] = set()  # run directories named for queued jobs this session (not all made yet)
 
 
 def new_file(stem: str, suffix: str, folder: Path | None = None) -> str:

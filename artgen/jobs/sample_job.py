@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from artgen.configs import ConfigDict, check_seed
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError
-from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
+from artgen.generators.output import SampleFiles, plan_samples, write_samples
 
-__all__ = ["SampleConfig", "SampleResult", "sample_grid"]
+__all__ = ["SampleConfig", "sample_grid"]
 
 
 @dataclass(frozen=True)
@@ -43,26 +43,22 @@ class SampleConfig(ConfigDict):
         return cls(out=out, **{"count": 4, **overrides})
 
 
-@dataclass(frozen=True)
-class SampleResult:
-    out: Path
-    count: int
-
-
 def sample_grid(
     config: SampleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
-) -> SampleResult:
-    """Write the grid PNG; refuses to replace an existing file unless ``overwrite``."""
-    out = Path(config.out)
-    if out.exists() and not config.overwrite:
-        raise InputError(f"{out} exists; tick 'overwrite' to replace it")
-    from artgen import images
-    from artgen.dcgan import sampling
-
-    on_event(Progress(0, 1, unit="grid"))
-    pictures = sampling.sample(config.model, config.count, config.seed, config.truncation)
-    images.save_png(out, images.grid(pictures, config.columns))
-    on_event(Progress(1, 1, unit="grid"))
-    on_event(Message(f"wrote {out} ({len(pictures)} images, {pictures.shape[1]} px)"))
-    on_event(Preview(str(out), f"{len(pictures)} samples"))
-    return SampleResult(out, len(pictures))
+) -> SampleFiles:
+    """Write the grid PNG (as ``artgen sample`` does); refuses to replace a file unless ``overwrite``."""
+    plan = plan_samples(
+        config.out,
+        model=config.model,
+        count=config.count,
+        seed=config.seed,
+        truncation=config.truncation,
+        columns=config.columns,
+        overwrite=config.overwrite,
+        how_to_overwrite="tick 'overwrite'",
+    )
+    written = write_samples(plan, on_event)
+    for line in written.lines():
+        on_event(Message(line))
+    on_event(Preview(str(written.out), f"{written.count} samples"))
+    return written

@@ -52,7 +52,7 @@ def evaluate(
     """FD/KID of ``count`` images from ``source`` against up to ``count`` images of ``real_dir``."""
     source = Path(source)
     if is_generator(source) or source.suffix:
-        from artgen.dcgan import locate, sampling
+        from artgen.generators import locate, sampling
 
         path = locate.resolve_model(source, which)
         generator = sampling.load_generator(path)

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 
 from artgen import images as image_io
-from artgen.dcgan import sampling
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.generators import sampling
 from artgen.runs import atomic_path
 from artgen.walk import writers
 from artgen.walk.config import WalkConfig

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from artgen.cli import main
-from artgen.dcgan import sampling
+from artgen.generators import sampling
 
 
 def test_every_help_answers_without_importing_tensorflow() -> None:

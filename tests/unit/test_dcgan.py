@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artgen.dcgan import TrainConfig, sampling, train, training
+from artgen.dcgan import TrainConfig, train, training
 from artgen.dcgan.models import build_discriminator, build_generator
 from artgen.errors import InputError, OutOfMemory, RunDirError, TrainingDiverged
 from artgen.events import Metrics, Preview, Progress
+from artgen.generators import sampling
 
 
 def _metrics(run_dir: Path) -> np.ndarray:

@@ -21,19 +21,12 @@ from artgen.jobs.records import JobRecord
 pytestmark = pytest.mark.usefixtures("demo_kind")
 
 
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def test_job_runs_to_done_with_events_in_order(runner, tmp_path):
+def test_job_runs_to_done_with_events_in_order(runner, tmp_path, wait_for):
     updates = []
     runner.subscribe(updates.append)
     job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 10, "delay": 0.0})
     record = runner.wait(job.id, timeout=30)
-    _wait_for(lambda: updates[-1].record.state == "done")  # listeners hear of it just after
+    wait_for(lambda: updates[-1].record.state == "done")  # listeners hear of it just after
 
     assert record.state == "done" and record.error is None
     assert record.outputs == {"run_dir": str(tmp_path / "run")}
@@ -49,10 +42,10 @@ def test_job_runs_to_done_with_events_in_order(runner, tmp_path):
     assert ("info", "demo finished") in runner.log(job.id)
 
 
-def test_cancel_checkpoints_and_resume_continues(runner, tmp_path):
+def test_cancel_checkpoints_and_resume_continues(runner, tmp_path, wait_for):
     run_dir = tmp_path / "run"
     job = runner.submit("demo", {"run_dir": str(run_dir), "steps": 2000, "delay": 0.01})
-    _wait_for(lambda: runner.get(job.id).step >= 3)
+    wait_for(lambda: runner.get(job.id).step >= 3)
     runner.cancel(job.id)
     record = runner.wait(job.id, timeout=10)
 
@@ -60,7 +53,7 @@ def test_cancel_checkpoints_and_resume_continues(runner, tmp_path):
     assert (run_dir / "checkpoints" / "state.json").exists()
     stopped_at = record.outputs and runner.get(job.id).step
     resumed = runner.resume(job.id)
-    _wait_for(lambda: any("resuming from step" in text for _, text in runner.log(resumed.id)))
+    wait_for(lambda: any("resuming from step" in text for _, text in runner.log(resumed.id)))
     runner.cancel(resumed.id)
     assert runner.wait(resumed.id, timeout=10).state == "cancelled"
     assert runner.get(resumed.id).step >= stopped_at
@@ -84,21 +77,21 @@ def test_engine_error_fails_the_job_with_its_message(runner, tmp_path):
     assert record.error == "demo failure at step 3"
 
 
-def test_killed_child_fails_the_job(runner, tmp_path):
+def test_killed_child_fails_the_job(runner, tmp_path, wait_for):
     job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 5000, "delay": 0.01})
-    _wait_for(lambda: runner.get(job.id).step >= 1)
+    wait_for(lambda: runner.get(job.id).step >= 1)
     os.kill(runner.pid(job.id), signal.SIGKILL)
     record = runner.wait(job.id, timeout=10)
     assert record.state == "failed"
     assert record.error == "the job's process was killed (signal 9)"
 
 
-def test_stuck_job_is_killed_after_the_stop_timeout(tmp_path):
+def test_stuck_job_is_killed_after_the_stop_timeout(tmp_path, wait_for):
     runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=0.5)
     try:
         # one 30 s step: the engine cannot notice the stop request in time
         job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 2, "delay": 30})
-        _wait_for(lambda: runner.get(job.id).total == 2)  # its first progress event: now in the long step
+        wait_for(lambda: runner.get(job.id).total == 2)  # its first progress event: now in the long step
         time.sleep(0.3)
         started = time.monotonic()
         runner.cancel(job.id)

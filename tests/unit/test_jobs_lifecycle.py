@@ -20,29 +20,22 @@ from artgen.jobs.prepare import new_file
 pytestmark = pytest.mark.usefixtures("demo_kind")
 
 
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def test_cancel_says_stopping_at_once_and_the_final_state_when_the_result_comes(runner, tmp_path):
+def test_cancel_says_stopping_at_once_and_the_final_state_when_the_result_comes(runner, tmp_path, wait_for):
     updates = []
     runner.subscribe(updates.append)
     job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 2000, "delay": 0.01, "linger": 5})
-    _wait_for(lambda: runner.get(job.id).step >= 2)
+    wait_for(lambda: runner.get(job.id).step >= 2)
     runner.cancel(job.id)
     assert runner.get(job.id).state == "stopping"  # at once, before the engine has noticed
     assert updates[-1].record.state == "stopping" or updates[-2].record.state == "stopping"
     started = time.monotonic()
-    _wait_for(lambda: runner.get(job.id).state == "cancelled", timeout=4)
+    wait_for(lambda: runner.get(job.id).state == "cancelled", timeout=4)
     assert time.monotonic() - started < 4  # not the 5 s the process takes to exit
     assert runner.pid(job.id) is not None  # still exiting, and still holding its slot
     assert runner.get(job.id).resumable
 
 
-def test_a_job_left_by_a_killed_studio_is_resumable_with_its_output(tmp_path):
+def test_a_job_left_by_a_killed_studio_is_resumable_with_its_output(tmp_path, wait_for):
     history, run_dir = tmp_path / "jobs.sqlite", tmp_path / "run"
     studio = textwrap.dedent(
         f"""
@@ -71,23 +64,23 @@ def test_a_job_left_by_a_killed_studio_is_resumable_with_its_output(tmp_path):
         record = second.get(job_id)
         assert record.state == "cancelled" and "interrupted" in record.error
         assert record.output == str(run_dir)  # shown in the list, though no result ever came
-        _wait_for(lambda: (run_dir / "checkpoints" / "state.json").exists())  # it stopped with a checkpoint
+        wait_for(lambda: (run_dir / "checkpoints" / "state.json").exists())  # it stopped with a checkpoint
         resumed = second.resume(job_id)
-        _wait_for(lambda: any("resuming from step" in text for _, text in second.log(resumed.id)))
+        wait_for(lambda: any("resuming from step" in text for _, text in second.log(resumed.id)))
         second.cancel(resumed.id)
         second.wait(resumed.id, timeout=10)
     finally:
         second.shutdown(timeout=2)
 
 
-def test_a_resumed_job_shows_the_runs_whole_metric_history(runner, tmp_path):
+def test_a_resumed_job_shows_the_runs_whole_metric_history(runner, tmp_path, wait_for):
     run_dir = tmp_path / "run"
     first = runner.submit("demo", {"run_dir": str(run_dir), "steps": 2000, "delay": 0.01})
-    _wait_for(lambda: runner.get(first.id).step >= 10)
+    wait_for(lambda: runner.get(first.id).step >= 10)
     runner.cancel(first.id)
     runner.wait(first.id, timeout=10)
     resumed = runner.resume(first.id)
-    _wait_for(lambda: runner.get(resumed.id).step >= runner.get(first.id).step + 5)
+    wait_for(lambda: runner.get(resumed.id).step >= runner.get(first.id).step + 5)
     steps = [point.step for point in runner.metrics(resumed.id)]
     assert steps[0] == 1 and steps == sorted(set(steps))  # from the run's start, once each
     assert steps[-1] > runner.get(first.id).step  # and on into the resumed part

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from artgen import runs
+from artgen.errors import RunDirError
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
@@ -49,3 +50,32 @@ def test_settings_saved_under_an_old_name_still_load() -> None:
 
     assert WalkConfig.from_dict({"out": "walk.gif", "force": True}).overwrite is True
     assert SampleConfig.from_dict({"out": "grid.png", "force": True}).overwrite is True
+
+
+def test_a_queued_training_job_names_its_run_folder_without_making_it(tmp_path: Path) -> None:
+    """A refused studio job must leave no empty run folder: the engine makes it once inputs are valid."""
+    from artgen.dcgan import TrainConfig, train
+    from artgen.errors import InputError
+    from artgen.jobs.prepare import fix_run_dir
+
+    empty = tmp_path / "no-images"
+    empty.mkdir()
+    first = fix_run_dir({"data_dir": str(empty), "runs_root": str(tmp_path / "runs")})
+    second = fix_run_dir({"data_dir": str(empty), "runs_root": str(tmp_path / "runs")})
+    assert first["run_dir"] != second["run_dir"]  # two jobs queued in the same second
+    assert not Path(first["run_dir"]).exists()
+    with pytest.raises(InputError):
+        train(TrainConfig.tiny(str(empty), run_dir=first["run_dir"]))
+    assert not Path(first["run_dir"]).exists()
+
+
+@pytest.mark.parametrize("engine", ["toy_gan", "classify"])
+def test_engines_that_cannot_continue_a_run_refuse_its_folder(tmp_path: Path, engine: str) -> None:
+    settings = {"engine": engine, "seed": 0}
+    with runs.open_run(tmp_path / "run", tmp_path, engine, settings, resumable=False) as run_dir:
+        runs.write_json(run_dir / "config.json", settings)
+        assert (run_dir / runs.LOCK_NAME).exists()
+    with pytest.raises(RunDirError, match="cannot be continued"):
+        runs.check_run_dir(tmp_path / "run", tmp_path, settings, resumable=False)
+    with runs.open_run(tmp_path / "run", tmp_path, engine, settings) as again:  # one that can continue: may
+        assert again == tmp_path / "run"

@@ -24,7 +24,7 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import runs
-from artgen.errors import InputError, RunDirError
+from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.labs.classify.callbacks import EPOCH_KEYS, EventBridge, TargetAccuracy
 from artgen.labs.classify.config import MAX_AUTO_SIZE, ClassifyConfig
@@ -89,15 +89,32 @@ def train_classifier(
     """Split DIR, train until a callback stops it, evaluate, and save the model with its class names."""
     output = _check_output(config)
     config = _resolve(config, on_event)
+    settings = {"engine": "classify", **config.to_dict()}
+    # Refused before the images load; the folder is made only once they are valid.
+    runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
     data = load_classes(
         config.data_dir, config.size, image_io.parse_colour(config.background), config.limit, on_event
     )
     _report_dataset(data, config, on_event)
     train_idx, val_idx = stratified_split(data.labels, config.val_split, config.seed)
     on_event(Message(f"split: {len(train_idx)} training, {len(val_idx)} validation images (stratified)"))
-    run_dir = _prepare_run_dir(config)
-    runs.write_json(run_dir / "config.json", {"engine": "classify", **config.to_dict()})
+    name = f"classify-{Path(config.data_dir).resolve().name}"
+    with runs.open_run(config.run_dir, config.runs_root, name, settings, resumable=False) as run_dir:
+        runs.write_json(run_dir / "config.json", settings)
+        return _fit(config, run_dir, data, (train_idx, val_idx), output, on_event, should_stop)
 
+
+def _fit(
+    config: ClassifyConfig,
+    run_dir: Path,
+    data: ClassData,
+    split: tuple[np.ndarray, np.ndarray],
+    output: Path | None,
+    on_event: OnEvent,
+    should_stop: ShouldStop,
+) -> ClassifyResult:
+    """Train, evaluate and save into ``run_dir`` (held by this process)."""
+    train_idx, val_idx = split
     y_train, y_val = data.labels[train_idx], data.labels[val_idx]
     model = build_classifier(config, len(data.classes), config.size, config.base)
     curves_png, metrics_path = run_dir / "curves.png", run_dir / "metrics.csv"
@@ -310,16 +327,6 @@ def _report_dataset(data: ClassData, config: ClassifyConfig, on_event: OnEvent) 
         names = ", ".join(f"{Path(path).name} ({reason})" for path, reason in data.skipped[:3])
         more = f" and {len(data.skipped) - 3} more" if len(data.skipped) > 3 else ""
         on_event(Message(f"skipped {len(data.skipped)} unusable files: {names}{more}", "warning"))
-
-
-def _prepare_run_dir(config: ClassifyConfig) -> Path:
-    if config.run_dir is None:
-        return runs.new_run_dir(config.runs_root, f"classify-{Path(config.data_dir).resolve().name}")
-    run_dir = Path(config.run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise RunDirError(f"{run_dir} is not empty; choose a new --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
 
 
 def _save(model: keras.Model, path: Path, classes: list[str], config: ClassifyConfig) -> None:

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from artgen import plots, runs
-from artgen.errors import DependencyError, RunDirError, TrainingDiverged
+from artgen.errors import DependencyError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.labs.toy_gan.config import ToyConfig
 from artgen.labs.toy_gan.data import peak_stats, plot_range, sample_real, wasserstein1
@@ -59,24 +59,21 @@ def train_toy(
     config: ToyConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> ToyResult:
     """Train the 1-D GAN for ``config.epochs`` (or until asked to stop) and write its run directory."""
-    run_dir = _prepare_run_dir(config)
-    runs.write_json(run_dir / "config.json", {"engine": "toy_gan", **config.to_dict()})
-    return _Lab(config, run_dir, on_event).run(should_stop)
+    _check_backend()
+    settings = {"engine": "toy_gan", **config.to_dict()}
+    # Toy runs are never continued: a folder that holds anything is refused.
+    with runs.open_run(config.run_dir, config.runs_root, "toy", settings, resumable=False) as run_dir:
+        runs.write_json(run_dir / "config.json", settings)
+        return _Lab(config, run_dir, on_event).run(should_stop)
 
 
-def _prepare_run_dir(config: ToyConfig) -> Path:
-    if config.run_dir is None:
-        return runs.new_run_dir(config.runs_root, "toy")
-    run_dir = runs.output_dir(config.run_dir)  # a file in the way is refused, not iterated
-    if any(run_dir.iterdir()):
-        raise RunDirError(f"{run_dir} is not empty; choose a new --run-dir (toy runs are never overwritten)")
-    return run_dir
-
-
-def _make_trainer(*models_and_optimizers):
+def _check_backend() -> None:
     backend = keras.backend.backend()
     if backend != "tensorflow":
         raise DependencyError(f"the toy GAN does not support the {backend!r} Keras backend yet")
+
+
+def _make_trainer(*models_and_optimizers):
     from artgen.labs.toy_gan.step_tensorflow import TensorFlowToyTrainer
 
     return TensorFlowToyTrainer(*models_and_optimizers)

@@ -12,18 +12,16 @@ import numpy as np
 from artgen import images as image_io
 from artgen import runs
 from artgen.configs import check_seed
-from artgen.dcgan import checkpoint
-from artgen.dcgan.config import MAX_SAMPLES, TrainConfig
-from artgen.dcgan.gan import recalibrate_batch_norm
-from artgen.dcgan.locate import DEFAULT_GENERATOR, resolve_model
-from artgen.dcgan.models import build_generator
+from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError
 from artgen.events import OnEvent, ignore_events
+from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
 
 __all__ = [
     "DEFAULT_GENERATOR",
     "resolve_model",
     "load_generator",
+    "recalibrate_batch_norm",
     "latent_dim",
     "latents",
     "generate",
@@ -63,6 +61,12 @@ def _intact_zip(path: Path) -> bool:
 
 
 def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Model:
+    """The generator of an unfinished run, rebuilt from its config and newest intact checkpoint."""
+    # The DCGAN's own definitions (no trainer): its settings, architecture and checkpoint format.
+    from artgen.dcgan import checkpoint
+    from artgen.dcgan.config import TrainConfig
+    from artgen.dcgan.models import build_generator
+
     run_dir = path.parent.parent
     config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
     generator = build_generator(config.size, config.latent_dim, config.width)
@@ -71,6 +75,31 @@ def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Mod
         raise ModelError(f"{path} is missing")
     generator.set_weights(checkpoint.group(found[1], "ema_generator" if config.ema else "generator"))
     return recalibrate_batch_norm(generator, config.seed) if config.ema_bn else generator
+
+
+def recalibrate_batch_norm(generator: keras.Model, seed: int, batch_size: int = 256) -> keras.Model:
+    """Set every batch-norm layer's moving statistics to those of one large batch, in place.
+
+    An averaged (EMA) generator's weights never produced the moving statistics it
+    carries: those are an average of statistics of other weights, and early in a
+    run they are far off, which is what turned short runs' samples flat grey.
+    BigGAN's "standing statistics" fix this by measuring them again.
+    """
+    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not layers:
+        return generator
+    latent = np.random.default_rng([seed, 7919]).standard_normal(
+        (batch_size, int(generator.input_shape[-1])), dtype=np.float32
+    )
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0  # the next training-mode call replaces the statistics
+        generator(latent, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return generator
 
 
 def latent_dim(generator: keras.Model) -> int:

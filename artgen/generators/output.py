@@ -1,0 +1,106 @@
+"""Sample images written to files: the one path of ``artgen sample`` and the studio's sample job.
+
+Two halves, so that a caller can refuse bad input before it pays for Keras:
+:func:`plan_samples` checks the outputs and finds the model without
+importing Keras; :func:`write_samples` loads the model, draws and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from artgen import runs
+from artgen.errors import InputError
+from artgen.events import Message, OnEvent, Progress, ignore_events
+from artgen.generators.locate import describe, resolve_model
+
+__all__ = ["SamplePlan", "SampleFiles", "plan_samples", "write_samples"]
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """What :func:`write_samples` will draw and where, every check already passed."""
+
+    model: Path  # the generator file (resolved)
+    from_run: bool  # the model was chosen in a run directory (which holds several)
+    count: int
+    seed: int
+    truncation: float | None
+    out: Path | None  # the grid
+    columns: int | None
+    separate: Path | None  # the folder of one PNG per image
+    separate_files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class SampleFiles:
+    """What :func:`write_samples` wrote."""
+
+    out: Path | None
+    separate: Path | None
+    count: int
+    size: int  # pixels per side of each image
+
+    def lines(self) -> list[str]:
+        """One line per output, for the CLI's result and the job's log."""
+        lines = [f"wrote {self.out} ({self.count} images, {self.size} px)"] if self.out else []
+        return lines + ([f"wrote {self.count} images to {self.separate}/"] if self.separate else [])
+
+
+def plan_samples(
+    out: str | Path | None,
+    *,
+    model: str | Path | None = None,
+    which: str | None = None,
+    count: int = 64,
+    seed: int = 0,
+    truncation: float | None = None,
+    columns: int | None = None,
+    separate: str | Path | None = None,
+    overwrite: bool = False,
+    how_to_overwrite: str = "pass --overwrite",
+) -> SamplePlan:
+    """A grid at ``out`` (a PNG) and/or one PNG per image in ``separate``, checked before anything loads.
+
+    No file is replaced unless ``overwrite``; ``how_to_overwrite`` tells the
+    caller's user how to ask for that (a flag, a tick box).
+    """
+    if out is None and separate is None:
+        raise InputError("give OUT.png, --separate DIR, or both")
+    if columns is not None and columns > count:
+        raise InputError(f"--columns {columns} is more than the {count} images (-n)")
+    out = Path(out) if out is not None else None
+    if out is not None:
+        if out.suffix.lower() != ".png":
+            raise InputError(f"{out} must end in .png")
+        if out.exists() and not overwrite:
+            raise InputError(f"{out} exists; {how_to_overwrite} to replace it")
+    folder = Path(separate) if separate is not None else None
+    for parent in ([out.parent] if out else []) + ([folder] if folder else []):
+        runs.usable_dir(parent)  # a file in the way is refused before the model loads
+    each = tuple(folder / f"{seed:04d}-{index:05d}.png" for index in range(count)) if folder else ()
+    taken = [path for path in each if path.exists()]
+    if taken and not overwrite:
+        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
+        raise InputError(f"{taken[0]}{more} exist; {how_to_overwrite} to replace them, or another folder")
+    path = resolve_model(model, which)
+    from_run = model is not None and Path(model).is_dir()
+    return SamplePlan(path, from_run, count, seed, truncation, out, columns, folder, each)
+
+
+def write_samples(plan: SamplePlan, on_event: OnEvent = ignore_events) -> SampleFiles:
+    """Load the model, draw ``plan.count`` images and write them; each file atomically."""
+    from artgen import images
+    from artgen.generators import sampling
+
+    on_event(Progress(0, 1, unit="grid"))
+    pictures = sampling.sample(plan.model, plan.count, plan.seed, plan.truncation, on_event=on_event)
+    if plan.from_run:  # said once it loaded: no claim before an error
+        on_event(Message(f"using {describe(plan.model)}"))
+    if plan.out is not None:
+        images.save_png(plan.out, images.grid(pictures, plan.columns))
+    for path, picture in zip(plan.separate_files, pictures, strict=True):
+        images.save_png(path, picture)  # atomic: a kill leaves whole files only
+    on_event(Progress(1, 1, unit="grid"))
+    return SampleFiles(plan.out, plan.separate, len(pictures), int(pictures.shape[1]))
