@@ -182,3 +182,21 @@ def test_mixed_precision_trains_with_float32_outputs(
     generator = sampling.load_generator(result.run_dir)
     assert str(generator.output.dtype).endswith("float32")
     assert generator.layers[1].dtype_policy.compute_dtype in ("float16", "bfloat16")
+
+
+@pytest.mark.parametrize("loss", ["ns", "hinge"])
+def test_replica_shares_of_the_update_sum_to_the_global_batch(loss: str) -> None:
+    """What each replica of a mirrored step reports, summed, is what one device computes."""
+    import keras
+    from keras import ops
+
+    from artgen.dcgan import update
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(8, 1)).astype(np.float32), rng.normal(size=(8, 1)).astype(np.float32)
+    whole = update.gan_outputs(real, fake, loss, 0.9)
+    halves = [update.gan_outputs(real[i : i + 4], fake[i : i + 4], loss, 0.9, replicas=2) for i in (0, 4)]
+    for name, value in whole.items():
+        summed = sum(float(ops.convert_to_numpy(half[name])) for half in halves)
+        assert summed == pytest.approx(float(ops.convert_to_numpy(value)), rel=1e-6), name
+    assert update.scale_loss(whole["d_loss"], keras.optimizers.Adam()) is whole["d_loss"]  # no loss scaling
