@@ -100,7 +100,8 @@ def write_samples(plan: SamplePlan, on_event: OnEvent = ignore_events) -> Sample
         on_event(Message(f"using {describe(plan.model)}"))
     if plan.out is not None:
         images.save_png(plan.out, images.grid(pictures, plan.columns))
-    for path, picture in zip(plan.separate_files, pictures, strict=True):
-        images.save_png(path, picture)  # atomic: a kill leaves whole files only
+    if plan.separate is not None:
+        for path, picture in zip(plan.separate_files, pictures, strict=True):
+            images.save_png(path, picture)  # atomic: a kill leaves whole files only
     on_event(Progress(1, 1, unit="grid"))
     return SampleFiles(plan.out, plan.separate, len(pictures), int(pictures.shape[1]))
