@@ -62,7 +62,8 @@ def _intact_zip(path: Path) -> bool:
 
 def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Model:
     """The generator of an unfinished run, rebuilt from its config and newest intact checkpoint."""
-    # The DCGAN's own definitions (no trainer): its settings, architecture and checkpoint format.
+    # The DCGAN's settings, architecture and checkpoint format (no trainer). Imported here because
+    # checkpoint.py reaches this module through gan.py.
     from artgen.dcgan import checkpoint
     from artgen.dcgan.config import TrainConfig
     from artgen.dcgan.models import build_generator

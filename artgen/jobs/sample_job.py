@@ -47,16 +47,8 @@ def sample_grid(
     config: SampleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> SampleFiles:
     """Write the grid PNG (as ``artgen sample`` does); refuses to replace a file unless ``overwrite``."""
-    plan = plan_samples(
-        config.out,
-        model=config.model,
-        count=config.count,
-        seed=config.seed,
-        truncation=config.truncation,
-        columns=config.columns,
-        overwrite=config.overwrite,
-        how_to_overwrite="tick 'overwrite'",
-    )
+    # The job's settings are ``artgen sample``'s options, by the same names.
+    plan = plan_samples(**config.to_dict(), how_to_overwrite="tick 'overwrite'")
     written = write_samples(plan, on_event)
     for line in written.lines():
         on_event(Message(line))

@@ -143,3 +143,17 @@ def test_sample_refuses_files_that_are_not_models(tmp_path: Path, capsys: pytest
     assert "cannot load model" in capsys.readouterr().err
     assert not (tmp_path / "o.png").exists()
     assert main(["sample", "--model", str(tmp_path / "missing"), str(tmp_path / "o.png")]) == 2
+
+
+def test_the_sample_job_and_the_cli_draw_the_same_grid(tmp_path: Path) -> None:
+    """One sampling path: the studio's sample job and ``artgen sample`` write the same pixels."""
+    from artgen.errors import InputError
+    from artgen.jobs.sample_job import SampleConfig, sample_grid
+
+    job_grid, cli_grid = tmp_path / "job.png", tmp_path / "cli.png"
+    written = sample_grid(SampleConfig(out=str(job_grid), count=4, seed=3, columns=2))
+    assert written.out == job_grid and written.count == 4
+    assert main(["sample", "-n", "4", "--seed", "3", "--columns", "2", str(cli_grid)]) == 0
+    assert np.array_equal(np.asarray(Image.open(job_grid)), np.asarray(Image.open(cli_grid)))
+    with pytest.raises(InputError, match="tick 'overwrite'"):
+        sample_grid(SampleConfig(out=str(job_grid), count=4))
