@@ -30,6 +30,7 @@ __all__ = [
     "Background",
     "FolderData",
     "UnusableImage",
+    "describe_skipped",
     "parse_colour",
     "list_images",
     "open_rgb",
@@ -64,6 +65,13 @@ class FolderData:
     found: int
     skipped: list[tuple[str, str]] = field(default_factory=list)
     from_cache: bool = False
+
+
+def describe_skipped(skipped: list[tuple[str, str]]) -> str:
+    """The warning for a folder's unusable files: how many, and the first few with their reasons."""
+    names = ", ".join(f"{Path(path).name} ({reason})" for path, reason in skipped[:3])
+    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return f"skipped {len(skipped)} unusable files: {names}{more}"
 
 
 def parse_colour(text: str) -> Background:

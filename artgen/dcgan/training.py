@@ -99,9 +99,7 @@ def _report_dataset(data: image_io.FolderData, config: TrainConfig, on_event: On
     source = "cache" if data.from_cache else "disk"
     on_event(Message(f"{len(data.images)} images at {config.size}px from {config.data_dir} ({source})"))
     if data.skipped:
-        names = ", ".join(f"{Path(path).name} ({reason})" for path, reason in data.skipped[:3])
-        more = f" and {len(data.skipped) - 3} more" if len(data.skipped) > 3 else ""
-        on_event(Message(f"skipped {len(data.skipped)} unusable files: {names}{more}", "warning"))
+        on_event(Message(image_io.describe_skipped(data.skipped), "warning"))
 
 
 class _Loop:

@@ -113,3 +113,11 @@ def test_grid_tiles_images_in_order() -> None:
     picture = images.grid(tiles, columns=2, padding=1)
     assert picture.shape == (11, 11, 3)
     assert picture[1, 1, 0] == 10 and picture[1, 6, 0] == 20 and picture[6, 1, 0] == 30
+
+
+def test_skipped_files_are_named_with_their_reasons_the_first_three() -> None:
+    skipped = [(f"/data/{name}.png", "truncated") for name in "abcd"]
+    assert images.describe_skipped(skipped) == (
+        "skipped 4 unusable files: a.png (truncated), b.png (truncated), c.png (truncated) and 1 more"
+    )
+    assert images.describe_skipped(skipped[:1]) == "skipped 1 unusable files: a.png (truncated)"

@@ -324,9 +324,7 @@ def _report_dataset(data: ClassData, config: ClassifyConfig, on_event: OnEvent) 
     listed = ", ".join(f"{name} {count}" for name, count in zip(data.classes, counts, strict=True))
     on_event(Message(f"{len(data.labels)} images, {len(data.classes)} classes, {config.size}px: {listed}"))
     if data.skipped:
-        names = ", ".join(f"{Path(path).name} ({reason})" for path, reason in data.skipped[:3])
-        more = f" and {len(data.skipped) - 3} more" if len(data.skipped) > 3 else ""
-        on_event(Message(f"skipped {len(data.skipped)} unusable files: {names}{more}", "warning"))
+        on_event(Message(image_io.describe_skipped(data.skipped), "warning"))
 
 
 def _save(model: keras.Model, path: Path, classes: list[str], config: ClassifyConfig) -> None:
