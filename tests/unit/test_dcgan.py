@@ -200,3 +200,18 @@ def test_replica_shares_of_the_update_sum_to_the_global_batch(loss: str) -> None
         summed = sum(float(ops.convert_to_numpy(half[name])) for half in halves)
         assert summed == pytest.approx(float(ops.convert_to_numpy(value)), rel=1e-6), name
     assert update.scale_loss(whole["d_loss"], keras.optimizers.Adam()) is whole["d_loss"]  # no loss scaling
+
+
+def test_generators_import_none_of_their_users() -> None:
+    """Finding, loading and sampling a generator sits beneath the trainer, ``sample`` and ``walk``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from artgen.generators import locate, output, sampling\n"
+        "users = ('artgen.dcgan.training', 'artgen.walk', 'artgen.cli', 'artgen.jobs')\n"
+        "print(sorted(name for name in sys.modules if name.startswith(users)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
