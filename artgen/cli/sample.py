@@ -6,17 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from artgen.cli.common import (
-    add_overwrite,
-    console,
-    positive_float,
-    positive_int,
-    quiet_backend_import,
-    show_result,
-)
+from artgen.cli.common import console, quiet_backend_import, show_result
+from artgen.cli.options import add_options, typed
 from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
 from artgen.events import Event, Message
+from artgen.jobs.sample_job import SampleConfig
+from artgen.schema import check_values
 
 NAME = "sample"
 HELP = "draw images from a trained generator"
@@ -35,24 +31,14 @@ EXAMPLES = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", nargs="?", metavar="OUT.png", help="grid image to write")
-    parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    add_options(parser, SampleConfig, nargs={"out": "?"}, defaults=True)
     parser.add_argument(
         "--which",
         choices=WHICH,
         help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
         "(default: final, else latest)",
     )
-    parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    parser.add_argument(
-        "--truncation",
-        type=positive_float,
-        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
-    )
-    parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
-    add_overwrite(parser, "replace OUT and --separate's files if they exist")
     parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
 
 
@@ -61,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         return _info(args.model)
     if args.out is None and args.separate is None:
         raise InputError("give OUT.png, --separate DIR, or both")
+    check_values(
+        SampleConfig, {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
+    )
     if args.columns is not None and args.columns > args.count:
         raise InputError(f"--columns {args.columns} is more than the {args.count} images (-n)")
     out = Path(args.out) if args.out else None
