@@ -173,7 +173,8 @@ def option(cls: type, name: str) -> Option:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+    """An int as written (4294967295), a float short (0.001, 1e+06)."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def range_text(spec: Setting) -> str:

@@ -14,15 +14,18 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from artgen.errors import InputError
-from artgen.schema import Option, default_text, iter_groups, options, parse_list
+from artgen.schema import Option, default_text, iter_groups, options, parse_list, show
 
 __all__ = ["add_options", "typed", "help_text"]
 
 
 def help_text(opt: Option) -> str:
     """The field's help with its default appended, escaped for argparse's %-formatting."""
-    default = default_text(opt)
-    text = f"{opt.setting.help} ({default})" if default else opt.setting.help
+    text = opt.setting.help
+    if opt.setting.bare is not None:
+        text += f"; {opt.flag} alone: {show(opt, opt.setting.bare)}"
+    if default := default_text(opt):
+        text += f" ({default})"
     return text.replace("%", "%%")
 
 

@@ -150,7 +150,7 @@ class TrainConfig(ConfigDict):
     )
     augment: tuple[str, ...] = setting(
         (),
-        help=f"differentiable augmentation for small datasets; bare --augment = {','.join(AUGMENTATIONS)}",
+        help="differentiable augmentation for small datasets",
         choices=AUGMENTATIONS,
         bare=AUGMENTATIONS,
         group="training",
