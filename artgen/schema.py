@@ -78,7 +78,7 @@ class Setting:
 
 def setting(default: Any = dataclasses.MISSING, *, help: str, **parts: Any) -> Any:
     """A dataclass field carrying its :class:`Setting`; without ``default`` the field is required."""
-    return dataclasses.field(default=default, metadata={"setting": Setting(help, **parts)})
+    return dataclasses.field(default=default, metadata={"setting": Setting(help, **parts), "help": help})
 
 
 @dataclass(frozen=True)
