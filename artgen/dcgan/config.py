@@ -1,8 +1,9 @@
 """The DCGAN training configuration.
 
-Plain data with no TensorFlow import: the CLI reads its defaults from here
-(so each default is written once), the run directory stores it as
-``config.json``, and ``--resume`` rebuilds the exact same run from it.
+Plain data with no TensorFlow import. Each field's setting (:mod:`artgen.schema`)
+is the one description of it: ``artgen train``'s options and the studio's form
+are generated from it. The run directory stores the config as ``config.json``,
+and ``--resume`` rebuilds the exact same run from it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The style-transfer configuration.
 
-Plain data with no Keras import: the CLI reads its defaults from here (each
-default is written once), the job runner sends it across a process boundary
-with ``to_dict``/``from_dict``, and the TUI builds one from its form.
+Plain data with no Keras import: ``artgen style``'s options and the studio's
+form are generated from the fields' settings (:mod:`artgen.schema`), and the
+job runner sends it across a process boundary with ``to_dict``/``from_dict``.
 """
 
 from __future__ import annotations

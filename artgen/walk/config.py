@@ -1,7 +1,8 @@
 """The latent-walk configuration.
 
-Plain data without Keras, so the CLI reads its defaults from here and the job
-runner can store a walk as JSON. Field names match the ``artgen walk`` flags.
+Plain data without Keras: ``artgen walk``'s options and the studio's form are
+generated from the fields' settings (:mod:`artgen.schema`), and the job runner
+stores a walk as JSON.
 """
 
 from __future__ import annotations
