@@ -12,7 +12,7 @@ from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
 from artgen.events import Event, Message
 from artgen.jobs.sample_job import SampleConfig
-from artgen.schema import check_values
+from artgen.schema import check_values, option
 
 NAME = "sample"
 HELP = "draw images from a trained generator"
@@ -21,9 +21,10 @@ DESCRIPTION = (
     "--model takes a .keras file or a training run directory; without it, the generator\n"
     "bundled with artgen is used."
 )
+_COUNT = option(SampleConfig, "count").default
 EXAMPLES = (
     "Examples:\n"
-    "  artgen sample out.png                          64 images from the bundled generator\n"
+    f"  artgen sample out.png                          {_COUNT} images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
     "  artgen sample --truncation 1.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"

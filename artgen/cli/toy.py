@@ -17,9 +17,11 @@ DESCRIPTION = (
     "final.png, metrics.csv (losses, generated mean and std, distance to the real data),\n"
     "curves.png and, with --gif, training.gif."
 )
+_DEFAULT = ToyConfig()  # the examples quote its defaults
 EXAMPLES = (
     "Examples:\n"
-    "  artgen toy                                 normal(4, 1.25), 40 epochs, into runs/toy-<time>/\n"
+    f"  artgen toy                                 normal({_DEFAULT.mean:g}, {_DEFAULT.std:g}), "
+    f"{_DEFAULT.epochs} epochs, into runs/toy-<time>/\n"
     "  artgen toy --mean -3 --std 0.5 --gif\n"
     "  artgen toy --mixture=-2:0.5,3:1 --gif      two peaks (use = when the value starts with -)\n"
     "  artgen toy --mixture 0:1:3,6:0.5:1          two components weighted 3:1"

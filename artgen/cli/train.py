@@ -7,7 +7,7 @@ from pathlib import Path
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
-from artgen.dcgan.config import TrainConfig
+from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
@@ -18,9 +18,11 @@ DESCRIPTION = (
     "loss.png, generator.keras and generator-best.keras (lowest FD). Ctrl-C saves a checkpoint;\n"
     "--resume continues exactly where it stopped."
 )
+_DEFAULT = TrainConfig(data_dir="faces/")  # the examples quote its defaults
 EXAMPLES = (
     "Examples:\n"
-    "  artgen train faces/                       64 px, 20 epochs, into runs/faces-<time>/\n"
+    f"  artgen train faces/                       {_DEFAULT.size} px, {DEFAULT_EPOCHS} epochs, "
+    "into runs/faces-<time>/\n"
     "  artgen train emoji/ --size 32 --steps 5000 --augment\n"
     "  artgen train --resume runs/faces-20261123-101500\n"
     "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)\n"

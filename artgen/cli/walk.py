@@ -9,6 +9,7 @@ from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend
 from artgen.cli.options import add_options, typed
 from artgen.dcgan.locate import WHICH
 from artgen.errors import InputError
+from artgen.schema import option
 from artgen.walk.config import WalkConfig
 
 NAME = "walk"
@@ -19,9 +20,11 @@ DESCRIPTION = (
     "(needs pip install 'artgen[video]'), or a folder name for numbered PNG frames.\n"
     "--model takes a .keras file or a training run directory; without it, the bundled generator."
 )
+_FPS = option(WalkConfig, "fps").default
 EXAMPLES = (
     "Examples:\n"
-    "  artgen walk --frames 120 walk.gif                 5 s at 24 fps from the bundled generator\n"
+    f"  artgen walk --frames 120 walk.gif                 {120 / _FPS:g} s at {_FPS:g} fps "
+    "from the bundled generator\n"
     "  artgen walk --model runs/faces-20261123-101500 --seed 7 --ease smooth faces.mp4\n"
     "  artgen walk --grid 3x3 --size 128 --keyframes 6 mosaic.webp\n"
     "  artgen walk --frames 240 frames/                  frame-00000.png ... frame-00239.png"

@@ -46,6 +46,7 @@ MAX_SAMPLES = 10_000  # images one ``artgen sample`` draws (a 128 px grid of the
 LOSSES = ("ns", "hinge")
 ON_COLLAPSE = ("warn", "rollback", "stop")
 SAMPLE_UNITS = ("step", "epoch")
+DEFAULT_EPOCHS = 20  # when neither epochs nor steps is set
 # --help sections
 QUALITY = "quality (FD/KID on VGG16 features; see artgen eval)"
 DEVICES = "devices (see also: artgen --backend jax)"
@@ -95,7 +96,12 @@ class TrainConfig(ConfigDict):
     )
     batch_size: int = setting(32, help="images per step", min=1, max=65_536, group="training")
     epochs: int | None = setting(
-        None, help="passes over the data", unset="20 unless --steps", min=1, max=1_000_000, group="training"
+        None,
+        help="passes over the data",
+        unset=f"{DEFAULT_EPOCHS} unless --steps",
+        min=1,
+        max=1_000_000,
+        group="training",
     )
     steps: int | None = setting(
         None,
@@ -270,10 +276,10 @@ class TrainConfig(ConfigDict):
         return cls.from_dict(stored)
 
     def total_steps(self, dataset_size: int) -> int:
-        """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""
+        """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""
         if self.steps is not None:
             return self.steps
-        return (self.epochs or 20) * self.steps_per_epoch(dataset_size)
+        return (self.epochs or DEFAULT_EPOCHS) * self.steps_per_epoch(dataset_size)
 
     def steps_per_epoch(self, dataset_size: int) -> int:
         return max(1, dataset_size // self.batch_size)
