@@ -206,7 +206,8 @@ def problem(opt: Option, value: Any) -> str | None:
     if opt.kind is tuple:
         unknown = [str(item) for item in value if spec.choices and item not in spec.choices]
         if unknown:
-            return f"has unknown {', '.join(unknown)}; choose from {','.join(map(str, spec.choices))}"
+            choices = ",".join(map(str, spec.choices))
+            return f"has unknown {', '.join(unknown)}; {opt.label} choices are {choices}"
         bad = [item for item in value if isinstance(item, (int, float)) and not _in_range(spec, item)]
         if bad:
             return f"values must each be {range_text(spec)}, not {_number(bad[0])}"

@@ -158,6 +158,7 @@ class TrainConfig(ConfigDict):
     augment: tuple[str, ...] = setting(
         (),
         help="differentiable augmentation for small datasets",
+        label="augmentation",
         choices=AUGMENTATIONS,
         bare=AUGMENTATIONS,
         group="training",
