@@ -40,6 +40,7 @@ __all__ = [
     "default_text",
     "parse_list",
     "show",
+    "iter_groups",
 ]
 
 Widget = Literal[
