@@ -24,19 +24,24 @@ from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.jobs.history import read_metrics_csv
-from artgen.jobs.kinds import FieldSpec, JobKind
+from artgen.jobs.kinds import JobKind
+from artgen.schema import setting
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo", "DEMO_KIND"]
 
 
 @dataclass(frozen=True)
 class DemoConfig(ConfigDict):
-    run_dir: str = "demo-run"
-    steps: int = 20
-    delay: float = 0.02  # seconds per step
-    preview_every: int = 5
-    fail_at: int | None = None  # raise an InputError at this step, to test failures
-    linger: float = 0.0  # seconds the process takes to exit after returning, like TensorFlow's teardown
+    # No bounds in the settings: the checks below stand for an engine's own, which the form shows on Start.
+    run_dir: str = setting("demo-run", help="", label="run folder")
+    steps: int = setting(20, help="steps to run")
+    delay: float = setting(0.02, help="seconds per step")
+    preview_every: int = setting(5, help="steps between previews")
+    fail_at: int | None = setting(
+        None, help="raise an InputError at this step, to test failures", advanced=True
+    )
+    # seconds the process takes to exit after returning, like TensorFlow's teardown
+    linger: float = setting(0.0, help="seconds the process lingers after returning", advanced=True)
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -101,9 +106,8 @@ DEMO_KIND = JobKind(
     "demo",
     "Demo job",
     "d",
-    "demo_engine:DemoConfig",
+    DemoConfig,
     "demo_engine:run_demo",
-    fields=(FieldSpec("run_dir", "text", "run folder"), "steps", "delay", "preview_every"),
     resumable=True,
     uses_gpu=False,
     description="a stand-in engine for tests",

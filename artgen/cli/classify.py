@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import typing
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
-from artgen.labs.classify.config import BASES, FLIPS, PRESETS, ClassifyConfig
+from artgen.cli.options import add_options, typed
+from artgen.labs.classify.config import ClassifyConfig
 
 if TYPE_CHECKING:
     from artgen.labs.classify.train import ClassifyResult
@@ -38,17 +38,6 @@ EXAMPLES = (
     "Run 'artgen classify train --help' or 'artgen classify predict --help' for their options."
 )
 
-FIELDS = {field.name: field for field in dataclasses.fields(ClassifyConfig)}
-SHORT = {"output": ("-o", "--output")}
-METAVARS = {
-    "output": "MODEL",
-    "flip": "|".join(FLIPS),
-    "base": "|".join(BASES),
-    "preset": "|".join(PRESETS),
-    "background": "COLOUR",
-    "run_dir": "RUN_DIR",
-}
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
@@ -59,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _train_arguments(train)
+    add_options(train, ClassifyConfig)
     predict = actions.add_parser(
         "predict",
         help="classify images with a trained model",
@@ -72,26 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="images to classify")
     predict.add_argument("--json", action="store_true", help="print JSON with every class's probability")
     parser.set_defaults(classify_parser=parser)
-
-
-def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per ClassifyConfig field; types, defaults and help are read from the config."""
-    parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
-    parser.add_argument("data_dir", metavar="DIR", help=FIELDS["data_dir"].metadata["help"])
-    hints = typing.get_type_hints(ClassifyConfig)
-    for name, field in FIELDS.items():
-        if name == "data_dir":
-            continue
-        flags = SHORT.get(name, ("--" + name.replace("_", "-"),))
-        help_text = field.metadata["help"]
-        kind = next(arg for arg in (*typing.get_args(hints[name]), hints[name]) if arg is not type(None))
-        if kind is bool:
-            action = "store_true" if name == "overwrite" else argparse.BooleanOptionalAction
-            parser.add_argument(*flags, action=action, help=help_text)
-            continue
-        shown = f" (default {field.default})" if field.default is not None else ""
-        metavar = METAVARS.get(name, name.upper())
-        parser.add_argument(*flags, type=kind, metavar=metavar, help=help_text + shown)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,10 +78,10 @@ def config_from_args(args: argparse.Namespace) -> ClassifyConfig:
     The merged values are the whole story (config.json records them), so the
     config gets no preset name to apply a second time over typed defaults.
     """
-    typed = {key: value for key, value in vars(args).items() if key in FIELDS}
-    if preset := typed.pop("preset", None):
-        typed = {**ClassifyConfig.preset_values(preset), **typed}
-    return ClassifyConfig(**typed)
+    given = typed(args, ClassifyConfig)
+    if preset := given.pop("preset", None):
+        given = {**ClassifyConfig.preset_values(preset), **given}
+    return ClassifyConfig(**given)
 
 
 def _train(args: argparse.Namespace) -> int:

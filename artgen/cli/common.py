@@ -1,4 +1,4 @@
-"""Helpers shared by subcommands: rendering engine events, stopping, argument types.
+"""Helpers shared by subcommands: rendering engine events, stopping, an argument type.
 
 Streams: results (paths written, tables, ``--json``) go to stdout through
 :func:`show_result` and :func:`result_console`, so ``artgen ... > list.txt`` keeps
@@ -39,11 +39,7 @@ __all__ = [
     "result_console",
     "EventRenderer",
     "StopRequest",
-    "add_overwrite",
     "positive_int",
-    "positive_float",
-    "non_negative_int",
-    "non_negative_float",
     "quiet_backend_import",
 ]
 
@@ -241,16 +237,6 @@ def _mute_native_stderr() -> None:
     _muted.append(True)
 
 
-def add_overwrite(parser: argparse.ArgumentParser, help_text: str) -> None:
-    """``--overwrite``, every command's one flag for replacing a file that exists.
-
-    Without it nothing a user made is replaced. ``--force`` (what ``sample`` and
-    ``walk`` called it before) still works, unlisted, so old scripts keep running.
-    """
-    parser.add_argument("--overwrite", action="store_true", help=help_text)
-    parser.add_argument("--force", dest="overwrite", action="store_true", help=argparse.SUPPRESS)
-
-
 def _number(kind: type[int] | type[float], minimum: float, above: bool = False) -> Callable[[str], Any]:
     """An argparse type: ``kind`` parsed from the text, at least ``minimum`` (or above it)."""
     noun = "whole number" if kind is int else "number"
@@ -268,7 +254,4 @@ def _number(kind: type[int] | type[float], minimum: float, above: bool = False) 
     return parse
 
 
-positive_int = _number(int, 1)
-positive_float = _number(float, 0, above=True)
-non_negative_int = _number(int, 0)
-non_negative_float = _number(float, 0)
+positive_int = _number(int, 1)  # options that are not config fields (-n of artgen jobs and eval)

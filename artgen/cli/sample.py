@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from artgen.cli.common import (
-    add_overwrite,
-    console,
-    positive_float,
-    positive_int,
-    quiet_backend_import,
-    show_result,
-)
+from artgen.cli.common import console, quiet_backend_import, show_result
+from artgen.cli.options import add_options, typed
 from artgen.events import Event, Message
 from artgen.generators.locate import WHICH
+from artgen.jobs.sample_job import SampleConfig
+from artgen.schema import check_values, option
 
 NAME = "sample"
 HELP = "draw images from a trained generator"
@@ -23,9 +19,10 @@ DESCRIPTION = (
     "--model takes a .keras file or a training run directory; without it, the generator\n"
     "bundled with artgen is used."
 )
+_COUNT = option(SampleConfig, "count").default
 EXAMPLES = (
     "Examples:\n"
-    "  artgen sample out.png                          64 images from the bundled generator\n"
+    f"  artgen sample out.png                          {_COUNT} images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
     "  artgen sample --truncation 1.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"
@@ -33,30 +30,23 @@ EXAMPLES = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", nargs="?", metavar="OUT.png", help="grid image to write")
-    parser.add_argument("--model", help="generator .keras file or run directory (default: bundled)")
+    add_options(parser, SampleConfig, nargs={"out": "?"}, defaults=True)
     parser.add_argument(
         "--which",
         choices=WHICH,
         help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
         "(default: final, else latest)",
     )
-    parser.add_argument("-n", "--count", type=positive_int, default=64, help="number of images (default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    parser.add_argument(
-        "--truncation",
-        type=positive_float,
-        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
-    )
-    parser.add_argument("--columns", type=positive_int, help="grid columns (default: square)")
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
-    add_overwrite(parser, "replace OUT and --separate's files if they exist")
     parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.info:
         return _info(args.model)
+    check_values(
+        SampleConfig, {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
+    )
     from artgen.generators.output import plan_samples, write_samples
 
     plan = plan_samples(

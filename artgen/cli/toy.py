@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.options import add_options, typed
 from artgen.labs.toy_gan.config import ToyConfig
 
 NAME = "toy"
@@ -17,33 +17,23 @@ DESCRIPTION = (
     "final.png, metrics.csv (losses, generated mean and std, distance to the real data),\n"
     "curves.png and, with --gif, training.gif."
 )
+_DEFAULT = ToyConfig()  # the examples quote its defaults
 EXAMPLES = (
     "Examples:\n"
-    "  artgen toy                                 normal(4, 1.25), 40 epochs, into runs/toy-<time>/\n"
+    f"  artgen toy                                 normal({_DEFAULT.mean:g}, {_DEFAULT.std:g}), "
+    f"{_DEFAULT.epochs} epochs, into runs/toy-<time>/\n"
     "  artgen toy --mean -3 --std 0.5 --gif\n"
     "  artgen toy --mixture=-2:0.5,3:1 --gif      two peaks (use = when the value starts with -)\n"
     "  artgen toy --mixture 0:1:3,6:0.5:1          two components weighted 3:1"
 )
 
-FIELDS = {field.name: field for field in dataclasses.fields(ToyConfig)}
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per config field; types, defaults and help are read from ToyConfig."""
-    parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
-    for name, field in FIELDS.items():
-        flag = "--" + name.replace("_", "-")
-        help_text = field.metadata["help"]
-        if isinstance(field.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_text)
-            continue
-        kind = type(field.default) if field.default is not None else str
-        shown = f" (default {field.default})" if field.default not in (None, "") else ""
-        parser.add_argument(flag, type=kind, metavar=name.upper(), help=help_text + shown)
+    add_options(parser, ToyConfig)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = ToyConfig(**{key: value for key, value in vars(args).items() if key in FIELDS})
+    config = ToyConfig(**typed(args, ToyConfig))
     with quiet_backend_import():
         from artgen.labs.toy_gan import train_toy
 

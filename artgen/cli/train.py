@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
-from artgen.cli.common import (
-    EventRenderer,
-    StopRequest,
-    console,
-    positive_float,
-    positive_int,
-    quiet_backend_import,
-    show_result,
-)
-from artgen.dcgan.config import (
-    AUGMENTATIONS,
-    LOSSES,
-    LR_DECAYS,
-    ON_COLLAPSE,
-    PRECISIONS,
-    RECIPES,
-    SAMPLE_UNITS,
-    SIZES,
-    STRATEGIES,
-    TrainConfig,
-)
+from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
+from artgen.cli.options import add_options, typed
+from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
@@ -37,16 +18,17 @@ DESCRIPTION = (
     "loss.png, generator.keras and generator-best.keras (lowest FD). Ctrl-C saves a checkpoint;\n"
     "--resume continues exactly where it stopped."
 )
+_DEFAULT = TrainConfig(data_dir="faces/")  # the examples quote its defaults
 EXAMPLES = (
     "Examples:\n"
-    "  artgen train faces/                       64 px, 20 epochs, into runs/faces-<time>/\n"
+    f"  artgen train faces/                       {_DEFAULT.size} px, {DEFAULT_EPOCHS} epochs, "
+    "into runs/faces-<time>/\n"
     "  artgen train emoji/ --size 32 --steps 5000 --augment\n"
     "  artgen train --resume runs/faces-20261123-101500\n"
     "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)\n"
     "  artgen train faces/ --recipe classic        the recipe of artgen 0.1, exactly"
 )
 
-DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
 # What may change when resuming: how long and how often, never what the model is.
 RESUME_OVERRIDES = {
     "epochs",
@@ -61,163 +43,26 @@ RESUME_OVERRIDES = {
 }
 
 
-def _augmentations(text: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in names if name not in AUGMENTATIONS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown {', '.join(unknown)}; choose from {','.join(AUGMENTATIONS)}"
-        )
-    return names
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.argument_default = argparse.SUPPRESS  # only what the user typed reaches the config
+    """TrainConfig's options, plus --resume and --data, which are about a run rather than a setting."""
     parser.add_argument(
-        "data_dir", nargs="?", metavar="DIR", help="folder of training images (searched recursively)"
+        "--resume",
+        metavar="RUN_DIR",
+        default=argparse.SUPPRESS,
+        help="continue a stopped run from its newest checkpoint",
     )
     parser.add_argument(
-        "--resume", metavar="RUN_DIR", help="continue a stopped run from its newest checkpoint"
+        "--data",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="with --resume: where the run's images are now, if they moved",
     )
-    parser.add_argument(
-        "--data", metavar="DIR", help="with --resume: where the run's images are now, if they moved"
-    )
-    model = parser.add_argument_group("model")
-    model.add_argument(
-        "--size", type=int, choices=SIZES, help=f"image size in pixels (default {DEFAULTS['size']})"
-    )
-    model.add_argument(
-        "--latent-dim", type=positive_int, help=f"latent vector length (default {DEFAULTS['latent_dim']})"
-    )
-    model.add_argument(
-        "--width",
-        type=positive_int,
-        help=f"base channel count; scales both networks (default {DEFAULTS['width']})",
-    )
-    schedule = parser.add_argument_group("training")
-    schedule.add_argument(
-        "--recipe",
-        choices=("artgen", *RECIPES),
-        help="artgen: the measured best (default); classic: artgen 0.1's recipe, loss for loss",
-    )
-    schedule.add_argument(
-        "--loss", choices=LOSSES, help=f"ns: non-saturating; hinge (default {DEFAULTS['loss']})"
-    )
-    schedule.add_argument(
-        "--epochs", type=positive_int, help="passes over the data (default 20 unless --steps)"
-    )
-    schedule.add_argument("--steps", type=positive_int, help="train steps (overrides --epochs)")
-    schedule.add_argument(
-        "--batch-size", type=positive_int, help=f"images per step (default {DEFAULTS['batch_size']})"
-    )
-    schedule.add_argument(
-        "--learning-rate",
-        "--lr",
-        type=positive_float,
-        help=f"Adam learning rate (default {DEFAULTS['learning_rate']})",
-    )
-    schedule.add_argument(
-        "--d-learning-rate",
-        "--d-lr",
-        type=positive_float,
-        help="the discriminator's learning rate, for two time-scale updates (default: --learning-rate)",
-    )
-    schedule.add_argument("--beta1", type=float, help=f"Adam beta 1 (default {DEFAULTS['beta1']})")
-    schedule.add_argument(
-        "--lr-decay", choices=LR_DECAYS, help="decay the learning rate to 0 over the run (default none)"
-    )
-    schedule.add_argument(
-        "--label-smoothing",
-        type=float,
-        help=f"target for real images, 1 = off (default {DEFAULTS['label_smoothing']})",
-    )
-    schedule.add_argument(
-        "--augment",
-        type=_augmentations,
-        nargs="?",
-        const=AUGMENTATIONS,
-        metavar="LIST",
-        help=f"differentiable augmentation for small datasets; bare --augment = {','.join(AUGMENTATIONS)}",
-    )
-    schedule.add_argument(
-        "--ema",
-        action=argparse.BooleanOptionalAction,
-        help="sample from an exponential moving average of the generator (default on)",
-    )
-    schedule.add_argument("--ema-decay", type=float, help=f"EMA decay (default {DEFAULTS['ema_decay']})")
-    schedule.add_argument(
-        "--ema-bn",
-        action=argparse.BooleanOptionalAction,
-        help="measure the EMA generator's batch-norm statistics again before sampling (default on)",
-    )
-    schedule.add_argument("--seed", type=int, help="same seed and data give the same losses (default 0)")
-    device = parser.add_argument_group("devices (see also: artgen --backend jax)")
-    device.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        help="mixed = float16 with loss scaling, bf16 = bfloat16; auto picks the fastest for the device",
-    )
-    device.add_argument(
-        "--xla", action=argparse.BooleanOptionalAction, help="compile the step with XLA (TensorFlow)"
-    )
-    device.add_argument(
-        "--strategy",
-        choices=STRATEGIES,
-        help="data parallelism: mirrored (one machine) or multi-worker (TF_CONFIG)",
-    )
-    device.add_argument(
-        "--devices", type=positive_int, help="replicas for mirrored training (GPUs, or CPU slices)"
-    )
-    output = parser.add_argument_group("output")
-    output.add_argument("--run-dir", help="where this run writes (default runs/<DIR name>-<time>/)")
-    output.add_argument(
-        "--runs-root", help=f"parent of new run directories (default {DEFAULTS['runs_root']})"
-    )
-    output.add_argument(
-        "--checkpoint-every",
-        type=positive_int,
-        help=f"steps between checkpoints (default {DEFAULTS['checkpoint_every']})",
-    )
-    output.add_argument(
-        "--sample-every",
-        type=positive_int,
-        help=f"steps (epochs with --sample-unit epoch) between grids (default {DEFAULTS['sample_every']})",
-    )
-    output.add_argument("--sample-unit", choices=SAMPLE_UNITS, help="unit of --sample-every (default step)")
-    output.add_argument(
-        "--keep-samples",
-        type=int,
-        help=f"newest sample grids kept, plus every 10th; 0 keeps all (default {DEFAULTS['keep_samples']})",
-    )
-    quality = parser.add_argument_group("quality (FD/KID on VGG16 features; see artgen eval)")
-    quality.add_argument(
-        "--eval-every",
-        type=int,
-        help=f"steps between FD/KID evaluations, 0 = off (default {DEFAULTS['eval_every']})",
-    )
-    quality.add_argument(
-        "--eval-samples",
-        type=positive_int,
-        help=f"generated images per evaluation (default {DEFAULTS['eval_samples']})",
-    )
-    quality.add_argument(
-        "--on-collapse",
-        choices=ON_COLLAPSE,
-        help="when FD keeps rising or diversity collapses: warn (default), rollback to the best "
-        "state with half the learning rate, or stop",
-    )
-    output.add_argument(
-        "--log-every", type=positive_int, help=f"steps between metrics rows (default {DEFAULTS['log_every']})"
-    )
-    output.add_argument(
-        "--samples", type=positive_int, help=f"images in each sample grid (default {DEFAULTS['samples']})"
-    )
-    output.add_argument("--background", help="colour behind transparent images (default white)")
+    add_options(parser, TrainConfig, nargs={"data_dir": "?"})
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run's config: from the typed options, or from RUN_DIR's config.json with --resume."""
-    given = {key: value for key, value in vars(args).items() if key in DEFAULTS}
+    given = typed(args, TrainConfig)
     resume = getattr(args, "resume", None)
     if resume is None:
         if getattr(args, "data_dir", None) is None:

@@ -1,18 +1,19 @@
 """The DCGAN training configuration.
 
-Plain data with no TensorFlow import: the CLI reads its defaults from here
-(so each default is written once), the run directory stores it as
-``config.json``, and ``--resume`` rebuilds the exact same run from it.
+Plain data with no TensorFlow import. Each field's setting (:mod:`artgen.schema`)
+is the one description of it: ``artgen train``'s options and the studio's form
+are generated from it. The run directory stores the config as ``config.json``,
+and ``--resume`` rebuilds the exact same run from it.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict, check_seed
+from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
+from artgen.schema import check, setting
 
 __all__ = [
     "SIZES",
@@ -42,19 +43,13 @@ RESUMABLE = frozenset(
     | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
 )
 MAX_SAMPLES = 10_000  # images one ``artgen sample`` draws (a 128 px grid of them is already 0.5 GB)
-# Upper bounds: far beyond any useful run, low enough that a typo fails here, not in the engine.
-MAX_COUNTS = {
-    "latent_dim": 4_096,
-    "width": 1_024,
-    "batch_size": 65_536,
-    "epochs": 1_000_000,
-    "steps": 100_000_000,
-    "samples": 1_024,
-    "devices": 1_024,
-}
 LOSSES = ("ns", "hinge")
 ON_COLLAPSE = ("warn", "rollback", "stop")
 SAMPLE_UNITS = ("step", "epoch")
+DEFAULT_EPOCHS = 20  # when neither epochs nor steps is set
+# --help sections
+QUALITY = "quality (FD/KID on VGG16 features; see artgen eval)"
+DEVICES = "devices (see also: artgen --backend jax)"
 
 # What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
 # benchmarks/dcgan_quality.py, see the README's ablation table); "classic" is the recipe
@@ -80,110 +75,188 @@ RECIPES: dict[str, dict[str, Any]] = {
 class TrainConfig(ConfigDict):
     """Everything that determines a DCGAN run; same config + same data = same losses."""
 
-    data_dir: str
-    size: int = 64
-    latent_dim: int = 100
-    width: int = 32  # 32/32: 3x the steps of 64/64 in the same CPU time, and better FD there
-    batch_size: int = 32
-    epochs: int | None = None  # when neither epochs nor steps is set: 20 epochs
-    steps: int | None = None
-    learning_rate: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    recipe: str = "artgen"
-    loss: str = "ns"
-    label_smoothing: float = 1.0
-    d_learning_rate: float | None = None  # None: --learning-rate for both networks
-    lr_decay: str = "none"
-    augment: tuple[str, ...] = ()
-    ema: bool = True
-    ema_decay: float = 0.999
-    ema_bn: bool = True  # recompute the EMA generator's batch-norm statistics before sampling
-    seed: int = 0
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    sample_every: int = 500
-    sample_unit: str = "step"
-    keep_samples: int = 8  # newest grids kept, plus every 10th; 0 keeps all
-    eval_every: int = 2000  # steps between FD/KID evaluations (about 6% of the time at 32 px); 0: off
-    eval_samples: int = 256
-    on_collapse: str = "warn"
-    log_every: int = 10
-    samples: int = 64
-    background: str = "white"
-    run_dir: str | None = None
-    runs_root: str = "runs"
-    precision: str = "auto"  # resolved per device when a run starts; see steps.resolve_precision
-    xla: bool = False
-    strategy: str = "none"
-    devices: int | None = None
+    data_dir: str = setting(
+        help="folder of training images (searched recursively)",
+        positional=True,
+        metavar="DIR",
+        widget="folder",
+        label="image folder",
+    )
+    size: int = setting(64, help="image size in pixels", choices=SIZES, group="model")
+    latent_dim: int = setting(
+        100, help="latent vector length", min=1, max=4_096, group="model", advanced=True
+    )
+    # 32/32: 3x the steps of 64/64 in the same CPU time, and better FD there
+    width: int = setting(
+        32,
+        help="base channel count; scales both networks, smaller trains faster",
+        min=1,
+        max=1_024,
+        group="model",
+    )
+    batch_size: int = setting(32, help="images per step", min=1, max=65_536, group="training")
+    epochs: int | None = setting(
+        None,
+        help="passes over the data",
+        unset=f"{DEFAULT_EPOCHS} unless --steps",
+        min=1,
+        max=1_000_000,
+        group="training",
+    )
+    steps: int | None = setting(
+        None,
+        help="train steps (overrides --epochs)",
+        unset="set by --epochs",
+        min=1,
+        max=100_000_000,
+        group="training",
+    )
+    learning_rate: float = setting(
+        2e-4, help="Adam learning rate", aliases=("--lr",), min=0, above=True, max=1, group="training"
+    )
+    beta1: float = setting(0.5, help="Adam beta 1", min=0, max=1, below=True, group="training", advanced=True)
+    beta2: float = setting(
+        0.999, help="Adam beta 2", min=0, max=1, below=True, group="training", advanced=True
+    )
+    recipe: str = setting(
+        "artgen",
+        help="artgen: the measured best; classic: artgen 0.1's recipe, loss for loss",
+        choices=("artgen", *RECIPES),
+        group="training",
+        advanced=True,
+    )
+    loss: str = setting(
+        "ns", help="ns: non-saturating; hinge", choices=LOSSES, group="training", advanced=True
+    )
+    label_smoothing: float = setting(
+        1.0,
+        help="target for real images, 1 = off",
+        min=0,
+        above=True,
+        max=1,
+        group="training",
+        advanced=True,
+    )
+    d_learning_rate: float | None = setting(
+        None,
+        help="the discriminator's learning rate, for two time-scale updates",
+        unset="--learning-rate",
+        aliases=("--d-lr",),
+        min=0,
+        above=True,
+        max=1,
+        group="training",
+        advanced=True,
+    )
+    lr_decay: str = setting(
+        "none",
+        help="decay the learning rate to 0 over the run",
+        choices=LR_DECAYS,
+        group="training",
+        label="lr decay",
+    )
+    augment: tuple[str, ...] = setting(
+        (),
+        help="differentiable augmentation for small datasets",
+        label="augmentation",
+        choices=AUGMENTATIONS,
+        bare=AUGMENTATIONS,
+        group="training",
+    )
+    ema: bool = setting(
+        True, help="sample from an exponential moving average of the generator", group="training"
+    )
+    ema_decay: float = setting(
+        0.999, help="EMA decay", min=0, max=1, below=True, group="training", advanced=True
+    )
+    ema_bn: bool = setting(
+        True,
+        help="measure the EMA generator's batch-norm statistics again before sampling",
+        group="training",
+        advanced=True,
+    )
+    seed: int = setting(
+        0, help="same seed and data give the same losses", min=0, max=MAX_SEED, group="training"
+    )
+    checkpoint_every: int = setting(
+        500, help="steps between checkpoints", min=1, group="output", advanced=True
+    )
+    keep_checkpoints: int = setting(
+        2, help="newest checkpoints kept (--resume needs the newest)", min=1, group="output", advanced=True
+    )
+    sample_every: int = setting(
+        500,
+        help="steps (epochs with --sample-unit epoch) between sample grids",
+        min=1,
+        group="output",
+        advanced=True,
+    )
+    sample_unit: str = setting(
+        "step", help="unit of --sample-every", choices=SAMPLE_UNITS, group="output", advanced=True
+    )
+    keep_samples: int = setting(
+        8, help="newest sample grids kept, plus every 10th; 0 keeps all", min=0, group="output", advanced=True
+    )
+    # about 6% of the time at 32 px
+    eval_every: int = setting(
+        2000, help="steps between FD/KID evaluations, 0 = off", min=0, group=QUALITY, advanced=True
+    )
+    eval_samples: int = setting(
+        256, help="generated images per evaluation", min=8, group=QUALITY, advanced=True
+    )
+    on_collapse: str = setting(
+        "warn",
+        help="when FD keeps rising or diversity collapses: warn, rollback to the best state with half "
+        "the learning rate, or stop",
+        choices=ON_COLLAPSE,
+        group=QUALITY,
+        advanced=True,
+    )
+    log_every: int = setting(10, help="steps between metrics rows", min=1, group="output", advanced=True)
+    samples: int = setting(
+        64, help="images in each sample grid", min=1, max=1_024, group="output", advanced=True
+    )
+    background: str = setting("white", help="colour behind transparent images", group="output", advanced=True)
+    run_dir: str | None = setting(
+        None,
+        help="where this run writes",
+        unset="a new folder runs/<DIR name>-<time>/ under --runs-root",
+        widget="outdir",
+        group="output",
+        advanced=True,
+    )
+    runs_root: str = setting(
+        "runs", help="parent of new run directories", widget="outdir", label="runs folder", group="output"
+    )
+    precision: str = setting(
+        "auto",
+        help="mixed = float16 with loss scaling, bf16 = bfloat16; auto picks the fastest for the device",
+        choices=PRECISIONS,
+        group=DEVICES,
+        advanced=True,
+    )
+    xla: bool = setting(False, help="compile the step with XLA (TensorFlow)", group=DEVICES, advanced=True)
+    strategy: str = setting(
+        "none",
+        help="data parallelism: mirrored (one machine) or multi-worker (TF_CONFIG)",
+        choices=STRATEGIES,
+        group=DEVICES,
+        advanced=True,
+    )
+    devices: int | None = setting(
+        None,
+        help="replicas for mirrored training (GPUs, or CPU slices)",
+        unset="every GPU, else one",
+        min=1,
+        max=1_024,
+        group=DEVICES,
+        advanced=True,
+    )
 
     def __post_init__(self) -> None:
-        if self.size not in SIZES:
-            raise InputError(f"--size must be one of {', '.join(map(str, SIZES))}, not {self.size}")
-        for name in (
-            "latent_dim",
-            "width",
-            "batch_size",
-            "checkpoint_every",
-            "sample_every",
-            "log_every",
-            "samples",
-            "eval_samples",
-        ):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.epochs is not None and self.epochs < 1:
-            raise InputError("--epochs must be at least 1")
-        if self.steps is not None and self.steps < 1:
-            raise InputError("--steps must be at least 1")
-        if not 0.0 < self.label_smoothing <= 1.0:
-            raise InputError("--label-smoothing must be in (0, 1]; 1 turns smoothing off")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise InputError("--ema-decay must be in [0, 1)")
-        if self.lr_decay not in LR_DECAYS:
-            raise InputError(f"--lr-decay must be one of {', '.join(LR_DECAYS)}")
-        unknown = set(self.augment) - set(AUGMENTATIONS)
-        if unknown:
-            raise InputError(
-                f"unknown augmentation {', '.join(sorted(unknown))}; choose from {', '.join(AUGMENTATIONS)}"
-            )
-        if self.strategy not in STRATEGIES:
-            raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}")
-        if self.precision not in PRECISIONS:
-            raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        check(self)
         if self.strategy == "multi-worker" and self.run_dir is None:
             raise InputError("--strategy multi-worker needs --run-dir on a filesystem every worker shares")
-        if self.devices is not None and self.devices < 1:
-            raise InputError("--devices must be at least 1")
-        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
-            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
-        for name in ("beta1", "beta2"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise InputError(f"--{name} must be in [0, 1), not {getattr(self, name)}")
-        for name, high in MAX_COUNTS.items():
-            value = getattr(self, name)
-            if value is not None and value > high:
-                raise InputError(f"--{name.replace('_', '-')} must be at most {high}, not {value}")
-        if self.keep_checkpoints < 1:
-            raise InputError("--keep-checkpoints must be at least 1 (the newest is what --resume needs)")
-        if self.d_learning_rate is not None and not (
-            math.isfinite(self.d_learning_rate) and 0 < self.d_learning_rate <= 1
-        ):
-            raise InputError(f"--d-learning-rate must be above 0 and at most 1, not {self.d_learning_rate}")
-        for name, value, choices in (
-            ("recipe", self.recipe, ("artgen", *RECIPES)),
-            ("loss", self.loss, LOSSES),
-            ("on-collapse", self.on_collapse, ON_COLLAPSE),
-            ("sample-unit", self.sample_unit, SAMPLE_UNITS),
-        ):
-            if value not in choices:
-                raise InputError(f"--{name} must be one of {', '.join(choices)}, not {value!r}")
-        if self.eval_every < 0 or self.keep_samples < 0:
-            raise InputError("--eval-every and --keep-samples must be 0 (off) or more")
-        if self.eval_samples < 8:
-            raise InputError("--eval-samples must be at least 8")
-        check_seed(self.seed)
 
     @classmethod
     def with_recipe(cls, recipe: str = "artgen", **values: Any) -> TrainConfig:
@@ -204,10 +277,10 @@ class TrainConfig(ConfigDict):
         return cls.from_dict(stored)
 
     def total_steps(self, dataset_size: int) -> int:
-        """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""
+        """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""
         if self.steps is not None:
             return self.steps
-        return (self.epochs or 20) * self.steps_per_epoch(dataset_size)
+        return (self.epochs or DEFAULT_EPOCHS) * self.steps_per_epoch(dataset_size)
 
     def steps_per_epoch(self, dataset_size: int) -> int:
         return max(1, dataset_size // self.batch_size)

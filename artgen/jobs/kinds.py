@@ -1,25 +1,29 @@
-"""The kinds of job the runner can run, named by module path.
+"""The kinds of job the runner can run.
 
-Each kind names its config class and engine function as ``"module:attr"``
-strings, imported only when needed: the app imports config classes (light,
-no Keras) to fill forms with their defaults, and only the child process
-imports the engine. A kind whose module is missing (an engine still being
-written, an optional extra not installed) shows as "not available" instead
-of breaking the app.
+Each kind names its config class itself (a plain dataclass, cheap to import:
+no Keras) and its engine function as a ``"module:function"`` string, imported
+only in the child process that runs the job. The form the studio shows for a
+kind is generated from its config's settings (:mod:`artgen.schema`): the main
+options first, then the ones marked ``advanced``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from artgen.dcgan.config import TrainConfig
 from artgen.errors import InputError
+from artgen.jobs.sample_job import SampleConfig
+from artgen.labs.classify.config import ClassifyConfig
+from artgen.labs.toy_gan.config import ToyConfig
+from artgen.schema import PATH_WIDGETS, Option, Widget, options
+from artgen.style.config import StyleConfig
+from artgen.walk.config import WalkConfig
 
 __all__ = [
     "FieldKind",
@@ -30,10 +34,10 @@ __all__ = [
     "unregister",
     "get",
     "resolve",
-    "available",
     "config_class",
     "form_fields",
     "defaults",
+    "missing",
     "build_config",
     "prepare",
     "resume_path",
@@ -42,21 +46,20 @@ __all__ = [
     "PATH_KINDS",
 ]
 
-FieldKind = Literal[
-    "folder", "outdir", "image", "images", "file", "output", "int", "float", "text", "choice", "bool", "list"
-]
-PATH_KINDS: tuple[FieldKind, ...] = ("folder", "outdir", "image", "images", "file", "output")
+FieldKind = Widget
+PATH_KINDS = PATH_WIDGETS
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One option in a job's form. ``kind`` picks the widget and the as-you-type checks."""
+    """One option in a job's form, read from its config field's setting; ``kind`` picks the widget."""
 
     name: str
-    kind: FieldKind | None = None  # None: inferred from the config field's type and name
-    label: str = ""
+    kind: FieldKind
+    label: str
+    option: Option  # the field's type, default and bounds, for the as-you-type checks
     choices: tuple[Any, ...] = ()
-    optional: bool = False  # an empty entry means "use the engine's choice" (None)
+    optional: bool = False  # an empty entry means "use the engine's choice" (None, or an empty text)
     help: str = ""
     advanced: bool = False  # shown under the form's "advanced" fold
 
@@ -68,11 +71,8 @@ class JobKind:
     name: str
     title: str
     key: str  # the home screen's key for this action
-    config: str  # "module:ConfigClass", a frozen dataclass with artgen.configs.ConfigDict
+    config: type  # a frozen dataclass with artgen.configs.ConfigDict, its fields declared with artgen.schema
     engine: str  # "module:function", imported in the child process only
-    fields: tuple[FieldSpec | str, ...] = ()  # the form's main options, first; empty: every config field
-    # How to show some of the other options, which all come after the main ones, under "advanced".
-    advanced: tuple[FieldSpec, ...] = ()
     resumable: bool = False  # a cancelled job can continue from its checkpoint
     uses_gpu: bool = True
     prepare: str | None = None  # "module:function(dict) -> dict", run before queueing
@@ -83,53 +83,14 @@ class JobKind:
     suggest: str | None = None
 
 
-def _train_fields() -> tuple[FieldSpec | str, ...]:
-    from artgen.dcgan.config import AUGMENTATIONS, LR_DECAYS, SIZES
-
-    return (
-        FieldSpec("data_dir", "folder", "image folder"),
-        FieldSpec("size", "choice", choices=SIZES),
-        FieldSpec("epochs", "int", optional=True, help="empty: 20 unless steps is set"),
-        FieldSpec("steps", "int", optional=True, help="overrides epochs"),
-        "batch_size",
-        FieldSpec("width", help="base channel count; smaller trains faster on a CPU"),
-        "learning_rate",
-        FieldSpec("lr_decay", "choice", "lr decay", choices=LR_DECAYS),
-        FieldSpec("augment", "list", choices=AUGMENTATIONS, help=f"comma list: {','.join(AUGMENTATIONS)}"),
-        "ema",
-        "seed",
-        FieldSpec("runs_root", "outdir", "runs folder", help="new run directories go here"),
-    )
-
-
-def _train_advanced() -> tuple[FieldSpec, ...]:
-    from artgen.dcgan.config import PRECISIONS, STRATEGIES
-
-    return (
-        FieldSpec("run_dir", "outdir", optional=True, help="empty: a new folder under the runs folder"),
-        FieldSpec("precision", "choice", choices=PRECISIONS),
-        FieldSpec("strategy", "choice", choices=STRATEGIES),
-    )
-
-
-def _choices(target: str) -> tuple[Any, ...]:
-    """A config module's tuple of choices, or none while that engine is not installed."""
-    try:
-        return tuple(resolve(target))
-    except (ImportError, AttributeError):
-        return ()
-
-
 def _builtin_kinds() -> dict[str, JobKind]:
     kinds = [
         JobKind(
             "train",
             "Train a DCGAN",
             "t",
-            "artgen.dcgan.config:TrainConfig",
+            TrainConfig,
             "artgen.dcgan:train",
-            fields=_train_fields(),
-            advanced=_train_advanced(),
             resumable=True,
             prepare="artgen.jobs.prepare:fix_run_dir",
             fresh=("run_dir",),
@@ -139,16 +100,8 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "sample",
             "Sample a generator",
             "s",
-            "artgen.jobs.sample_job:SampleConfig",
+            SampleConfig,
             "artgen.jobs.sample_job:sample_grid",
-            fields=(
-                FieldSpec("model", "file", optional=True, help=".keras file or run folder; empty: bundled"),
-                FieldSpec("out", "output", "output PNG"),
-                "count",
-                "seed",
-                FieldSpec("truncation", "float", optional=True),
-                "overwrite",
-            ),
             description="draw a grid of images from a generator",
             suggest="artgen.jobs.prepare:suggest_sample",
         ),
@@ -156,21 +109,8 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "walk",
             "Latent walk",
             "w",
-            "artgen.walk:WalkConfig",
+            WalkConfig,
             "artgen.walk:render_walk",
-            fields=(
-                FieldSpec("out", "output", "output", help=".gif, .webp, .mp4, or a folder for PNG frames"),
-                FieldSpec("model", "file", optional=True, help=".keras file or run folder; empty: bundled"),
-                "frames",
-                "fps",
-                "keyframes",
-                "seed",
-                FieldSpec("interp", "choice", choices=_choices("artgen.walk.config:INTERPS")),
-                FieldSpec("ease", "choice", choices=_choices("artgen.walk.config:EASES")),
-                FieldSpec("size", "int", optional=True, help="empty: the generator's own size"),
-                "overwrite",
-            ),
-            advanced=(FieldSpec("resample", "choice", choices=_choices("artgen.walk.config:RESAMPLES")),),
             description="render a looping walk through latent space",
             suggest="artgen.jobs.prepare:suggest_walk",
         ),
@@ -178,27 +118,8 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "style",
             "Style transfer",
             "y",
-            "artgen.style:StyleConfig",
+            StyleConfig,
             "artgen.style:transfer",
-            fields=(
-                FieldSpec("content", "image", "photo"),
-                FieldSpec("styles", "images", "style images", help="one or more, comma separated"),
-                FieldSpec("out", "output", optional=True, help="empty: <photo>_<style>.png"),
-                "size",
-                "iterations",
-                FieldSpec("optimizer", "choice", choices=_choices("artgen.style.config:OPTIMIZERS")),
-                "content_weight",
-                "style_weight",
-                "preserve_colors",
-                "scales",
-                FieldSpec("tile", "choice", choices=_choices("artgen.style.config:TILES")),
-                "seed",
-                "overwrite",
-            ),
-            advanced=(
-                FieldSpec("init", "choice", choices=_choices("artgen.style.config:INITS")),
-                FieldSpec("net", "choice", choices=_choices("artgen.style.config:NETS")),
-            ),
             description="paint a photo in the style of a painting",
             suggest="artgen.jobs.prepare:suggest_style",
         ),
@@ -206,60 +127,16 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "toy",
             "Lab: toy GAN",
             "g",
-            "artgen.labs.toy_gan:ToyConfig",
+            ToyConfig,
             "artgen.labs.toy_gan:train_toy",
-            fields=(
-                "mean",
-                "std",
-                FieldSpec("mixture", "text", optional=True),
-                "epochs",
-                "steps_per_epoch",
-                "batch_size",
-                "learning_rate",
-                "gif",
-                "seed",
-                FieldSpec("runs_root", "outdir", "runs folder"),
-            ),
             description="watch a GAN learn a distribution of numbers",
         ),
         JobKind(
             "classify",
             "Lab: classifier",
             "c",
-            "artgen.labs.classify:ClassifyConfig",
+            ClassifyConfig,
             "artgen.labs.classify:train_classifier",
-            fields=(
-                FieldSpec("data_dir", "folder", "image folder"),
-                FieldSpec("output", "output", "model file", optional=True),
-                FieldSpec(
-                    "preset",
-                    "choice",
-                    choices=_choices("artgen.labs.classify.config:PRESETS"),
-                    optional=True,
-                    help="empty: none; rps: 150 px, 40% validation, flips and strong geometry",
-                ),
-                FieldSpec("size", "int", optional=True, help="empty: the images' own size, at most 150"),
-                FieldSpec("base", "choice", choices=_choices("artgen.labs.classify.config:BASES")),
-                "fine_tune",
-                "val_split",
-                "epochs",
-                "batch_size",
-                "learning_rate",
-                FieldSpec(
-                    "augment",
-                    "choice",
-                    choices=(True, False),
-                    optional=True,
-                    help="empty: on for the small CNN, off on VGG16 (its features are then computed once)",
-                ),
-                FieldSpec("flip", "choice", choices=_choices("artgen.labs.classify.config:FLIPS")),
-                "rotation",
-                "shift",
-                "zoom",
-                FieldSpec("limit", "int", optional=True),
-                "seed",
-                FieldSpec("runs_root", "outdir", "runs folder"),
-            ),
             description="train an image classifier on class folders (VGG16 transfer or a small CNN)",
         ),
     ]
@@ -283,110 +160,69 @@ def get(name: str) -> JobKind:
 
 
 def resolve(target: str) -> Any:
-    """Import ``"module:attr"``."""
+    """Import ``"module:attr"``; a name that is not there is an ImportError, like a module that is not."""
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def available(kind: JobKind) -> bool:
-    """Whether the kind's config can be imported (its engine is part of this installation)."""
     try:
-        config_class(kind)
-    except (ImportError, AttributeError):
-        return False
-    return True
+        return getattr(importlib.import_module(module), attr)
+    except AttributeError:
+        raise ImportError(f"cannot import name {attr!r} from {module!r}") from None
 
 
 def config_class(kind: JobKind) -> type:
-    return resolve(kind.config)
+    return kind.config
 
 
 def defaults(kind: JobKind) -> dict[str, Any]:
-    """Every config field's default, read from the dataclass (so each default is written once)."""
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(config_class(kind)):
-        if field.default is not dataclasses.MISSING:
-            values[field.name] = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            values[field.name] = field.default_factory()
-        else:
-            values[field.name] = None
-    return values
+    """Every optional config field's default, read from the dataclass; required fields have none."""
+    return {opt.name: opt.default for opt in options(kind.config) if not opt.required}
 
 
 def form_fields(kind: JobKind) -> list[FieldSpec]:
-    """Every option of the kind's config: its main ones first, then the rest marked ``advanced``.
+    """Every option of the kind's config, from its settings: the main ones first, then the advanced."""
+    specs = [_field(opt) for opt in options(kind.config)]
+    return [spec for spec in specs if not spec.advanced] + [spec for spec in specs if spec.advanced]
 
-    Kinds, labels, choices and help are filled in from the config dataclass
-    (type hints, ``Literal`` choices, ``metadata["help"]``) where the kind
-    does not say otherwise, so a new config field shows up in the form by itself.
-    """
-    cls = config_class(kind)
-    hints = typing.get_type_hints(cls)
-    known = {field.name: field for field in dataclasses.fields(cls)}
-    main = [FieldSpec(spec) if isinstance(spec, str) else spec for spec in kind.fields or tuple(known)]
-    listed = {spec.name for spec in main}
-    shown = {spec.name: spec for spec in kind.advanced}
-    rest = [
-        dataclasses.replace(shown.get(name, FieldSpec(name)), advanced=True)
-        for name in known
-        if name not in listed
-    ]
-    result = []
-    for spec in main + rest:
-        if spec.name not in known:
-            continue
-        hint = hints.get(spec.name, str)
-        optional = spec.optional or _is_optional(hint)
-        inferred = spec.kind or _infer_kind(spec.name, hint)
-        choices = spec.choices or _literal_choices(hint)
-        label = spec.label or spec.name.replace("_", " ")
-        help_text = spec.help or known[spec.name].metadata.get("help", "")
-        spec = dataclasses.replace(
-            spec, kind=inferred, label=label, optional=optional, help=help_text, choices=choices
+
+def _field(opt: Option) -> FieldSpec:
+    setting = opt.setting
+    notes = [setting.help] if setting.help else []
+    if opt.optional and setting.unset:
+        notes.append(f"empty: {setting.unset}")
+    if opt.widget in ("images", "list") and not setting.parse:
+        notes.append(
+            f"comma separated: {','.join(map(str, setting.choices))}"
+            if setting.choices
+            else "comma separated"
         )
-        result.append(spec)
-    return result
+    return FieldSpec(
+        opt.name,
+        opt.widget,
+        opt.label,
+        opt,
+        choices=setting.choices,
+        optional=opt.optional or opt.default == "",
+        help="; ".join(notes),
+        advanced=setting.advanced,
+    )
 
 
-def _literal_choices(hint: Any) -> tuple[Any, ...]:
-    args = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
-    return typing.get_args(args[0]) if typing.get_origin(args[0]) is Literal else ()
-
-
-def _is_optional(hint: Any) -> bool:
-    return type(None) in typing.get_args(hint)
-
-
-def _infer_kind(name: str, hint: Any) -> FieldKind:
-    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-    base = args[0] if args and typing.get_origin(hint) is not tuple else hint
-    if typing.get_origin(base) is Literal:
-        return "choice"
-    if base is bool:
-        return "bool"
-    if base is int:
-        return "int"
-    if base is float:
-        return "float"
-    if typing.get_origin(base) in (tuple, list):
-        return "list"
-    if name in ("runs_root", "run_dir", "work_dir", "out_dir", "output_dir"):
-        return "outdir"
-    if name.endswith("_dir") or name in ("folder", "data"):
-        return "folder"
-    if name in ("content", "style", "image", "content_image", "style_image", "photo", "painting"):
-        return "image"
-    if name in ("out", "output") or name.startswith("out_"):
-        return "output"
-    if name in ("model", "generator", "checkpoint"):
-        return "file"
-    return "text"
+def missing(kind: JobKind, values: dict[str, Any]) -> list[Option]:
+    """The required fields ``values`` leaves empty."""
+    return [
+        opt for opt in options(kind.config) if opt.required and values.get(opt.name) in (None, "", (), [])
+    ]
 
 
 def build_config(kind: JobKind, values: dict[str, Any]) -> Any:
-    """The config for ``values`` (defaults for the rest); raises InputError with the engine's message."""
-    return config_class(kind).from_dict({**defaults(kind), **values})
+    """The config for ``values`` (defaults for the rest); raises InputError with the engine's message.
+
+    A required field left out is refused here, in one line, before any job starts.
+    """
+    empty = missing(kind, values)
+    if empty:
+        needs = "; ".join(f"{opt.metavar}: {opt.setting.help}" for opt in empty)
+        raise InputError(f"{kind.name} needs {needs}")
+    return kind.config.from_dict({**defaults(kind), **values})
 
 
 def prepare(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict, check_seed
+from artgen.configs import MAX_SEED, ConfigDict
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.generators.output import SampleFiles, plan_samples, write_samples
+from artgen.schema import check, setting
 
 __all__ = ["SampleConfig", "sample_grid"]
 
@@ -19,23 +19,37 @@ __all__ = ["SampleConfig", "sample_grid"]
 class SampleConfig(ConfigDict):
     """A grid of ``count`` images from ``model`` (a .keras file, a run directory, or None: bundled)."""
 
-    out: str = "samples.png"
-    model: str | None = None
-    count: int = 64
-    seed: int = 0
-    truncation: float | None = None
-    columns: int | None = None
-    overwrite: bool = False
+    out: str = setting(
+        "samples.png",
+        help="grid image to write",
+        positional=True,
+        metavar="OUT.png",
+        widget="output",
+        label="output PNG",
+    )
+    model: str | None = setting(
+        None, help="generator .keras file or run directory", unset="the bundled generator", widget="file"
+    )
+    count: int = setting(64, help="number of images", flag="-n", aliases=("--count",), min=1, max=MAX_SAMPLES)
+    seed: int = setting(0, help="latent seed", min=0, max=MAX_SEED)
+    truncation: float | None = setting(
+        None,
+        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
+        unset="off",
+        min=0,
+        above=True,
+        metavar="T",
+    )
+    columns: int | None = setting(None, help="grid columns", unset="square", min=1, advanced=True)
+    overwrite: bool = setting(
+        False, help="replace files that exist", negatable=False, hidden_aliases=("--force",)
+    )
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
         if not str(self.out).lower().endswith(".png"):
             raise InputError(f"{self.out} must end in .png")
-        if not 1 <= self.count <= MAX_SAMPLES:
-            raise InputError(f"count must be between 1 and {MAX_SAMPLES}, not {self.count}")
-        if self.truncation is not None and not (math.isfinite(self.truncation) and self.truncation > 0):
-            raise InputError("truncation must be positive")
-        if self.columns is not None and not 1 <= self.columns <= self.count:
+        check(self)
+        if self.columns is not None and self.columns > self.count:
             raise InputError(f"columns must be between 1 and the count ({self.count}), not {self.columns}")
 
     @classmethod

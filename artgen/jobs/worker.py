@@ -32,7 +32,7 @@ JOB_NICENESS = 10
 
 def run_job(
     engine_path: str,
-    config_path: str,
+    config_class: type,
     config: dict[str, Any],
     device: str,
     conn: Connection,
@@ -71,8 +71,7 @@ def run_job(
     from artgen.jobs.kinds import resolve
 
     try:
-        cls = resolve(config_path)
-        settings = cls.from_dict(config)
+        settings = config_class.from_dict(config)
         engine = resolve(engine_path)
         _report_backend(device, on_event)
         result = engine(settings, on_event, should_stop)

@@ -1,18 +1,18 @@
 """The style-transfer configuration.
 
-Plain data with no Keras import: the CLI reads its defaults from here (each
-default is written once), the job runner sends it across a process boundary
-with ``to_dict``/``from_dict``, and the TUI builds one from its form.
+Plain data with no Keras import: ``artgen style``'s options and the studio's
+form are generated from the fields' settings (:mod:`artgen.schema`), and the
+job runner sends it across a process boundary with ``to_dict``/``from_dict``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict, check_seed
+from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
+from artgen.schema import check, setting
 
 __all__ = ["NETS", "OPTIMIZERS", "INITS", "LOOPS", "TILES", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
 
@@ -26,6 +26,9 @@ MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
 MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms overflow
+# --help sections
+EFFORT = "size and effort"
+LOOK = "look"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
@@ -40,70 +43,129 @@ class StyleConfig(ConfigDict):
     magnitude, so the same weights suit any image, size and network.
     """
 
-    content: str
-    styles: tuple[str, ...]
-    out: str | None = None  # default: <content>_<style>.png in the working directory
-    size: int = 512
-    iterations: int = 80
-    optimizer: str = "lbfgs"
-    content_weight: float = 1.0
-    style_weight: float = 10.0
-    tv_weight: float = 1.0
-    init: str = "content"
-    style_blend: tuple[float, ...] | None = None  # one weight per style; default equal
-    style_scale: float = 1.0
-    preserve_colors: bool = False
-    scales: int = 3
-    save_every: int = 0  # iterations between saved frames (and a progress GIF); 0 = none
-    seed: int = 0
-    net: str = "vgg16"
-    overwrite: bool = False
-    preview_every: int = 10  # iterations between Preview events; 0 = only the final image
-    work_dir: str | None = None  # where previews go; default: a fresh temporary folder
-    tile: str = "auto"
-    tile_size: int = 0  # tile core in pixels, a multiple of 16; 0 = the largest that fits
-    loop: str = "auto"  # auto: whichever was measured faster on this kind of device
+    content: str = setting(
+        help="the photo to repaint", positional=True, metavar="CONTENT", widget="image", label="photo"
+    )
+    styles: tuple[str, ...] = setting(
+        help="one or more style images (paintings)",
+        positional=True,
+        metavar="STYLE",
+        widget="images",
+        label="style images",
+    )
+    out: str | None = setting(
+        None,
+        help="output PNG",
+        unset="<content>_<style>.png in the working directory",
+        aliases=("-o",),
+        metavar="OUT",
+        widget="output",
+    )
+    size: int = setting(512, help="output long side in pixels", min=MIN_SIZE, max=MAX_SIZE, group=EFFORT)
+    iterations: int = setting(
+        80, help="optimizer steps at each scale", min=1, max=MAX_ITERATIONS, group=EFFORT
+    )
+    optimizer: str = setting("lbfgs", help="lbfgs converges in fewer steps", choices=OPTIMIZERS, group=EFFORT)
+    content_weight: float = setting(1.0, help="keep the photo's shapes", min=0, max=MAX_WEIGHT, group=LOOK)
+    style_weight: float = setting(
+        10.0, help="take on the painting's texture", min=0, max=MAX_WEIGHT, group=LOOK
+    )
+    tv_weight: float = setting(1.0, help="smoothness", min=0, max=MAX_WEIGHT, group=LOOK, advanced=True)
+    init: str = setting("content", help="starting picture", choices=INITS, group=LOOK, advanced=True)
+    style_blend: tuple[float, ...] | None = setting(
+        None,
+        help="weights of several styles, one per style, e.g. 0.7,0.3",
+        unset="equal",
+        min=0,
+        metavar="W1,W2",
+        group=LOOK,
+        advanced=True,
+    )
+    style_scale: float = setting(
+        1.0,
+        help="style image size relative to the output; smaller = finer strokes",
+        min=0.05,
+        max=8,
+        group=LOOK,
+        advanced=True,
+    )
+    preserve_colors: bool = setting(
+        False, help="keep the photo's colours (luminance-only transfer)", negatable=False, group=LOOK
+    )
+    scales: int = setting(
+        3, help="coarse-to-fine sizes, each twice the last", min=1, max=MAX_SCALES, group=EFFORT
+    )
+    save_every: int = setting(
+        0,
+        help="save a frame every K iterations and a progress GIF; 0 = off",
+        min=0,
+        metavar="K",
+        group="progress",
+        advanced=True,
+    )
+    seed: int = setting(0, help="seed for --init noise", min=0, max=MAX_SEED, group=LOOK)
+    net: str = setting(
+        "vgg16",
+        help="vgg16 is bundled; vgg19 needs Keras' download",
+        choices=NETS,
+        group=EFFORT,
+        advanced=True,
+    )
+    overwrite: bool = setting(
+        False, help="replace OUT if it exists", negatable=False, hidden_aliases=("--force",)
+    )
+    preview_every: int = setting(
+        10, help="iterations between previews; 0 = only the final image", min=0, cli=False, advanced=True
+    )
+    work_dir: str | None = setting(
+        None,
+        help="where previews go",
+        unset="a fresh temporary folder",
+        widget="outdir",
+        cli=False,
+        advanced=True,
+    )
+    tile: str = setting(
+        "auto",
+        help="run VGG over overlapping tiles: any size fits, a little slower; "
+        "auto: only when the whole picture would not fit in memory",
+        choices=TILES,
+        bare="on",
+        negation="off",
+        group=EFFORT,
+    )
+    tile_size: int = setting(
+        0,
+        help="tile core in pixels, a multiple of 16; 0 = the largest that fits",
+        min=0,
+        max=MAX_SIZE,
+        metavar="PX",
+        group=EFFORT,
+        advanced=True,
+    )
+    loop: str = setting(
+        "auto",
+        help="device: iterate inside one compiled loop; host: SciPy/numpy; auto: the faster here",
+        choices=LOOPS,
+        group=EFFORT,
+        advanced=True,
+    )
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
         object.__setattr__(self, "styles", tuple(self.styles))
         if self.style_blend is not None:
             object.__setattr__(self, "style_blend", tuple(float(w) for w in self.style_blend))
         if not self.styles:
             raise InputError("give at least one style image")
-        if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise InputError(f"--size must be between {MIN_SIZE} and {MAX_SIZE} pixels, not {self.size}")
-        for name, high in (("iterations", MAX_ITERATIONS), ("scales", MAX_SCALES)):
-            if not 1 <= getattr(self, name) <= high:
-                raise InputError(f"--{name} must be between 1 and {high}, not {getattr(self, name)}")
-        for name in ("save_every", "preview_every"):
-            if getattr(self, name) < 0:
-                raise InputError(f"--{name.replace('_', '-')} must be 0 (off) or more")
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if self.init not in INITS:
-            raise InputError(f"--init must be one of {', '.join(INITS)}, not {self.init!r}")
-        if self.loop not in LOOPS:
-            raise InputError(f"--loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
-        if self.tile not in TILES:
-            raise InputError(f"--tile must be one of {', '.join(TILES)}, not {self.tile!r}")
+        check(self)
         if self.tile_size and (self.tile_size < 32 or self.tile_size % 16):
             raise InputError(f"--tile-size must be a multiple of 16 and at least 32, not {self.tile_size}")
-        if self.net not in NETS:
-            raise InputError(f"--net must be one of {', '.join(NETS)}, not {self.net!r}")
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 <= value <= MAX_WEIGHT):
-                flag = name.replace("_", "-")
-                raise InputError(f"--{flag} must be between 0 and {MAX_WEIGHT:g}, not {value}")
-        if not (math.isfinite(self.style_scale) and 0.05 <= self.style_scale <= 8):
-            raise InputError(f"--style-scale must be between 0.05 and 8, not {self.style_scale}")
         if self.style_blend is not None:
             if len(self.style_blend) != len(self.styles):
                 raise InputError(
                     f"--style-blend has {len(self.style_blend)} weights for {len(self.styles)} style images"
                 )
-            if any(not (math.isfinite(w) and w >= 0) for w in self.style_blend) or sum(self.style_blend) <= 0:
+            if sum(self.style_blend) <= 0:
                 raise InputError("--style-blend weights must be >= 0 and not all 0")
         if self.out is not None and not self.out.lower().endswith(".png"):
             raise InputError(f"-o must name a .png file, not {self.out!r}")

@@ -1,7 +1,8 @@
 """The latent-walk configuration.
 
-Plain data without Keras, so the CLI reads its defaults from here and the job
-runner can store a walk as JSON. Field names match the ``artgen walk`` flags.
+Plain data without Keras: ``artgen walk``'s options and the studio's form are
+generated from the fields' settings (:mod:`artgen.schema`), and the job runner
+stores a walk as JSON.
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from artgen.configs import ConfigDict, check_range, check_seed
+from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
+from artgen.schema import check, setting
 
-__all__ = ["INTERPS", "EASES", "RESAMPLES", "FORMATS", "WalkConfig", "output_format", "parse_grid"]
+__all__ = [
+    "INTERPS",
+    "EASES",
+    "RESAMPLES",
+    "FORMATS",
+    "WalkConfig",
+    "output_format",
+    "parse_grid",
+    "format_grid",
+]
 
 INTERPS = ("slerp", "lerp")
 EASES = ("linear", "smooth")
@@ -58,47 +69,66 @@ def parse_grid(text: str) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
+def format_grid(grid: tuple[int, int]) -> str:
+    """(3, 3) -> ``3x3``, as :func:`parse_grid` reads it."""
+    return f"{grid[0]}x{grid[1]}"
+
+
 @dataclass(frozen=True)
 class WalkConfig(ConfigDict):
     """Everything that determines a walk; the same config and model give the same frames."""
 
-    out: str
-    model: str | None = None  # None: the generator bundled with artgen
-    frames: int = 120
-    fps: float = 24
-    keyframes: int = 4
-    seed: int = 0
-    interp: str = "slerp"
-    ease: str = "linear"
-    size: int | None = None  # None: the generator's own size
-    resample: str = "auto"  # auto: nearest for whole-number upscales (crisp pixels), else Lanczos
-    grid: tuple[int, int] = (1, 1)
-    batch_size: int = 64  # images per generator call: frames x grid cells; bounds memory
-    overwrite: bool = False  # replace an existing OUT file
+    out: str = setting(
+        help="output .gif, .webp, .mp4, or a folder for PNG frames",
+        positional=True,
+        metavar="OUT",
+        widget="output",
+        label="output",
+    )
+    model: str | None = setting(
+        None,
+        help="generator .keras file or training run directory",
+        unset="the bundled generator",
+        widget="file",
+    )
+    frames: int = setting(120, help="frames in the loop", min=2, max=MAX_FRAMES)
+    fps: float = setting(24, help="frames per second", min=MIN_FPS, max=MAX_FPS)
+    keyframes: int = setting(4, help="random latents visited", min=2, max=MAX_KEYFRAMES)
+    seed: int = setting(0, help="seed of the keyframes", min=0, max=MAX_SEED)
+    interp: str = setting("slerp", help="path between keyframes", choices=INTERPS)
+    ease: str = setting("linear", help="smooth: slow down at each keyframe", choices=EASES)
+    size: int | None = setting(
+        None, help="frame side in px per walk", unset="the generator's own size", min=8, max=4096
+    )
+    resample: str = setting(
+        "auto",
+        help="upscaling filter; auto: nearest for whole multiples (crisp pixels), else lanczos",
+        choices=RESAMPLES,
+        advanced=True,
+    )
+    grid: tuple[int, int] = setting(
+        (1, 1),
+        help="independent walks side by side, e.g. 3x3",
+        parse=parse_grid,
+        format=format_grid,
+        metavar="RxC",
+        widget="text",
+        advanced=True,
+    )
+    # images per generator call: frames x grid cells; bounds memory
+    batch_size: int = setting(64, help="images per generator call", min=1, max=MAX_BATCH, advanced=True)
+    overwrite: bool = setting(
+        False, help="replace OUT if it exists", negatable=False, hidden_aliases=("--force",)
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", tuple(self.grid))
         output_format(self.out)
-        if not 2 <= self.frames <= MAX_FRAMES:
-            raise InputError(f"--frames must be between 2 and {MAX_FRAMES}, not {self.frames}")
-        check_range(self.fps, MIN_FPS, MAX_FPS, "--fps", " frames per second")
-        check_seed(self.seed)
+        check(self)
         if self.format == "gif" and self.fps > MAX_GIF_FPS:
             raise InputError(f"--fps above {MAX_GIF_FPS} plays slower in GIF viewers; use .webp or .mp4")
-        if not 2 <= self.keyframes <= MAX_KEYFRAMES:
-            raise InputError(f"--keyframes must be between 2 and {MAX_KEYFRAMES}, not {self.keyframes}")
-        if self.interp not in INTERPS:
-            raise InputError(f"--interp must be one of {', '.join(INTERPS)}, not {self.interp!r}")
-        if self.ease not in EASES:
-            raise InputError(f"--ease must be one of {', '.join(EASES)}, not {self.ease!r}")
-        if self.resample not in RESAMPLES:
-            raise InputError(f"--resample must be one of {', '.join(RESAMPLES)}, not {self.resample!r}")
-        if self.size is not None and not 8 <= self.size <= 4096:
-            raise InputError(f"--size must be between 8 and 4096 px, not {self.size}")
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
-        if not 1 <= self.batch_size <= MAX_BATCH:
-            raise InputError(f"--batch-size must be between 1 and {MAX_BATCH}, not {self.batch_size}")
         self._check_memory()
 
     def frame_side(self) -> tuple[int, int]:

@@ -1,11 +1,12 @@
 """A form per engine: every option with the config's defaults, checked as you type.
 
-Fields come from :func:`artgen.jobs.kinds.form_fields` (the main options
-first, the rest under an "advanced" fold), defaults from the config
-dataclass and the kind's suggestions (a new output name, the bundled sample
-images), and the final word on validity from the config's own
-``__post_init__`` (the same one-line messages the CLI prints), so nothing
-about an engine's options is written twice.
+Fields come from :func:`artgen.jobs.kinds.form_fields`, generated from the
+config's settings (:mod:`artgen.schema`: the main options first, the rest
+under an "advanced" fold); defaults from the config dataclass and the kind's
+suggestions (a new output name, the bundled sample images). Each entry is
+checked as you type against its setting's type, choices and bounds, and the
+whole against the config's own ``__post_init__`` (the same one-line messages
+the CLI prints), so nothing about an engine's options is written twice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static, Switch
 
-from artgen.errors import ArtgenError
+from artgen import schema
+from artgen.errors import ArtgenError, InputError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
@@ -82,7 +84,7 @@ class FormScreen(Screen):
             initial = value if value in spec.choices else Select.NULL
             return Select(options, value=initial, id=widget_id, compact=True)
         placeholder = "(optional)" if spec.optional else ""
-        return Input(_shown(value), placeholder=placeholder, id=widget_id, compact=True)
+        return Input(_shown(spec, value), placeholder=placeholder, id=widget_id, compact=True)
 
     def on_mount(self) -> None:
         self.validate()
@@ -90,10 +92,11 @@ class FormScreen(Screen):
     def on_screen_resume(self) -> None:
         """A reopened form starts at its first field, with a fresh output name if the last one is taken."""
         fresh = kinds.suggestions(self.kind)
+        specs = {spec.name: spec for spec in self.fields}
         for name, value in fresh.items():
             widget = self.query_one(f"#field-{name}")
-            if isinstance(widget, Input) and widget.value == _shown(self.suggested.get(name)):
-                widget.value = _shown(value)
+            if isinstance(widget, Input) and widget.value == _shown(specs[name], self.suggested.get(name)):
+                widget.value = _shown(specs[name], value)
         self.suggested = fresh
         self.query_one("#form", VerticalScroll).scroll_home(animate=False)
         self.query_one(f"#field-{self.fields[0].name}").focus()
@@ -181,48 +184,48 @@ def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
         return (raw, None) if raw is not None or spec.optional else (None, "choose one")
     text = str(raw if raw is not None else "").strip()
     if not text:
-        return (None, None) if spec.optional else ((), None) if spec.kind == "list" else (None, "required")
-    if spec.kind == "images":
-        paths = tuple(part.strip() for part in text.split(",") if part.strip())
-        errors = [error for path in paths if (error := _check_path(spec, Path(path).expanduser()))]
-        return (None, errors[0]) if errors else (paths, None)
-    if spec.kind == "int":
+        if spec.optional or spec.kind == "list":
+            return spec.option.default, None
+        return None, "required"
+    try:
+        value = _parse(spec, text)
+    except (ValueError, InputError) as exc:
+        return None, str(exc)
+    if spec.kind in ("images", "list"):
+        errors = [error for path in value if spec.kind == "images" and (error := _check_path(spec, path))]
+        if errors:
+            return None, errors[0]
+    elif spec.kind in PATH_KINDS and (error := _check_path(spec, text)):
+        return None, error
+    problem = schema.problem(spec.option, value)
+    return (None, problem) if problem else (value, None)
+
+
+def _parse(spec: FieldSpec, text: str) -> Any:
+    """An entry's text as the field's value: a number, a list, a grid; paths and text as they are."""
+    option = spec.option
+    if option.setting.parse is not None or option.kind is tuple:
+        return schema.parse_list(option, text)
+    if option.kind is int:
         try:
-            return int(text), None
+            return int(text)
         except ValueError:
-            return None, f"{text!r} is not a whole number"
-    if spec.kind == "float":
+            raise ValueError(f"{text!r} is not a whole number") from None
+    if option.kind is float:
         try:
-            return float(text), None
+            return float(text)
         except ValueError:
-            return None, f"{text!r} is not a number"
-    if spec.kind == "list":
-        items = tuple(_item(part.strip()) for part in text.split(",") if part.strip())
-        unknown = [item for item in items if spec.choices and item not in spec.choices]
-        if unknown:
-            return None, f"unknown {', '.join(unknown)}; choose from {','.join(map(str, spec.choices))}"
-        return items, None
-    return text, _check_path(spec, Path(text).expanduser())
-
-
-def _shown(value: Any) -> str:
-    """A value as its form entry: lists comma separated, None empty."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    return "" if value is None else str(value)
-
-
-def _item(text: str) -> int | float | str:
-    """A list entry as the number it spells (a grid's 3,3; a blend's 0.7,0.3), else as text."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
+            raise ValueError(f"{text!r} is not a number") from None
     return text
 
 
-def _check_path(spec: FieldSpec, path: Path) -> str | None:
+def _shown(spec: FieldSpec, value: Any) -> str:
+    """A value as its form entry: lists comma separated, None empty."""
+    return schema.show(spec.option, value)
+
+
+def _check_path(spec: FieldSpec, text: str) -> str | None:
+    path = Path(text).expanduser()
     if spec.kind == "folder":
         if not path.exists():
             return f"no folder {path}"

@@ -1,18 +1,18 @@
 """The image classifier's configuration: plain data, no Keras import.
 
-Field names are the ``artgen classify train`` flags; each field's
-``metadata["help"]`` is its help text, read by the CLI and the app's form,
-so every default and explanation is written once.
+The ``artgen classify train`` options and the studio's form are generated
+from the fields' settings (:mod:`artgen.schema`), so every default, bound
+and explanation is written once.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
-from artgen.configs import ConfigDict, check_seed
+from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
+from artgen.schema import check, setting
 
 __all__ = ["ClassifyConfig", "FLIPS", "BASES", "PRESETS", "MAX_AUTO_SIZE", "MIN_TRANSFER_SIZE"]
 
@@ -42,98 +42,135 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
-
-
-MAX_COUNTS = {
-    "epochs": 100_000,
-    "fine_tune_epochs": 100_000,
-    "batch_size": 65_536,
-    "patience": 100_000,
-    "filters": 1_024,
-    "dense": 65_536,
-}
+COUNT = {"min": 1, "max": 100_000}  # epochs and patience: far beyond any useful run; a typo fails here
+FRACTION = {"min": 0.0, "max": 1.0, "below": True}
 
 
 @dataclass(frozen=True)
 class ClassifyConfig(ConfigDict):
     """Everything that determines a classifier run; same config + same folder = same split."""
 
-    data_dir: str = field(metadata={"help": "folder with one sub-folder of images per class"})
-    output: str | None = _opt(None, "also save the model here (.keras; class names go beside it)")
-    overwrite: bool = _opt(False, "replace --output if it exists")
-    preset: str | None = _opt(
-        None, "a named recipe for the options you leave at their defaults: rps (rock-paper-scissors)"
+    data_dir: str = setting(
+        help="folder with one sub-folder of images per class",
+        positional=True,
+        metavar="DIR",
+        widget="folder",
+        label="image folder",
     )
-    size: int | None = _opt(
+    output: str | None = setting(
         None,
-        f"image size in pixels, centre-cropped squares (default: the images' own, at most {MAX_AUTO_SIZE})",
+        help="also save the model here (.keras; class names go beside it)",
+        aliases=("-o",),
+        metavar="MODEL",
+        widget="output",
+        label="model file",
     )
-    base: str = _opt(
+    overwrite: bool = setting(False, help="replace --output if it exists", negatable=False, advanced=True)
+    preset: str | None = setting(
+        None,
+        help="a named recipe for the options you leave at their defaults: rps (rock-paper-scissors)",
+        choices=tuple(PRESETS),
+    )
+    size: int | None = setting(
+        None,
+        help="image size in pixels, centre-cropped squares",
+        unset=f"the images' own, at most {MAX_AUTO_SIZE}",
+        min=16,
+        max=512,
+    )
+    base: str = setting(
         "auto",
-        f"what the classifier is built on: vgg16 (the bundled ImageNet VGG16, frozen), none (a small CNN "
-        f"trained from scratch), auto (vgg16 from {MIN_TRANSFER_SIZE} px up, none below)",
+        help="what the classifier is built on: vgg16 (the bundled ImageNet VGG16, frozen), "
+        f"none (a small CNN trained from scratch), auto (vgg16 from {MIN_TRANSFER_SIZE} px up, none below)",
+        choices=BASES,
     )
-    fine_tune: bool = _opt(False, "with vgg16: once the head settles, train VGG16's last block too, at lr/10")
-    fine_tune_epochs: int = _opt(5, "epochs of --fine-tune after the head's epochs")
-    val_split: float = _opt(0.2, "share of each class held out for validation")
-    epochs: int = _opt(30, "most epochs to train (callbacks may stop sooner)")
-    batch_size: int = _opt(64, "images per train step")
-    learning_rate: float = _opt(2e-3, "peak AdamW learning rate (one-cycle: warm up, then cosine decay)")
-    weight_decay: float = _opt(1e-4, "AdamW weight decay")
-    target_accuracy: float = _opt(1.0, "stop once accuracy and validation accuracy both reach this (1: off)")
-    patience: int = _opt(8, "epochs without a better validation loss before stopping (best weights kept)")
-    filters: int = _opt(32, "small CNN: channels of the first block; later blocks double it")
-    dense: int = _opt(256, "small CNN: units of the hidden dense layer")
-    dropout: float = _opt(0.3, "dropout before the dense layers")
-    augment: bool | None = _opt(
+    fine_tune: bool = setting(
+        False, help="with vgg16: once the head settles, train VGG16's last block too, at lr/10"
+    )
+    fine_tune_epochs: int = setting(
+        5, help="epochs of --fine-tune after the head's epochs", **COUNT, advanced=True
+    )
+    val_split: float = setting(
+        0.2, help="share of each class held out for validation", min=0, above=True, max=1, below=True
+    )
+    epochs: int = setting(30, help="most epochs to train (callbacks may stop sooner)", **COUNT)
+    batch_size: int = setting(64, help="images per train step", min=1, max=65_536)
+    learning_rate: float = setting(
+        2e-3,
+        help="peak AdamW learning rate (one-cycle: warm up, then cosine decay)",
+        min=0,
+        above=True,
+        max=1,
+    )
+    weight_decay: float = setting(1e-4, help="AdamW weight decay", min=0, advanced=True)
+    target_accuracy: float = setting(
+        1.0,
+        help="stop once accuracy and validation accuracy both reach this (1: off)",
+        min=0,
+        above=True,
+        max=1,
+        advanced=True,
+    )
+    patience: int = setting(
+        8,
+        help="epochs without a better validation loss before stopping (best weights kept)",
+        **COUNT,
+        advanced=True,
+    )
+    filters: int = setting(
+        32,
+        help="small CNN: channels of the first block; later blocks double it",
+        min=1,
+        max=1_024,
+        advanced=True,
+    )
+    dense: int = setting(
+        256, help="small CNN: units of the hidden dense layer", min=1, max=65_536, advanced=True
+    )
+    dropout: float = setting(
+        0.3, help="dropout before the dense layers", min=0, max=1, below=True, advanced=True
+    )
+    augment: bool | None = setting(
         None,
-        "augment the training split (default: on for the small CNN; off on a frozen VGG16, "
-        "whose features are then computed once)",
+        help="augment the training split",
+        unset="on for the small CNN; off on a frozen VGG16, whose features are then computed once",
+        widget="choice",
+        choices=(True, False),
     )
-    rotation: float = _opt(0.0, "largest rotation, as a fraction of a full turn")
-    shift: float = _opt(0.1, "largest shift, as a fraction of the image size")
-    shear: float = _opt(0.0, "largest shear, as a fraction of the image size")
-    zoom: float = _opt(0.0, "largest zoom in or out, as a fraction")
-    flip: str = _opt("none", f"random flips, safe only for mirror-symmetric classes: {', '.join(FLIPS)}")
-    limit: int | None = _opt(None, "use at most this many images per class (quick experiments)")
-    background: str = _opt("white", "colour behind transparent images")
-    seed: int = _opt(0, "random seed for the split, the weights and the augmentation")
-    run_dir: str | None = _opt(None, "where this run writes (default runs/classify-<DIR name>-<time>/)")
-    runs_root: str = _opt("runs", "parent of new run directories")
+    rotation: float = setting(0.0, help="largest rotation, as a fraction of a full turn", **FRACTION)
+    shift: float = setting(0.1, help="largest shift, as a fraction of the image size", **FRACTION)
+    shear: float = setting(
+        0.0, help="largest shear, as a fraction of the image size", **FRACTION, advanced=True
+    )
+    zoom: float = setting(0.0, help="largest zoom in or out, as a fraction", **FRACTION)
+    flip: str = setting("none", help="random flips, safe only for mirror-symmetric classes", choices=FLIPS)
+    limit: int | None = setting(
+        None, help="use at most this many images per class (quick experiments)", unset="all", min=2
+    )
+    background: str = setting(
+        "white", help="colour behind transparent images", metavar="COLOUR", advanced=True
+    )
+    seed: int = setting(
+        0, help="random seed for the split, the weights and the augmentation", min=0, max=MAX_SEED
+    )
+    run_dir: str | None = setting(
+        None,
+        help="where this run writes",
+        unset="runs/classify-<DIR name>-<time>/",
+        widget="outdir",
+        metavar="RUN_DIR",
+        advanced=True,
+    )
+    runs_root: str = setting(
+        "runs", help="parent of new run directories", widget="outdir", label="runs folder"
+    )
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
         if not self.data_dir:
             raise InputError("give a folder with one sub-folder of images per class")
         if self.preset is not None:
             self._apply_preset()
-        if self.size is not None and not 16 <= self.size <= 512:
-            raise InputError(f"--size must be between 16 and 512 pixels, not {self.size}")
-        if not 0.0 < self.val_split < 1.0:
-            raise InputError(f"--val-split must be between 0 and 1 (e.g. 0.2), not {self.val_split}")
-        if self.base not in BASES:
-            raise InputError(f"--base must be one of {', '.join(BASES)}, not {self.base!r}")
-        for name, high in MAX_COUNTS.items():  # far beyond any useful run; a typo fails here, not in Keras
-            value = getattr(self, name)
-            if not 1 <= value <= high:
-                raise InputError(f"--{name.replace('_', '-')} must be between 1 and {high}, not {value}")
-        if self.limit is not None and self.limit < 2:
-            raise InputError("--limit must be at least 2 images per class")
-        if not 0.0 < self.target_accuracy <= 1.0:
-            raise InputError("--target-accuracy must be in (0, 1]; 1 turns the early stop off")
-        if not 0.0 <= self.dropout < 1.0:
-            raise InputError("--dropout must be in [0, 1)")
-        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
-            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise InputError("--weight-decay must be zero or more")
-        for name in ("rotation", "shift", "shear", "zoom"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise InputError(f"--{name} must be in [0, 1), not {getattr(self, name)}")
-        if self.flip not in FLIPS:
-            raise InputError(f"--flip must be one of {', '.join(FLIPS)}, not {self.flip!r}")
+        check(self)
         if self.output is not None and not self.output.endswith(".keras"):
             raise InputError(f"-o/--output must end in .keras, not {self.output!r}")
 

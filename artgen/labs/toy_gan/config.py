@@ -1,18 +1,19 @@
 """The 1-D GAN lab's configuration: plain data, no Keras import.
 
-The CLI reads its defaults and help from here and the app builds its form
-from the same fields (each field's ``metadata["help"]``), so every default
-and every explanation is written once.
+The CLI's options and the studio's form are generated from the fields'
+settings (:mod:`artgen.schema`), so every default, bound and explanation is
+written once.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict, check_range, check_seed
+from artgen.configs import MAX_SEED, ConfigDict, check_range
 from artgen.errors import InputError
+from artgen.schema import check, setting
 
 __all__ = ["ToyConfig", "Component", "parse_mixture"]
 
@@ -23,73 +24,69 @@ MAX_COMPONENTS = 8
 MAX_MEAN = 1000.0
 MIN_STD, MAX_STD = 1e-3, 1000.0
 MAX_BATCH = 65_536
-MAX_COUNTS = {
-    "epochs": 100_000,
-    "steps_per_epoch": 100_000,
-    "latent_dim": 1_024,
-    "hidden": 4_096,
-    "eval_samples": 10_000_000,
-    "pack": 64,
-}
-
-
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
 class ToyConfig(ConfigDict):
     """Everything that determines a toy GAN run; same config = same numbers."""
 
-    mean: float = _opt(4.0, "mean of the real normal distribution")
-    std: float = _opt(1.25, "standard deviation of the real normal distribution")
-    mixture: str = _opt("", "a mixture instead of --mean/--std: 'MEAN:STD[:WEIGHT],...', e.g. '-2:0.5,3:1'")
-    epochs: int = _opt(40, "epochs to train")
-    steps_per_epoch: int = _opt(50, "train steps per epoch")
-    batch_size: int = _opt(256, "numbers per train step")
-    latent_dim: int = _opt(4, "length of the generator's noise vector")
-    hidden: int = _opt(64, "units in each hidden layer of both networks")
-    learning_rate: float = _opt(1e-3, "Adam learning rate of both networks")
-    beta1: float = _opt(0.5, "Adam beta 1")
-    r1: float = _opt(1.0, "R1 penalty on the discriminator's slope at real data; training settles (0: off)")
-    pack: int = _opt(
-        2, "numbers the discriminator judges together (PacGAN), so it sees each peak's spread (1: off)"
+    mean: float = setting(4.0, help="mean of the real normal distribution", min=-MAX_MEAN, max=MAX_MEAN)
+    std: float = setting(
+        1.25, help="standard deviation of the real normal distribution", min=MIN_STD, max=MAX_STD
     )
-    lr_decay: bool = _opt(True, "decay the learning rate linearly to zero, so the two players settle")
-    bins: int = _opt(60, "histogram bins in the plots")
-    plot_every: int = _opt(1, "epochs between plots (0: only the final plot)")
-    gif: bool = _opt(False, "also write an animated GIF of the whole training")
-    eval_samples: int = _opt(20_000, "numbers drawn to measure mean, std and distance")
-    seed: int = _opt(0, "random seed")
-    run_dir: str | None = _opt(None, "where this run writes (default runs/toy-<time>/)")
-    runs_root: str = _opt("runs", "parent of new run directories")
+    mixture: str = setting(
+        "", help="a mixture instead of --mean/--std: 'MEAN:STD[:WEIGHT],...', e.g. '-2:0.5,3:1'"
+    )
+    epochs: int = setting(40, help="epochs to train", min=1, max=100_000)
+    steps_per_epoch: int = setting(50, help="train steps per epoch", min=1, max=100_000)
+    batch_size: int = setting(256, help="numbers per train step", min=2, max=MAX_BATCH)
+    latent_dim: int = setting(
+        4, help="length of the generator's noise vector", min=1, max=1_024, advanced=True
+    )
+    hidden: int = setting(
+        64, help="units in each hidden layer of both networks", min=1, max=4_096, advanced=True
+    )
+    learning_rate: float = setting(1e-3, help="Adam learning rate of both networks", min=0, above=True, max=1)
+    beta1: float = setting(0.5, help="Adam beta 1", min=0, max=1, below=True, advanced=True)
+    r1: float = setting(
+        1.0,
+        help="R1 penalty on the discriminator's slope at real data; training settles (0: off)",
+        min=0,
+        max=1000,
+        advanced=True,
+    )
+    pack: int = setting(
+        2,
+        help="numbers the discriminator judges together (PacGAN), so it sees each peak's spread (1: off)",
+        min=1,
+        max=64,
+        advanced=True,
+    )
+    lr_decay: bool = setting(
+        True, help="decay the learning rate linearly to zero, so the two players settle", advanced=True
+    )
+    bins: int = setting(60, help="histogram bins in the plots", min=5, max=500, advanced=True)
+    plot_every: int = setting(1, help="epochs between plots (0: only the final plot)", min=0, advanced=True)
+    gif: bool = setting(False, help="also write an animated GIF of the whole training")
+    eval_samples: int = setting(
+        20_000, help="numbers drawn to measure mean, std and distance", min=1, max=10_000_000, advanced=True
+    )
+    seed: int = setting(0, help="random seed", min=0, max=MAX_SEED)
+    run_dir: str | None = setting(
+        None, help="where this run writes", unset="runs/toy-<time>/", widget="outdir", advanced=True
+    )
+    runs_root: str = setting(
+        "runs", help="parent of new run directories", widget="outdir", label="runs folder"
+    )
 
     def __post_init__(self) -> None:
         if self.mixture:
             parse_mixture(self.mixture)
-        else:
-            check_range(self.mean, -MAX_MEAN, MAX_MEAN, "--mean")
-            check_range(self.std, MIN_STD, MAX_STD, "--std")
-        for name, high in MAX_COUNTS.items():
-            if not 1 <= getattr(self, name) <= high:
-                flag = name.replace("_", "-")
-                raise InputError(f"--{flag} must be between 1 and {high}, not {getattr(self, name)}")
-        if not 2 <= self.batch_size <= MAX_BATCH:
-            raise InputError(f"--batch-size must be between 2 and {MAX_BATCH}, not {self.batch_size}")
+        check(self)
         if self.batch_size % self.pack:
             raise InputError(f"--batch-size ({self.batch_size}) must be a multiple of --pack ({self.pack})")
-        check_seed(self.seed)
-        if not 5 <= self.bins <= 500:
-            raise InputError(f"--bins must be between 5 and 500, not {self.bins}")
-        if self.plot_every < 0:
-            raise InputError("--plot-every must be 0 (final plot only) or more")
         if self.gif and self.plot_every == 0:
             raise InputError("--gif animates the per-epoch plots; it needs --plot-every 1 or more")
-        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1):
-            raise InputError(f"--learning-rate must be above 0 and at most 1, not {self.learning_rate}")
-        check_range(self.r1, 0, 1000, "--r1")
-        if not 0.0 <= self.beta1 < 1.0:
-            raise InputError("--beta1 must be in [0, 1)")
 
     def components(self) -> list[Component]:
         """The real distribution as weighted normal components."""
