@@ -240,7 +240,7 @@ def make_app(
 ) -> ArtgenApp:
     """The app around ``runner`` (a real :class:`Runner` over the user's history by default)."""
     if runner is None:
-        runner = Runner(HistoryStore())
+        runner = Runner(HistoryStore(), probe=probe)  # its monitor thread keeps device facts live
     return ArtgenApp(runner, probe=probe, halfcell_previews=halfcell_previews, clock=clock)
 
 

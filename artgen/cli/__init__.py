@@ -35,6 +35,16 @@ def _pixels(text: str) -> int:
     return value
 
 
+def _device(text: str) -> str:
+    from artgen.jobs.devices import parse_device  # no GPU probe here: only the spelling is checked
+
+    try:
+        parse_device(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--device ")) from None
+    return text
+
+
 def _modules() -> list[ModuleType]:
     return [importlib.import_module(f"artgen.cli.{name}") for name in COMMANDS]
 
@@ -57,9 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--device",
-        choices=("auto", "cpu", "gpu"),
+        type=_device,
         default="auto",
-        help="where the engines run: auto (a GPU when there is one), cpu, or gpu (default auto)",
+        help="where the engines run: auto (a GPU when there is one), cpu, gpu, or gpu:N for one GPU "
+        "(default auto)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
@@ -164,11 +175,15 @@ def _save_traceback(exc: BaseException) -> str:
 def _use_device(device: str) -> None:
     if device == "auto":  # nothing to change, so no import of the jobs package on every command
         return
-    from artgen.jobs.devices import probe_devices, use_device
+    from artgen.jobs.devices import parse_device, probe_devices, use_device, visible_devices
 
-    if device == "gpu" and not probe_devices().has_gpu:
-        raise InputError("--device gpu was asked for, but no GPU was found; use --device cpu or auto")
-    use_device(device)
+    if device == "cpu":
+        use_device(device)
+        return
+    devices = probe_devices()
+    devices.check(device)
+    index = parse_device(device)
+    use_device(device, visible_devices(devices.gpu(index)) if index is not None else None)
 
 
 def _open_studio() -> int:

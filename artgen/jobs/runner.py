@@ -24,7 +24,7 @@ from typing import Any
 from artgen.errors import InputError
 from artgen.events import Event, Message, Metrics, Preview, Progress
 from artgen.jobs import kinds as job_kinds
-from artgen.jobs.devices import DEVICES, DeviceInfo
+from artgen.jobs.devices import DeviceInfo, DeviceProbe, parse_device, visible_devices
 from artgen.jobs.history import RunHistory
 from artgen.jobs.records import JobRecord, new_job_id
 from artgen.jobs.store import HistoryStore
@@ -34,6 +34,7 @@ __all__ = ["Runner", "JobUpdate", "Listener"]
 
 METRICS_KEPT = 5000  # points per job kept for the live chart
 SAVE_EVERY = 1.0  # seconds between progress writes to the history
+DEVICE_REFRESH = 2.0  # seconds between device probes (memory, utilisation) while a probe is given
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,19 @@ class _Live:
 class Runner:
     """Queues jobs, runs them in child processes, and keeps their history.
 
-    ``slots`` bounds how many jobs run at once per device: one GPU job at a
-    time (two TensorFlow processes fighting over one GPU's memory helps
-    nobody) and, by default, one CPU job, since a training run already
-    uses every core. The rest wait in the order they were queued.
+    ``slots`` bounds how many jobs run at once per device: one job per GPU
+    (two TensorFlow processes fighting over one GPU's memory helps nobody),
+    each child seeing only its own GPU, so a machine's GPUs run jobs side by
+    side; and, by default, one CPU job, since a training run already uses
+    every core. A job asking for ``auto`` or ``gpu`` gets the free GPU with
+    the most free memory; ``gpu:N`` waits for GPU N. The rest wait in the
+    order they were queued, and a job that cannot start does not hold back
+    one behind it that can.
+
+    ``probe`` (e.g. :func:`artgen.jobs.devices.probe_devices`) is asked for
+    fresh device facts on the monitor thread, every :data:`DEVICE_REFRESH`
+    seconds and before a GPU is picked, so ``devices`` stays live for the
+    studio without a probe on its UI thread.
 
     The lock guards only the runner's own dictionaries and lists, and is
     never held across slow work: spawning a process, writing the history,
@@ -83,12 +93,15 @@ class Runner:
         store: HistoryStore | None = None,
         devices: DeviceInfo | None = None,
         *,
+        probe: DeviceProbe | None = None,
         slots: dict[str, int] | None = None,
         stop_timeout: float = 30.0,
         logs_dir: str | Path | None = None,
     ) -> None:
         self.store = store or HistoryStore()
         self.devices = devices or DeviceInfo()
+        self.probe = probe
+        self._probed = float("-inf")
         self.slots = {"cpu": 1, "gpu": 1, **(slots or {})}
         self.stop_timeout = stop_timeout
         self.logs_dir = Path(logs_dir) if logs_dir else self.store.path.parent / "logs"
@@ -163,6 +176,13 @@ class Runner:
         """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
         return self.logs_dir / f"{job_id}.txt"
 
+    def gpu_jobs(self) -> dict[int, str]:
+        """Which job holds each busy GPU, by the GPU's index."""
+        with self._lock:
+            slots = {job_id: live.slot for job_id, live in self._live.items()}
+            slots.update(self._starting)
+        return {index: job_id for job_id, slot in slots.items() if (index := _gpu_index(slot)) is not None}
+
     def pid(self, job_id: str) -> int | None:
         with self._lock:
             live = self._live.get(job_id)
@@ -184,10 +204,8 @@ class Runner:
     def submit(self, kind: str, config: dict[str, Any], device: str = "auto") -> JobRecord:
         """Validate ``config`` now (so a form's error shows at once) and queue the job."""
         spec = job_kinds.get(kind)
-        if device not in DEVICES:
-            raise InputError(f"--device must be one of {', '.join(DEVICES)}, not {device!r}")
-        if device == "gpu" and not self.devices.has_gpu:
-            raise InputError("--device gpu was asked for, but no GPU was found; use cpu or auto")
+        parse_device(device)
+        self.devices.check(device)
         settings = job_kinds.build_config(spec, config)
         # Absolute paths: the history is read from other folders (artgen jobs, a studio started elsewhere).
         values = job_kinds.prepare(spec, job_kinds.absolute_paths(spec, settings.to_dict()))
@@ -301,6 +319,7 @@ class Runner:
 
     def _monitor(self) -> None:
         while not self._closed:
+            self._refresh_devices(DEVICE_REFRESH)
             self._start_ready()
             with self._lock:
                 waitables: list[Any] = [live.conn for live in self._live.values()]
@@ -315,8 +334,19 @@ class Runner:
             for job_id, live in polled:
                 self._poll(job_id, live)
 
+    def _refresh_devices(self, max_age: float) -> None:
+        """Ask the probe again if its answer is older than ``max_age`` seconds (monitor thread only)."""
+        if self.probe is None or time.monotonic() - self._probed < max_age:
+            return
+        self._probed = time.monotonic()
+        self.devices = self.probe()
+
     def _start_ready(self) -> None:
         """Launch the queued jobs that have a free slot, in queue order; the spawns happen unlocked."""
+        with self._lock:
+            wants_gpu = any(self._wants_gpu(self._records[job_id]) for job_id in self._queue)
+        if wants_gpu:
+            self._refresh_devices(0.5)  # the free memory a GPU is picked by should be fresh
         ready = []
         with self._lock:
             busy: dict[str, int] = {}
@@ -324,21 +354,40 @@ class Runner:
                 busy[slot] = busy.get(slot, 0) + 1
             for job_id in list(self._queue):
                 record = self._records[job_id]
-                spec = job_kinds.get(record.kind)
-                slot = self.devices.resolve(record.device) if spec.uses_gpu else "cpu"
-                if busy.get(slot, 0) >= self.slots.get(slot, 1):
+                slot = self._slot_for(record, busy)
+                if slot is None or busy.get(slot, 0) >= self._capacity(slot):
                     continue
                 self._queue.remove(job_id)
                 self._starting[job_id] = slot
                 busy[slot] = busy.get(slot, 0) + 1
-                ready.append((record, spec, slot))
+                ready.append((record, job_kinds.get(record.kind), slot))
         for record, spec, slot in ready:
             self._launch(record, spec, slot)
+
+    def _wants_gpu(self, record: JobRecord) -> bool:
+        return job_kinds.get(record.kind).uses_gpu and self.devices.resolve(record.device) != "cpu"
+
+    def _slot_for(self, record: JobRecord, busy: dict[str, int]) -> str | None:
+        """``cpu`` or ``gpu:N`` for a queued job, or None while every GPU it may use is taken."""
+        if not self._wants_gpu(record):
+            return "cpu"
+        index = parse_device(record.device)
+        if index is not None:
+            return f"gpu:{index}"
+        limit = self._capacity("gpu")
+        full = {gpu.index for gpu in self.devices.gpus if busy.get(f"gpu:{gpu.index}", 0) >= limit}
+        gpu = self.devices.pick(full)
+        return f"gpu:{gpu.index}" if gpu is not None else None
+
+    def _capacity(self, slot: str) -> int:
+        return self.slots.get("cpu" if slot == "cpu" else "gpu", 1)
 
     def _launch(self, record: JobRecord, spec: job_kinds.JobKind, slot: str) -> None:
         reader, writer = self._context.Pipe(duplex=False)
         stop = self._context.Event()
-        device = record.device if spec.uses_gpu else "cpu"
+        index = _gpu_index(slot)
+        device = "gpu" if index is not None else "cpu"
+        gpu = self.devices.gpu(index) if index is not None else None
         process = self._context.Process(
             target=run_job,
             args=(
@@ -349,6 +398,7 @@ class Runner:
                 writer,
                 stop,
                 str(self.log_file(record.id)),
+                visible_devices(gpu) if index is not None else None,
             ),
             name=f"artgen-job-{record.id}",
         )
@@ -363,10 +413,13 @@ class Runner:
         finally:
             writer.close()  # the child holds the only writer now, so its death reads as EOF
         live = _Live(process, reader, stop, slot)
+        live.log.append(("info", f"running on {gpu.describe() if gpu else 'the CPU'}"))
         with self._lock:
             del self._starting[record.id]
             self._live[record.id] = live
-            record = self._records[record.id] = record.replace(state="running", started=time.time())
+            record = self._records[record.id] = record.replace(
+                state="running", started=time.time(), placement=slot
+            )
             cancelled = record.id in self._cancel_on_start
             self._cancel_on_start.discard(record.id)
             stopping = self._ask_to_stop(record.id) if cancelled else None
@@ -491,6 +544,10 @@ class Runner:
 def _planned_outputs(config: dict[str, Any]) -> dict[str, str]:
     """Where a job will write, known before it starts: shown while it runs, and after a crash."""
     return {key: str(config[key]) for key in ("run_dir", "out", "output") if config.get(key)}
+
+
+def _gpu_index(slot: str) -> int | None:
+    return int(slot.removeprefix("gpu:")) if slot.startswith("gpu:") else None
 
 
 def _death(exitcode: int | None) -> str:

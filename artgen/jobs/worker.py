@@ -38,8 +38,9 @@ def run_job(
     conn: Connection,
     stop: Any,  # a multiprocessing Event
     log_path: str | None = None,
+    visible: str | None = None,
 ) -> None:
-    """Entry point of the spawned child."""
+    """Entry point of the spawned child; ``visible`` is the one GPU it may see (``CUDA_VISIBLE_DEVICES``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the app, which cancels gracefully
     terminated: list[int] = []
     for name in ("SIGTERM", "SIGHUP"):  # kill, a scheduler, a closed terminal: stop as if cancelled
@@ -50,7 +51,7 @@ def run_job(
     os.nice(JOB_NICENESS)
     if log_path:
         _redirect_output(log_path)
-    use_device(device)
+    use_device(device, visible)
     parent_gone = False
 
     def send(tag: str, payload: Any) -> None:
