@@ -159,3 +159,26 @@ def test_no_nvidia_driver_means_no_gpus_not_an_error(monkeypatch):
     assert probe_devices() == DeviceInfo()
     monkeypatch.setitem(sys.modules, "pynvml", None)  # the binding not installed at all
     assert probe_devices() == DeviceInfo()
+
+
+def test_a_history_from_before_placements_opens_and_keeps_its_jobs(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite"
+    old_schema = (
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, config TEXT NOT NULL, "
+        "device TEXT NOT NULL, state TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL, "
+        "step INTEGER NOT NULL, total INTEGER, stage TEXT NOT NULL, outputs TEXT NOT NULL, "
+        "error TEXT, preview TEXT, resumable INTEGER NOT NULL)"
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(old_schema)
+        db.execute(
+            "INSERT INTO jobs VALUES ('old', 'demo', '{}', 'auto', 'done', 1.0, 1.0, 2.0, 3, 3, '', '{}', "
+            "NULL, NULL, 0)"
+        )
+    store = HistoryStore(path)
+    assert store.notice is None  # not taken for a damaged history
+    assert store.get("old").state == "done" and store.get("old").placement is None
+    store.save(store.get("old").replace(placement="gpu:1"))
+    assert HistoryStore(path).get("old").placement == "gpu:1"
