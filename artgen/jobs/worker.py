@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from artgen.errors import ArtgenError
 from artgen.events import Event, Message
 from artgen.jobs.devices import use_device
 
-__all__ = ["run_job", "result_outputs"]
+__all__ = ["run_job", "execute", "result_outputs"]
 
 JOB_NICENESS = 10
 
@@ -63,11 +64,31 @@ def run_job(
         except (BrokenPipeError, EOFError, OSError):
             parent_gone = True
 
-    def on_event(event: Event) -> None:
-        send("event", event)
-
     def should_stop() -> bool:
         return parent_gone or bool(terminated) or stop.is_set()
+
+    try:
+        execute(engine_path, config_path, config, device, send, should_stop)
+    finally:
+        conn.close()
+
+
+def execute(
+    engine_path: str,
+    config_path: str,
+    config: dict[str, Any],
+    device: str,
+    send: Callable[[str, Any], None],
+    should_stop: Callable[[], bool],
+) -> None:
+    """Run one engine call, sending its events, then exactly one ``result`` or ``error``.
+
+    Shared by a local child (over a pipe) and a cluster task (over its channel), so a job
+    reports the same way wherever it runs.
+    """
+
+    def on_event(event: Event) -> None:
+        send("event", event)
 
     from artgen.jobs.kinds import resolve
 
@@ -83,8 +104,6 @@ def run_job(
         send("error", {"message": str(exc), "traceback": None})
     except BaseException as exc:  # a bug: keep the traceback for the job's log
         send("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
-    finally:
-        conn.close()
 
 
 def _redirect_output(log_path: str) -> None:
