@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the engines run: auto (a GPU when there is one), cpu, gpu, or gpu:N for one GPU "
         "(default auto)",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the studio's jobs on a Ray cluster: ray://HOST:PORT (Ray Client), HOST:PORT or auto "
+        "(default: $ARTGEN_RAY_ADDRESS; needs pip install 'artgen[cluster]')",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
         sub = commands.add_parser(
@@ -97,12 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
-        return _guarded(_open_studio)
+        return _guarded(lambda: _open_studio(os.environ.get("ARTGEN_RAY_ADDRESS") or None))
     args = build_parser().parse_args(argv)
     if args.backend:
         os.environ["KERAS_BACKEND"] = args.backend  # read when an engine first imports Keras
+    if args.command is None and args.cluster:
+        return _guarded(lambda: _open_studio(args.cluster))
     if args.command is None:
         build_parser().print_help()
+        return 2
+    if args.cluster and args.command != "jobs":
+        print(
+            "artgen: error: --cluster sends the studio's jobs to a Ray cluster; open it with "
+            f"'artgen --cluster {args.cluster}' and start the {args.command} job there",
+            file=sys.stderr,
+        )
         return 2
     if getattr(args, "max_pixels", None) is not None:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
@@ -186,10 +201,10 @@ def _use_device(device: str) -> None:
     use_device(device, visible_devices(devices.gpu(index)) if index is not None else None)
 
 
-def _open_studio() -> int:
+def _open_studio(cluster: str | None = None) -> int:
     try:
         from artgen.tui.app import main as studio
     except ImportError:
         build_parser().print_help()
         return 0
-    return studio()
+    return studio(cluster)

@@ -66,6 +66,7 @@ class Executor(Protocol):
 
     name: str
     schedules_itself: bool
+    where: str | None  # a line naming the cluster jobs go to; None for this machine
 
     def check_device(self, device: str, local: DeviceInfo) -> None:
         """Raise :class:`InputError` unless jobs may ask for ``device`` here."""
@@ -125,6 +126,7 @@ class LocalExecutor:
 
     name = "local"
     schedules_itself = False
+    where = None
 
     def __init__(self) -> None:
         self._context = mp.get_context("spawn")

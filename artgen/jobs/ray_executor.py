@@ -22,6 +22,7 @@ import dataclasses
 import secrets
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ def connect(address: str | None, **init_options: Any) -> None:
     if ray.is_initialized():
         return
     try:
-        ray.init(address=address, log_to_driver=False, configure_logging=False, **init_options)
+        with warnings.catch_warnings():  # Ray Client warns of a timeout before raising it: say it once
+            warnings.simplefilter("ignore")
+            ray.init(address=address, log_to_driver=False, configure_logging=False, **init_options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot reach the Ray cluster at {address}: {reason}") from None
@@ -221,6 +224,11 @@ class RayExecutor:
         self._owns_connection = not ray.is_initialized()  # else a test (or the caller) started Ray
         connect(address, **init_options)
         self.address = address
+        resources = ray.cluster_resources()
+        self.where = (
+            f"Ray cluster at {address or 'a local instance'}: {resources.get('CPU', 0):g} CPUs, "
+            f"{resources.get('GPU', 0):g} GPUs"
+        )
         self.cpus_per_job = cpus_per_job
         self._shared: set[Path] = set()  # folders already shown to be shared
         self.probe_task = _probe_task  # what writes a probe file on a node (tests give a stand-in)

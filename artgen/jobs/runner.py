@@ -130,6 +130,11 @@ class Runner:
         """A line for the user about the history (e.g. a damaged one was moved aside), once."""
         return self.store.notice
 
+    @property
+    def runs_on(self) -> str | None:
+        """The cluster jobs are sent to, in a line; None when they run on this machine."""
+        return self.executor.where
+
     def jobs(self) -> list[JobRecord]:
         """Every job, newest first."""
         with self._lock:

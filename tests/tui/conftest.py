@@ -28,6 +28,7 @@ class FakeRunner:
         self._log = log or {}
         self.devices = DeviceInfo()
         self.notice = None
+        self.runs_on = None
         self.submitted: list[tuple[str, dict, str]] = []
 
     def jobs(self):

@@ -7,7 +7,9 @@ saying why (``ray.init`` failed), never silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -135,3 +137,36 @@ def test_a_local_gpu_index_means_nothing_on_a_cluster(ray_runner, tmp_path):
         ray_runner.submit("demo", {"run_dir": str(tmp_path / "run")}, device="gpu:1")
     with pytest.raises(InputError, match="the Ray cluster has no GPU"):
         ray_runner.submit("demo", {"run_dir": str(tmp_path / "run")}, device="gpu")
+
+
+def test_the_studio_says_where_jobs_run_on_a_cluster(ray_runner, tmp_path):
+    asyncio.run(_studio_on_a_cluster(ray_runner, tmp_path))
+
+
+async def _studio_on_a_cluster(runner, tmp_path):
+    from textual.widgets import Label
+
+    from artgen.tui.app import make_app
+    from artgen.tui.widgets.job_table import JobTable
+
+    app = make_app(runner, probe=None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        label = str(app.screen.query_one("#device", Label).render())
+        assert label == "Jobs run on the Ray cluster at a local instance: 2 CPUs, 0 GPUs"
+        job = runner.submit("demo", {"run_dir": str(tmp_path / "run"), "steps": 3, "delay": 0.0})
+        waited = 0.0
+        while runner.get(job.id).state != "done":
+            assert waited < 60, runner.get(job.id)
+            await pilot.pause(0.1)
+            waited += 0.1
+        await pilot.pause(0.2)
+        table = app.screen.query_one(JobTable)
+        assert str(table.get_cell(job.id, "where")).startswith("ray cpu @ ")
+
+
+def test_cluster_flag_errors_are_one_line_and_exit_2(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
+    command = [sys.executable, "-m", "artgen", "--cluster", "127.0.0.1:1", "train", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "open it with 'artgen --cluster 127.0.0.1:1'" in done.stderr

@@ -80,8 +80,12 @@ class HomeScreen(JobView):
         self.set_interval(DEVICE_REDRAW, self.show_devices)
 
     def show_devices(self) -> None:
-        devices = None if self.app.devices is None else self.app.runner.devices  # the runner's are live
-        self.query_one("#device", Label).update(device_text(devices, self.app.runner.gpu_jobs()))
+        runner = self.app.runner
+        if runner.runs_on:  # a cluster's devices are the cluster's business
+            self.query_one("#device", Label).update(f"Jobs run on the {runner.runs_on}")
+            return
+        devices = None if self.app.devices is None else runner.devices  # the runner's are live
+        self.query_one("#device", Label).update(device_text(devices, runner.gpu_jobs()))
 
     def refresh_jobs(self) -> None:
         self.query_one(JobTable).show(self.app.runner.jobs(), self.app.now())
