@@ -3,7 +3,8 @@
 Models, losses and augmentation are backend-free. Each backend contributes
 one ``step_<backend>.py`` module with a trainer that has ``step(inputs)`` and
 ``sync()`` (copy device state back into the Keras variables before saving);
-``distribute_tensorflow.py`` adds data-parallel training under tf.distribute.
+``distribute_tensorflow.py`` adds data-parallel training under tf.distribute,
+``distribute_jax.py`` the same under JAX through ``keras.distribution``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,15 @@ def placement(config: TrainConfig) -> Placement:
         return Placement(contextlib.nullcontext, lambda gan: TensorFlowTrainer(gan, config), True)
     if backend == "jax":
         if config.strategy != "none" or (config.devices or 1) > 1:
-            raise InputError("--strategy/--devices need the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+            from artgen.dcgan import distribute_jax
+
+            distribution = distribute_jax.make_distribution(config)
+            return Placement(
+                lambda: distribute_jax.scope(distribution),
+                lambda gan: distribute_jax.DataParallelJaxTrainer(gan, config, distribution),
+                True,  # one process drives every device: it writes every file
+                distribution.device_mesh.shape[0],
+            )
         from artgen.dcgan.step_jax import JaxTrainer
 
         return Placement(contextlib.nullcontext, lambda gan: JaxTrainer(gan, config), True)
