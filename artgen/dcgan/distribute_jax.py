@@ -32,13 +32,13 @@ from artgen.dcgan.gan import GAN
 from artgen.dcgan.step_jax import JaxTrainer
 from artgen.errors import InputError
 
-__all__ = ["make_distribution", "scope", "DataParallelJaxTrainer"]
+__all__ = ["make_distribution", "scope", "split_cpu", "DataParallelJaxTrainer"]
 
 BATCH_AXIS = "batch"
 _BATCHED = ("real", "latent", "aug_real", "aug_fake")  # inputs whose first axis is the global batch
 
 
-def _split_cpu(count: int) -> None:
+def split_cpu(count: int) -> None:
     """Ask for ``count`` CPU devices, which JAX allows only before its first device query."""
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         return  # the user (or a test) chose the split
@@ -51,7 +51,7 @@ def make_distribution(config: TrainConfig) -> keras.distribution.DataParallel:
     if config.strategy == "multi-worker":
         raise InputError("--strategy multi-worker needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
     if config.devices:
-        _split_cpu(config.devices)
+        split_cpu(config.devices)
     devices = jax.devices()
     wanted = config.devices or len(devices)
     if wanted > len(devices):

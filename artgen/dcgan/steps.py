@@ -60,8 +60,18 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def _split_cpu_for_jax(config: TrainConfig) -> None:
+    """JAX can split a CPU into ``--devices N`` devices only before its first device query,
+    which :func:`has_gpu` makes: so the split is asked for first (a no-op on GPUs)."""
+    if keras.backend.backend() == "jax" and (config.devices or 1) > 1:
+        from artgen.dcgan.distribute_jax import split_cpu
+
+        split_cpu(config.devices or 1)
+
+
 def resolve_precision(config: TrainConfig) -> str:
     """``auto`` becomes the measured best for this device; explicit choices are kept."""
+    _split_cpu_for_jax(config)
     if config.precision != "auto":
         return config.precision
     return GPU_PRECISION if has_gpu() else "float32"

@@ -36,6 +36,10 @@ def local_ray(tmp_path_factory):
     """
     path = os.pathsep.join([str(TESTS.parent), str(TESTS), *sys.path])
     env = {"PYTHONPATH": path, "ARTGEN_CACHE_DIR": str(tmp_path_factory.mktemp("ray-cache"))}
+    # Through the environment Ray's processes inherit, not a runtime_env: Ray keeps idle workers
+    # started for the default environment only, and a runtime_env would start one per task (seconds).
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
         ray.init(
             num_cpus=2,
@@ -43,10 +47,15 @@ def local_ray(tmp_path_factory):
             object_store_memory=80 * 2**20,
             include_dashboard=False,
             log_to_driver=False,
-            runtime_env={"env_vars": env},
         )
     except Exception as exc:  # noqa: BLE001  any failure to start is the reason to give
         pytest.skip(f"a local Ray instance could not start here: {type(exc).__name__}: {exc}")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     yield
     ray.shutdown()
 
