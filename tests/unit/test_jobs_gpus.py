@@ -182,3 +182,22 @@ def test_a_history_from_before_placements_opens_and_keeps_its_jobs(tmp_path):
     assert store.get("old").state == "done" and store.get("old").placement is None
     store.save(store.get("old").replace(placement="gpu:1"))
     assert HistoryStore(path).get("old").placement == "gpu:1"
+
+
+def test_artgen_jobs_shows_where_each_job_ran(tmp_path, monkeypatch, capsys):
+    from artgen.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    kinds.register(DEMO_KIND.__class__(**{**DEMO_KIND.__dict__, "name": "gpu-demo", "uses_gpu": True}))
+    runner = Runner(HistoryStore(), probe=lambda: TWO_GPUS)  # the history `artgen jobs` reads
+    try:
+        job = runner.submit("gpu-demo", {"run_dir": str(tmp_path / "a"), "steps": 2}, device="gpu:0")
+        assert runner.wait(job.id, timeout=30).state == "done"
+    finally:
+        runner.shutdown(timeout=2)
+        kinds.unregister("gpu-demo")
+    assert main(["jobs"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if job.id in line)
+    assert "gpu:0" in row.split()
+    assert main(["jobs", job.id]) == 0
+    assert "ran on: gpu:0" in capsys.readouterr().out
