@@ -420,8 +420,10 @@ class Runner:
             self._finish(record, "failed", error=f"could not start the job: {exc}")
             return
         live = _Live(execution, slot)
-        where = gpu.describe() if gpu else "the CPU" if slot == "cpu" else execution.placement
-        live.log.append(("info", f"running on {where}"))
+        if slot == "cluster":  # it says where it runs once it has landed ("placed")
+            live.log.append(("info", f"sent to the {self.executor.where}"))
+        else:
+            live.log.append(("info", f"running on {gpu.describe() if gpu else 'the CPU'}"))
         with self._lock:
             del self._starting[record.id]
             self._live[record.id] = live
