@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,8 @@ def run_demo(
     rows = [row for row in rows if row[0] <= start]
     if start:
         on_event(Message(f"resuming from step {start}"))
+    if os.environ.get("ARTGEN_DEMO_REPORT_DEVICES"):  # which GPUs the runner let this child see
+        on_event(Message(f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')}"))
     on_event(Progress(start, config.steps, stage="demo"))
     for step in range(start, config.steps):
         if should_stop():

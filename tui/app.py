@@ -21,8 +21,9 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from artgen.errors import ArtgenError
+from artgen.errors import ArtgenError, InputError
 from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
+from artgen.jobs.executors import Executor
 from artgen.tui.messages import DevicesFound, JobChanged
 from artgen.tui.runner import StudioRunner
 from artgen.tui.screens.base import JobView
@@ -219,6 +220,16 @@ class ArtgenApp(App[int]):
             yield SystemCommand("Open output folder", "show the job's outputs", self.action_open_output)
 
 
+def ray_executor(address: str) -> Executor:
+    """Connect to the Ray cluster at ``address`` (seconds: said on stderr before the screen opens)."""
+    try:
+        from artgen.jobs.ray_executor import RayExecutor
+    except ImportError:
+        raise InputError("--cluster needs Ray on this machine: pip install 'artgen[cluster]'") from None
+    print(f"connecting to the Ray cluster at {address}…", file=sys.stderr)
+    return RayExecutor(address)
+
+
 def _freeze_startup_objects() -> None:
     """Keep the start-up's objects out of the cyclic garbage collector's full passes.
 
@@ -240,12 +251,16 @@ def make_app(
 ) -> ArtgenApp:
     """The app around ``runner`` (a real :class:`Runner` over the user's history by default)."""
     if runner is None:
-        runner = Runner(HistoryStore())
+        runner = Runner(HistoryStore(), probe=probe)  # its monitor thread keeps device facts live
     return ArtgenApp(runner, probe=probe, halfcell_previews=halfcell_previews, clock=clock)
 
 
-def main() -> int:
-    app = make_app()
+def main(cluster: str | None = None) -> int:
+    """The studio; ``cluster`` (a Ray address) sends its jobs to that cluster instead of this machine."""
+    runner = None
+    if cluster:
+        runner = Runner(HistoryStore(), probe=probe_devices, executor=ray_executor(cluster))
+    app = make_app(runner)
     try:
         app.run()
     finally:

@@ -35,6 +35,16 @@ def _pixels(text: str) -> int:
     return value
 
 
+def _device(text: str) -> str:
+    from artgen.jobs.devices import parse_device  # no GPU probe here: only the spelling is checked
+
+    try:
+        parse_device(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--device ")) from None
+    return text
+
+
 def _modules() -> list[ModuleType]:
     return [importlib.import_module(f"artgen.cli.{name}") for name in COMMANDS]
 
@@ -57,9 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--device",
-        choices=("auto", "cpu", "gpu"),
+        type=_device,
         default="auto",
-        help="where the engines run: auto (a GPU when there is one), cpu, or gpu (default auto)",
+        help="where the engines run: auto (a GPU when there is one), cpu, gpu, or gpu:N for one GPU "
+        "(default auto)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the studio's jobs on a Ray cluster: ray://HOST:PORT (Ray Client), HOST:PORT or auto "
+        "(default: $ARTGEN_RAY_ADDRESS; needs pip install 'artgen[cluster]')",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
@@ -86,12 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
-        return _guarded(_open_studio)
+        return _guarded(lambda: _open_studio(os.environ.get("ARTGEN_RAY_ADDRESS") or None))
     args = build_parser().parse_args(argv)
     if args.backend:
         os.environ["KERAS_BACKEND"] = args.backend  # read when an engine first imports Keras
+    if args.command is None and args.cluster:
+        return _guarded(lambda: _open_studio(args.cluster))
     if args.command is None:
         build_parser().print_help()
+        return 2
+    if args.cluster and args.command != "jobs":
+        print(
+            "artgen: error: --cluster sends the studio's jobs to a Ray cluster; open it with "
+            f"'artgen --cluster {args.cluster}' and start the {args.command} job there",
+            file=sys.stderr,
+        )
         return 2
     if getattr(args, "max_pixels", None) is not None:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
@@ -164,17 +190,21 @@ def _save_traceback(exc: BaseException) -> str:
 def _use_device(device: str) -> None:
     if device == "auto":  # nothing to change, so no import of the jobs package on every command
         return
-    from artgen.jobs.devices import probe_devices, use_device
+    from artgen.jobs.devices import parse_device, probe_devices, use_device, visible_devices
 
-    if device == "gpu" and not probe_devices().has_gpu:
-        raise InputError("--device gpu was asked for, but no GPU was found; use --device cpu or auto")
-    use_device(device)
+    if device == "cpu":
+        use_device(device)
+        return
+    devices = probe_devices()
+    devices.check(device)
+    index = parse_device(device)
+    use_device(device, visible_devices(devices.gpu(index)) if index is not None else None)
 
 
-def _open_studio() -> int:
+def _open_studio(cluster: str | None = None) -> int:
     try:
         from artgen.tui.app import main as studio
     except ImportError:
         build_parser().print_help()
         return 0
-    return studio()
+    return studio(cluster)

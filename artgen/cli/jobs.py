@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artgen.jobs.format import duration, state_text
+    from artgen.jobs.format import duration, state_text, where_text
     from artgen.jobs.store import HistoryStore
 
     store = HistoryStore()
@@ -49,13 +49,14 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"no jobs yet (history: {store.path}); run 'artgen' to open the studio")
         return 0
     table = Table(box=None, header_style="bold")
-    for column in ("id", "kind", "state", "started", "took", "output"):
+    for column in ("id", "kind", "state", "where", "started", "took", "output"):
         table.add_column(column, overflow="fold", no_wrap=column in ("id", "state"))
     for record in records:
         table.add_row(
             record.id,
             record.kind,
             state_text(record),
+            where_text(record),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started or record.created)),
             duration(record.duration()),
             record.output or (record.error or ""),
@@ -73,6 +74,8 @@ def _show(store: HistoryStore, job_id: str) -> int:
     console = result_console()  # a job's details are this command's result: stdout
     heading = Text.assemble((record.id, "bold"), f"  {record.kind}  ", state_text(record))
     console.print(heading.append(f"  took {duration(record.duration())}"), highlight=False)
+    if record.placement:
+        console.print(f"ran on: {record.placement}", highlight=False)
     if record.error:
         console.print(f"error: {record.error}", highlight=False)
     for name, path in record.outputs.items():

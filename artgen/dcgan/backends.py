@@ -5,7 +5,8 @@ augmentation are backend-free. Each backend contributes one
 ``step_<backend>.py`` module with a trainer that differentiates and applies
 that update: ``step(inputs)``, ``sync()`` (copy device state back into the
 Keras variables before saving) and ``reload()``; ``distribute_tensorflow.py``
-runs the TensorFlow one data-parallel under tf.distribute.
+runs the TensorFlow one data-parallel under tf.distribute and
+``distribute_jax.py`` the JAX one through ``keras.distribution``.
 """
 
 from __future__ import annotations
@@ -61,8 +62,18 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def _split_cpu_for_jax(config: TrainConfig) -> None:
+    """JAX can split a CPU into ``--devices N`` devices only before its first device query,
+    which :func:`has_gpu` makes: so the split is asked for first (a no-op on GPUs)."""
+    if keras.backend.backend() == "jax" and (config.devices or 1) > 1:
+        from artgen.dcgan.distribute_jax import split_cpu
+
+        split_cpu(config.devices or 1)
+
+
 def resolve_precision(config: TrainConfig) -> str:
     """``auto`` becomes the measured best for this device; explicit choices are kept."""
+    _split_cpu_for_jax(config)
     if config.precision != "auto":
         return config.precision
     return GPU_PRECISION if has_gpu() else "float32"
@@ -86,7 +97,15 @@ def placement(config: TrainConfig) -> Placement:
         return Placement(contextlib.nullcontext, lambda gan: TensorFlowTrainer(gan, config), True)
     if backend == "jax":
         if config.strategy != "none" or (config.devices or 1) > 1:
-            raise InputError("--strategy/--devices need the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+            from artgen.dcgan import distribute_jax
+
+            distribution = distribute_jax.make_distribution(config)
+            return Placement(
+                lambda: distribute_jax.scope(distribution),
+                lambda gan: distribute_jax.DataParallelJaxTrainer(gan, config, distribution),
+                True,  # one process drives every device: it writes every file
+                distribution.device_mesh.shape[0],
+            )
         from artgen.dcgan.step_jax import JaxTrainer
 
         return Placement(contextlib.nullcontext, lambda gan: JaxTrainer(gan, config), True)

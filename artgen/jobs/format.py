@@ -7,7 +7,7 @@ from rich.text import Text
 from artgen.events import Progress
 from artgen.jobs.records import JobRecord
 
-__all__ = ["STATE_STYLES", "duration", "state_text", "rate", "eta"]
+__all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta"]
 
 STATE_STYLES = {
     "queued": "dim",
@@ -36,6 +36,15 @@ def state_text(record: JobRecord) -> Text:
     elif record.state == "stopping":
         label = "stopping…"
     return Text(label, style=STATE_STYLES.get(record.state, ""))
+
+
+def where_text(record: JobRecord) -> str:
+    """Where the job runs or ran (``gpu:1``, ``cpu``, a Ray node); a queued job's wish if it named one."""
+    if record.placement:
+        return record.placement
+    if record.state == "queued" and record.device != "auto":
+        return f"{record.device}?"  # waits for that device
+    return ""
 
 
 def rate(progress: Progress | None) -> str:

@@ -45,6 +45,7 @@ class JobRecord:
     error: str | None = None
     preview: str | None = None
     resumable: bool = False
+    placement: str | None = None  # where it runs or ran: "cpu", "gpu:1", "ray gpu:0 @ 10.0.0.7"
 
     @property
     def active(self) -> bool:

@@ -1,39 +1,38 @@
-"""The job runner: a queue of engine calls, each in its own spawned child process.
+"""The job runner: a queue of engine calls, each in its own child process or cluster task.
 
 A child per job means the app never freezes, TensorFlow's memory goes back
-to the system when the job ends, and a crash takes down only that job. One
-monitor thread watches every child's pipe and process sentinel, turns
-messages into record updates and tells subscribers (the app posts them to
-its event loop; the CLI could print them).
+to the system when the job ends, and a crash takes down only that job. An
+executor starts them (:mod:`artgen.jobs.executors`: local child processes by
+default, or Ray tasks on a cluster). One monitor thread watches every job's
+messages, turns them into record updates and tells subscribers (the app
+posts them to its event loop; the CLI could print them).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing import resource_tracker
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event as EventFlag
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from artgen.errors import InputError
 from artgen.events import Event, Message, Metrics, Preview, Progress
 from artgen.jobs import kinds as job_kinds
-from artgen.jobs.devices import DEVICES, DeviceInfo
+from artgen.jobs.devices import DeviceInfo, DeviceProbe, parse_device, visible_devices
+from artgen.jobs.executors import Execution, Executor, Launch, LocalExecutor
 from artgen.jobs.history import RunHistory
 from artgen.jobs.records import JobRecord, new_job_id
 from artgen.jobs.store import HistoryStore
-from artgen.jobs.worker import run_job
 
 __all__ = ["Runner", "JobUpdate", "Listener"]
 
 METRICS_KEPT = 5000  # points per job kept for the live chart
 SAVE_EVERY = 1.0  # seconds between progress writes to the history
+DEVICE_REFRESH = 2.0  # seconds between device probes (memory, utilisation) while a probe is given
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,7 @@ Listener = Callable[[JobUpdate], None]
 class _Live:
     """What the monitor thread tracks for a running job."""
 
-    process: BaseProcess
-    conn: Connection
-    stop: EventFlag
+    execution: Execution
     slot: str
     outcome: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
@@ -62,15 +59,25 @@ class _Live:
     log: list[tuple[str, str]] = field(default_factory=list)  # every line this job has logged
     saved: int = 0  # how many of ``log`` are in the history
     concluded: bool = False  # its final state is known (the result came); the process may still be exiting
+    stop_asked: bool = False
 
 
 class Runner:
     """Queues jobs, runs them in child processes, and keeps their history.
 
-    ``slots`` bounds how many jobs run at once per device: one GPU job at a
-    time (two TensorFlow processes fighting over one GPU's memory helps
-    nobody) and, by default, one CPU job, since a training run already
-    uses every core. The rest wait in the order they were queued.
+    ``slots`` bounds how many jobs run at once per device: one job per GPU
+    (two TensorFlow processes fighting over one GPU's memory helps nobody),
+    each child seeing only its own GPU, so a machine's GPUs run jobs side by
+    side; and, by default, one CPU job, since a training run already uses
+    every core. A job asking for ``auto`` or ``gpu`` gets the free GPU with
+    the most free memory; ``gpu:N`` waits for GPU N. The rest wait in the
+    order they were queued, and a job that cannot start does not hold back
+    one behind it that can.
+
+    ``probe`` (e.g. :func:`artgen.jobs.devices.probe_devices`) is asked for
+    fresh device facts on the monitor thread, every :data:`DEVICE_REFRESH`
+    seconds and before a GPU is picked, so ``devices`` stays live for the
+    studio without a probe on its UI thread.
 
     The lock guards only the runner's own dictionaries and lists, and is
     never held across slow work: spawning a process, writing the history,
@@ -83,16 +90,20 @@ class Runner:
         store: HistoryStore | None = None,
         devices: DeviceInfo | None = None,
         *,
+        probe: DeviceProbe | None = None,
+        executor: Executor | None = None,
         slots: dict[str, int] | None = None,
         stop_timeout: float = 30.0,
         logs_dir: str | Path | None = None,
     ) -> None:
         self.store = store or HistoryStore()
         self.devices = devices or DeviceInfo()
+        self.probe = probe
+        self._probed = float("-inf")
         self.slots = {"cpu": 1, "gpu": 1, **(slots or {})}
         self.stop_timeout = stop_timeout
         self.logs_dir = Path(logs_dir) if logs_dir else self.store.path.parent / "logs"
-        self._context = mp.get_context("spawn")
+        self.executor: Executor = executor or LocalExecutor()
         # The tracker that cleans up the children's semaphores is started by handing it our stderr; a
         # Textual app replaces sys.stderr with an object that has no real file descriptor, so start it now.
         resource_tracker.ensure_running()
@@ -118,6 +129,11 @@ class Runner:
     def notice(self) -> str | None:
         """A line for the user about the history (e.g. a damaged one was moved aside), once."""
         return self.store.notice
+
+    @property
+    def runs_on(self) -> str | None:
+        """The cluster jobs are sent to, in a line; None when they run on this machine."""
+        return self.executor.where
 
     def jobs(self) -> list[JobRecord]:
         """Every job, newest first."""
@@ -163,10 +179,17 @@ class Runner:
         """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
         return self.logs_dir / f"{job_id}.txt"
 
+    def gpu_jobs(self) -> dict[int, str]:
+        """Which job holds each busy GPU, by the GPU's index."""
+        with self._lock:
+            slots = {job_id: live.slot for job_id, live in self._live.items()}
+            slots.update(self._starting)
+        return {index: job_id for job_id, slot in slots.items() if (index := _gpu_index(slot)) is not None}
+
     def pid(self, job_id: str) -> int | None:
         with self._lock:
             live = self._live.get(job_id)
-            return live.process.pid if live else None
+            return live.execution.pid if live else None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` (from the monitor thread) on every update; returns an unsubscribe."""
@@ -184,13 +207,12 @@ class Runner:
     def submit(self, kind: str, config: dict[str, Any], device: str = "auto") -> JobRecord:
         """Validate ``config`` now (so a form's error shows at once) and queue the job."""
         spec = job_kinds.get(kind)
-        if device not in DEVICES:
-            raise InputError(f"--device must be one of {', '.join(DEVICES)}, not {device!r}")
-        if device == "gpu" and not self.devices.has_gpu:
-            raise InputError("--device gpu was asked for, but no GPU was found; use cpu or auto")
+        parse_device(device)
+        self.executor.check_device(device, self.devices)
         settings = job_kinds.build_config(spec, config)
         # Absolute paths: the history is read from other folders (artgen jobs, a studio started elsewhere).
         values = job_kinds.prepare(spec, job_kinds.absolute_paths(spec, settings.to_dict()))
+        self.executor.check_outputs(_output_folders(values))
         record = JobRecord(new_job_id(), kind, values, device=device, outputs=_planned_outputs(values))
         with self._lock:
             while record.id in self._records:
@@ -229,7 +251,8 @@ class Runner:
         live, record = self._live[job_id], self._records[job_id]
         if live.kill_at is not None or not record.active:
             return None
-        live.stop.set()
+        live.stop_asked = True
+        live.execution.stop()
         live.kill_at = time.monotonic() + self.stop_timeout
         live.log.append(("info", "cancelling: stopping at the next step…"))
         record = self._records[job_id] = record.replace(state="stopping")
@@ -282,6 +305,7 @@ class Runner:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=2)
+        self.executor.close()
 
     # -- the monitor thread --------------------------------------------------------------------------
 
@@ -301,11 +325,12 @@ class Runner:
 
     def _monitor(self) -> None:
         while not self._closed:
+            self._refresh_devices(DEVICE_REFRESH)
             self._start_ready()
             with self._lock:
-                waitables: list[Any] = [live.conn for live in self._live.values()]
-                waitables += [live.process.sentinel for live in self._live.values()]
-            if waitables:
+                waitables: list[Any] = [w for live in self._live.values() for w in live.execution.waitables()]
+                polled_only = any(not live.execution.waitables() for live in self._live.values())
+            if waitables and not polled_only:
                 wait(waitables, timeout=0.1)
             else:
                 self._wake.wait(0.1)
@@ -315,8 +340,19 @@ class Runner:
             for job_id, live in polled:
                 self._poll(job_id, live)
 
+    def _refresh_devices(self, max_age: float) -> None:
+        """Ask the probe again if its answer is older than ``max_age`` seconds (monitor thread only)."""
+        if self.probe is None or time.monotonic() - self._probed < max_age:
+            return
+        self._probed = time.monotonic()
+        self.devices = self.probe()
+
     def _start_ready(self) -> None:
         """Launch the queued jobs that have a free slot, in queue order; the spawns happen unlocked."""
+        with self._lock:
+            wants_gpu = any(self._wants_gpu(self._records[job_id]) for job_id in self._queue)
+        if wants_gpu:
+            self._refresh_devices(0.5)  # the free memory a GPU is picked by should be fresh
         ready = []
         with self._lock:
             busy: dict[str, int] = {}
@@ -324,49 +360,76 @@ class Runner:
                 busy[slot] = busy.get(slot, 0) + 1
             for job_id in list(self._queue):
                 record = self._records[job_id]
-                spec = job_kinds.get(record.kind)
-                slot = self.devices.resolve(record.device) if spec.uses_gpu else "cpu"
-                if busy.get(slot, 0) >= self.slots.get(slot, 1):
+                slot = self._slot_for(record, busy)
+                if slot is None or busy.get(slot, 0) >= self._capacity(slot):
                     continue
                 self._queue.remove(job_id)
                 self._starting[job_id] = slot
                 busy[slot] = busy.get(slot, 0) + 1
-                ready.append((record, spec, slot))
+                ready.append((record, job_kinds.get(record.kind), slot))
         for record, spec, slot in ready:
             self._launch(record, spec, slot)
 
+    def _wants_gpu(self, record: JobRecord) -> bool:
+        if self.executor.schedules_itself:
+            return False  # a cluster places its own GPU jobs
+        return job_kinds.get(record.kind).uses_gpu and self.devices.resolve(record.device) != "cpu"
+
+    def _slot_for(self, record: JobRecord, busy: dict[str, int]) -> str | None:
+        """``cpu`` or ``gpu:N`` for a queued job, or None while every GPU it may use is taken;
+        an executor that schedules itself takes every job (``cluster``)."""
+        if self.executor.schedules_itself:
+            return "cluster"
+        if not self._wants_gpu(record):
+            return "cpu"
+        index = parse_device(record.device)
+        if index is not None:
+            return f"gpu:{index}"
+        limit = self._capacity("gpu")
+        full = {gpu.index for gpu in self.devices.gpus if busy.get(f"gpu:{gpu.index}", 0) >= limit}
+        gpu = self.devices.pick(full)
+        return f"gpu:{gpu.index}" if gpu is not None else None
+
+    def _capacity(self, slot: str) -> float:
+        if slot == "cluster":
+            return float("inf")
+        return self.slots.get("cpu" if slot == "cpu" else "gpu", 1)
+
     def _launch(self, record: JobRecord, spec: job_kinds.JobKind, slot: str) -> None:
-        reader, writer = self._context.Pipe(duplex=False)
-        stop = self._context.Event()
-        device = record.device if spec.uses_gpu else "cpu"
-        process = self._context.Process(
-            target=run_job,
-            args=(
-                spec.engine,
-                spec.config,
-                record.config,
-                device,
-                writer,
-                stop,
-                str(self.log_file(record.id)),
-            ),
-            name=f"artgen-job-{record.id}",
+        index = _gpu_index(slot)
+        gpu = self.devices.gpu(index) if index is not None else None
+        if slot == "cluster":  # the cluster's choice: a GPU when the kind uses one and one was not refused
+            device = "cpu" if not spec.uses_gpu or record.device == "cpu" else record.device
+        else:
+            device = "gpu" if index is not None else "cpu"
+        launch = Launch(
+            record.id,
+            spec.engine,
+            spec.config,
+            record.config,
+            device,
+            visible_devices(gpu) if index is not None else None,
+            str(self.log_file(record.id)),
         )
         try:
-            process.start()
-        except Exception as exc:  # OSError, or a spawn refused: that job fails, the monitor goes on
+            execution = self.executor.start(launch, slot)
+        except Exception as exc:  # OSError, a spawn or a task refused: that job fails, the monitor goes on
             with self._lock:
                 del self._starting[record.id]
                 self._cancel_on_start.discard(record.id)
-            self._finish(record, "failed", error=f"could not start the job's process: {exc}")
+            self._finish(record, "failed", error=f"could not start the job: {exc}")
             return
-        finally:
-            writer.close()  # the child holds the only writer now, so its death reads as EOF
-        live = _Live(process, reader, stop, slot)
+        live = _Live(execution, slot)
+        if slot == "cluster":  # it says where it runs once it has landed ("placed")
+            live.log.append(("info", f"sent to the {self.executor.where}"))
+        else:
+            live.log.append(("info", f"running on {gpu.describe() if gpu else 'the CPU'}"))
         with self._lock:
             del self._starting[record.id]
             self._live[record.id] = live
-            record = self._records[record.id] = record.replace(state="running", started=time.time())
+            record = self._records[record.id] = record.replace(
+                state="running", started=time.time(), placement=execution.placement
+            )
             cancelled = record.id in self._cancel_on_start
             self._cancel_on_start.discard(record.id)
             stopping = self._ask_to_stop(record.id) if cancelled else None
@@ -375,18 +438,15 @@ class Runner:
             self._save_and_emit(stopping, Message("cancelling: stopping at the next step…"))
 
     def _poll(self, job_id: str, live: _Live) -> None:
-        try:
-            while live.conn.poll():
-                self._handle(job_id, live, *live.conn.recv())
-        except (EOFError, OSError):
-            pass
-        if not live.process.is_alive():
-            live.process.join()
+        finished = live.execution.finished()  # first: once it has ended, every message it sent is here
+        for message in live.execution.receive():
+            self._handle(job_id, live, *message)
+        if finished:
             self._end(job_id, live)
         elif live.kill_at is not None and time.monotonic() > live.kill_at:
             if not live.concluded:
                 self._append_log(job_id, live, "warning", f"no stop after {self.stop_timeout:g}s; killing it")
-            live.process.kill()
+            live.execution.kill()
             live.kill_at = float("inf")
 
     def _handle(self, job_id: str, live: _Live, tag: str, payload: Any) -> None:
@@ -399,6 +459,12 @@ class Runner:
             if payload.get("traceback"):
                 self._append_log(job_id, live, "warning", payload["traceback"].rstrip())
             self._conclude(job_id, live)
+            return
+        if tag == "placed":  # a cluster task says where it landed
+            with self._lock:
+                record = self._records[job_id] = self._records[job_id].replace(placement=payload)
+                live.log.append(("info", f"running on {payload}"))
+            self._save_and_emit(record)
             return
         event: Event = payload
         with self._lock:
@@ -435,7 +501,7 @@ class Runner:
         live.concluded = True
         with self._lock:
             record = self._records[job_id]
-        requested = live.stop.is_set()
+        requested = live.stop_asked
         if live.outcome is not None:
             record = record.replace(outputs=live.outcome["outputs"])
             state = "cancelled" if live.outcome["stopped"] else "done"
@@ -445,7 +511,7 @@ class Runner:
         elif requested:
             state, error = "cancelled", "stopped by force (it did not stop in time)"
         else:
-            state, error = "failed", _death(live.process.exitcode)
+            state, error = "failed", live.execution.death()
         self._save_log(job_id, live)
         self._finish(record, state, error)
 
@@ -493,7 +559,14 @@ def _planned_outputs(config: dict[str, Any]) -> dict[str, str]:
     return {key: str(config[key]) for key in ("run_dir", "out", "output") if config.get(key)}
 
 
-def _death(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"the job's process was killed (signal {-exitcode})"
-    return f"the job's process exited unexpectedly (exit code {exitcode})"
+def _gpu_index(slot: str) -> int | None:
+    return int(slot.removeprefix("gpu:")) if slot.startswith("gpu:") else None
+
+
+def _output_folders(config: dict[str, Any]) -> list[Path]:
+    """The folders a job will write into: a run directory itself, an output file's parent."""
+    folders = []
+    for key, value in _planned_outputs(config).items():
+        path = Path(value)
+        folders.append(path if key == "run_dir" else path.parent)
+    return folders

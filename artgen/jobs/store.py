@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, config TEXT NOT NULL, device TEXT NOT NULL,
     state TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL,
     step INTEGER NOT NULL, total INTEGER, stage TEXT NOT NULL, outputs TEXT NOT NULL,
-    error TEXT, preview TEXT, resumable INTEGER NOT NULL
+    error TEXT, preview TEXT, resumable INTEGER NOT NULL, placement TEXT
 );
 CREATE TABLE IF NOT EXISTS log (
     job_id TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, level TEXT NOT NULL, text TEXT NOT NULL
@@ -56,7 +56,10 @@ _COLUMNS = (
     "error",
     "preview",
     "resumable",
+    "placement",
 )
+# Columns added since the first release, with their SQL types: an older history gains them on open.
+_ADDED_COLUMNS = {"placement": "TEXT"}
 LOG_LIMIT = 500  # lines kept per job; a long training run logs far fewer
 LOCK_WAIT = 5.0  # seconds to wait for another process's write before saying who holds the history
 
@@ -86,6 +89,7 @@ class HistoryStore:
         try:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                _add_new_columns(db)
                 _check(db)
         except sqlite3.DatabaseError as exc:  # damaged, truncated, or not SQLite at all
             kept = self._move_aside()
@@ -157,6 +161,14 @@ class HistoryStore:
             query = "SELECT level, text FROM log WHERE job_id = ? ORDER BY seq"
             rows = db.execute(query, (job_id,)).fetchall()
         return [(level, text) for level, text in rows]
+
+
+def _add_new_columns(db: sqlite3.Connection) -> None:
+    """A history written by an older artgen lacks the newer columns; their values start empty."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    for name, sql_type in _ADDED_COLUMNS.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {sql_type}")
 
 
 def _check(db: sqlite3.Connection) -> None:

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from artgen.errors import ArtgenError
 from artgen.events import Event, Message
 from artgen.jobs.devices import use_device
 
-__all__ = ["run_job", "result_outputs"]
+__all__ = ["run_job", "execute", "result_outputs"]
 
 JOB_NICENESS = 10
 
@@ -38,8 +39,9 @@ def run_job(
     conn: Connection,
     stop: Any,  # a multiprocessing Event
     log_path: str | None = None,
+    visible: str | None = None,
 ) -> None:
-    """Entry point of the spawned child."""
+    """Entry point of the spawned child; ``visible`` is the one GPU it may see (``CUDA_VISIBLE_DEVICES``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the app, which cancels gracefully
     terminated: list[int] = []
     for name in ("SIGTERM", "SIGHUP"):  # kill, a scheduler, a closed terminal: stop as if cancelled
@@ -50,7 +52,7 @@ def run_job(
     os.nice(JOB_NICENESS)
     if log_path:
         _redirect_output(log_path)
-    use_device(device)
+    use_device(device, visible)
     parent_gone = False
 
     def send(tag: str, payload: Any) -> None:
@@ -62,11 +64,31 @@ def run_job(
         except (BrokenPipeError, EOFError, OSError):
             parent_gone = True
 
-    def on_event(event: Event) -> None:
-        send("event", event)
-
     def should_stop() -> bool:
         return parent_gone or bool(terminated) or stop.is_set()
+
+    try:
+        execute(engine_path, config_class, config, device, send, should_stop)
+    finally:
+        conn.close()
+
+
+def execute(
+    engine_path: str,
+    config_class: type,
+    config: dict[str, Any],
+    device: str,
+    send: Callable[[str, Any], None],
+    should_stop: Callable[[], bool],
+) -> None:
+    """Run one engine call, sending its events, then exactly one ``result`` or ``error``.
+
+    Shared by a local child (over a pipe) and a cluster task (over its channel), so a job
+    reports the same way wherever it runs.
+    """
+
+    def on_event(event: Event) -> None:
+        send("event", event)
 
     from artgen.jobs.kinds import resolve
 
@@ -81,8 +103,6 @@ def run_job(
         send("error", {"message": str(exc), "traceback": None})
     except BaseException as exc:  # a bug: keep the traceback for the job's log
         send("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
-    finally:
-        conn.close()
 
 
 def _redirect_output(log_path: str) -> None:

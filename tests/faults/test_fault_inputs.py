@@ -172,7 +172,7 @@ CASES = {
     "classify-filters-huge": (["classify", "train", "{data}", "--filters", "100000000"], "--filters must be"),
     "classify-lr-huge": (["classify", "train", "{data}", "--learning-rate", "1e308"], "at most 1"),
     "jobs-unknown-id": (["jobs", "no-such-job"], "no job no-such-job"),
-    "device-unknown": (["--device", "tpu", "sample", "{out}"], "invalid choice"),
+    "device-unknown": (["--device", "tpu", "sample", "{out}"], "must be auto, cpu, gpu or gpu:N"),
     "command-unknown": (["paint", "{out}"], "invalid choice"),
 }
 

@@ -99,7 +99,7 @@ def test_a_job_child_stops_gracefully_on_sigterm(runner, demo_kind, tmp_path: Pa
     while runner.get(record.id).step < 3:
         assert time.monotonic() < deadline and runner.get(record.id).active, runner.get(record.id)
         time.sleep(0.05)
-    os.kill(runner._live[record.id].process.pid, signal.SIGTERM)
+    os.kill(runner.pid(record.id), signal.SIGTERM)
     done = runner.wait(record.id, timeout=60)
     assert done.state == "cancelled" and done.error is None, done
     assert (run_dir / "checkpoints" / "state.json").is_file()

@@ -28,6 +28,7 @@ class FakeRunner:
         self._log = log or {}
         self.devices = DeviceInfo()
         self.notice = None
+        self.runs_on = None
         self.submitted: list[tuple[str, dict, str]] = []
 
     def jobs(self):
@@ -44,6 +45,10 @@ class FakeRunner:
 
     def progress(self, job_id):
         return None
+
+    def gpu_jobs(self):
+        placed = [(record.placement or "", record.id) for record in self.records.values() if record.active]
+        return {int(where[4:]): job_id for where, job_id in placed if where.startswith("gpu:")}
 
     def subscribe(self, listener):
         return lambda: None
@@ -82,6 +87,7 @@ def fake_runner(tmp_path):
         stage="epoch 3/10",
         preview=preview,
         outputs={},
+        placement="gpu:1",
     )
     done = JobRecord(
         "20260101-110000-bbbb",
@@ -94,6 +100,7 @@ def fake_runner(tmp_path):
         step=1,
         total=1,
         outputs={"out": "grid.png"},
+        placement="gpu:0",
     )
     failed = JobRecord(
         "20260101-100000-cccc",
@@ -104,6 +111,7 @@ def fake_runner(tmp_path):
         started=FIXED_NOW - 5995,
         finished=FIXED_NOW - 5990,
         error="no images found in empty/",
+        placement="cpu",
     )
     losses = [{"d_loss": 1.4 - step / 100, "g_loss": 0.7 + step / 80} for step in range(1, 31)]
     metrics = [Metrics(step, values) for step, values in enumerate(losses, start=1)]

@@ -10,6 +10,7 @@ from conftest import FIXED_NOW
 from textual.widgets import Input
 
 from artgen.jobs import kinds
+from artgen.jobs.devices import DeviceInfo, Gpu
 from artgen.tui.app import make_app
 
 
@@ -25,6 +26,17 @@ def _app(fake_runner):
 
 
 def test_home(snap_compare, fake_runner, fixed_kinds):
+    assert snap_compare(_app(fake_runner), terminal_size=(80, 24))
+
+
+def test_home_with_two_gpus(snap_compare, fake_runner, fixed_kinds):
+    """Each GPU's memory, utilisation and the job holding it (GPU 1 runs the training job)."""
+    fake_runner.devices = DeviceInfo(
+        (
+            Gpu("NVIDIA H100 80GB HBM3", 81_559, index=0, uuid="GPU-a", used_mb=1_024, utilization=0),
+            Gpu("NVIDIA H100 80GB HBM3", 81_559, index=1, uuid="GPU-b", used_mb=30_720, utilization=87),
+        )
+    )
     assert snap_compare(_app(fake_runner), terminal_size=(80, 24))
 
 

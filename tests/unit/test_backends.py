@@ -83,6 +83,47 @@ def test_mirrored_on_two_cpu_devices_resumes_and_tracks_single_device(
     assert config["devices"] == 2
 
 
+def test_jax_data_parallel_on_two_cpu_devices_resumes_and_tracks_single_device(
+    tmp_path: Path, shapes_dir: Path
+) -> None:
+    """keras.distribution.DataParallel over two XLA host devices: trains, checkpoints, resumes exactly,
+    and tracks a one-device run (global batch-norm statistics: equal up to the order of sums)."""
+    pytest.importorskip("jax")
+    script = RUN_TWICE + (
+        "import jax\n"
+        "assert len(jax.devices()) == 2, jax.devices()\n"
+        "train(TrainConfig.tiny(data, run_dir=out + '/single', steps=6, augment=('translation', 'color')))\n"
+        "from artgen.dcgan.steps import placement\n"
+        "print(json.dumps({'replicas': placement(TrainConfig.tiny(data, devices=2)).replicas}))\n"
+    )
+    info = _run(
+        script,
+        str(shapes_dir),
+        str(tmp_path),
+        json.dumps({"devices": 2}),
+        env={"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+    )
+    assert info["replicas"] == 2
+    import numpy as np
+
+    parallel, resumed, single = (_losses(tmp_path / name) for name in ("a", "b", "single"))
+    np.testing.assert_allclose(resumed, parallel, rtol=1e-5)
+    np.testing.assert_allclose(parallel, single, atol=1e-3)
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["devices"] == 2
+    assert (tmp_path / "a" / "generator.keras").is_file()
+
+
+def test_jax_asks_for_more_devices_than_there_are_in_one_line(tmp_path: Path, shapes_dir: Path) -> None:
+    pytest.importorskip("jax")
+    command = [sys.executable, "-m", "artgen", "--backend", "jax", "train", str(shapes_dir), "--devices", "3"]
+    command += ["--steps", "2", "--run-dir", str(tmp_path / "run")]
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("artgen: error: --devices 3 asks for more than the 2 CPU device(s) JAX sees")
+
+
 def test_style_transfer_runs_on_jax(tmp_path: Path) -> None:
     pytest.importorskip("jax")
     assets = Path(__file__).resolve().parents[2] / "assets"

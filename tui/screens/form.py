@@ -25,7 +25,7 @@ from textual.widgets import Button, Collapsible, Header, Input, Label, Select, S
 from artgen import schema
 from artgen.errors import ArtgenError, InputError
 from artgen.images import IMAGE_EXTENSIONS
-from artgen.jobs import DEVICES, FieldSpec, JobKind, kinds
+from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
@@ -56,7 +56,7 @@ class FormScreen(Screen):
             yield from self._rows(spec for spec in self.fields if not spec.advanced)
             with Horizontal(classes="row"):
                 yield Label("device", classes="label")
-                devices = [(name, name) for name in DEVICES]
+                devices = [(name, name) for name in (self.app.devices or DeviceInfo()).choices()]
                 yield Select(devices, value="auto", allow_blank=False, id="device", compact=True)
             advanced = [spec for spec in self.fields if spec.advanced]
             if advanced:

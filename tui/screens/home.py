@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Header, Label, Static
 
 from artgen.events import Event
-from artgen.jobs import JobRecord, kinds
+from artgen.jobs import DeviceInfo, JobRecord, kinds
 from artgen.tui.screens.base import JobView
 from artgen.tui.widgets.footer import KeysFooter
 from artgen.tui.widgets.job_table import JobTable
@@ -17,6 +17,22 @@ from artgen.tui.widgets.job_table import JobTable
 __all__ = ["HomeScreen", "home_screen"]
 
 RECENT = 6
+DEVICE_REDRAW = 2.0  # seconds
+
+
+def device_text(devices: DeviceInfo | None, holders: dict[int, str]) -> Text | str:
+    """One line per GPU: name, memory, utilisation and the job that holds it; or the CPU alone."""
+    if devices is None:
+        return "probing devices…"
+    if not devices.gpus:
+        return f"Device: {devices.summary()}"
+    text = Text()
+    for gpu in devices.gpus:
+        text.append("\n" if text else "")
+        text.append(gpu.describe())
+        holder = holders.get(gpu.index)
+        text.append(f"  job {holder}" if holder else "  free", style="bold cyan" if holder else "green")
+    return text
 
 
 def home_screen() -> HomeScreen:
@@ -59,11 +75,17 @@ class HomeScreen(JobView):
     def on_mount(self) -> None:
         self.show_devices()
         self.refresh_jobs()
+        # Memory, utilisation and holders change while jobs run; the runner's monitor thread
+        # keeps its device facts fresh, so redrawing them here reads memory, never the driver.
+        self.set_interval(DEVICE_REDRAW, self.show_devices)
 
     def show_devices(self) -> None:
-        devices = self.app.devices
-        text = "probing devices…" if devices is None else f"Device: {devices.summary()}"
-        self.query_one("#device", Label).update(text)
+        runner = self.app.runner
+        if runner.runs_on:  # a cluster's devices are the cluster's business
+            self.query_one("#device", Label).update(f"Jobs run on the {runner.runs_on}")
+            return
+        devices = None if self.app.devices is None else runner.devices  # the runner's are live
+        self.query_one("#device", Label).update(device_text(devices, runner.gpu_jobs()))
 
     def refresh_jobs(self) -> None:
         self.query_one(JobTable).show(self.app.runner.jobs(), self.app.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from artgen.jobs import JobRecord
-from artgen.jobs.format import duration, state_text
+from artgen.jobs.format import duration, state_text, where_text
 
 __all__ = ["JobTable", "by_run"]
 
@@ -20,7 +20,7 @@ class JobTable(DataTable):
     their content ("running 100%", a long path), never cutting it.
     """
 
-    COLUMNS = ("job", "kind", "state", "took", "output")
+    COLUMNS = ("job", "kind", "state", "where", "took", "output")
 
     def __init__(self, *, limit: int | None = None, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -58,7 +58,8 @@ class JobTable(DataTable):
     def _cells(record: JobRecord, now: float | None, resumes: bool = False) -> tuple[object, ...]:
         output = record.error if record.state == "failed" else record.output or ""
         kind = RESUME_MARK + record.kind if resumes else record.kind
-        return (record.id, kind, state_text(record), duration(record.duration(now)), output or "")
+        where = where_text(record)
+        return (record.id, kind, state_text(record), where, duration(record.duration(now)), output or "")
 
 
 def by_run(records: list[JobRecord]) -> list[tuple[JobRecord, bool]]:
