@@ -30,7 +30,7 @@ __all__ = [
     "Background",
     "FolderData",
     "UnusableImage",
-    "parse_colour",
+    "parse_color",
     "list_images",
     "open_rgb",
     "square_resize",
@@ -66,7 +66,7 @@ class FolderData:
     from_cache: bool = False
 
 
-def parse_colour(text: str) -> Background:
+def parse_color(text: str) -> Background:
     """``#rrggbb``, ``rrggbb`` or a name Pillow knows, as an RGB triple."""
     from PIL import ImageColor
 

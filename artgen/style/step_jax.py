@@ -76,7 +76,7 @@ def make_value_and_grad(
         image = jnp.asarray(np.asarray(x, dtype=np.float32).reshape(shape))
         (_, terms), grad = step(image, trainable, fixed)
         values = {name: float(value) for name, value in terms.items()}
-        return values["total"], np.asarray(grad, dtype=np.float64).ravel(), values
+        return values["total"], np.asarray(grad).ravel(), values
 
     return value_and_grad
 

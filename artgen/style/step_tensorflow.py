@@ -1,6 +1,6 @@
 """The compiled loss-and-gradient step: the only TensorFlow-specific code of style transfer.
 
-The optimisers (:mod:`artgen.style.optimisers`) work on flat float64 numpy
+The optimisers (:mod:`artgen.style.optimizers`) work on flat float64 numpy
 vectors, as SciPy's L-BFGS-B does; this module turns such a vector into an
 image tensor, runs VGG and the losses under one ``tf.function`` and hands
 back the loss, its gradient and the separate terms. A JAX backend would
@@ -44,7 +44,7 @@ def make_value_and_grad(
     def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
         terms, grad = step(tf.constant(np.asarray(x, dtype=np.float32).reshape(shape)))
         values = {name: float(value) for name, value in terms.items()}
-        return values["total"], grad.numpy().astype(np.float64).ravel(), values
+        return values["total"], grad.numpy().ravel(), values
 
     return value_and_grad
 
@@ -115,7 +115,7 @@ class DeviceLoop:
 
     ``advance(count)`` runs ``count`` iterations (a tensor: one trace serves
     every chunk) and brings back only the best picture's loss terms. L-BFGS
-    under TensorFlow stays SciPy's (see :mod:`artgen.style.optimisers`).
+    under TensorFlow stays SciPy's (see :mod:`artgen.style.optimizers`).
     """
 
     def __init__(

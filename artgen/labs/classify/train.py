@@ -90,7 +90,7 @@ def train_classifier(
     output = _check_output(config)
     config = _resolve(config, on_event)
     data = load_classes(
-        config.data_dir, config.size, image_io.parse_colour(config.background), config.limit, on_event
+        config.data_dir, config.size, image_io.parse_color(config.background), config.limit, on_event
     )
     _report_dataset(data, config, on_event)
     train_idx, val_idx = stratified_split(data.labels, config.val_split, config.seed)
