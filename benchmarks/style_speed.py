@@ -288,6 +288,42 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     return {"loops": rows}
 
 
+def versus(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """This tree's defaults against another checkout's (``--versus DIR``), interleaved, same inputs.
+
+    Each run is a fresh ``artgen style`` process of its own code; old and new
+    alternate, so the shared machine's load falls on both alike. Every
+    picture is scored by this tree's :func:`evaluate` at its own size.
+    """
+    rows = []
+    for size in args.versus_sizes:
+        scoring = StyleConfig(content, (style,), size=size)
+        for repeat in range(args.versus_repeats):
+            for name, tree in (("old", args.versus), ("new", ROOT)):
+                out = out_dir / f"versus-{name}-{size}-{repeat}.png"
+                out.unlink(missing_ok=True)
+                command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out)]
+                command += ["--size", str(size)]
+                env = os.environ | {"PYTHONPATH": str(tree)}
+                started = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True, cwd=tree, env=env)
+                seconds = time.perf_counter() - started
+                score = evaluate(scoring, np.asarray(Image.open(out).convert("RGB")))["total"]
+                rows.append({"code": name, "size": size, "seconds": seconds, "score": score})
+                print(f"{name} {size} px: {seconds:.1f} s, score {score:.4f}", flush=True)
+    print(f"this tree against {args.versus}; load average {os.getloadavg()[0]:.1f}; machine shared")
+    print("| size | old s | new s | time ratio new/old | old score | new score |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size in args.versus_sizes:
+        old = [r for r in rows if r["size"] == size and r["code"] == "old"]
+        new = [r for r in rows if r["size"] == size and r["code"] == "new"]
+        old_s, new_s = np.mean([r["seconds"] for r in old]), np.mean([r["seconds"] for r in new])
+        scores = [np.mean([r["score"] for r in rs]) for rs in (old, new)]
+        ratio = new_s / old_s
+        print(f"| {size} | {old_s:.0f} | {new_s:.0f} | {ratio:.2f} | {scores[0]:.4f} | {scores[1]:.4f} |")
+    return {"versus": str(args.versus), "rows": rows}
+
+
 def _override(item: str) -> tuple[str, object]:
     name, _, text = item.partition("=")
     try:
@@ -358,6 +394,11 @@ def main() -> int:
         help="extra artgen flag for the memory run",
     )
     parser.add_argument("--loops", action="store_true", help="only host loop against device loop")
+    parser.add_argument(
+        "--versus", type=Path, help="only: this tree's defaults against a checkout's, interleaved"
+    )
+    parser.add_argument("--versus-sizes", type=_floats, default=(512.0, 384.0))
+    parser.add_argument("--versus-repeats", type=int, default=1)
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
     curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
@@ -371,6 +412,11 @@ def main() -> int:
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
     content, style = _inputs(out_dir, args.style, args.photo)
+    if args.versus:
+        args.versus_sizes = [int(size) for size in args.versus_sizes]
+        figures = versus(args, out_dir, content, style)
+        (out_dir / "versus.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
     if args.memory_only:
         figures = peak_memory(content, style, out_dir, args.big, args.big_iterations, tuple(args.big_option))
         print(

@@ -1,7 +1,7 @@
-"""Pick the compiled loss-and-gradient step for the active Keras backend.
+"""The active Keras backend's differentiation, compilation and device loop for style transfer.
 
-``step_tensorflow.py`` and ``step_jax.py`` offer the same
-``make_value_and_grad``; the engine asks here and never names a backend.
+``step_tensorflow.py`` and ``step_jax.py`` offer the same few functions; the
+engine and :mod:`artgen.style.objective` ask here and never name a backend.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import keras
 
 from artgen.errors import InputError
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "make_device_loop", "device_memory", "compilations"]
+__all__ = ["value_and_grad", "compiled", "make_device_loop", "device_memory", "compilations"]
 
 
 def _module():
@@ -24,15 +24,23 @@ def _module():
     return module
 
 
-def make_value_and_grad(*args, **kwargs):
-    return _module().make_value_and_grad(*args, **kwargs)
+def value_and_grad(model, fn):
+    """Compiled ``(image, *args) -> ((value, aux), d value / d image)`` of ``fn(net, image, *args)``.
+
+    ``fn`` returns (a scalar, anything); ``net`` is ``model`` or what the
+    backend calls in its place (under JAX, the model with its weights as
+    arguments).
+    """
+    return _module().value_and_grad(model, fn)
 
 
-def make_tile_functions(model):
-    return _module().make_tile_functions(model)
+def compiled(model, fn):
+    """Compiled ``(*args) -> fn(net, *args)``, no gradient."""
+    return _module().compiled(model, fn)
 
 
 def device_memory() -> tuple[str, int, int]:
+    """(device, bytes this run holds there already, bytes still free there) for the memory estimate."""
     return _module().device_memory()
 
 

@@ -133,7 +133,7 @@ class _Scale:
 
     def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
         """The loss and its gradient at this scale: in tiles when the picture has more than one."""
-        from artgen.style.backend import make_value_and_grad
+        from artgen.style.objective import make_value_and_grad
 
         if len(self.tiles) > 1:
             return tiles.TiledValueAndGrad(
@@ -212,7 +212,7 @@ class _Tiling:
     """Tile geometry and the backend's compiled tile passes, made once per run."""
 
     def __init__(self, model, net: str, core: int) -> None:
-        from artgen.style.backend import make_tile_functions
+        from artgen.style.objective import make_tile_functions
 
         self.core, self.margin = core, tiles.margin_for(net)
         self.window = core + 2 * self.margin
@@ -317,7 +317,8 @@ def transfer(
         if on_device:
             best = optimizers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
         else:
-            best = optimizers.Best(scale.value_and_grad(model, weights, tiling))
+            transfers = 2 * len(scale.tiles) if len(scale.tiles) > 1 else 1  # two passes over each tile
+            best = optimizers.Best(scale.value_and_grad(model, weights, tiling), transfers)
         timing.start_scale()
         base = done
 
@@ -464,7 +465,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     A fair score for comparing results made any way (other optimisers,
     other programs): the targets are computed at the picture's size.
     """
-    from artgen.style.backend import make_value_and_grad
+    from artgen.style.objective import make_value_and_grad
 
     model = vgg.build_features(config.net)
     content = load_image(config.content)

@@ -43,8 +43,9 @@ MAX_CHUNK = 10  # ... and at least every this many iterations, for a live progre
 class Best:
     """The lowest-loss image evaluated so far, and the terms of the latest evaluation."""
 
-    def __init__(self, fn: ValueAndGrad) -> None:
+    def __init__(self, fn: ValueAndGrad, transfers: int = 1) -> None:
         self.fn = fn
+        self.transfers = transfers  # host <-> device exchanges per evaluation: 1, or 2 per tile when tiled
         self.x: np.ndarray | None = None
         self.loss = np.inf
         self.terms: dict[str, float] = {}
@@ -52,7 +53,7 @@ class Best:
         self.round_trips = 0  # host <-> device: each evaluation sends the picture and fetches its gradient
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        self.round_trips += 1
+        self.round_trips += self.transfers
         loss, grad, terms = self.fn(x)
         self.latest = terms
         if not np.isfinite(loss):

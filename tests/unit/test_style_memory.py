@@ -102,3 +102,33 @@ def test_auto_tiling_starts_where_the_whole_picture_would_take_too_much():
     tiled = memory.estimate(sizes, "vgg16", "lbfgs", "tensorflow", 512, 80, base=10**9, available=20 * 10**9)
     assert untiled.fits and not untiled.fits_share()  # would fit, but takes over half of a shared machine
     assert tiled.peak < untiled.peak / 2
+
+
+def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
+    """Untiled when there is room; tiles, then a shorter L-BFGS history, before ever refusing."""
+    import keras
+
+    from artgen.errors import InputError
+    from artgen.style import StyleConfig, backend, engine
+
+    config = StyleConfig(pair[0], (pair[1],), size=4096)
+    content = engine.load_image(pair[0], config.size)
+    sizes = [engine.fit_size(*content.size, side) for side in config.scale_sizes()]
+    base = 10**9
+
+    def peak(core: int, history: int) -> int:
+        estimate = memory.estimate(
+            sizes, "vgg16", "lbfgs", keras.backend.backend(), core, 80, base, 0, "CPU", history
+        )
+        return estimate.peak - base
+
+    def plan(available: int):
+        monkeypatch.setattr(backend, "device_memory", lambda: ("CPU", base, available))
+        return engine._memory_plan(config, content.size, [])[:2]
+
+    assert plan(4 * peak(0, 10)) == (0, 10)
+    assert plan(peak(0, 10) + 1)[1] == 10  # fits untiled, but not in the CPU's share: tiles, full history
+    smallest = min(memory.TILE_CORES)
+    assert plan(peak(smallest, 3) + 1) == (smallest, 3)  # only the last option fits: taken, not refused
+    with pytest.raises(InputError, match="use --size"):
+        plan(peak(smallest, 3) - 1)
