@@ -275,7 +275,7 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
             rows.append(row)
     print(f"loops at {args.size} px, backend {keras.backend.backend()}; machine shared")
     print(
-        "| optimizer | loop | wall s | compile s | s/iteration (last scale) | device-loop compilations "
+        "| optimizer | loop | wall s | compile s | s/iteration (last scale) | compilations "
         "| round trips / iteration | score |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -289,38 +289,51 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
 
 
 def versus(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
-    """This tree's defaults against another checkout's (``--versus DIR``), interleaved, same inputs.
+    """This tree's defaults against another checkout's (``--versus DIR``), side by side, same inputs.
 
-    Each run is a fresh ``artgen style`` process of its own code; old and new
-    alternate, so the shared machine's load falls on both alike. Every
-    picture is scored by this tree's :func:`evaluate` at its own size.
+    Each run is a fresh ``artgen style`` process of its own code; for each size
+    the old and the new run at the same time, so the shared machine's load
+    falls on both alike, and each child's CPU time (user + system) is
+    recorded beside its wall time: on a loaded machine CPU time is the
+    steadier measure. Every picture is scored by this tree's :func:`evaluate`
+    at its own size.
     """
     rows = []
     for size in args.versus_sizes:
         scoring = StyleConfig(content, (style,), size=size)
-        for repeat in range(args.versus_repeats):
-            for name, tree in (("old", args.versus), ("new", ROOT)):
-                out = out_dir / f"versus-{name}-{size}-{repeat}.png"
-                out.unlink(missing_ok=True)
-                command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out)]
-                command += ["--size", str(size)]
-                env = os.environ | {"PYTHONPATH": str(tree)}
-                started = time.perf_counter()
-                subprocess.run(command, check=True, capture_output=True, cwd=tree, env=env)
-                seconds = time.perf_counter() - started
-                score = evaluate(scoring, np.asarray(Image.open(out).convert("RGB")))["total"]
-                rows.append({"code": name, "size": size, "seconds": seconds, "score": score})
-                print(f"{name} {size} px: {seconds:.1f} s, score {score:.4f}", flush=True)
+        runs = {}
+        for name, tree in (("old", args.versus), ("new", ROOT)):
+            out = out_dir / f"versus-{name}-{size}.png"
+            out.unlink(missing_ok=True)
+            command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out)]
+            command += ["--size", str(size)]
+            env = os.environ | {"PYTHONPATH": str(tree)}
+            process = subprocess.Popen(
+                command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            runs[name] = (process, out, time.perf_counter())
+        for name, (process, out, started) in runs.items():
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
+            if status:
+                raise SystemExit(f"{name} run failed ({status})")
+            score = evaluate(scoring, np.asarray(Image.open(out).convert("RGB")))["total"]
+            cpu = usage.ru_utime + usage.ru_stime
+            rows.append({"code": name, "size": size, "seconds": seconds, "cpu_seconds": cpu, "score": score})
+            print(f"{name} {size} px: {seconds:.1f} s wall, {cpu:.1f} s CPU, score {score:.4f}", flush=True)
     print(f"this tree against {args.versus}; load average {os.getloadavg()[0]:.1f}; machine shared")
-    print("| size | old s | new s | time ratio new/old | old score | new score |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| size | old CPU s | new CPU s | CPU ratio new/old | old wall s | new wall s | old score "
+        "| new score |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in args.versus_sizes:
-        old = [r for r in rows if r["size"] == size and r["code"] == "old"]
-        new = [r for r in rows if r["size"] == size and r["code"] == "new"]
-        old_s, new_s = np.mean([r["seconds"] for r in old]), np.mean([r["seconds"] for r in new])
-        scores = [np.mean([r["score"] for r in rs]) for rs in (old, new)]
-        ratio = new_s / old_s
-        print(f"| {size} | {old_s:.0f} | {new_s:.0f} | {ratio:.2f} | {scores[0]:.4f} | {scores[1]:.4f} |")
+        old, new = (next(r for r in rows if r["size"] == size and r["code"] == c) for c in ("old", "new"))
+        print(
+            f"| {size} | {old['cpu_seconds']:.0f} | {new['cpu_seconds']:.0f} | "
+            f"{new['cpu_seconds'] / old['cpu_seconds']:.2f} | {old['seconds']:.0f} | {new['seconds']:.0f} | "
+            f"{old['score']:.4f} | {new['score']:.4f} |"
+        )
     return {"versus": str(args.versus), "rows": rows}
 
 
@@ -398,7 +411,6 @@ def main() -> int:
         "--versus", type=Path, help="only: this tree's defaults against a checkout's, interleaved"
     )
     parser.add_argument("--versus-sizes", type=_floats, default=(512.0, 384.0))
-    parser.add_argument("--versus-repeats", type=int, default=1)
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
     curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
