@@ -36,10 +36,11 @@ __all__ = [
 # the convolutions' outputs, per backend (measured, see the module docstring).
 ACTIVATION_FACTOR = {"tensorflow": 4 * 2.05, "jax": 4 * 4.0}
 AUTO_TILE_SHARE = {"CPU": 0.5, "GPU": 0.9}  # of the free memory, before auto tiling starts; a CPU is shared
-# Largest first: bigger tiles waste less on margins (at 2048 px, 768 px cores compute 1.5 times the
-# picture's area, 512 px ones 1.7 times). 1024 px tiles would hold as much again for VGG as the
-# optimizer holds for the whole picture, for 12% less compute: tiling is for saving memory.
-TILE_CORES = (768, 512, 384, 256)
+# Largest first: bigger tiles waste less on margins (at 2048 px, 512 px cores compute 1.7 times the
+# picture's area, 768 px ones 1.5 times), but tiling is for saving memory: a 768 px tile's window
+# holds 2.1 GB of activations against 1.1 GB for 512 px, which kept a 2048 px run at an estimated
+# 6.6 GB once L-BFGS's history filled, against 5.6 GB with 512 px tiles.
+TILE_CORES = (512, 384, 256)
 # L-BFGS history sizes (pairs of full-size float64 vectors, SciPy's maxcor) a run may use, best
 # first: a picture whose memory would not fit with 10 pairs gets fewer before it is refused.
 LBFGS_HISTORIES = (10, 5, 3)
