@@ -31,7 +31,7 @@ __all__ = [
     "FolderData",
     "UnusableImage",
     "describe_skipped",
-    "parse_colour",
+    "parse_color",
     "list_images",
     "open_rgb",
     "square_resize",
@@ -74,7 +74,7 @@ def describe_skipped(skipped: list[tuple[str, str]]) -> str:
     return f"skipped {len(skipped)} unusable files: {names}{more}"
 
 
-def parse_colour(text: str) -> Background:
+def parse_color(text: str) -> Background:
     """``#rrggbb``, ``rrggbb`` or a name Pillow knows, as an RGB triple."""
     from PIL import ImageColor
 

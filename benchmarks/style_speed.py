@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import time
@@ -239,7 +239,7 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     """
     import keras
 
-    from artgen.style.steps import compilations
+    from artgen.style.backend import compilations
 
     scoring = StyleConfig(content, (style,), size=args.size)
     rows = []
@@ -275,7 +275,7 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
             rows.append(row)
     print(f"loops at {args.size} px, backend {keras.backend.backend()}; machine shared")
     print(
-        "| optimizer | loop | wall s | compile s | s/iteration (last scale) | device-loop compilations "
+        "| optimizer | loop | wall s | compile s | s/iteration (last scale) | compilations "
         "| round trips / iteration | score |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -288,6 +288,55 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     return {"loops": rows}
 
 
+def versus(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """This tree's defaults against another checkout's (``--versus DIR``), side by side, same inputs.
+
+    Each run is a fresh ``artgen style`` process of its own code; for each size
+    the old and the new run at the same time, so the shared machine's load
+    falls on both alike, and each child's CPU time (user + system) is
+    recorded beside its wall time: on a loaded machine CPU time is the
+    steadier measure. Every picture is scored by this tree's :func:`evaluate`
+    at its own size.
+    """
+    rows = []
+    for size in args.versus_sizes:
+        scoring = StyleConfig(content, (style,), size=size)
+        runs = {}
+        for name, tree in (("old", args.versus), ("new", ROOT)):
+            out = out_dir / f"versus-{name}-{size}.png"
+            out.unlink(missing_ok=True)
+            command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out)]
+            command += ["--size", str(size)]
+            env = os.environ | {"PYTHONPATH": str(tree)}
+            process = subprocess.Popen(
+                command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            runs[name] = (process, out, time.perf_counter())
+        for name, (process, out, started) in runs.items():
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
+            if status:
+                raise SystemExit(f"{name} run failed ({status})")
+            score = evaluate(scoring, np.asarray(Image.open(out).convert("RGB")))["total"]
+            cpu = usage.ru_utime + usage.ru_stime
+            rows.append({"code": name, "size": size, "seconds": seconds, "cpu_seconds": cpu, "score": score})
+            print(f"{name} {size} px: {seconds:.1f} s wall, {cpu:.1f} s CPU, score {score:.4f}", flush=True)
+    print(f"this tree against {args.versus}; load average {os.getloadavg()[0]:.1f}; machine shared")
+    print(
+        "| size | old CPU s | new CPU s | CPU ratio new/old | old wall s | new wall s | old score "
+        "| new score |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size in args.versus_sizes:
+        old, new = (next(r for r in rows if r["size"] == size and r["code"] == c) for c in ("old", "new"))
+        print(
+            f"| {size} | {old['cpu_seconds']:.0f} | {new['cpu_seconds']:.0f} | "
+            f"{new['cpu_seconds'] / old['cpu_seconds']:.2f} | {old['seconds']:.0f} | {new['seconds']:.0f} | "
+            f"{old['score']:.4f} | {new['score']:.4f} |"
+        )
+    return {"versus": str(args.versus), "rows": rows}
+
+
 def _override(item: str) -> tuple[str, object]:
     name, _, text = item.partition("=")
     try:
@@ -296,28 +345,39 @@ def _override(item: str) -> tuple[str, object]:
         return name, text
 
 
-def peak_memory(content: str, style: str, out_dir: Path, size: int, iterations: int) -> float:
-    """Peak resident memory (GB) of a fresh ``artgen style`` process writing a ``size`` px picture."""
-    out = out_dir / f"astronaut_{size}.png"
-    command = [
-        sys.executable,
-        "-m",
-        "artgen",
-        "style",
-        content,
-        style,
-        "-o",
-        str(out),
-        "--overwrite",
-        "--size",
-        str(size),
-        "--scales",
-        "3",
-        "--iterations",
-        str(iterations),
-    ]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+def peak_memory(
+    content: str, style: str, out_dir: Path, size: int, iterations: int, options: tuple[str, ...] = ()
+) -> dict:
+    """A fresh ``artgen style`` process writing a ``size`` px picture: its estimate, peak memory and time.
+
+    The peak is the child's own high-water mark (``VmHWM``, read as it
+    exits), not ``ru_maxrss``, which Linux carries from a parent into its
+    children (see :func:`artgen.style.memory.peak_bytes`).
+    """
+    out = out_dir / f"peak_{size}.png"
+    run_and_report = (
+        "import sys\n"
+        "from artgen.cli import main\n"
+        "from artgen.style.memory import peak_bytes\n"
+        "status = main(sys.argv[1:])\n"
+        "print('PEAK', peak_bytes(), file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    command = [sys.executable, "-c", run_and_report, "style", content, style, "-o", str(out), "--overwrite"]
+    command += ["--size", str(size), "--scales", "3", "--iterations", str(iterations), *options]
+    started = time.perf_counter()
+    result = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    found = re.search(r"estimated peak memory ([\d.]+) GB \(([^)]*)\)", result.stderr)
+    return {
+        "size": size,
+        "iterations_per_scale": iterations,
+        "options": list(options),
+        "peak_gb": int(re.search(r"PEAK (\d+)", result.stderr).group(1)) / 1e9,
+        "estimate_gb": float(found.group(1)) if found else None,
+        "plan": found.group(2) if found else None,
+        "seconds": seconds,
+    }
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -338,7 +398,19 @@ def main() -> int:
     parser.add_argument(
         "--big-iterations", type=int, default=2, help="iterations per scale in the memory run"
     )
+    parser.add_argument("--memory-only", action="store_true", help="only the peak-memory run (--big)")
+    parser.add_argument(
+        "--big-option",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="extra artgen flag for the memory run",
+    )
     parser.add_argument("--loops", action="store_true", help="only host loop against device loop")
+    parser.add_argument(
+        "--versus", type=Path, help="only: this tree's defaults against a checkout's, interleaved"
+    )
+    parser.add_argument("--versus-sizes", type=_floats, default=(512.0, 384.0))
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
     curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
@@ -352,6 +424,20 @@ def main() -> int:
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
     content, style = _inputs(out_dir, args.style, args.photo)
+    if args.versus:
+        args.versus_sizes = [int(size) for size in args.versus_sizes]
+        figures = versus(args, out_dir, content, style)
+        (out_dir / "versus.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
+    if args.memory_only:
+        figures = peak_memory(content, style, out_dir, args.big, args.big_iterations, tuple(args.big_option))
+        print(
+            f"{args.big} px, {args.big_iterations} iterations per scale ({figures['plan']}): peak "
+            f"{figures['peak_gb']:.2f} GB, estimate {figures['estimate_gb']} GB, "
+            f"{figures['seconds']:.0f} s wall"
+        )
+        (out_dir / f"peak-{args.big}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
     if args.loops:
         figures = loops(args, out_dir, content, style)
         (out_dir / f"loops-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -397,8 +483,8 @@ def main() -> int:
     )
     print(f"time ratio {figures['time_ratio']:.2f} (target <= 0.33); target met: {figures['target_met']}")
     if args.big:
-        figures["peak_gb"] = peak_memory(content, style, out_dir, args.big, args.big_iterations)
-        print(f"peak memory for a {args.big} px output (3 scales): {figures['peak_gb']:.2f} GB")
+        figures["peak"] = peak_memory(content, style, out_dir, args.big, args.big_iterations)
+        print(f"peak memory for a {args.big} px output (3 scales): {figures['peak']['peak_gb']:.2f} GB")
     figures["load_average"] = os.getloadavg()
     (out_dir / "figures.json").write_text(json.dumps(figures, indent=2) + "\n")
     return 0

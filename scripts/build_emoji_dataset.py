@@ -48,7 +48,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from artgen.images import parse_colour
+from artgen.images import parse_color
 from artgen.runs import atomic_path, write_json
 
 DEFAULT_FONTS = (
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and any(p.suffix == ".png" for p in out.iterdir()):
         parser.error(f"{out} already holds PNGs; remove it or choose another --out")
-    manifest = build(find_font(args.font), out, args.size, parse_colour(args.background), include)
+    manifest = build(find_font(args.font), out, args.size, parse_color(args.background), include)
     print(f"wrote {manifest['images']} images to {out}: {manifest['counts']}")
     return 0
 

@@ -75,13 +75,3 @@ def runner(tmp_path: Path):
     runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=5)
     yield runner
     runner.shutdown(timeout=2)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that measure a fresh process's peak memory run first.
-
-    In a full run, the same fresh child peaked about 30% higher after the rest of the suite
-    than alone or beside any one test file we tried (cause not found yet); measured first,
-    it sees the machine as a user's first command does.
-    """
-    items.sort(key=lambda item: item.get_closest_marker("measures_memory") is None)

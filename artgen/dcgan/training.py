@@ -60,7 +60,7 @@ def train(
     settings = {"engine": "dcgan", **config.to_dict()}
     runs.check_run_dir(config.run_dir, config.runs_root, settings, RESUMABLE)  # refuse before the slow part
     data = image_io.load_folder(
-        config.data_dir, config.size, image_io.parse_colour(config.background), on_event
+        config.data_dir, config.size, image_io.parse_color(config.background), on_event
     )
     name = Path(config.data_dir).name
     # The run folder is made only now that the data is valid, and held until the run ends.

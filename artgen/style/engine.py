@@ -22,7 +22,7 @@ from PIL import Image
 from artgen import images, runs
 from artgen.errors import InputError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
-from artgen.style import colour, memory, optimisers, tiles, vgg
+from artgen.style import color, memory, optimizers, tiles, vgg
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, targets_for
 
@@ -112,8 +112,8 @@ class _Scale:
         self.style_rgbs = [_resized(style, fit_size(*style.size, style_side)) for style in styles]
         content_in, styles_in = self.content_rgb, self.style_rgbs
         if config.preserve_colors:
-            content_in = colour.luminance_image(self.content_rgb)
-            styles_in = [colour.match_luminance(style, self.content_rgb) for style in self.style_rgbs]
+            content_in = color.luminance_image(self.content_rgb)
+            styles_in = [color.match_luminance(style, self.content_rgb) for style in self.style_rgbs]
         self.content_in = content_in
         self.shape = (1, self.size[1], self.size[0], 3)
         self.tiles = tiling.plan(self.size) if tiling else []
@@ -133,7 +133,7 @@ class _Scale:
 
     def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
         """The loss and its gradient at this scale: in tiles when the picture has more than one."""
-        from artgen.style.steps import make_value_and_grad
+        from artgen.style.objective import make_value_and_grad
 
         if len(self.tiles) > 1:
             return tiles.TiledValueAndGrad(
@@ -182,7 +182,7 @@ def _on_device(config: StyleConfig, scale: _Scale) -> bool:
     """
     import keras
 
-    from artgen.style.steps import device_memory
+    from artgen.style.backend import device_memory
 
     if len(scale.tiles) > 1 or config.loop == "host":
         return False
@@ -195,7 +195,7 @@ def _on_device(config: StyleConfig, scale: _Scale) -> bool:
 
 
 def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
-    from artgen.style.steps import make_device_loop
+    from artgen.style.backend import make_device_loop
 
     return make_device_loop(
         model,
@@ -204,7 +204,7 @@ def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
         scale.shape,
         optimizer,
         *_bounds(scale.shape),
-        optimisers.ADAM_LEARNING_RATE,
+        optimizers.ADAM_LEARNING_RATE,
     )
 
 
@@ -212,7 +212,7 @@ class _Tiling:
     """Tile geometry and the backend's compiled tile passes, made once per run."""
 
     def __init__(self, model, net: str, core: int) -> None:
-        from artgen.style.steps import make_tile_functions
+        from artgen.style.objective import make_tile_functions
 
         self.core, self.margin = core, tiles.margin_for(net)
         self.window = core + 2 * self.margin
@@ -230,8 +230,9 @@ def _style_side(config: StyleConfig) -> int:
 
 
 def _bounds(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    lower = np.broadcast_to(-vgg.MEAN_BGR.astype(np.float64), shape).ravel()
-    return lower, lower + 255.0
+    """Flat float32 (lower, upper): each value of a Caffe-space picture within 0-255 before the mean."""
+    lower = np.broadcast_to(-vgg.MEAN_BGR, shape).ravel()
+    return lower, lower + np.float32(255)
 
 
 def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> np.ndarray:
@@ -244,8 +245,8 @@ def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> n
     else:
         picture = scale.content_in
     if config.preserve_colors and config.init != "content":
-        picture = colour.luminance_image(picture)
-    return vgg.preprocess(picture).astype(np.float64).ravel()
+        picture = color.luminance_image(picture)
+    return vgg.preprocess(picture).ravel()
 
 
 def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...]) -> np.ndarray:
@@ -259,7 +260,7 @@ def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...]) -> np.n
         )
         for c in range(3)
     ]
-    return np.stack(resized, axis=-1).astype(np.float64).ravel()
+    return np.stack(resized, axis=-1).ravel()
 
 
 def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Scale) -> np.ndarray:
@@ -277,17 +278,14 @@ def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Sc
     upsampled = _upsample(x, previous.shape, scale.shape)
     if config.init != "content":
         return upsampled
-    photo = vgg.preprocess(scale.content_in).astype(np.float64).ravel()
-    blurred = _upsample(
-        vgg.preprocess(previous.content_in).astype(np.float64).ravel(), previous.shape, scale.shape
-    )
-    lower, upper = _bounds(scale.shape)
-    return np.clip(upsampled + photo - blurred, lower, upper)
+    upsampled += vgg.preprocess(scale.content_in).ravel()
+    upsampled -= _upsample(vgg.preprocess(previous.content_in).ravel(), previous.shape, scale.shape)
+    return np.clip(upsampled, *_bounds(scale.shape), out=upsampled)
 
 
 def _picture(x: np.ndarray, scale: _Scale, config: StyleConfig) -> np.ndarray:
     rgb = vgg.deprocess(x.reshape(scale.shape))
-    return colour.with_chroma_of(rgb, scale.content_rgb) if config.preserve_colors else rgb
+    return color.with_chroma_of(rgb, scale.content_rgb) if config.preserve_colors else rgb
 
 
 def transfer(
@@ -300,7 +298,7 @@ def transfer(
     out = _output_path(config)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net)
-    core, needed = _memory_plan(config, content.size, styles)
+    core, history, needed = _memory_plan(config, content.size, styles)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
@@ -317,9 +315,10 @@ def transfer(
         stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
         on_device = _on_device(config, scale)
         if on_device:
-            best = optimisers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
+            best = optimizers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
         else:
-            best = optimisers.Best(scale.value_and_grad(model, weights, tiling))
+            transfers = 2 * len(scale.tiles) if len(scale.tiles) > 1 else 1  # two passes over each tile
+            best = optimizers.Best(scale.value_and_grad(model, weights, tiling), transfers)
         timing.start_scale()
         base = done
 
@@ -343,10 +342,12 @@ def transfer(
 
         try:
             if on_device:
-                optimisers.on_device(best, x, config.iterations, on_iteration)
+                optimizers.on_device(best, x, config.iterations, on_iteration)
             else:
-                optimise = optimisers.lbfgs if config.optimizer == "lbfgs" else optimisers.adam
-                optimise(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
+                if config.optimizer == "lbfgs":
+                    optimizers.lbfgs(best, x, *_bounds(scale.shape), config.iterations, on_iteration, history)
+                else:
+                    optimizers.adam(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
         except FloatingPointError as exc:
             raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
         round_trips += best.round_trips
@@ -385,41 +386,45 @@ def transfer(
 
 def _memory_plan(
     config: StyleConfig, content_size: tuple[int, int], styles: list[Image.Image]
-) -> tuple[int, memory.Estimate]:
-    """The tile core to use (0: untiled) and the run's estimated peak, or an InputError with advice.
+) -> tuple[int, int, memory.Estimate]:
+    """The tile core (0: untiled), the L-BFGS history and the run's estimated peak, or an InputError.
 
-    Untiled unless ``--tile on``, or (``auto``) the whole picture would take more
-    than :data:`memory.AUTO_TILE_SHARE` of the free memory; then the largest
-    tile that fits. A size that fits in no way is refused before anything is
-    written, naming the largest size that would fit.
+    Options in order of preference: untiled (unless ``--tile on``), then tiles
+    from the largest down (unless ``--no-tile``), each with L-BFGS's full
+    history, then with shorter ones (:data:`memory.LBFGS_HISTORIES`). The run
+    takes the first option within :data:`memory.AUTO_TILE_SHARE` of the free
+    memory, else the first that fits at all, so nothing that fits is refused.
+    A size that fits in no way is refused before anything is written, naming
+    the largest size that would fit.
     """
     import keras
 
-    from artgen.style.steps import device_memory
+    from artgen.style.backend import device_memory
 
     backend = keras.backend.backend()
     device, base, available = device_memory()
     margin = tiles.margin_for(config.net)
 
-    def needed(long_side: int, core: int) -> memory.Estimate:
+    def needed(long_side: int, core: int, history: int) -> memory.Estimate:
         sizes = [fit_size(*content_size, side) for side in _schedule(config, long_side)]
         return memory.estimate(
-            sizes, config.net, config.optimizer, backend, core, margin, base, available, device
+            sizes, config.net, config.optimizer, backend, core, margin, base, available, device, history
         )
 
-    untiled = needed(config.size, 0)
-    if config.tile == "off" or (config.tile == "auto" and untiled.fits_share()):
-        if untiled.fits:
-            return 0, untiled
-        smaller = memory.largest_fitting_size(lambda side: needed(side, 0).fits, config.size)
-        raise InputError(_too_big(config, untiled, smaller, ", or --tile"))
-    cores = [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
-    for core in cores:
-        estimate = needed(config.size, core)
-        if estimate.fits:
-            return core, estimate
-    smaller = memory.largest_fitting_size(lambda side: needed(side, cores[-1]).fits, config.size)
-    raise InputError(_too_big(config, needed(config.size, cores[-1]), smaller, ""))
+    cores = [] if config.tile == "on" else [0]
+    if config.tile != "off":
+        cores += [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
+    histories = memory.LBFGS_HISTORIES if config.optimizer == "lbfgs" else memory.LBFGS_HISTORIES[:1]
+    options = [(core, history) for history in histories for core in cores]
+    estimates = [needed(config.size, core, history) for core, history in options]
+    for check in (memory.Estimate.fits_share, lambda estimate: estimate.fits):
+        for (core, history), estimate in zip(options, estimates, strict=True):
+            if check(estimate):
+                return core, history, estimate
+    core, history = options[-1]
+    smaller = memory.largest_fitting_size(lambda side: needed(side, core, history).fits, config.size)
+    more = ", or --tile" if config.tile == "off" else ""
+    raise InputError(_too_big(config, min(estimates, key=lambda e: e.peak), smaller, more))
 
 
 def _schedule(config: StyleConfig, long_side: int) -> tuple[int, ...]:
@@ -460,7 +465,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     A fair score for comparing results made any way (other optimisers,
     other programs): the targets are computed at the picture's size.
     """
-    from artgen.style.steps import make_value_and_grad
+    from artgen.style.objective import make_value_and_grad
 
     model = vgg.build_features(config.net)
     content = load_image(config.content)

@@ -2,7 +2,7 @@
 
 The peak is VGG's activations for one forward and backward pass at the
 largest scale (or the largest tile window), plus the full-size arrays the
-optimiser keeps (the picture, its gradient, L-BFGS's history), on top of what
+optimizer keeps (the picture, its gradient, L-BFGS's history), on top of what
 the process holds already (the runtime, the network's weights). Activations
 are counted from the layers' shapes; the factor turning them into bytes held
 at the peak (pre- and post-activation copies, gradients, the backend's
@@ -26,7 +26,8 @@ __all__ = [
     "estimate",
     "available_bytes",
     "process_bytes",
-    "optimiser_bytes",
+    "optimizer_bytes",
+    "peak_bytes",
     "largest_fitting_size",
     "gb",
 ]
@@ -35,12 +36,29 @@ __all__ = [
 # the convolutions' outputs, per backend (measured, see the module docstring).
 ACTIVATION_FACTOR = {"tensorflow": 4 * 2.05, "jax": 4 * 4.0}
 AUTO_TILE_SHARE = {"CPU": 0.5, "GPU": 0.9}  # of the free memory, before auto tiling starts; a CPU is shared
-TILE_CORES = (1024, 768, 512, 384, 256)  # largest first: fewer, bigger tiles waste less on margins
-LBFGS_HISTORY = 10  # SciPy's default maxcor: pairs of (step, gradient change) vectors
-# Full-size float64 vectors each optimiser keeps. SciPy's L-BFGS-B: 2m history vectors and ~5n
-# of workspace, plus its bounds, our scaled copies of x and the gradient, the best picture and
-# the step's float32 buffers. Adam: x, m, v, the gradient, temporaries, the best picture, bounds.
-OPTIMISER_VECTORS = {"lbfgs": 2 * LBFGS_HISTORY + 5 + 12, "adam": 12}
+# Largest first: bigger tiles waste less on margins (at 2048 px, 512 px cores compute 1.7 times the
+# picture's area, 768 px ones 1.5 times), but tiling is for saving memory: a 768 px tile's window
+# holds 2.1 GB of activations against 1.1 GB for 512 px, which kept a 2048 px run at an estimated
+# 6.6 GB once L-BFGS's history filled, against 5.6 GB with 512 px tiles.
+TILE_CORES = (512, 384, 256)
+# L-BFGS history sizes (pairs of full-size float64 vectors, SciPy's maxcor) a run may use, best
+# first: a picture whose memory would not fit with 10 pairs gets fewer before it is refused.
+LBFGS_HISTORIES = (10, 5, 3)
+
+
+def optimizer_vectors(optimizer: str, history: int = LBFGS_HISTORIES[0]) -> float:
+    """Full-size float64 vectors (or their bytes' worth) held while optimizing, counted from the code.
+
+    L-BFGS-B (:func:`artgen.style.optimizers.lbfgs`): its work array (2m + 5),
+    x, the gradient and both bounds (4), its int32 bound kinds and work (2); the
+    engine's bounds (1, float32 pair) and start picture (0.5), the best picture
+    (0.5), and an evaluation's float32 picture, gradient and temporaries (2).
+    Adam: x, m, v and the update's float64 temporaries (6), the bounds, best
+    picture and an evaluation's buffers (4).
+    """
+    if optimizer == "lbfgs":
+        return 2 * history + 5 + 4 + 2 + 1 + 0.5 + 0.5 + 2
+    return 10.0
 
 
 def gb(value: float) -> str:
@@ -58,9 +76,9 @@ def activation_elements(height: int, width: int, net: str) -> int:
     return total
 
 
-def optimiser_bytes(pixels: int, optimizer: str) -> int:
-    """The optimiser's full-size float64 arrays: the picture's values are ``3 * pixels``."""
-    return 8 * OPTIMISER_VECTORS[optimizer] * 3 * pixels
+def optimizer_bytes(pixels: int, optimizer: str, history: int = LBFGS_HISTORIES[0]) -> int:
+    """The optimizer's full-size arrays: the picture's values are ``3 * pixels``."""
+    return round(8 * optimizer_vectors(optimizer, history) * 3 * pixels)
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ class Estimate:
     available: int
     tile: int  # tile core in pixels; 0 = untiled
     device: str
+    history: int = LBFGS_HISTORIES[0]  # L-BFGS pairs kept
 
     @property
     def fits(self) -> bool:
@@ -84,6 +103,8 @@ class Estimate:
 
     def describe(self) -> str:
         how = f"in {self.tile} px tiles" if self.tile else "untiled"
+        if self.history != LBFGS_HISTORIES[0]:
+            how += f", L-BFGS history {self.history}"
         return (
             f"estimated peak memory {gb(self.peak)} ({how}); {gb(self.available)} free on the {self.device}"
         )
@@ -99,6 +120,7 @@ def estimate(
     base: int | None = None,
     available: int | None = None,
     device: str = "CPU",
+    history: int = LBFGS_HISTORIES[0],
 ) -> Estimate:
     """The peak over the coarse-to-fine ``sizes`` ((width, height) per scale), untiled or in tiles."""
     base = process_bytes() if base is None else base
@@ -111,9 +133,10 @@ def estimate(
         else:
             window_h, window_w = height, width
         activations = factor * activation_elements(window_h, window_w, net)
-        content = 4 * (height // 8) * (width // 8) * 512 * 2  # the target, and its crop's copies
-        peak = max(peak, activations + optimiser_bytes(width * height, optimizer) + content)
-    return Estimate(peak=base + peak, base=base, available=available, tile=tile, device=device)
+        # the content target; untiled, the backend holds a copy of it too
+        content = 4 * (height // 8) * (width // 8) * 512 * (1 if tile else 2)
+        peak = max(peak, activations + optimizer_bytes(width * height, optimizer, history) + content)
+    return Estimate(base + peak, base, available, tile, device, history)
 
 
 def largest_fitting_size(fits, size: int, floor: int = 64) -> int | None:
@@ -122,6 +145,23 @@ def largest_fitting_size(fits, size: int, floor: int = 64) -> int | None:
         if fits(candidate):
             return candidate
     return None
+
+
+def peak_bytes() -> int:
+    """This process's peak resident memory since it started (Linux VmHWM), for measuring the estimate.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries a parent's peak into a
+    child across fork and exec, so a child of a large process (a test
+    session, a benchmark) reports its parent's size whenever that is larger.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def process_bytes() -> int:

@@ -1,21 +1,22 @@
-"""The compiled loss-and-gradient step under JAX: the JAX twin of ``step_tensorflow.py``.
+"""Style transfer's JAX-specific code: differentiate, compile, and loop on the device.
 
-Same contract: ``f(x) -> (total, d total / dx, terms)`` on flat float64
-vectors for the numpy-side optimisers. VGG runs through ``stateless_call``
-with its weights passed in as arguments, so ``jax.jit`` compiles one
-function of the image alone.
+The twin of ``step_tensorflow.py``: the losses and host-side adapters are
+backend-free (:mod:`artgen.style.losses`, :mod:`artgen.style.objective`).
+VGG runs through ``stateless_call`` with its weights passed in as
+arguments, so ``jax.jit`` compiles a function of the image and weights
+rather than baking 60 MB of weights into every program.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.objective import device_targets
 from artgen.style.updates import adam_update, keep_best
 
 
@@ -36,9 +37,7 @@ def _use_persistent_cache() -> None:
 
 _use_persistent_cache()
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
-
-ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
+__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
 
 
 class _Stateless:
@@ -52,65 +51,46 @@ class _Stateless:
         return outputs
 
 
-def make_value_and_grad(
-    model, targets: Targets, weights: Weights, shape: tuple[int, int, int, int]
-) -> ValueAndGrad:
-    """``f(x) -> (total, d total / dx, terms)`` for flat Caffe-space images of ``shape``."""
-    constants = Targets(
-        content=jnp.asarray(targets.content),
-        grams=tuple(jnp.asarray(g) for g in targets.grams),
-        layer_weights=targets.layer_weights,
-        content_norm=targets.content_norm,
-        gram_norms=targets.gram_norms,
-    )
-    trainable = [v.value for v in model.trainable_variables]
-    fixed = [v.value for v in model.non_trainable_variables]
-
-    def total(image, trainable, fixed):
-        terms = loss_terms(_Stateless(model, trainable, fixed), image, constants, weights)
-        return terms["total"], terms
-
-    step = jax.jit(jax.value_and_grad(total, has_aux=True))
-
-    def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
-        image = jnp.asarray(np.asarray(x, dtype=np.float32).reshape(shape))
-        (_, terms), grad = step(image, trainable, fixed)
-        values = {name: float(value) for name, value in terms.items()}
-        return values["total"], np.asarray(grad, dtype=np.float64).ravel(), values
-
-    return value_and_grad
+def _weights(model) -> tuple[list, list]:
+    return [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables]
 
 
-def make_tile_functions(model):
-    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+def value_and_grad(model, fn):
+    """Compiled ``(image, *args) -> ((value, aux), d value / d image)`` of ``fn(net, image, *args)``."""
 
-    ``jax.jit`` compiles once per window shape; :func:`artgen.style.tiles.plan_tiles`
-    keeps those to at most four per picture shape.
+    def objective(image, trainable, fixed, *args):
+        return fn(_Stateless(model, trainable, fixed), image, *args)
+
+    step = _counted(jax.jit(jax.value_and_grad(objective, has_aux=True)))
+    trainable, fixed = _weights(model)
+    return lambda image, *args: step(image, trainable, fixed, *args)
+
+
+def compiled(model, fn):
+    """Compiled ``(*args) -> fn(net, *args)``."""
+    run = _counted(jax.jit(lambda trainable, fixed, *args: fn(_Stateless(model, trainable, fixed), *args)))
+    trainable, fixed = _weights(model)
+    return lambda *args: run(trainable, fixed, *args)
+
+
+_compiled = 0  # programs compiled (or loaded from the persistent cache) in this process for style transfer
+
+
+def _counted(function):
+    """``function`` (a ``jax.jit``), adding the programs each call compiles to :func:`compilations`.
+
+    Counted as calls go rather than by keeping every function in a list, so
+    a finished run's functions (and the targets they hold) can be freed.
     """
-    trainable = [v.value for v in model.trainable_variables]
-    fixed = [v.value for v in model.non_trainable_variables]
 
-    @jax.jit
-    def statistics(window, masks, trainable, fixed):
-        return tile_statistics(_Stateless(model, trainable, fixed), window, masks)
+    def call(*args):
+        global _compiled
+        before = function._cache_size()
+        result = function(*args)
+        _compiled += function._cache_size() - before
+        return result
 
-    def surrogate(window, masks, gram_grads, content_target, content_scale, trainable, fixed):
-        net = _Stateless(model, trainable, fixed)
-        return tile_share(net, window, masks, gram_grads, content_target, content_scale)
-
-    share = jax.jit(jax.value_and_grad(surrogate, has_aux=True))
-
-    def run_statistics(window, masks):
-        sums, content = statistics(window, masks, trainable, fixed)
-        return [np.asarray(s) for s in sums], np.asarray(content)
-
-    def run_share(window, masks, gram_grads, content_target, content_scale):
-        (_, content), grad = share(
-            window, masks, gram_grads, content_target, np.float32(content_scale), trainable, fixed
-        )
-        return float(content), np.asarray(grad)
-
-    return run_statistics, run_share
+    return call
 
 
 def device_memory() -> tuple[str, int, int]:
@@ -125,22 +105,9 @@ def device_memory() -> tuple[str, int, int]:
     return device.device_kind, used, stats.get("bytes_limit", used) - used
 
 
-def _constants(targets: Targets) -> Targets:
-    return Targets(
-        content=jnp.asarray(targets.content),
-        grams=tuple(jnp.asarray(g) for g in targets.grams),
-        layer_weights=targets.layer_weights,
-        content_norm=targets.content_norm,
-        gram_norms=targets.gram_norms,
-    )
-
-
-_COMPILED: list = []  # the device loops' jitted functions, for counting compilations
-
-
 def compilations() -> int:
-    """Programs XLA compiled so far for this process's device loops (one per shape and optimiser)."""
-    return sum(fn._cache_size() for fn in _COMPILED)
+    """Programs compiled so far in this process for style transfer (one per function and shape)."""
+    return _compiled
 
 
 class DeviceLoop:
@@ -156,12 +123,9 @@ class DeviceLoop:
     def __init__(
         self, model, targets: Targets, weights: Weights, shape, optimizer: str, lower, upper, learning_rate
     ):
-        constants = _constants(targets)
+        constants = device_targets(targets)
         self.shape = shape
-        self.weights = (
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-        )
+        self.weights = _weights(model)
         low = jnp.asarray(np.asarray(lower, np.float32).reshape(shape))
         high = jnp.asarray(np.asarray(upper, np.float32).reshape(shape))
 
@@ -229,8 +193,7 @@ class DeviceLoop:
             return (state, best_x, best_terms), best_terms
 
         self._init = init
-        self._run = jax.jit(run, donate_argnums=0)
-        _COMPILED.append(self._run)
+        self._run = _counted(jax.jit(run, donate_argnums=0))
 
     def start(self, x0: np.ndarray) -> None:
         x = jnp.asarray(np.asarray(x0, np.float32).reshape(self.shape))

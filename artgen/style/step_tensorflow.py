@@ -1,87 +1,68 @@
-"""The compiled loss-and-gradient step: the only TensorFlow-specific code of style transfer.
+"""Style transfer's TensorFlow-specific code: differentiate, compile, and loop on the device.
 
-The optimisers (:mod:`artgen.style.optimisers`) work on flat float64 numpy
-vectors, as SciPy's L-BFGS-B does; this module turns such a vector into an
-image tensor, runs VGG and the losses under one ``tf.function`` and hands
-back the loss, its gradient and the separate terms. A JAX backend would
-add a ``step_jax.py`` with the same ``make_value_and_grad``.
+The losses and the host-side adapters are backend-free
+(:mod:`artgen.style.losses`, :mod:`artgen.style.objective`); this module
+only wraps them in ``tf.GradientTape`` and ``tf.function``. Its twin is
+``step_jax.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import tensorflow as tf
 
-from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.losses import Targets, Weights, loss_terms
+from artgen.style.objective import device_targets
 from artgen.style.updates import adam_update, keep_best
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "device_memory", "DeviceLoop", "compilations"]
-
-ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
+__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
 
 
-def make_value_and_grad(
-    model, targets: Targets, weights: Weights, shape: tuple[int, int, int, int]
-) -> ValueAndGrad:
-    """``f(x) -> (total, d total / dx, terms)`` for flat Caffe-space images of ``shape``."""
-    constants = Targets(
-        content=tf.constant(targets.content),
-        grams=tuple(tf.constant(g) for g in targets.grams),
-        layer_weights=targets.layer_weights,
-        content_norm=targets.content_norm,
-        gram_norms=targets.gram_norms,
-    )
+def value_and_grad(model, fn):
+    """Compiled ``(image, *args) -> ((value, aux), d value / d image)`` of ``fn(model, image, *args)``.
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], jit_compile=False)
-    def step(image):
+    ``reduce_retracing``: tiles of a few window shapes share one trace with
+    open dimensions instead of one trace each.
+    """
+
+    @tf.function(jit_compile=False, reduce_retracing=True)
+    def step(image, *args):
         with tf.GradientTape() as tape:
             tape.watch(image)
-            terms = loss_terms(model, image, constants, weights)
-        return terms, tape.gradient(terms["total"], image)
+            value, aux = fn(model, image, *args)
+        return (value, aux), tape.gradient(value, image)
 
-    def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
-        terms, grad = step(tf.constant(np.asarray(x, dtype=np.float32).reshape(shape)))
-        values = {name: float(value) for name, value in terms.items()}
-        return values["total"], grad.numpy().astype(np.float64).ravel(), values
-
-    return value_and_grad
+    return _counted(step)
 
 
-def make_tile_functions(model):
-    """Compiled ``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)``.
+def compiled(model, fn):
+    """Compiled ``(*args) -> fn(model, *args)``."""
 
-    Shapes are left open (``None``) in the signatures, so each function is
-    traced once however many window shapes a picture's tiles have.
+    @tf.function(jit_compile=False, reduce_retracing=True)
+    def run(*args):
+        return fn(model, *args)
+
+    return _counted(run)
+
+
+_traces = 0  # graphs traced in this process by the functions above and the device loops
+
+
+def _counted(function):
+    """``function`` (a ``tf.function``), adding the graphs each call traces to :func:`compilations`.
+
+    Counted as calls go rather than by keeping every function in a list, so
+    a finished run's functions (and the targets they hold) can be freed.
     """
-    count = len(model.outputs)
-    image = tf.TensorSpec((1, None, None, 3), tf.float32)
-    masks = [tf.TensorSpec((1, None, None, 1), tf.float32)] * count
-    grams = [tf.TensorSpec((t.shape[-1], t.shape[-1]), tf.float32) for t in model.outputs[:-1]]
-    target = tf.TensorSpec((1, None, None, model.outputs[-1].shape[-1]), tf.float32)
-    scalar = tf.TensorSpec((), tf.float32)
 
-    @tf.function(input_signature=[image, masks], jit_compile=False)
-    def statistics(window, masks):
-        return tile_statistics(model, window, masks)
+    def call(*args):
+        global _traces
+        before = function.experimental_get_tracing_count()
+        result = function(*args)
+        _traces += function.experimental_get_tracing_count() - before
+        return result
 
-    @tf.function(input_signature=[image, masks, grams, target, scalar], jit_compile=False)
-    def share(window, masks, gram_grads, content_target, content_scale):
-        with tf.GradientTape() as tape:
-            tape.watch(window)
-            surrogate, content = tile_share(model, window, masks, gram_grads, content_target, content_scale)
-        return content, tape.gradient(surrogate, window)
-
-    def run_statistics(window, masks):
-        sums, content = statistics(window, masks)
-        return [s.numpy() for s in sums], content.numpy()
-
-    def run_share(window, masks, gram_grads, content_target, content_scale):
-        content, grad = share(window, masks, gram_grads, content_target, np.float32(content_scale))
-        return float(content), grad.numpy()
-
-    return run_statistics, run_share
+    return call
 
 
 def device_memory() -> tuple[str, int, int]:
@@ -102,12 +83,11 @@ def device_memory() -> tuple[str, int, int]:
 
 
 _TERMS = ("content", "style", "tv", "total")
-_TRACED: list = []  # the device loops' tf.functions, for counting compilations
 
 
 def compilations() -> int:
-    """Graphs TensorFlow traced so far for this process's device loops (one per shape)."""
-    return sum(fn.experimental_get_tracing_count() for fn in _TRACED)
+    """Graphs TensorFlow traced so far in this process for style transfer (one per function and shape)."""
+    return _traces
 
 
 class DeviceLoop:
@@ -115,7 +95,7 @@ class DeviceLoop:
 
     ``advance(count)`` runs ``count`` iterations (a tensor: one trace serves
     every chunk) and brings back only the best picture's loss terms. L-BFGS
-    under TensorFlow stays SciPy's (see :mod:`artgen.style.optimisers`).
+    under TensorFlow stays SciPy's (see :mod:`artgen.style.optimizers`).
     """
 
     def __init__(
@@ -123,13 +103,7 @@ class DeviceLoop:
     ):
         if optimizer != "adam":
             raise ValueError("the TensorFlow device loop runs Adam only")
-        constants = Targets(
-            content=tf.constant(targets.content),
-            grams=tuple(tf.constant(g) for g in targets.grams),
-            layer_weights=targets.layer_weights,
-            content_norm=targets.content_norm,
-            gram_norms=targets.gram_norms,
-        )
+        constants = device_targets(targets)
         self.shape = shape
         low = tf.constant(np.asarray(lower, np.float32).reshape(shape))
         high = tf.constant(np.asarray(upper, np.float32).reshape(shape))
@@ -164,8 +138,7 @@ class DeviceLoop:
                 remember(self.x, loss_terms(model, self.x, constants, weights))
             return {name: variable.read_value() for name, variable in self.best_terms.items()}
 
-        self._advance = advance
-        _TRACED.append(advance)
+        self._advance = _counted(advance)
 
     def start(self, x0: np.ndarray) -> None:
         x = np.asarray(x0, np.float32).reshape(self.shape)

@@ -184,7 +184,7 @@ def test_multiscale_output_has_requested_size_and_reports_each_scale(pictures, t
 
 
 def test_preserve_colors_keeps_the_contents_chroma(pictures, tmp_path):
-    from artgen.style import colour, transfer
+    from artgen.style import color, transfer
 
     content, style = pictures
     config = StyleConfig.tiny(
@@ -193,8 +193,8 @@ def test_preserve_colors_keeps_the_contents_chroma(pictures, tmp_path):
     result = transfer(config)
     out = np.asarray(Image.open(result.out), dtype=np.float64)
     photo = np.asarray(Image.open(content).resize(result.size, Image.Resampling.LANCZOS), dtype=np.float64)
-    chroma_error = np.abs(colour.rgb_to_yiq(out)[..., 1:] - colour.rgb_to_yiq(photo)[..., 1:]).mean()
-    luma_change = np.abs(colour.rgb_to_yiq(out)[..., 0] - colour.rgb_to_yiq(photo)[..., 0]).mean()
+    chroma_error = np.abs(color.rgb_to_yiq(out)[..., 1:] - color.rgb_to_yiq(photo)[..., 1:]).mean()
+    luma_change = np.abs(color.rgb_to_yiq(out)[..., 0] - color.rgb_to_yiq(photo)[..., 0]).mean()
     assert chroma_error < 1.5  # rounding and clipping to 0-255 only
     assert luma_change > 3  # the texture did change
 

@@ -32,7 +32,7 @@ def pair(tmp_path_factory) -> tuple[str, str]:
 def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path):
     """Same algorithm, float32 on the device against float64 on the host: equal to rounding."""
     from artgen.style import transfer
-    from artgen.style.steps import compilations
+    from artgen.style.backend import compilations
 
     content, style = pair
     common = dict(optimizer="adam", iterations=12, scales=2, size=48)

@@ -36,19 +36,23 @@ def test_numpy_tv_matches_the_backend_loss():
     from artgen.style.losses import tv_loss
 
     image = np.random.default_rng(0).normal(0, 50, (1, 9, 11, 3))
-    value, grad = tv_value_and_grad(image)
+    grad = np.zeros_like(image)
+    value = tv_value_and_grad(image, grad)
     assert value == pytest.approx(float(tv_loss(image.astype(np.float32))), rel=1e-5)
     bumped = image.copy()
     bumped[0, 4, 5, 1] += 1e-3
-    numeric = (tv_value_and_grad(bumped)[0] - value) / 1e-3
+    numeric = (tv_value_and_grad(bumped, np.zeros_like(image)) - value) / 1e-3
     assert grad[0, 4, 5, 1] == pytest.approx(numeric, rel=1e-3)
+    weighted = np.ones_like(image)  # adds its weighted gradient to what is there
+    assert tv_value_and_grad(image, weighted, 3.0) == value
+    np.testing.assert_allclose(weighted, 1 + 3 * grad, rtol=1e-9)
 
 
 def test_tiled_targets_gram_matrices_and_gradients_match_untiled():
     """On a shallow cut of VGG16 (receptive field 14 px, so a 16 px margin): twelve small windows, fast."""
     from artgen.style import tiles, vgg
     from artgen.style.losses import Weights, targets_for
-    from artgen.style.steps import make_tile_functions, make_value_and_grad
+    from artgen.style.objective import make_tile_functions, make_value_and_grad
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:90, 0:100].astype(np.float32)

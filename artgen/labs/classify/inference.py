@@ -58,7 +58,7 @@ def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
         info = json.loads(names_path.read_text(encoding="utf-8"))
         classes = [str(name) for name in info["classes"]]
         size = int(info["size"])
-        background = image_io.parse_colour(str(info.get("background", "white")))
+        background = image_io.parse_color(str(info.get("background", "white")))
     except FileNotFoundError:
         raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):

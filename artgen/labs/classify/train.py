@@ -93,7 +93,7 @@ def train_classifier(
     # Refused before the images load; the folder is made only once they are valid.
     runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
     data = load_classes(
-        config.data_dir, config.size, image_io.parse_colour(config.background), config.limit, on_event
+        config.data_dir, config.size, image_io.parse_color(config.background), config.limit, on_event
     )
     _report_dataset(data, config, on_event)
     train_idx, val_idx = stratified_split(data.labels, config.val_split, config.seed)

@@ -44,8 +44,8 @@ def match_luminance(style_rgb: np.ndarray, content_rgb: np.ndarray) -> np.ndarra
     return np.repeat(matched[..., None], 3, axis=-1)
 
 
-def with_chroma_of(stylised_rgb: np.ndarray, content_rgb: np.ndarray) -> np.ndarray:
+def with_chroma_of(stylized_rgb: np.ndarray, content_rgb: np.ndarray) -> np.ndarray:
     """The stylised picture's luminance with the content's I and Q, as uint8 RGB."""
     yiq = rgb_to_yiq(content_rgb)
-    yiq[..., 0] = rgb_to_yiq(stylised_rgb)[..., 0]
+    yiq[..., 0] = rgb_to_yiq(stylized_rgb)[..., 0]
     return np.clip(yiq_to_rgb(yiq) + 0.5, 0, 255).astype(np.uint8)

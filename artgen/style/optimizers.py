@@ -18,12 +18,24 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Best", "DeviceBest", "lbfgs", "adam", "on_device", "ADAM_LEARNING_RATE", "CHUNK_SECONDS"]
+__all__ = [
+    "Best",
+    "DeviceBest",
+    "lbfgs",
+    "adam",
+    "on_device",
+    "ADAM_LEARNING_RATE",
+    "CHUNK_SECONDS",
+    "LBFGS_HISTORY",
+]
 
+# flat picture -> (loss, d loss / d picture as a flat float32 array, loss terms)
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 OnIteration = Callable[[int, dict[str, float]], bool]
 
 ADAM_LEARNING_RATE = 2.0  # pixel units (0-255), as crowsonkb/style-transfer-pytorch
+LBFGS_HISTORY = 10  # SciPy's default maxcor
+MAX_LINE_SEARCH = 20  # SciPy's default maxls
 CHUNK_SECONDS = 0.5  # device loops report (and can be cancelled) at least this often
 MAX_CHUNK = 10  # ... and at least every this many iterations, for a live progress bar
 
@@ -31,8 +43,9 @@ MAX_CHUNK = 10  # ... and at least every this many iterations, for a live progre
 class Best:
     """The lowest-loss image evaluated so far, and the terms of the latest evaluation."""
 
-    def __init__(self, fn: ValueAndGrad) -> None:
+    def __init__(self, fn: ValueAndGrad, transfers: int = 1) -> None:
         self.fn = fn
+        self.transfers = transfers  # host <-> device exchanges per evaluation: 1, or 2 per tile when tiled
         self.x: np.ndarray | None = None
         self.loss = np.inf
         self.terms: dict[str, float] = {}
@@ -40,13 +53,14 @@ class Best:
         self.round_trips = 0  # host <-> device: each evaluation sends the picture and fetches its gradient
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        self.round_trips += 1
+        self.round_trips += self.transfers
         loss, grad, terms = self.fn(x)
         self.latest = terms
         if not np.isfinite(loss):
             raise FloatingPointError("style loss became NaN or infinite")
         if loss < self.loss:
-            self.x, self.loss, self.terms = np.array(x, copy=True), loss, terms
+            # float32, as VGG sees it: at 4096 px a float64 copy would be 400 MB more
+            self.x, self.loss, self.terms = np.array(x, np.float32), loss, terms
         return loss, grad
 
 
@@ -57,6 +71,7 @@ def lbfgs(
     upper: np.ndarray,
     iterations: int,
     on_iteration: OnIteration,
+    history: int = LBFGS_HISTORY,
 ) -> None:
     """Run up to ``iterations`` L-BFGS-B iterations from ``x0`` within [lower, upper].
 
@@ -68,47 +83,87 @@ def lbfgs(
     moves each value by about one level of 0-255, and later steps are scaled
     by the curvature it learns, as usual. Should a search still give up, a
     fresh start from the best image follows, until the budget is spent or a
-    start makes no progress.
+    start makes no progress. ``history`` is L-BFGS's memory (SciPy's
+    ``maxcor``): pairs of full-size float64 vectors, the bulk of a large
+    picture's memory.
     """
-    from scipy.optimize import Bounds, minimize
-
     count, stopped = 0, False
+    unit = np.sqrt(x0.size)
 
-    def callback(intermediate_result) -> None:
+    def scaled(z: np.ndarray, grad_out: np.ndarray) -> float:
+        loss, grad = best(np.multiply(z, unit, dtype=np.float32))
+        np.multiply(grad, unit, out=grad_out)
+        return loss
+
+    def callback() -> bool:
         nonlocal count, stopped
         count += 1
         stopped = on_iteration(count, best.latest)
-        if stopped:
-            raise StopIteration
-
-    unit = np.sqrt(x0.size)
-
-    def scaled(z: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, grad = best(z * unit)
-        return loss, grad * unit
+        return stopped
 
     start = x0
     while count < iterations:
         before = count
-        minimize(
-            scaled,
-            start / unit,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=Bounds(lower / unit, upper / unit),
-            callback=callback,
-            # ftol/gtol 0: losses are means over millions of values, so gradients are tiny and SciPy's
-            # default tolerances would stop after a few steps; the iteration budget decides.
-            options={
-                "maxiter": iterations - count,
-                "maxfun": 3 * (iterations - count),
-                "ftol": 0.0,
-                "gtol": 0.0,
-            },
-        )
+        _lbfgsb(scaled, start, lower, upper, unit, history, iterations - count, callback)
         if stopped or count == before:
             break
         start = best.x
+
+
+def _lbfgsb(fun, x0, lower, upper, unit: float, history: int, iterations: int, callback) -> None:
+    """SciPy's L-BFGS-B core (``setulb``) driven directly, as ``scipy.optimize.minimize`` drives it.
+
+    ``minimize`` turns array bounds into a Python list of n (low, high)
+    tuples and back, and loops over them in Python: at 2048 px (12.6 million
+    values) that took 47 s and 4 GB before the first evaluation. Here the
+    bounds stay arrays and the gradient is written in place, so the memory is
+    L-BFGS-B's own work arrays and nothing else. Tolerances are 0: losses are
+    means over millions of values, so gradients are tiny and SciPy's default
+    tolerances would stop after a few steps; the iteration budget decides.
+    """
+    from scipy.optimize import _lbfgsb as core  # the C translation of L-BFGS-B 3.0 (SciPy >= 1.15)
+
+    n, m = x0.size, history
+    x = np.divide(x0, unit, dtype=np.float64)
+    low = np.divide(lower, unit, dtype=np.float64)
+    high = np.divide(upper, unit, dtype=np.float64)
+    np.clip(x, low, high, out=x)
+    bounded = np.full(n, 2, np.int32)  # 2: both bounds
+    grad = np.zeros(n, np.float64)
+    work = np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m, np.float64)
+    iwork = np.zeros(3 * n, np.int32)
+    task, ln_task = np.zeros(2, np.int32), np.zeros(2, np.int32)
+    lsave, isave, dsave = np.zeros(4, np.int32), np.zeros(44, np.int32), np.zeros(29, np.float64)
+    value, done, evaluations = 0.0, 0, 0
+    while True:
+        core.setulb(
+            m,
+            x,
+            low,
+            high,
+            bounded,
+            value,
+            grad,
+            0.0,
+            0.0,
+            work,
+            iwork,
+            task,
+            lsave,
+            isave,
+            dsave,
+            MAX_LINE_SEARCH,
+            ln_task,
+        )
+        if task[0] == 3:  # evaluate at x
+            value = fun(x, grad)
+            evaluations += 1
+        elif task[0] == 1:  # a new iterate
+            done += 1
+            if callback() or done >= iterations or evaluations > 3 * iterations:
+                return
+        else:  # converged, or the line search gave up
+            return
 
 
 def adam(

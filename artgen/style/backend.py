@@ -1,0 +1,53 @@
+"""The active Keras backend's differentiation, compilation and device loop for style transfer.
+
+``step_tensorflow.py`` and ``step_jax.py`` offer the same few functions; the
+engine and :mod:`artgen.style.objective` ask here and never name a backend.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from artgen.errors import InputError
+
+__all__ = ["value_and_grad", "compiled", "make_device_loop", "device_memory", "compilations"]
+
+
+def _module():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from artgen.style import step_tensorflow as module
+    elif backend == "jax":
+        from artgen.style import step_jax as module
+    else:
+        raise InputError(f"style transfer supports the tensorflow and jax Keras backends, not {backend!r}")
+    return module
+
+
+def value_and_grad(model, fn):
+    """Compiled ``(image, *args) -> ((value, aux), d value / d image)`` of ``fn(net, image, *args)``.
+
+    ``fn`` returns (a scalar, anything); ``net`` is ``model`` or what the
+    backend calls in its place (under JAX, the model with its weights as
+    arguments).
+    """
+    return _module().value_and_grad(model, fn)
+
+
+def compiled(model, fn):
+    """Compiled ``(*args) -> fn(net, *args)``, no gradient."""
+    return _module().compiled(model, fn)
+
+
+def device_memory() -> tuple[str, int, int]:
+    """(device, bytes this run holds there already, bytes still free there) for the memory estimate."""
+    return _module().device_memory()
+
+
+def make_device_loop(*args, **kwargs):
+    return _module().DeviceLoop(*args, **kwargs)
+
+
+def compilations() -> int:
+    """Device-loop programs compiled (JAX) or traced (TensorFlow) so far in this process."""
+    return _module().compilations()

@@ -1,0 +1,82 @@
+"""The loss and its gradient as the host-side optimizers and the tiles call them: written once.
+
+Everything here is backend-free: the losses are ``keras.ops``
+(:mod:`artgen.style.losses`), and the active backend (:mod:`artgen.style.backend`)
+only differentiates and compiles them. The optimizers work on flat numpy
+pictures; these functions turn such a picture into a tensor of the right
+shape and hand back the loss, its gradient (float32, flat) and the terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from keras import ops
+
+from artgen.style import backend
+from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+
+__all__ = ["make_value_and_grad", "make_tile_functions", "device_targets"]
+
+ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
+
+
+def device_targets(targets: Targets) -> Targets:
+    """The targets as backend tensors, converted once per scale rather than at every evaluation."""
+    return Targets(
+        content=ops.convert_to_tensor(targets.content),
+        grams=tuple(ops.convert_to_tensor(g) for g in targets.grams),
+        layer_weights=targets.layer_weights,
+        content_norm=targets.content_norm,
+        gram_norms=targets.gram_norms,
+    )
+
+
+def make_value_and_grad(
+    model, targets: Targets, weights: Weights, shape: tuple[int, int, int, int]
+) -> ValueAndGrad:
+    """``f(x) -> (total, d total / dx, terms)`` for flat Caffe-space pictures of ``shape``."""
+    constants = device_targets(targets)
+
+    def total(net, image):
+        terms = loss_terms(net, image, constants, weights)
+        return terms["total"], terms
+
+    step = backend.value_and_grad(model, total)
+
+    def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
+        image = ops.convert_to_tensor(np.asarray(x, dtype=np.float32).reshape(shape))
+        (_, terms), grad = step(image)
+        values = {name: float(value) for name, value in terms.items()}
+        return values["total"], ops.convert_to_numpy(grad).ravel(), values
+
+    return value_and_grad
+
+
+def make_tile_functions(model):
+    """``statistics(window, masks)`` and ``share(window, masks, gram_grads, target, scale)`` in numpy.
+
+    The backend compiles each once per window shape;
+    :func:`artgen.style.tiles.plan_tiles` keeps those to at most four per
+    picture shape.
+    """
+    statistics = backend.compiled(model, tile_statistics)
+    share = backend.value_and_grad(model, tile_share)
+
+    def run_statistics(window, masks):
+        sums, content = statistics(_tensor(window), [_tensor(m) for m in masks])
+        return [ops.convert_to_numpy(s) for s in sums], ops.convert_to_numpy(content)
+
+    def run_share(window, masks, gram_grads, content_target, content_scale):
+        arguments = (masks, gram_grads, content_target, np.float32(content_scale))
+        (_, content), grad = share(_tensor(window), *_tensor(arguments))
+        return float(content), ops.convert_to_numpy(grad)
+
+    return run_statistics, run_share
+
+
+def _tensor(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tensor(item) for item in value)
+    return ops.convert_to_tensor(value)
