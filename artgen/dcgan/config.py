@@ -23,6 +23,7 @@ __all__ = [
     "RESUMABLE",
     "MAX_SAMPLES",
     "RECIPES",
+    "ADDED_LATER",
     "LOSSES",
     "ON_COLLAPSE",
     "SAMPLE_UNITS",
@@ -51,10 +52,15 @@ MAX_COUNTS = {
     "steps": 100_000_000,
     "samples": 1_024,
     "devices": 1_024,
+    "augment_below": 100_000_000,
 }
 LOSSES = ("ns", "hinge")
 ON_COLLAPSE = ("warn", "rollback", "stop")
 SAMPLE_UNITS = ("step", "epoch")
+
+# Settings added after recipes existed, with the values that reproduce the code before them: a
+# config.json without one of these keys was written by that code and resumes with this value.
+ADDED_LATER: dict[str, Any] = {"augment_below": 0, "spectral_norm": False}
 
 # What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
 # benchmarks/dcgan_quality.py, see the README's ablation table); "classic" is the recipe
@@ -72,6 +78,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "sample_unit": "epoch",
         "sample_every": 1,
         "keep_samples": 0,
+        **ADDED_LATER,
     },
 }
 
@@ -96,6 +103,8 @@ class TrainConfig(ConfigDict):
     d_learning_rate: float | None = None  # None: --learning-rate for both networks
     lr_decay: str = "none"
     augment: tuple[str, ...] = ()
+    augment_below: int = 0  # without --augment: DiffAugment (all three) for datasets under this many images
+    spectral_norm: bool = False  # spectral normalization in the discriminator (no batch norm there then)
     ema: bool = True
     ema_decay: float = 0.999
     ema_bn: bool = True  # recompute the EMA generator's batch-norm statistics before sampling
@@ -179,8 +188,8 @@ class TrainConfig(ConfigDict):
         ):
             if value not in choices:
                 raise InputError(f"--{name} must be one of {', '.join(choices)}, not {value!r}")
-        if self.eval_every < 0 or self.keep_samples < 0:
-            raise InputError("--eval-every and --keep-samples must be 0 (off) or more")
+        if self.eval_every < 0 or self.keep_samples < 0 or self.augment_below < 0:
+            raise InputError("--eval-every, --keep-samples and --augment-below must be 0 (off) or more")
         if self.eval_samples < 8:
             raise InputError("--eval-samples must be at least 8")
         check_seed(self.seed)
@@ -198,10 +207,11 @@ class TrainConfig(ConfigDict):
 
         Files written before recipes existed have no ``recipe`` key: their missing
         settings take the classic recipe's values, so such a run resumes exactly as before.
+        Settings added later (``ADDED_LATER``) take the values of the code before them.
         """
         if "recipe" not in stored:
             stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
-        return cls.from_dict(stored)
+        return cls.from_dict({**ADDED_LATER, **stored})
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (default 20) over the data."""
