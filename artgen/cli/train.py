@@ -140,6 +140,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"differentiable augmentation for small datasets; bare --augment = {','.join(AUGMENTATIONS)}",
     )
     schedule.add_argument(
+        "--augment-below",
+        type=int,
+        metavar="N",
+        help="without --augment: DiffAugment (all three) for datasets under N images, 0 = never "
+        f"(default {DEFAULTS['augment_below']})",
+    )
+    schedule.add_argument(
+        "--spectral-norm",
+        action=argparse.BooleanOptionalAction,
+        help="spectral normalization in the discriminator, in place of its batch norms "
+        f"(default {'on' if DEFAULTS['spectral_norm'] else 'off'})",
+    )
+    schedule.add_argument(
         "--ema",
         action=argparse.BooleanOptionalAction,
         help="sample from an exponential moving average of the generator (default on)",
