@@ -188,8 +188,10 @@ class TrainConfig(ConfigDict):
         ):
             if value not in choices:
                 raise InputError(f"--{name} must be one of {', '.join(choices)}, not {value!r}")
-        if self.eval_every < 0 or self.keep_samples < 0 or self.augment_below < 0:
-            raise InputError("--eval-every, --keep-samples and --augment-below must be 0 (off) or more")
+        if self.eval_every < 0 or self.keep_samples < 0:
+            raise InputError("--eval-every and --keep-samples must be 0 (off) or more")
+        if self.augment_below < 0:
+            raise InputError(f"--augment-below must be 0 (off) or more, not {self.augment_below}")
         if self.eval_samples < 8:
             raise InputError("--eval-samples must be at least 8")
         check_seed(self.seed)

@@ -132,3 +132,14 @@ def test_a_config_json_without_the_later_settings_resumes_without_them(tmp_path:
     assert (config.spectral_norm, config.augment_below) == (False, 0)
     classic = TrainConfig.with_recipe("classic", data_dir="x")
     assert (classic.spectral_norm, classic.augment_below) == (False, 0)
+
+
+def test_the_train_command_takes_both_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from artgen.cli import build_parser, main
+    from artgen.cli.train import config_from_args
+
+    args = build_parser().parse_args(["train", str(tmp_path), "--spectral-norm", "--augment-below", "3000"])
+    config = config_from_args(args)
+    assert (config.spectral_norm, config.augment_below) == (True, 3000)
+    assert main(["train", str(tmp_path), "--augment-below", "-1"]) == 2
+    assert "--augment-below must be 0 (off) or more" in capsys.readouterr().err.replace("\n", " ")
