@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 DATA = Path(os.environ.get("ARTGEN_DATA", "/work/main/.data"))
 DATASETS = {  # name: (folder, size, images used: a fixed random subset, classes pooled)
     "fashion32": (DATA / "fashion", 32, 5000),
+    "fashion32-1k": (DATA / "fashion", 32, 1000),  # a small dataset, for DiffAugment by size
     "emoji64": (DATA / "emoji", 64, 1624),
 }
 

@@ -15,10 +15,24 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
-__all__ = ["draw_params", "apply"]
+from artgen.dcgan.config import AUGMENTATIONS, TrainConfig
+
+__all__ = ["draw_params", "apply", "policy_for"]
 
 TRANSLATION_RATIO = 1 / 8
 CUTOUT_RATIO = 1 / 2
+
+
+def policy_for(config: TrainConfig, dataset_size: int) -> tuple[str, ...]:
+    """The augmentations a run uses: ``--augment`` as given, else all of them on a small dataset.
+
+    DiffAugment's gains come where a discriminator can memorise the data (Zhao et al.
+    report them from 100 to a few thousand images); on larger sets it only slows the
+    generator's learning, hence a threshold on the dataset's size (``augment_below``).
+    """
+    if config.augment or dataset_size >= config.augment_below:
+        return config.augment
+    return AUGMENTATIONS
 
 
 def draw_params(rng: np.random.Generator, batch: int, size: int) -> dict[str, np.ndarray]:

@@ -24,6 +24,7 @@ __all__ = [
     "RESUMABLE",
     "MAX_SAMPLES",
     "RECIPES",
+    "ADDED_LATER",
     "LOSSES",
     "ON_COLLAPSE",
     "SAMPLE_UNITS",
@@ -51,6 +52,10 @@ DEFAULT_EPOCHS = 20  # when neither epochs nor steps is set
 QUALITY = "quality (FD/KID on VGG16 features; see artgen eval)"
 DEVICES = "devices (see also: artgen --backend jax)"
 
+# Settings added after recipes existed, with the values that reproduce the code before them: a
+# config.json without one of these keys was written by that code and resumes with this value.
+ADDED_LATER: dict[str, Any] = {"augment_below": 0, "spectral_norm": False}
+
 # What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
 # benchmarks/dcgan_quality.py, see the README's ablation table); "classic" is the recipe
 # of artgen before quality was measured, kept so its runs stay reproducible. A
@@ -67,6 +72,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "sample_unit": "epoch",
         "sample_every": 1,
         "keep_samples": 0,
+        **ADDED_LATER,
     },
 }
 
@@ -162,6 +168,20 @@ class TrainConfig(ConfigDict):
         choices=AUGMENTATIONS,
         bare=AUGMENTATIONS,
         group="training",
+    )
+    augment_below: int = setting(
+        0,
+        help="without --augment: DiffAugment (all three) for datasets under this many images, 0 = never",
+        min=0,
+        max=100_000_000,
+        group="training",
+        advanced=True,
+    )
+    spectral_norm: bool = setting(
+        False,
+        help="spectral normalization in the discriminator (no batch norm there then)",
+        group="model",
+        advanced=True,
     )
     ema: bool = setting(
         True, help="sample from an exponential moving average of the generator", group="training"
@@ -271,10 +291,11 @@ class TrainConfig(ConfigDict):
 
         Files written before recipes existed have no ``recipe`` key: their missing
         settings take the classic recipe's values, so such a run resumes exactly as before.
+        Settings added later (``ADDED_LATER``) take the values of the code before them.
         """
         if "recipe" not in stored:
             stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
-        return cls.from_dict(stored)
+        return cls.from_dict({**ADDED_LATER, **stored})
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""

@@ -64,7 +64,9 @@ def build_gan(config: TrainConfig, total_steps: int) -> GAN:
     """
     policy = DTYPE_POLICIES[config.precision]
     generator = build_generator(config.size, config.latent_dim, config.width, seed=config.seed, dtype=policy)
-    discriminator = build_discriminator(config.size, config.width, seed=config.seed + 1, dtype=policy)
+    discriminator = build_discriminator(
+        config.size, config.width, seed=config.seed + 1, dtype=policy, spectral_norm=config.spectral_norm
+    )
     ema = None
     if config.ema:
         ema = build_generator(

@@ -62,31 +62,58 @@ def build_generator(
 
 
 def build_discriminator(
-    size: int, width: int, name: str = "discriminator", seed: int = 0, dtype: str | None = None
+    size: int,
+    width: int,
+    name: str = "discriminator",
+    seed: int = 0,
+    dtype: str | None = None,
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """(size, size, 3) image in [-1, 1] -> one real/fake logit; same seed, same initial weights.
 
     ``dtype`` is a Keras dtype policy such as ``mixed_float16``; the logit layer stays float32.
+    ``spectral_norm`` divides each conv and dense kernel by its largest singular value
+    (Miyato et al., 2018, one power iteration per call) and, as their SNGAN does, drops the
+    batch norms, whose rescaling would undo that bound on the discriminator's slope.
     """
     plan = list(reversed(channel_plan(size, width)))
     seeds = keras.random.SeedGenerator(seed)
     image = keras.Input((size, size, 3), name="image")
-    x = layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init(seeds), dtype=dtype)(
-        image
-    )
+    x = _normalized(
+        layers.Conv2D(plan[0], 4, strides=2, padding="same", kernel_initializer=_init(seeds), dtype=dtype),
+        spectral_norm,
+    )(image)
     x = layers.LeakyReLU(0.2, dtype=dtype)(x)
     for channels in plan[1:]:
-        x = layers.Conv2D(
-            channels,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=_init(seeds),
-            dtype=dtype,
+        x = _normalized(
+            layers.Conv2D(
+                channels,
+                4,
+                strides=2,
+                padding="same",
+                use_bias=spectral_norm,  # without batch norm after it, the conv needs its bias
+                kernel_initializer=_init(seeds),
+                dtype=dtype,
+            ),
+            spectral_norm,
         )(x)
-        x = layers.BatchNormalization(dtype=dtype)(x)
+        if not spectral_norm:
+            x = layers.BatchNormalization(dtype=dtype)(x)
         x = layers.LeakyReLU(0.2, dtype=dtype)(x)
     x = layers.Flatten(dtype=dtype)(x)
-    logit = layers.Dense(1, dtype="float32", kernel_initializer=_init(seeds), name="logit")(x)
-    return keras.Model(image, logit, name=name)
+    dense = layers.Dense(1, dtype="float32", kernel_initializer=_init(seeds), name="logit")
+    logit = _normalized(dense, spectral_norm)(x)
+    model = keras.Model(image, logit, name=name)
+    for layer in model.layers:
+        if isinstance(layer, layers.SpectralNormalization):
+            # Keras draws the power iteration's start unseeded; same seed, same start.
+            start = keras.random.truncated_normal(layer.vector_u.shape, stddev=0.02, seed=seeds)
+            layer.vector_u.assign(keras.ops.cast(start, layer.vector_u.dtype))
+    return model
+
+
+def _normalized(layer: layers.Layer, spectral_norm: bool) -> layers.Layer:
+    """``layer`` itself, or wrapped in spectral normalization (same dtype, name ``sn_<name>``)."""
+    if not spectral_norm:
+        return layer
+    return layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"sn_{layer.name}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import plots, runs
-from artgen.dcgan import checkpoint
+from artgen.dcgan import augment, checkpoint
 from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
@@ -76,7 +76,12 @@ def _train(
     _report_dataset(data, config, on_event)
     total = config.total_steps(len(data.images))
     config = dataclasses.replace(config, precision=resolve_precision(config))
-    place = placement(config)
+    # The steps see the augmentations this data gets; config.json keeps what the user asked.
+    policy = augment.policy_for(config, len(data.images))
+    if policy != config.augment:
+        chosen = ",".join(policy)
+        on_event(Message(f"{len(data.images)} images (under {config.augment_below}): DiffAugment {chosen}"))
+    place = placement(dataclasses.replace(config, augment=policy))
     with place.scope():
         gan = build_gan(config, total)
         start = checkpoint.restore_latest(gan, run_dir, on_event, {"engine": "dcgan", **config.to_dict()})
