@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from artgen.style.compilations import CompileCounter
 from artgen.style.losses import Targets, Weights, loss_terms
 from artgen.style.objective import device_targets
 from artgen.style.updates import adam_update, keep_best
@@ -73,24 +74,9 @@ def compiled(model, fn):
     return lambda *args: run(trainable, fixed, *args)
 
 
-_compiled = 0  # programs compiled (or loaded from the persistent cache) in this process for style transfer
-
-
-def _counted(function):
-    """``function`` (a ``jax.jit``), adding the programs each call compiles to :func:`compilations`.
-
-    Counted as calls go rather than by keeping every function in a list, so
-    a finished run's functions (and the targets they hold) can be freed.
-    """
-
-    def call(*args):
-        global _compiled
-        before = function._cache_size()
-        result = function(*args)
-        _compiled += function._cache_size() - before
-        return result
-
-    return call
+# Programs compiled (or loaded from the persistent cache) in this process for style transfer.
+_compiled = CompileCounter(lambda function: function._cache_size())
+_counted = _compiled.counted
 
 
 def device_memory() -> tuple[str, int, int]:
@@ -107,7 +93,7 @@ def device_memory() -> tuple[str, int, int]:
 
 def compilations() -> int:
     """Programs compiled so far in this process for style transfer (one per function and shape)."""
-    return _compiled
+    return _compiled.total
 
 
 class DeviceLoop:

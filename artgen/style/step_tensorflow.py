@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from artgen.style.compilations import CompileCounter
 from artgen.style.losses import Targets, Weights, loss_terms
 from artgen.style.objective import device_targets
 from artgen.style.updates import adam_update, keep_best
@@ -45,24 +46,9 @@ def compiled(model, fn):
     return _counted(run)
 
 
-_traces = 0  # graphs traced in this process by the functions above and the device loops
-
-
-def _counted(function):
-    """``function`` (a ``tf.function``), adding the graphs each call traces to :func:`compilations`.
-
-    Counted as calls go rather than by keeping every function in a list, so
-    a finished run's functions (and the targets they hold) can be freed.
-    """
-
-    def call(*args):
-        global _traces
-        before = function.experimental_get_tracing_count()
-        result = function(*args)
-        _traces += function.experimental_get_tracing_count() - before
-        return result
-
-    return call
+# Graphs traced in this process by the functions above and the device loops.
+_traces = CompileCounter(lambda function: function.experimental_get_tracing_count())
+_counted = _traces.counted
 
 
 def device_memory() -> tuple[str, int, int]:
@@ -87,7 +73,7 @@ _TERMS = ("content", "style", "tv", "total")
 
 def compilations() -> int:
     """Graphs TensorFlow traced so far in this process for style transfer (one per function and shape)."""
-    return _traces
+    return _traces.total
 
 
 class DeviceLoop:
