@@ -36,10 +36,10 @@ def config_from_args(args: argparse.Namespace) -> StyleConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     with quiet_backend_import():
-        from artgen.style import transfer
+        from artgen.style import stylise
 
     with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
-        result = transfer(config, render, stop)
+        result = stylise(config, render, stop)
     width, height = result.size
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
     if result.gif:

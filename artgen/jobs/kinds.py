@@ -119,7 +119,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "Style transfer",
             "y",
             StyleConfig,
-            "artgen.style:transfer",
+            "artgen.style:stylise",
             description="paint a photo in the style of a painting",
             suggest="artgen.jobs.prepare:suggest_style",
         ),
