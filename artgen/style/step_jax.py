@@ -186,7 +186,10 @@ class DeviceLoop:
         state = {**self._init(x), "t": jnp.zeros((), jnp.float32)}
         infinite = jnp.asarray(jnp.inf, jnp.float32)
         carry = (state, x, {name: infinite for name in ("content", "style", "tv", "total")})
-        self._carry = jax.tree.map(jnp.copy, carry)  # distinct buffers: the loop donates (reuses) them
+        # Distinct buffers (the loop donates, i.e. reuses, them), and no weakly typed scalars: optax's
+        # L-BFGS state starts with some, the loop returns them strongly typed, and that difference in
+        # the carry's type alone would compile the loop a second time.
+        self._carry = jax.tree.map(lambda a: jnp.array(a, dtype=a.dtype, copy=True), carry)
 
     def advance(self, count: int, final: bool = False) -> dict[str, float]:
         """Run ``count`` iterations; ``final``: the last chunk, whose last picture must be scored too."""

@@ -29,37 +29,65 @@ def pair(tmp_path_factory) -> tuple[str, str]:
     return str(folder / "photo.png"), str(folder / "paint.png")
 
 
-def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path):
-    """Same algorithm, float32 on the device against float64 on the host: equal to rounding."""
-    from artgen.style import transfer
-    from artgen.style.backend import compilations
+def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path, monkeypatch):
+    """Same algorithm, float32 on the device against float64 on the host: equal to rounding.
 
+    One scale: a second scale starts from each loop's own best picture (float32
+    on the device, float64 on the host), and Adam's unit-size steps where a
+    gradient is ~0 turn that rounding into a 0.4% score gap after 12 iterations
+    under JAX. The compilation count is checked on two scales below.
+    """
+    from artgen.style import optimizers, transfer
+
+    # chunks sized by time: make them time-independent, so a loaded machine still gets chunks of 10
+    monkeypatch.setattr(optimizers, "CHUNK_SECONDS", 3600.0)
     content, style = pair
-    common = dict(optimizer="adam", iterations=12, scales=2, size=48)
+    common = dict(optimizer="adam", iterations=12, scales=1, size=48)
     host = transfer(StyleConfig.tiny(content, style, out=str(tmp_path / "host.png"), loop="host", **common))
-    before = compilations()
     seen: list = []
     device = transfer(
         StyleConfig.tiny(content, style, out=str(tmp_path / "device.png"), loop="device", **common),
         seen.append,
     )
-    assert compilations() - before == 2  # one per scale's shape, however many chunks ran
     assert device.losses["total"] == pytest.approx(host.losses["total"], rel=1e-3)
     a, b = (np.asarray(Image.open(r.out), np.int16) for r in (host, device))
     # Adam divides by sqrt(v): where a gradient is ~0, float32 rounding flips a step, so a few pixels differ
     assert np.abs(a - b).mean() < 1.0
     steps = [event.step for event in seen if isinstance(event, Metrics)]
-    assert steps[-1] == 24 and len(steps) < 24  # reports come per chunk, not per iteration
+    assert steps == [1, 2, 12]  # per chunk: one compiling, one timed, then 10 at a time
+
+
+def test_the_device_loop_compiles_once_per_scale(pair, tmp_path):
+    from artgen.style import transfer
+    from artgen.style.backend import compilations
+
+    content, style = pair
+    config = StyleConfig.tiny(
+        content,
+        style,
+        out=str(tmp_path / "out.png"),
+        loop="device",
+        optimizer="adam",
+        iterations=6,
+        scales=2,
+        size=48,
+    )
+    before = compilations()
+    transfer(config)
+    assert compilations() - before == 2  # one per scale's shape, however many chunks ran
 
 
 SCORE_BOTH = """
 import json, sys
 from artgen.style import StyleConfig, transfer
+from artgen.style.backend import compilations
 content, style, folder = sys.argv[1:]
 scores = {}
 for loop in ("host", "device"):
-    config = StyleConfig.tiny(content, style, out=f"{folder}/{loop}.png", loop=loop, iterations=15)
+    config = StyleConfig.tiny(content, style, out=f"{folder}/{loop}.png", loop=loop, iterations=15, scales=2)
+    before = compilations()
     scores[loop] = transfer(config).losses["total"]
+    scores[loop + " compilations"] = compilations() - before
 print(json.dumps(scores))
 """
 
@@ -79,3 +107,5 @@ def test_lbfgs_on_the_device_reaches_the_scipy_score(pair, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     scores = json.loads(result.stdout.strip().splitlines()[-1])
     assert scores["device"] == pytest.approx(scores["host"], rel=0.10), scores
+    # one program per scale, like the host path's gradient: optax's weakly typed state once made it 2
+    assert scores["device compilations"] == scores["host compilations"] == 2, scores
