@@ -189,3 +189,28 @@ def test_style_seamless_refuses_tiles_and_writes_a_picture(painting, tmp_path, c
     assert main(["style", str(photo), painting, "--seamless", "-o", str(out), *fast]) == 0
     with Image.open(out) as written:
         assert written.size == (32, 26)
+
+
+def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
+    from artgen.events import Preview, Progress
+    from artgen.jobs import kinds
+    from artgen.jobs.worker import execute
+
+    kind = kinds.get("texture")
+    out = tmp_path / "job.png"
+    config = kinds.build_config(kind, {"styles": (painting,), "out": str(out), "size": 64, "iterations": 2})
+    sent = []
+    execute(
+        kind.engine,
+        kind.config,
+        config.to_dict(),
+        "cpu",
+        lambda *message: sent.append(message),
+        lambda: False,
+    )
+    assert sent[-1] == ("result", {"outputs": {"out": str(out)}, "stopped": False})
+    events = [payload for what, payload in sent if what == "event"]
+    assert any(isinstance(e, Progress) and e.step == e.total == 4 for e in events)  # 32 and 64 px
+    assert any(isinstance(e, Preview) and e.path == str(out) for e in events)
+    with Image.open(out) as written:
+        assert written.size == (64, 64)
