@@ -422,7 +422,17 @@ def _memory_plan(
     def needed(long_side: int, core: int, history: int) -> memory.Estimate:
         sizes = [fit_size(*content_size, side) for side in _schedule(config, long_side)]
         return memory.estimate(
-            sizes, config.net, config.optimizer, backend, core, margin, base, available, device, history
+            sizes,
+            config.net,
+            config.optimizer,
+            backend,
+            core,
+            margin,
+            base,
+            available,
+            device,
+            history,
+            seamless=config.seamless,
         )
 
     cores = [] if config.tile == "on" else [0]

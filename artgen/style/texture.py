@@ -86,7 +86,18 @@ def _check_memory(config: TextureConfig) -> memory.Estimate:
 
     def needed(side: int) -> memory.Estimate:
         sizes = [(s, s) for s in replace(config, size=side).scale_sizes()]
-        return memory.estimate(sizes, config.net, config.optimizer, backend, 0, 0, base, available, device)
+        return memory.estimate(
+            sizes,
+            config.net,
+            config.optimizer,
+            backend,
+            0,
+            0,
+            base,
+            available,
+            device,
+            seamless=config.seamless,
+        )
 
     estimate = needed(config.size)
     if not estimate.fits:
