@@ -215,3 +215,14 @@ def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
     assert any(isinstance(e, Preview) and e.path == str(out) for e in events)
     with Image.open(out) as written:
         assert written.size == (64, 64)
+
+
+def test_a_stop_request_writes_the_best_texture_so_far_at_full_size(painting, tmp_path):
+    from artgen.style.texture import synthesise
+
+    out = tmp_path / "stopped.png"
+    config = TextureConfig.tiny(painting, size=64, scales=2, iterations=5, out=str(out))
+    result = synthesise(config, should_stop=lambda: True)  # asked to stop from the first iteration on
+    assert result.stopped and result.iterations == 1 and result.size == (64, 64)
+    with Image.open(out) as written:
+        assert written.size == (64, 64)
