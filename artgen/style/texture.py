@@ -194,7 +194,7 @@ def synthesise(
 
     picture = vgg.deprocess(x.reshape(shape))
     if shape[1] != config.size:  # stopped before the last scale: still give the size asked for
-        picture = np.asarray(_upsample_rgb(picture, config.size, config.seamless))
+        picture = _upsample_rgb(picture, config.size, config.seamless)
     images.save_png(out, picture)
     if not config.work_dir:
         _remove_previews(work)

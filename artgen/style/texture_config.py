@@ -25,7 +25,8 @@ class TextureConfig(ConfigDict):
 
     The output is ``size`` x ``size``, painted coarse to fine from seeded noise
     (``scales`` sizes, each twice the previous), matching the styles' Gram
-    matrices only; ``tv_weight`` is relative to the style term.
+    matrices only; ``tv_weight`` is relative to the style term, whose weight is
+    1: the 10:1 balance of ``artgen style``'s default style and TV weights.
     """
 
     styles: tuple[str, ...] = inherited(

@@ -226,3 +226,19 @@ def test_a_stop_request_writes_the_best_texture_so_far_at_full_size(painting, tm
     assert result.stopped and result.iterations == 1 and result.size == (64, 64)
     with Image.open(out) as written:
         assert written.size == (64, 64)
+
+
+def test_texture_help_has_examples_and_leaves_tensorflow_unloaded():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from artgen.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):\n"
+        "    main(['texture', '--help'])\n"
+        "assert 'Examples:' in out.getvalue() and '--no-seamless' in out.getvalue()\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
