@@ -94,7 +94,8 @@ class StyleConfig(ConfigDict):
     )
     seamless: bool = setting(
         False,
-        help="tileable output: VGG and the smoothness term wrap around the edges; runs untiled",
+        help="tileable output: VGG and the smoothness term wrap around the edges (use --init noise: "
+        "a photo's own edges do not meet); runs untiled",
         negatable=False,
         group=LOOK,
     )
