@@ -41,6 +41,7 @@ __all__ = [
     "parse_list",
     "show",
     "iter_groups",
+    "inherited",
 ]
 
 Widget = Literal[
@@ -290,3 +291,15 @@ def iter_groups(cls: type) -> Iterator[tuple[str | None, list[Option]]]:
         if opt.setting.cli:
             groups.setdefault(opt.setting.group, []).append(opt)
     yield from groups.items()
+
+
+def inherited(cls: type, name: str, default: Any = dataclasses.MISSING, **changes: Any) -> Any:
+    """A field declared as config ``cls``'s field ``name`` is (help, bounds, group, widget), with ``changes``.
+
+    So a second command offering the same setting (``artgen texture``'s
+    ``--size``, from ``artgen style``) restates nothing but what differs.
+    """
+    field = next(field for field in dataclasses.fields(cls) if field.name == name)
+    spec = dataclasses.replace(field.metadata["setting"], **changes)
+    value = field.default if default is dataclasses.MISSING else default
+    return dataclasses.field(default=value, metadata={"setting": spec, "help": spec.help})

@@ -21,8 +21,8 @@ from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "toy", "classify")
-READS_IMAGES = ("train", "style", "classify")  # commands that take --max-pixels
+COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify")
+READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
 
 
 def _pixels(text: str) -> int:

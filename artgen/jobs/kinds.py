@@ -23,6 +23,7 @@ from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
 from artgen.schema import PATH_WIDGETS, Option, Widget, options
 from artgen.style.config import StyleConfig
+from artgen.style.texture_config import TextureConfig
 from artgen.walk.config import WalkConfig
 
 __all__ = [
@@ -122,6 +123,15 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "artgen.style:stylise",
             description="paint a photo in the style of a painting",
             suggest="artgen.jobs.prepare:suggest_style",
+        ),
+        JobKind(
+            "texture",
+            "Texture",
+            "x",
+            TextureConfig,
+            "artgen.style.texture:synthesise",
+            description="synthesise a seamless texture from paintings",
+            suggest="artgen.jobs.prepare:suggest_texture",
         ),
         JobKind(
             "toy",

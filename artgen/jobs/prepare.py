@@ -11,7 +11,7 @@ from typing import Any
 from artgen import runs
 from artgen.assets import asset
 
-__all__ = ["fix_run_dir", "new_file", "suggest_walk", "suggest_sample", "suggest_style"]
+__all__ = ["fix_run_dir", "new_file", "suggest_walk", "suggest_sample", "suggest_style", "suggest_texture"]
 
 BUNDLED_PHOTO = ("samples", "chelsea.jpg")
 BUNDLED_PAINTING = ("styles", "starry_night.jpg")
@@ -58,3 +58,12 @@ def suggest_style() -> dict[str, Any]:
     if not (photo.is_file() and painting.is_file()):  # a partial checkout: the user must choose
         return {}
     return {"content": str(photo), "styles": (str(painting),)}
+
+
+def suggest_texture() -> dict[str, Any]:
+    """The bundled painting and a new numbered PNG here, so one key makes a texture."""
+    painting = asset(*BUNDLED_PAINTING)
+    return {
+        "out": new_file("texture", ".png"),
+        **({"styles": (str(painting),)} if painting.is_file() else {}),
+    }

@@ -92,6 +92,13 @@ class StyleConfig(ConfigDict):
     preserve_colors: bool = setting(
         False, help="keep the photo's colours (luminance-only transfer)", negatable=False, group=LOOK
     )
+    seamless: bool = setting(
+        False,
+        help="tileable output: VGG and the smoothness term wrap around the edges (use --init noise: "
+        "a photo's own edges do not meet); runs untiled",
+        negatable=False,
+        group=LOOK,
+    )
     scales: int = setting(
         3, help="coarse-to-fine sizes, each twice the last", min=1, max=MAX_SCALES, group=EFFORT
     )
@@ -158,6 +165,10 @@ class StyleConfig(ConfigDict):
         if not self.styles:
             raise InputError("give at least one style image")
         check(self)
+        if self.seamless and self.tile == "on":
+            raise InputError(
+                "--seamless runs untiled (tiles do not wrap around); drop --tile or use --tile off"
+            )
         if self.tile_size and (self.tile_size < 32 or self.tile_size % 16):
             raise InputError(f"--tile-size must be a multiple of 16 and at least 32, not {self.tile_size}")
         if self.style_blend is not None:

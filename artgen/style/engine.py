@@ -129,7 +129,8 @@ class _Scale:
                 tiling.statistics, *arguments, tiling.core, tiling.margin, tiling.strides
             )
         else:
-            self.targets = targets_for(model, *arguments)
+            paintings = vgg.build_features(config.net) if config.seamless else None  # see targets_for
+            self.targets = targets_for(model, *arguments, style_model=paintings)
 
     def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
         """The loss and its gradient at this scale: in tiles when the picture has more than one."""
@@ -249,13 +250,25 @@ def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> n
     return vgg.preprocess(picture).ravel()
 
 
-def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...]) -> np.ndarray:
-    """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float)."""
-    planes = x.reshape(old)[0]
+WRAP_PAD = 4  # pixels borrowed from the opposite edge: bicubic enlarging reads 2 on each side
+
+
+def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...], wrap: bool = False) -> np.ndarray:
+    """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float).
+
+    ``wrap``: the image is a tile, so the filter near an edge reads the
+    opposite edge (padded by wrapping, resized through a box over the
+    original, which PIL samples with the padding as its neighbours).
+    """
+    planes = x.reshape(old)[0].astype(np.float32)
+    pad = WRAP_PAD if wrap else 0
+    if wrap:
+        planes = np.pad(planes, ((pad, pad), (pad, pad), (0, 0)), mode="wrap")
+    box = (pad, pad, pad + old[2], pad + old[1])
     resized = [
         np.asarray(
-            Image.fromarray(planes[..., c].astype(np.float32), "F").resize(
-                (new[2], new[1]), Image.Resampling.BICUBIC
+            Image.fromarray(np.ascontiguousarray(planes[..., c]), "F").resize(
+                (new[2], new[1]), Image.Resampling.BICUBIC, box=box
             )
         )
         for c in range(3)
@@ -275,11 +288,12 @@ def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Sc
     scale's own texture size. Starting from noise or the painting, there is no
     photo detail to keep.
     """
-    upsampled = _upsample(x, previous.shape, scale.shape)
+    upsampled = _upsample(x, previous.shape, scale.shape, config.seamless)
     if config.init != "content":
         return upsampled
     upsampled += vgg.preprocess(scale.content_in).ravel()
-    upsampled -= _upsample(vgg.preprocess(previous.content_in).ravel(), previous.shape, scale.shape)
+    coarse = vgg.preprocess(previous.content_in).ravel()
+    upsampled -= _upsample(coarse, previous.shape, scale.shape, config.seamless)
     return np.clip(upsampled, *_bounds(scale.shape), out=upsampled)
 
 
@@ -297,13 +311,13 @@ def transfer(
     styles = [load_image(path, _style_side(config)) for path in config.styles]
     out = _output_path(config)
     on_event(Message(f"loading {config.net.upper()} features"))
-    model = vgg.build_features(config.net)
+    model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = _memory_plan(config, content.size, styles)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
     frames = out.parent / f"{out.stem}-frames" if config.save_every else None
-    weights = Weights(config.content_weight, config.style_weight, config.tv_weight)
+    weights = Weights(config.content_weight, config.style_weight, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
     total = config.iterations * len(sizes)
     done, stopped, frame_paths, round_trips = 0, False, [], 0
@@ -408,11 +422,21 @@ def _memory_plan(
     def needed(long_side: int, core: int, history: int) -> memory.Estimate:
         sizes = [fit_size(*content_size, side) for side in _schedule(config, long_side)]
         return memory.estimate(
-            sizes, config.net, config.optimizer, backend, core, margin, base, available, device, history
+            sizes,
+            config.net,
+            config.optimizer,
+            backend,
+            core,
+            margin,
+            base,
+            available,
+            device,
+            history,
+            seamless=config.seamless,
         )
 
     cores = [] if config.tile == "on" else [0]
-    if config.tile != "off":
+    if config.tile != "off" and not config.seamless:  # tile windows do not wrap around
         cores += [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
     histories = memory.LBFGS_HISTORIES if config.optimizer == "lbfgs" else memory.LBFGS_HISTORIES[:1]
     options = [(core, history) for history in histories for core in cores]
@@ -423,7 +447,7 @@ def _memory_plan(
                 return core, history, estimate
     core, history = options[-1]
     smaller = memory.largest_fitting_size(lambda side: needed(side, core, history).fits, config.size)
-    more = ", or --tile" if config.tile == "off" else ""
+    more = ", or --tile" if config.tile == "off" and not config.seamless else ""
     raise InputError(_too_big(config, min(estimates, key=lambda e: e.peak), smaller, more))
 
 
@@ -467,7 +491,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     """
     from artgen.style.objective import make_value_and_grad
 
-    model = vgg.build_features(config.net)
+    model = vgg.build_features(config.net, seamless=config.seamless)
     content = load_image(config.content)
     styles = [load_image(path) for path in config.styles]
     height, width = picture.shape[:2]
@@ -477,7 +501,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     fn = make_value_and_grad(
         model,
         scale.targets,
-        Weights(config.content_weight, config.style_weight, config.tv_weight),
+        Weights(config.content_weight, config.style_weight, config.tv_weight, config.seamless),
         scale.shape,
     )
     return fn(vgg.preprocess(picture).astype(np.float64).ravel())[2]

@@ -31,6 +31,7 @@ class Weights:
     content: float
     style: float
     tv: float
+    wrap: bool = False  # seamless: the TV term also compares the last row (column) with the first
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,16 @@ def style_loss(features, grams, layer_weights, norms):
     return total
 
 
-def tv_loss(image):
-    """Mean squared difference of neighbouring pixels, in units of the 0-255 range."""
-    dy = image[:, 1:, :, :] - image[:, :-1, :, :]
-    dx = image[:, :, 1:, :] - image[:, :, :-1, :]
+def tv_loss(image, wrap: bool = False):
+    """Mean squared difference of neighbouring pixels, in units of the 0-255 range.
+
+    ``wrap``: the picture is a tile, so the last row and column neighbour the first.
+    """
+    if wrap:
+        dy, dx = image - ops.roll(image, 1, axis=1), image - ops.roll(image, 1, axis=2)
+    else:
+        dy = image[:, 1:, :, :] - image[:, :-1, :, :]
+        dx = image[:, :, 1:, :] - image[:, :, :-1, :]
     return (ops.mean(ops.square(dy)) + ops.mean(ops.square(dx))) / (255.0**2)
 
 
@@ -81,22 +88,27 @@ def loss_terms(model, image, targets: Targets, weights: Weights) -> dict:
         "content": weights.content * content_loss(content_features, targets.content, targets.content_norm),
         "style": weights.style
         * style_loss(style_features, targets.grams, targets.layer_weights, targets.gram_norms),
-        "tv": weights.tv * tv_loss(image),
+        "tv": weights.tv * tv_loss(image, weights.wrap),
     }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
 
 
-def targets_for(model, content, styles, blend, layer_weights) -> Targets:
+def targets_for(model, content, styles, blend, layer_weights, style_model=None) -> Targets:
     """Targets from a Caffe-space content image and style images, styles blended by ``blend``.
 
     Blending Gram matrices (as jcjohnson/neural-style does) gives the same
     gradients as summing one loss per style, at the cost of one.
+    ``style_model`` (default ``model``) reads the styles: a seamless run reads
+    them with the ordinary network, since wrapping a painting around would
+    add its edges' jump to the texture it is asked to match.
     """
     content_features = ops.convert_to_numpy(model(content)[-1])
     grams = None
     for style, share in zip(styles, blend, strict=True):
-        style_grams = [share * ops.convert_to_numpy(gram_matrix(f)) for f in model(style)[:-1]]
+        style_grams = [
+            share * ops.convert_to_numpy(gram_matrix(f)) for f in (style_model or model)(style)[:-1]
+        ]
         grams = style_grams if grams is None else [a + b for a, b in zip(grams, style_grams, strict=True)]
     total = sum(layer_weights)
     return Targets(

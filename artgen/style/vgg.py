@@ -109,16 +109,20 @@ def layers_up_to(net: str, last: str) -> list[str]:
     raise ValueError(f"{net} has no layer {last}")
 
 
-@functools.lru_cache(maxsize=2)
-def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
+@functools.lru_cache(maxsize=4)
+def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, seamless: bool = False):
     """A Keras model mapping a Caffe image to the named layers' activations, weights loaded.
 
     ``outputs`` defaults to the style layers then the content layer. Returns
     a ``keras.Model`` with one output per name, in that order. Models are
     kept, so a studio or job runner doing transfer after transfer builds
     each network once; they are frozen, so sharing them is safe.
+    ``seamless``: every convolution pads by wrapping around
+    (:mod:`artgen.style.circular`), so the picture is seen as a tile.
     """
     import keras
+
+    from artgen.style.circular import CircularPad, WrapToEven
 
     wanted = list(outputs or output_names())
     names = _layer_names(net)
@@ -128,10 +132,15 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None):
     for name in names[: deepest + 1]:
         block, index = int(name[5]), int(name.split("conv")[1])
         if index == 1 and block > 1:
+            x = WrapToEven(name=f"block{block - 1}_wrap")(x) if seamless else x
             x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block - 1}_pool")(x)
-        x = keras.layers.Conv2D(WIDTHS[block - 1], 3, padding="same", activation="relu", name=name)(x)
+        x = CircularPad(1, name=f"{name}_wrap")(x) if seamless else x
+        padding = "valid" if seamless else "same"
+        x = keras.layers.Conv2D(WIDTHS[block - 1], 3, padding=padding, activation="relu", name=name)(x)
         found[name] = x
-    model = keras.Model(inputs, [found[name] for name in wanted], name=f"{net}_features")
+    model = keras.Model(
+        inputs, [found[name] for name in wanted], name=f"{net}_{'seamless_' if seamless else ''}features"
+    )
     weights = vgg16_weights() if net == "vgg16" else _vgg19_weights()
     for name in names[: deepest + 1]:
         model.get_layer(name).set_weights([weights[f"{name}.kernel"], weights[f"{name}.bias"]])

@@ -18,6 +18,7 @@ import pytest
 from artgen.cli import build_parser, main
 from artgen.cli.common import EventRenderer
 from artgen.events import Message, Metrics, Progress
+from artgen.style.seam import Seam
 
 LONG = "x" * 150  # longer than rich's 80-column default for a pipe
 
@@ -79,9 +80,15 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         ),
         "style": (
             ["style", "photo.jpg", "paint.jpg"],
-            "artgen.style.transfer",
+            "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, stopped=False),
             [f"wrote {out} (32x24, 1s)"],
+        ),
+        "texture": (
+            ["texture", "paint.jpg", "-o", str(out)],
+            "artgen.style.texture.synthesise",
+            SimpleNamespace(out=out, size=(32, 32), seconds=1.0, seam=Seam(9.0, 10.0, 0.5), stopped=False),
+            [f"wrote {out} (32x32, 1s, {Seam(9.0, 10.0, 0.5).describe()})"],
         ),
         "walk": (
             ["walk", str(tmp_path / "w.gif")],
@@ -120,7 +127,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
     }
 
 
-@pytest.mark.parametrize("command", ["train", "style", "walk", "toy", "classify"])
+@pytest.mark.parametrize("command", ["train", "style", "texture", "walk", "toy", "classify"])
 def test_results_go_to_stdout_and_progress_to_stderr_whole_and_in_order(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -109,14 +109,15 @@ MAIN_FIELDS = {
     "sample": "out model count seed truncation overwrite",
     "walk": "out model frames fps keyframes seed interp ease size overwrite",
     "style": "content styles out size iterations optimizer content_weight style_weight preserve_colors "
-    "scales seed overwrite tile",
+    "seamless scales seed overwrite tile",
+    "texture": "styles out size iterations optimizer seamless scales seed overwrite",
     "toy": "mean std mixture epochs steps_per_epoch batch_size learning_rate gif seed runs_root",
     "classify": "data_dir output preset size base fine_tune val_split epochs batch_size learning_rate "
     "augment rotation shift zoom flip limit seed runs_root",
 }
 
 
-@pytest.mark.parametrize("name", ["train", "sample", "walk", "style", "toy", "classify"])
+@pytest.mark.parametrize("name", ["train", "sample", "walk", "style", "texture", "toy", "classify"])
 def test_every_config_field_is_in_the_form_main_ones_first(name):
     kind = kinds.KINDS[name]
     fields = kinds.form_fields(kind)

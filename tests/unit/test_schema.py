@@ -23,6 +23,7 @@ COMMANDS = {
     "sample": ("sample",),
     "walk": ("walk",),
     "style": ("style",),
+    "texture": ("texture",),
     "toy": ("toy",),
     "classify": ("classify", "train"),
 }
@@ -32,6 +33,7 @@ REQUIRED_ARGS = {
     "sample": ["{dir}/out.png"],
     "walk": ["{dir}/w.gif"],
     "style": ["{dir}/photo.png", "{dir}/painting.png"],
+    "texture": ["{dir}/painting.png"],
     "toy": [],
     "classify": ["{dir}"],
 }

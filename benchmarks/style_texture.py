@@ -1,0 +1,153 @@
+"""Seamless textures: ``artgen texture`` at 256 px against the ≤ 60 s target, and the seam it leaves.
+
+(a) ``artgen texture STYLE --size 256`` with the defaults, in a fresh process
+as a user runs it: wall time, the process's CPU time, and that CPU time over
+the machine's 2 cores (what the run would take alone on it, since TensorFlow
+keeps both busy), with the load average beside them: this machine is shared,
+so wall time alone says little. The seam measure of the result
+(:mod:`artgen.style.seam`); with ``--compare``, the same run with
+``--no-seamless`` for the seam a texture has without wrapping.
+(b) What wrapping costs: one VGG16 forward and backward pass at 256 px with
+circular padding against the ordinary network, interleaved in one process
+and timed in CPU seconds.
+
+Run from the repository root:
+
+    nice python benchmarks/style_texture.py                 # (a) and (b)
+    nice python benchmarks/style_texture.py --compare --tile-image docs/images/texture_2x2.jpg
+
+Textures go to runs/benchmarks/texture/; ``--tile-image`` also writes the
+seamless texture tiled 2x2 (a JPEG, for the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from artgen.style.seam import seam_metric  # noqa: E402
+
+TARGET_SECONDS = 60.0
+CORES = 2
+
+
+def _style(name: str) -> str:
+    shared = ROOT.parent / "shared" / "styles" / f"{name}.jpg"
+    return str(shared if shared.is_file() else ROOT / "assets" / "styles" / f"{name}.jpg")
+
+
+def timed_texture(style: str, out: Path, size: int, extra: list[str]) -> dict:
+    """One ``artgen texture`` process: wall and CPU seconds, load averages, and the seam of what it wrote."""
+    argv = [sys.executable, "-m", "artgen", "texture", style, "-o", str(out), "--size", str(size)]
+    argv += ["--overwrite", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    subprocess.run(argv, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    with Image.open(out) as written:
+        seam = seam_metric(np.asarray(written.convert("RGB")))
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "seam": seam,
+    }
+
+
+def wrapping_cost(size: int, repeats: int) -> tuple[float, float]:
+    """CPU seconds of one VGG16 forward+backward pass at ``size`` px: (ordinary, circular), interleaved."""
+    import tensorflow as tf
+
+    from artgen.style import vgg
+
+    models = [vgg.build_features("vgg16"), vgg.build_features("vgg16", seamless=True)]
+    image = tf.constant(np.random.default_rng(0).normal(0, 60, (1, size, size, 3)).astype(np.float32))
+
+    def step(model):
+        @tf.function
+        def run(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.add_n([tf.reduce_mean(tf.square(f)) for f in model(x)])
+            return tape.gradient(loss, x)
+
+        return run
+
+    steps = [step(model) for model in models]
+    for run in steps:  # trace and warm up
+        run(image).numpy()
+    totals = [0.0, 0.0]
+    for _ in range(repeats):
+        for index, run in enumerate(steps):
+            started = time.process_time()
+            run(image).numpy()
+            totals[index] += time.process_time() - started
+    return totals[0] / repeats, totals[1] / repeats
+
+
+def tile_2x2(path: Path, out: Path) -> None:
+    with Image.open(path) as texture:
+        picture = texture.convert("RGB")
+    width, height = picture.size
+    tiled = Image.new("RGB", (2 * width, 2 * height))
+    for left in (0, width):
+        for top in (0, height):
+            tiled.paste(picture, (left, top))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tiled.save(out, quality=88)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--style", default="starry_night")
+    parser.add_argument("--compare", action="store_true", help="also a --no-seamless run, for its seam")
+    parser.add_argument("--repeats", type=int, default=5, help="passes per network in (b)")
+    parser.add_argument("--tile-image", type=Path, help="write the seamless texture tiled 2x2 here")
+    args = parser.parse_args()
+
+    folder = ROOT / "runs" / "benchmarks" / "texture"
+    folder.mkdir(parents=True, exist_ok=True)
+    style = _style(args.style)
+    runs = [("seamless", [])] + ([("no-seamless", ["--no-seamless"])] if args.compare else [])
+    for name, extra in runs:
+        out = folder / f"{args.style}_{args.size}_{name}.png"
+        row = timed_texture(style, out, args.size, extra)
+        alone = row["cpu"] / CORES
+        verdict = "met" if alone <= TARGET_SECONDS else "not met"
+        print(
+            f"texture {args.size} px ({name}): wall {row['wall']:.1f} s, CPU {row['cpu']:.1f} s "
+            f"(/{CORES} cores = {alone:.1f} s; target <= {TARGET_SECONDS:.0f} s: {verdict}), "
+            f"load average {row['load_before']:.1f} -> {row['load_after']:.1f}; "
+            f"{row['seam'].describe()}; {out}",
+            flush=True,
+        )
+        if name == "seamless" and args.tile_image:
+            tile_2x2(out, args.tile_image)
+            print(f"tiled 2x2: {args.tile_image} ({args.tile_image.stat().st_size // 1024} KB)")
+    ordinary, circular = wrapping_cost(args.size, args.repeats)
+    print(
+        f"VGG16 forward+backward at {args.size} px: ordinary {ordinary:.3f} CPU s, circular padding "
+        f"{circular:.3f} CPU s (ratio {circular / ordinary:.2f}, {args.repeats} interleaved passes each)"
+    )
+
+
+if __name__ == "__main__":
+    main()
