@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 
 from conftest import FIXED_NOW, FakeRunner
-from textual.widgets import Collapsible, Input, Label
+from textual.widgets import Button, Collapsible, Input, Label
 
 from artgen.dcgan.config import TrainConfig
 from artgen.jobs import JobRecord
@@ -157,3 +157,42 @@ async def _one_key(fake_runner, tmp_path):
         kind, config, _ = fake_runner.submitted[-1]
         assert kind == "style" and config["content"].endswith("chelsea.jpg")
         assert [path.rsplit("/", 1)[-1] for path in config["styles"]] == ["starry_night.jpg"]
+
+
+def test_style_form_takes_a_folder_of_photos_and_a_mask(fake_runner, image_folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(_style_batch_with_a_mask(fake_runner, image_folder, tmp_path))
+
+
+async def _style_batch_with_a_mask(fake_runner, image_folder, tmp_path):
+    mask = image_folder / "0.png"  # any readable image is a mask
+    app = _app(fake_runner)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("y")
+        form = app.screen
+        assert {spec.name: spec.kind for spec in form.fields}.items() >= {
+            "content": "source",
+            "out": "destination",
+            "masks": "images",
+        }.items()
+        fold = form.query_one("#advanced", Collapsible)
+        assert fold.query("#field-mask_colors") and fold.query("#field-mask_feather")
+        assert not fold.query("#field-masks")  # a main option: regions are what users come for
+
+        content = form.query_one("#field-content", Input)
+        content.value = str(tmp_path / "nowhere")
+        await pilot.pause()
+        assert "no file or folder" in str(form.query_one("#note-content").render())
+        content.value = str(image_folder)
+        form.query_one("#field-out", Input).value = "painted.png"
+        await pilot.pause()
+        assert "is a folder of photos: -o names a folder" in str(form.query_one("#form-error").render())
+        form.query_one("#field-out", Input).value = "painted"
+        form.query_one("#field-masks", Input).value = str(mask)
+        await pilot.pause()
+        assert not form.query_one("#start", Button).disabled
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        kind, config, _ = fake_runner.submitted[-1]
+        assert kind == "style" and config["content"] == str(image_folder)
+        assert config["out"] == "painted" and config["masks"] == (str(mask),)

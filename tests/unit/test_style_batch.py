@@ -129,3 +129,32 @@ def test_a_batch_of_only_unusable_files_is_exit_2(tmp_path, monkeypatch, capsys)
     assert "none of the 1 photos in junk could be painted" in capsys.readouterr().err
     assert main(["style", "empty", str(painting), *FAST]) == 2
     assert "empty has no photos" in capsys.readouterr().err
+
+
+def test_a_batch_runs_as_one_studio_job_with_previews_and_its_outputs(album, tmp_path):
+    """The job runner's own call (``execute``, here in-process: a spawned child costs a minute on CI)."""
+    from artgen.events import Message, Preview
+    from artgen.jobs.kinds import KINDS
+    from artgen.jobs.worker import execute
+
+    folder, painting = album
+    kind, sent = KINDS["style"], []
+    settings = {"content": str(folder), "styles": [painting], "out": str(tmp_path / "out"), "size": 32}
+    settings |= {"iterations": 2, "scales": 1, "preview_every": 1}
+    execute(kind.engine, kind.config, settings, "cpu", lambda tag, payload: sent.append((tag, payload)), bool)
+    (tag, result), events = sent[-1], [payload for tag, payload in sent if tag == "event"]
+    assert tag == "result", result
+    assert result == {
+        "outputs": {"out": str(tmp_path / "out"), "report": str(tmp_path / "out" / "batch.json")},
+        "stopped": False,
+    }
+    progress = [event for event in events if isinstance(event, Progress)]
+    assert progress[-1].step == progress[-1].total == 4 * 2  # the whole batch's iterations
+    previews = [event for event in events if isinstance(event, Preview)]
+    assert {event.caption.split(":")[0] for event in previews} == {
+        "photo 1/4 a.png",
+        "photo 2/4 b.jpg",
+        "photo 4/4 c.png",
+    }
+    assert all(Path(event.path).suffix == ".png" for event in previews)
+    assert any("broken.jpg skipped: not an image" in e.text for e in events if isinstance(e, Message))
