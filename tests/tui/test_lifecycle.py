@@ -14,6 +14,7 @@ from artgen.jobs import JobRecord
 from artgen.tui.app import make_app
 from artgen.tui.screens.form import FormScreen
 from artgen.tui.screens.job import JobScreen
+from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.job_table import JobTable
 
 
@@ -180,6 +181,12 @@ async def _style_batch_with_a_mask(fake_runner, image_folder, tmp_path):
         assert not fold.query("#field-masks")  # a main option: regions are what users come for
 
         content = form.query_one("#field-content", Input)
+        content.focus()
+        await pilot.press("ctrl+o")  # the picker takes a file or, with ctrl+s, the folder it shows
+        assert isinstance(app.screen, PathPicker) and app.screen.either
+        app.screen.query_one("#picker-path", Input).value = str(image_folder)
+        await pilot.press("ctrl+s")
+        assert app.screen is form and content.value == str(image_folder)
         content.value = str(tmp_path / "nowhere")
         await pilot.pause()
         assert "no file or folder" in str(form.query_one("#note-content").render())

@@ -173,7 +173,8 @@ class FormScreen(Screen):
             if path:
                 field.value = path
 
-        self.app.push_screen(PathPicker(field.value, folders=spec.kind in ("folder", "outdir")), chosen)
+        folders, either = spec.kind in ("folder", "outdir"), spec.kind in ("source", "destination")
+        self.app.push_screen(PathPicker(field.value, folders=folders, either=either), chosen)
 
 
 def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
