@@ -26,6 +26,8 @@ __all__ = ["RegionMasks", "composite", "MIN_COLOR_SHARE"]
 
 MIN_COLOR_SHARE = 0.002  # rarer colours in a colour mask are its edges' anti-aliasing, not regions
 DARK = 48  # a colour whose channels are all below this counts as black (the photo)
+EDGE_SHARE = 0.05  # a blend of two regions' colours smaller than this is their edge, not a region
+SAME_COLOR = 80  # RGB distance within which a colour mask's shades are one region's (JPEG noise, edges)
 ASPECT_TOLERANCE = 0.05  # a mask shaped unlike the photo by more than this is stretched, and said so
 
 
@@ -143,7 +145,8 @@ def _by_color(config: StyleConfig, im: Image.Image, size: tuple[int, int]) -> np
         if len(palette) != len(config.styles):
             named = ", ".join(_hex(color) for color in palette) or "none"
             raise InputError(
-                f"--mask {config.masks[0]} has {len(palette)} colours besides black ({named}) for "
+                f"--mask {config.masks[0]} has {len(palette)} colour{'' if len(palette) == 1 else 's'} "
+                f"besides black ({named}) for "
                 f"{len(config.styles)} styles; give --mask-colors, one per style, or one mask per style"
             )
     candidates = np.array([*palette, (0, 0, 0)], dtype=np.int32)
@@ -153,12 +156,43 @@ def _by_color(config: StyleConfig, im: Image.Image, size: tuple[int, int]) -> np
 
 
 def _colors_in(rgb: np.ndarray) -> list[tuple[int, int, int]]:
-    """The mask's non-black colours covering at least :data:`MIN_COLOR_SHARE`, in reading order."""
+    """The mask's regions' colours besides black, in reading order (by each region's first pixel).
+
+    A mask saved as JPEG or drawn with anti-aliasing holds thousands of
+    colours near the few that were painted, and blends of them along the
+    edges. The most common colour takes all within :data:`SAME_COLOR` of it as
+    one region, and so on; a smaller group that lies between two regions'
+    colours (or one's and black) is their edge, not a region of its own.
+    """
     flat = rgb.reshape(-1, 3)
     colors, first, counts = np.unique(flat, axis=0, return_index=True, return_counts=True)
-    keep = (counts >= MIN_COLOR_SHARE * len(flat)) & (colors.max(axis=1) >= DARK)
-    order = np.argsort(first[keep])
-    return [tuple(int(c) for c in color) for color in colors[keep][order]]
+    colors = colors.astype(np.float32)
+    free = np.ones(len(colors), bool)
+    anchors = [np.zeros(3, np.float32)]  # black, then each region's colour
+    found: list[tuple[int, tuple[int, int, int]]] = []
+    while free.any():
+        top = int(np.flatnonzero(free)[counts[free].argmax()])
+        if counts[top] < MIN_COLOR_SHARE * len(flat) / 4:  # what is left is scattered noise
+            break
+        near = free & (((colors - colors[top]) ** 2).sum(axis=1) <= SAME_COLOR**2)
+        free &= ~near
+        share = counts[near].sum() / len(flat)
+        if share < MIN_COLOR_SHARE or (share < EDGE_SHARE and _between(colors[top], anchors)):
+            continue
+        anchors.append(colors[top])
+        if colors[top].max() >= DARK:
+            found.append((int(first[near].min()), tuple(int(c) for c in colors[top])))
+    return [color for _, color in sorted(found)]
+
+
+def _between(color: np.ndarray, anchors: list[np.ndarray]) -> bool:
+    """Whether ``color`` is near a blend of two of ``anchors``: an edge between their regions."""
+    for index, a in enumerate(anchors):
+        for b in anchors[index + 1 :]:
+            t = float(np.clip(np.dot(color - a, b - a) / max(float(np.dot(b - a, b - a)), 1e-6), 0, 1))
+            if np.linalg.norm(color - (a + t * (b - a))) <= SAME_COLOR / 2:
+                return True
+    return False
 
 
 def _hex(color: tuple[int, int, int]) -> str:

@@ -103,6 +103,10 @@ def test_one_colour_mask_gives_the_styles_their_regions_in_reading_order(files):
     expected = RegionMasks.load(two_masks, size).weights
     np.testing.assert_allclose(RegionMasks.load(colour, size).weights, expected, atol=1e-5)
     np.testing.assert_allclose(RegionMasks.load(named, size).weights, expected[::-1], atol=1e-5)
+    jpeg = files["colors"].replace(".png", ".jpg")
+    Image.open(files["colors"]).save(jpeg, quality=60)  # thousands of shades near red and blue
+    noisy = RegionMasks.load(StyleConfig(**{**colour.to_dict(), "masks": (jpeg,)}), size).weights
+    assert np.mean(np.abs(noisy - expected) > 0.5) < 0.02
     soft = RegionMasks.load(two_masks, size).weights[0]
     assert 0 < soft[0, WIDTH // 2] < 1  # feathered across the edge
     hard = RegionMasks.load(StyleConfig(**{**two_masks.to_dict(), "mask_feather": 0.0}), size).weights[0]
@@ -120,7 +124,7 @@ def test_one_colour_mask_gives_the_styles_their_regions_in_reading_order(files):
         ),
         (
             ["{photo}", "{blue}", "{red}", "--mask", "{left}"],
-            "has 1 colours besides black (#ffffff) for 2 styles",
+            "has 1 colour besides black (#ffffff) for 2 styles",
         ),
         (["{photo}", "{blue}", "--mask-colors", "red"], "--mask-colors needs exactly one --mask"),
         (["{photo}", "{blue}", "{red}", "--mask", "{colors}", "--mask-colors", "red"], "has 1 colours for 2"),
