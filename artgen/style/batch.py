@@ -9,7 +9,8 @@ iterations over the whole batch, so the ETA is the batch's.
 
 The output folder mirrors the photos' sub-folders, one PNG per photo, plus
 ``batch.json``: what was written, what failed and why, rewritten after every
-photo so that a killed batch still says how far it got. Nothing is taken
+photo so that a killed batch still says how far it got. A batch in which no
+photo could be painted is refused (exit 2) and leaves no folder behind. Nothing is taken
 over: an existing, non-empty ``-o`` folder is refused without ``--overwrite``,
 and the default folder gets a fresh numbered name.
 """
@@ -136,8 +137,7 @@ def paint_folder(config: StyleConfig, on_event: OnEvent, should_stop: ShouldStop
     out = _out_dir(config)
     photos = _photos(config, out)
     RegionMasks.load(config, (config.size, config.size))  # a bad mask is the whole batch's error, said once
-    runs.output_dir(out)
-    report = out / REPORT_NAME
+    report = out / REPORT_NAME  # written once the first picture is: a batch refused leaves nothing
     per_photo = config.iterations * len(config.scale_sizes())
     events = _BatchEvents(on_event, per_photo, len(photos))
     cache: StyleCache = {}
@@ -164,14 +164,14 @@ def paint_folder(config: StyleConfig, on_event: OnEvent, should_stop: ShouldStop
             )
             on_event(Message(f"photo {index + 1}/{len(photos)} {photo.name}: {name} ({result.seconds:.0f}s)"))
             stopped = result.stopped
-        _write_report(report, config, photos, written, failed, stopped, started)
+        if written:
+            _write_report(report, config, photos, written, failed, stopped, started)
         if stopped or should_stop():
             stopped = True
             left = len(photos) - index - 1
             on_event(Message(f"stopped; {left} photos not painted", "warning"))
             break
-    _write_report(report, config, photos, written, failed, stopped, started)
-    if not written and not stopped:
+    if not written:
         raise InputError(f"none of the {len(photos)} photos in {root} could be painted: {_reasons(failed)}")
     return BatchResult(
         out=out,

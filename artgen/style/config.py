@@ -218,7 +218,7 @@ class StyleConfig(ConfigDict):
         masks, styles = self.masks or (), len(self.styles)
         if masks and len(masks) not in (1, styles):
             raise InputError(
-                f"--mask was given {len(masks)} times for {styles} styles; "
+                f"--mask was given {len(masks)} times for {styles} style{'' if styles == 1 else 's'}; "
                 "give one mask per style, or one colour mask for all"
             )
         if self.mask_colors is not None:
