@@ -149,3 +149,23 @@ def test_bad_masks_are_one_line_and_exit_2(files, tmp_path, monkeypatch, capsys,
 def test_mask_counts_are_checked_before_anything_runs():
     with pytest.raises(InputError, match="given 2 times for 3 styles"):
         StyleConfig("a.jpg", ("b.jpg", "c.jpg", "d.jpg"), masks=("m.png", "n.png"))
+
+
+def test_regions_run_in_the_device_loop_too(files, tmp_path):
+    """The compiled loop a GPU uses (here on the CPU) carries the regions' targets like the host loop."""
+    from artgen.style import transfer
+
+    config = StyleConfig.tiny(
+        files["photo"],
+        files["blue"],
+        masks=(files["right"],),
+        out=str(tmp_path / "device.png"),
+        size=WIDTH,
+        iterations=8,
+        optimizer="adam",
+        loop="device",
+    )
+    result = transfer(config)
+    difference = np.abs(_read(result.out) - _read(files["photo"])).mean(axis=2)
+    assert difference[:, : WIDTH // 2 - EDGE].max() <= 1.0 and difference[:, WIDTH // 2 + EDGE :].mean() > 5
+    assert result.losses["style"] > 0
