@@ -164,14 +164,14 @@ def paint_folder(config: StyleConfig, on_event: OnEvent, should_stop: ShouldStop
             )
             on_event(Message(f"photo {index + 1}/{len(photos)} {photo.name}: {name} ({result.seconds:.0f}s)"))
             stopped = result.stopped
-        if written:
+        stopped = stopped or should_stop()
+        if written or stopped:
             _write_report(report, config, photos, written, failed, stopped, started)
-        if stopped or should_stop():
-            stopped = True
+        if stopped:
             left = len(photos) - index - 1
             on_event(Message(f"stopped; {left} photos not painted", "warning"))
             break
-    if not written:
+    if not written and not stopped:
         raise InputError(f"none of the {len(photos)} photos in {root} could be painted: {_reasons(failed)}")
     return BatchResult(
         out=out,
