@@ -15,6 +15,7 @@ computations of each (target: one per scale for the batch) and the time ratio.
 Run from the repository root:
 
     nice python benchmarks/style_regions.py --size 384             # (a) and (b)
+    python benchmarks/style_regions.py --only cost --size 384      # a mask's cost per evaluation
     nice python benchmarks/style_regions.py --size 384 --figure docs/images/style_masked.png
 
 The machine is shared: compare the ratios, measured side by side, not the times.
@@ -83,6 +84,36 @@ def masked(args: argparse.Namespace, work: Path) -> None:
         figure(Path(args.figure), reference, work / "mask.png", picture)
 
 
+def cost(args: argparse.Namespace, work: Path) -> None:
+    """A mask's cost per loss-and-gradient evaluation, the two kinds interleaved so load hits both alike."""
+    from artgen.style.engine import _Scale, load_image
+    from artgen.style.losses import Weights
+    from artgen.style.objective import make_value_and_grad
+
+    photo = SAMPLES / "astronaut.jpg"
+    with Image.open(photo) as im:
+        mask = person_mask(work / "mask.png", im.size)
+    model = vgg.build_features("vgg16")
+    content, styles = load_image(photo), [load_image(STARRY)]
+    config = StyleConfig(str(photo), (str(STARRY),), size=args.size, masks=(str(mask),))
+    regions = RegionMasks.load(config, engine.fit_size(*content.size, args.size))
+    functions, x = {}, None
+    for name, region in (("plain", None), ("masked", regions)):
+        scale = _Scale(config, model, content, styles, args.size, None, region)
+        functions[name] = make_value_and_grad(model, scale.targets, Weights(1, 10, 1), scale.shape)
+        x = vgg.preprocess(scale.content_rgb).ravel().astype(np.float64)
+        functions[name](x)  # compile
+    times = {name: [] for name in functions}
+    for _ in range(args.evaluations):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function(x)
+            times[name].append(time.perf_counter() - started)
+    plain, masked = (float(np.median(times[name])) for name in ("plain", "masked"))
+    print(f"(a) one evaluation at {args.size} px, median of {args.evaluations} interleaved:")
+    print(f"    plain {plain:.3f} s, masked {masked:.3f} s, ratio {masked / plain:.2f} (target <= 1.2)")
+
+
 def figure(path: Path, photo: np.ndarray, mask: Path, picture: np.ndarray) -> None:
     """Photo, mask and result side by side, each at 256 px high, as a PNG."""
     height = 256
@@ -145,13 +176,16 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=80)
     parser.add_argument("--scales", type=int, default=3)
     parser.add_argument("--figure", help="write the README's photo | mask | result figure here")
-    parser.add_argument("--only", choices=("masked", "batch"))
+    parser.add_argument("--evaluations", type=int, default=10, help="for --only cost")
+    parser.add_argument("--only", choices=("masked", "cost", "batch"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="artgen-regions-") as name:
         work = Path(name)
-        if args.only != "batch":
+        if args.only in (None, "masked"):
             masked(args, work)
-        if args.only != "masked":
+        if args.only in (None, "cost"):
+            cost(args, work)
+        if args.only in (None, "batch"):
             batch(args, work)
 
 
