@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_a_batch_paints_the_others_and_reports_the_unreadable_one(album, tmp_pat
 
 
 def test_a_batch_computes_the_style_targets_once(album, tmp_path, monkeypatch):
-    from artgen.style import batch, engine
+    from artgen.style import batch, engine, transfer
 
     folder, painting = album
     (folder / "broken.jpg").unlink()
@@ -69,6 +70,9 @@ def test_a_batch_computes_the_style_targets_once(album, tmp_path, monkeypatch):
     steps = [event for event in progress if isinstance(event, Progress)]
     assert steps[-1].step == steps[-1].total == 3 * 2  # iterations counted over the whole batch
     assert steps[-1].stage.startswith("photo 3/3 c.png")
+    alone = transfer(replace(config, content=str(folder / "b.jpg"), out=str(tmp_path / "b-alone.png")))
+    with Image.open(alone.out) as one, Image.open(tmp_path / "out" / "b.png") as shared:
+        assert np.array_equal(np.asarray(one), np.asarray(shared))  # shared targets, the same picture
 
 
 def test_ctrl_c_stops_after_writing_the_current_photo(album, tmp_path):
