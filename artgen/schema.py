@@ -45,9 +45,31 @@ __all__ = [
 ]
 
 Widget = Literal[
-    "folder", "outdir", "image", "images", "file", "output", "int", "float", "text", "choice", "bool", "list"
+    "folder",
+    "outdir",
+    "image",
+    "images",
+    "file",
+    "output",
+    "source",  # an image file or a folder of them (a batch)
+    "destination",  # a file or a folder to write, as the source is one or the other
+    "int",
+    "float",
+    "text",
+    "choice",
+    "bool",
+    "list",
 ]
-PATH_WIDGETS: tuple[Widget, ...] = ("folder", "outdir", "image", "images", "file", "output")
+PATH_WIDGETS: tuple[Widget, ...] = (
+    "folder",
+    "outdir",
+    "image",
+    "images",
+    "file",
+    "output",
+    "source",
+    "destination",
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,7 @@ class Setting:
     parse: Callable[[str], Any] | None = None  # text to value, for types without a generic parser
     format: Callable[[Any], str] | None = None  # value to text, the inverse of ``parse``
     cli: bool = True  # offered by the CLI (False: set by the studio or tests only)
+    repeatable: bool = False  # a list flag that may be given again to add items (``--mask a --mask b``)
 
 
 def setting(default: Any = dataclasses.MISSING, *, help: str, **parts: Any) -> Any:

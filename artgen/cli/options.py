@@ -97,6 +97,8 @@ def _flag(section: Any, opt: Option, defaults: bool) -> None:
             kwargs["metavar"] = spec.metavar or "LIST"
         if spec.bare is not None:
             kwargs.update(nargs="?", const=spec.bare)
+        if spec.repeatable:
+            kwargs["action"] = "extend"
     section.add_argument(*flags, **kwargs)
     hidden = {**kwargs, "help": argparse.SUPPRESS, "default": argparse.SUPPRESS}
     for alias in spec.hidden_aliases:

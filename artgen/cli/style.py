@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.style.config import StyleConfig
+
+if TYPE_CHECKING:
+    from artgen.style.batch import BatchResult
 
 NAME = "style"
 HELP = "paint a photo in the style of one or more paintings"
@@ -14,7 +19,19 @@ DESCRIPTION = (
     "Neural style transfer (Gatys et al.) on bundled ImageNet VGG16 weights, offline.\n"
     "Optimises coarse to fine (--scales sizes, each twice the last) with L-BFGS by default.\n"
     "Writes OUT (default <content>_<style>.png here; an existing -o file is never overwritten\n"
-    "without --overwrite). Ctrl-C stops early and still writes the best image so far."
+    "without --overwrite). Ctrl-C stops early and still writes the best image so far.\n"
+    "\n"
+    "Regions: --mask paints only a mask's white part and keeps the photo elsewhere, edges\n"
+    "feathered (--mask-feather). Give --mask once per style, in the styles' order, or one\n"
+    "colour mask for several styles: black keeps the photo, and each other colour is a\n"
+    "style's region, taken in reading order (the colour met first, scanning left to right\n"
+    "and top to bottom, is the first style's) or as named by --mask-colors.\n"
+    "\n"
+    "Batches: a folder as CONTENT paints every photo in it (sub-folders too) into the folder\n"
+    "-o (default <folder>_<style>/ here; an existing non-empty one needs --overwrite), the\n"
+    "styles' targets computed once. A photo that cannot be painted is skipped and reported\n"
+    "(OUT/batch.json lists them); the exit status is then 1, and 2 if none could be painted.\n"
+    "Ctrl-C stops after writing the current photo's best picture (exit 130)."
 )
 EXAMPLES = (
     "Examples:\n"
@@ -22,7 +39,11 @@ EXAMPLES = (
     "  artgen style photo.jpg scream.jpg -o big.png --size 2048 --scales 5\n"
     "  artgen style photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 --preserve-colors\n"
     "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)\n"
-    "  artgen style photo.jpg wave.jpg --seamless --init noise   (a picture that tiles; see artgen texture)"
+    "  artgen style photo.jpg wave.jpg --seamless --init noise   (a picture that tiles; see artgen texture)\n"
+    "  artgen style photo.jpg starry.jpg --mask sky.png     (only the sky; the rest stays the photo)\n"
+    "  artgen style photo.jpg a.jpg b.jpg --mask left.png --mask right.png\n"
+    "  artgen style photo.jpg a.jpg b.jpg --mask regions.png --mask-colors red,blue\n"
+    "  artgen style holiday/ starry.jpg -o holiday-starry/   (every photo in holiday/)"
 )
 
 
@@ -38,11 +59,28 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     with quiet_backend_import():
         from artgen.style import stylise
+        from artgen.style.batch import BatchResult
 
     with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
         result = stylise(config, render, stop)
+    if isinstance(result, BatchResult):
+        return _show_batch(result)
     width, height = result.size
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
     if result.gif:
         show_result(f"progress: {result.gif}")
     return 130 if result.stopped else 0
+
+
+def _show_batch(result: BatchResult) -> int:
+    """The batch's summary; exit 1 if a photo failed (the rest were written), 130 if stopped."""
+    show_result(
+        f"wrote {len(result.written)} of {result.photos} photos to {result.out} ({result.seconds:.0f}s)"
+    )
+    if result.failed:
+        names = ", ".join(f"{Path(photo).name} ({reason})" for photo, reason in result.failed[:3])
+        more = f" and {len(result.failed) - 3} more" if len(result.failed) > 3 else ""
+        show_result(f"failed {len(result.failed)}: {names}{more}; see {result.report}")
+    if result.stopped:
+        return 130
+    return 1 if result.failed else 0

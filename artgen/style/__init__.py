@@ -12,10 +12,21 @@ from __future__ import annotations
 from artgen.lazy import lazy_attributes
 from artgen.style.config import INITS, NETS, OPTIMIZERS, StyleConfig
 
-__all__ = ["INITS", "NETS", "OPTIMIZERS", "StyleConfig", "StyleResult", "stylise", "transfer", "evaluate"]
+__all__ = [
+    "INITS",
+    "NETS",
+    "OPTIMIZERS",
+    "StyleConfig",
+    "StyleResult",
+    "BatchResult",
+    "stylise",
+    "transfer",
+    "evaluate",
+]
 
 _LAZY = {
     "StyleResult": "artgen.style.engine",
+    "BatchResult": "artgen.style.batch",
     "transfer": "artgen.style.engine",
     "evaluate": "artgen.style.engine",
     "stylise": "artgen.style.dispatch",

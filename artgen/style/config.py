@@ -8,6 +8,7 @@ job runner sends it across a process boundary with ``to_dict``/``from_dict``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from artgen.configs import MAX_SEED, ConfigDict
@@ -29,6 +30,7 @@ MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms o
 # --help sections
 EFFORT = "size and effort"
 LOOK = "look"
+REGIONS = "regions"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
@@ -44,7 +46,11 @@ class StyleConfig(ConfigDict):
     """
 
     content: str = setting(
-        help="the photo to repaint", positional=True, metavar="CONTENT", widget="image", label="photo"
+        help="the photo to repaint, or a folder of photos to repaint each",
+        positional=True,
+        metavar="CONTENT",
+        widget="source",
+        label="photo",
     )
     styles: tuple[str, ...] = setting(
         help="one or more style images (paintings)",
@@ -55,11 +61,11 @@ class StyleConfig(ConfigDict):
     )
     out: str | None = setting(
         None,
-        help="output PNG",
-        unset="<content>_<style>.png in the working directory",
+        help="output PNG; for a folder of photos, the output folder",
+        unset="<content>_<style>.png (a folder: <content>_<style>/) in the working directory",
         aliases=("-o",),
         metavar="OUT",
-        widget="output",
+        widget="destination",
     )
     size: int = setting(512, help="output long side in pixels", min=MIN_SIZE, max=MAX_SIZE, group=EFFORT)
     iterations: int = setting(
@@ -87,6 +93,35 @@ class StyleConfig(ConfigDict):
         min=0.05,
         max=8,
         group=LOOK,
+        advanced=True,
+    )
+    masks: tuple[str, ...] | None = setting(
+        None,
+        help="paint only the white part of MASK (grey: partly; the rest keeps the photo); "
+        "give one per style, in the styles' order, or one colour mask for several styles",
+        unset="the whole picture",
+        flag="--mask",
+        metavar="MASK",
+        widget="images",
+        label="masks",
+        repeatable=True,
+        group=REGIONS,
+    )
+    mask_colors: tuple[str, ...] | None = setting(
+        None,
+        help="with one colour mask and several styles: each style's colour, in the styles' order, "
+        "e.g. red,blue or ff0000,0000ff; black keeps the photo",
+        unset="the mask's colours other than black, in reading order (left to right, top to bottom)",
+        metavar="C1,C2",
+        group=REGIONS,
+        advanced=True,
+    )
+    mask_feather: float = setting(
+        0.01,
+        help="soften mask edges: blur radius as a fraction of the output's long side",
+        min=0,
+        max=0.25,
+        group=REGIONS,
         advanced=True,
     )
     preserve_colors: bool = setting(
@@ -178,8 +213,40 @@ class StyleConfig(ConfigDict):
                 )
             if sum(self.style_blend) <= 0:
                 raise InputError("--style-blend weights must be >= 0 and not all 0")
-        if self.out is not None and not self.out.lower().endswith(".png"):
+        self._check_masks()
+        if self.is_batch():
+            if self.out is not None and self.out.lower().endswith(".png"):
+                raise InputError(f"{self.content} is a folder of photos: -o names a folder, not a .png")
+        elif self.out is not None and not self.out.lower().endswith(".png"):
             raise InputError(f"-o must name a .png file, not {self.out!r}")
+
+    def _check_masks(self) -> None:
+        """Mask counts against styles; the files themselves are read when the job starts."""
+        if self.masks is not None:
+            object.__setattr__(self, "masks", tuple(self.masks))
+        if self.mask_colors is not None:
+            object.__setattr__(self, "mask_colors", tuple(self.mask_colors))
+        masks, styles = self.masks or (), len(self.styles)
+        if masks and len(masks) not in (1, styles):
+            raise InputError(
+                f"--mask was given {len(masks)} times for {styles} style{'' if styles == 1 else 's'}; "
+                "give one mask per style, or one colour mask for all"
+            )
+        if self.mask_colors is not None:
+            if len(masks) != 1:
+                raise InputError("--mask-colors needs exactly one --mask (a colour mask)")
+            if len(self.mask_colors) != styles:
+                raise InputError(f"--mask-colors has {len(self.mask_colors)} colours for {styles} styles")
+            from artgen.images import parse_color
+
+            for text in self.mask_colors:
+                parse_color(text)
+        if masks and self.tile == "on":
+            raise InputError("--mask does not work with --tile on yet; use --tile auto or off")
+
+    def is_batch(self) -> bool:
+        """CONTENT is a folder: each photo in it is painted, into an output folder."""
+        return Path(self.content).is_dir()
 
     def blend(self) -> tuple[float, ...]:
         """Style weights summing to 1."""

@@ -7,6 +7,7 @@ The CLI and the job runner both call :func:`stylise`, so a new kind of content
 from __future__ import annotations
 
 from artgen.events import OnEvent, ShouldStop, ignore_events, never_stop
+from artgen.style.batch import BatchResult, paint_folder
 from artgen.style.config import StyleConfig
 from artgen.style.engine import StyleResult, transfer
 
@@ -15,6 +16,8 @@ __all__ = ["stylise"]
 
 def stylise(
     config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
-) -> StyleResult:
-    """Paint ``config.content``: today one still picture."""
+) -> StyleResult | BatchResult:
+    """Paint ``config.content``: one still picture, or each photo of a folder (a batch)."""
+    if config.is_batch():
+        return paint_folder(config, on_event, should_stop)
     return transfer(config, on_event, should_stop)

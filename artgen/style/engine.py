@@ -24,7 +24,10 @@ from artgen.errors import InputError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.style import color, memory, optimizers, tiles, vgg
 from artgen.style.config import StyleConfig
-from artgen.style.losses import Weights, targets_for
+from artgen.style.losses import Weights, region_targets, style_grams, targets_for
+from artgen.style.regions import RegionMasks, composite
+
+StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
 __all__ = ["StyleResult", "transfer", "evaluate", "load_image", "default_out", "fit_size"]
 
@@ -105,6 +108,8 @@ class _Scale:
         styles: list[Image.Image],
         long_side: int,
         tiling: _Tiling | None = None,
+        regions: RegionMasks | None = None,
+        style_cache: StyleCache | None = None,
     ):
         self.size = fit_size(*content.size, long_side)
         self.content_rgb = _resized(content, self.size)
@@ -129,8 +134,18 @@ class _Scale:
                 tiling.statistics, *arguments, tiling.core, tiling.margin, tiling.strides
             )
         else:
-            paintings = vgg.build_features(config.net) if config.seamless else None  # see targets_for
-            self.targets = targets_for(model, *arguments, style_model=paintings)
+            cache = None if config.preserve_colors else style_cache  # the styles were matched to this photo
+            # a seamless picture still reads the paintings unwrapped: their own edges' jump is no texture
+            paintings = vgg.build_features(config.net) if config.seamless else model
+            per_style = _style_grams(paintings, arguments[1], long_side, cache)
+            self.targets = targets_for(model, *arguments, per_style)
+        self.union = None  # with --mask: how much of each pixel is painted
+        if regions is not None:
+            self.union = regions.union(self.size)
+            shares = regions.shares(self.size, config.blend())
+            self.targets = replace(
+                self.targets, regions=region_targets(per_style, shares, regions.layer_masks(self.size))
+            )
 
     def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
         """The loss and its gradient at this scale: in tiles when the picture has more than one."""
@@ -141,6 +156,19 @@ class _Scale:
                 tiling.statistics, tiling.share, self.targets, weights, self.shape, self.tiles, tiling.strides
             )
         return make_value_and_grad(model, self.targets, weights, self.shape)
+
+
+def _style_grams(model, styles: list[np.ndarray], long_side: int, cache: StyleCache | None) -> list:
+    """The styles' Gram matrices at this scale, from ``cache`` when an earlier photo computed them.
+
+    Without ``--preserve-colors`` they depend on the style images and the
+    scale's size only (the style side follows the long side), never on the photo.
+    """
+    if cache is None:
+        return style_grams(model, styles)
+    if long_side not in cache:
+        cache[long_side] = style_grams(model, styles)
+    return cache[long_side]
 
 
 class _Timing:
@@ -299,16 +327,29 @@ def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Sc
 
 def _picture(x: np.ndarray, scale: _Scale, config: StyleConfig) -> np.ndarray:
     rgb = vgg.deprocess(x.reshape(scale.shape))
-    return color.with_chroma_of(rgb, scale.content_rgb) if config.preserve_colors else rgb
+    if config.preserve_colors:
+        rgb = color.with_chroma_of(rgb, scale.content_rgb)
+    return rgb if scale.union is None else composite(rgb, scale.content_rgb, scale.union)
 
 
 def transfer(
-    config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+    config: StyleConfig,
+    on_event: OnEvent = ignore_events,
+    should_stop: ShouldStop = never_stop,
+    *,
+    style_cache: StyleCache | None = None,
 ) -> StyleResult:
-    """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is."""
+    """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is.
+
+    ``style_cache``: the styles' targets kept across calls (a batch of photos fills it once).
+    """
     started = time.perf_counter()
     content = load_image(config.content, config.size)
     styles = [load_image(path, _style_side(config)) for path in config.styles]
+    final_size = fit_size(*content.size, config.size)
+    regions = RegionMasks.load(config, final_size)
+    for note in regions.notes if regions else ():
+        on_event(Message(note, "warning"))
     out = _output_path(config)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
@@ -324,7 +365,7 @@ def transfer(
     x, scale, previous, best = None, None, None, None
     timing = _Timing()
     for index, long_side in enumerate(sizes, start=1):
-        scale = _Scale(config, model, content, styles, long_side, tiling)
+        scale = _Scale(config, model, content, styles, long_side, tiling, regions, style_cache)
         x = _initial(config, scale, styles) if previous is None else _next_scale(config, x, previous, scale)
         stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
         on_device = _on_device(config, scale)
@@ -375,9 +416,10 @@ def transfer(
             break
 
     picture = _picture(x, scale, config)
-    final_size = fit_size(*content.size, config.size)
     if scale.size != final_size:  # stopped before the last scale: still give the size asked for
         picture = np.asarray(Image.fromarray(picture).resize(final_size, Image.Resampling.BICUBIC))
+        if regions is not None:  # the photo itself outside the regions, not its enlarged thumbnail
+            picture = composite(picture, _resized(content, final_size), regions.union(final_size))
     images.save_png(out, picture)
     gif = _write_gif(frame_paths, final_size, frames / "progress.gif") if frame_paths else None
     if not config.work_dir:
@@ -436,7 +478,8 @@ def _memory_plan(
         )
 
     cores = [] if config.tile == "on" else [0]
-    if config.tile != "off" and not config.seamless:  # tile windows do not wrap around
+    # tile windows do not wrap around; a region's Gram matrices need the whole picture at once
+    if config.tile != "off" and not config.seamless and not config.masks:
         cores += [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
     histories = memory.LBFGS_HISTORIES if config.optimizer == "lbfgs" else memory.LBFGS_HISTORIES[:1]
     options = [(core, history) for history in histories for core in cores]

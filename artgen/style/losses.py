@@ -14,13 +14,17 @@ from keras import ops
 
 __all__ = [
     "Targets",
+    "RegionTargets",
     "Weights",
     "gram_matrix",
+    "masked_gram_matrix",
     "content_loss",
     "style_loss",
     "tv_loss",
     "loss_terms",
     "targets_for",
+    "style_grams",
+    "region_targets",
     "tile_statistics",
     "tile_share",
 ]
@@ -35,6 +39,16 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class RegionTargets:
+    """Each style's own Gram targets and the region of the picture they apply to (``--mask``)."""
+
+    masks: tuple[tuple[np.ndarray, ...], ...]  # per style, per style layer: (1, h, w, 1) weights in 0-1
+    grams: tuple[tuple[np.ndarray, ...], ...]  # per style, per style layer: (C, C), unblended
+    gram_norms: tuple[tuple[float, ...], ...]  # per style, per style layer
+    shares: tuple[float, ...]  # each style's weight: its blend weight times its region's share of the picture
+
+
+@dataclass(frozen=True)
 class Targets:
     """What the picture is pulled towards at one scale; numpy, so it crosses into any backend."""
 
@@ -43,6 +57,7 @@ class Targets:
     layer_weights: tuple[float, ...]  # per style layer, summing to 1
     content_norm: float  # mean square of ``content``
     gram_norms: tuple[float, ...]  # mean square of each Gram target
+    regions: RegionTargets | None = None  # with masks: the style term is per style, over its region
 
 
 def gram_matrix(features):
@@ -57,6 +72,19 @@ def gram_matrix(features):
     return ops.matmul(ops.transpose(flat), flat) / positions
 
 
+def masked_gram_matrix(features, mask):
+    """:func:`gram_matrix` over a soft region: positions weighted by ``mask`` (1, H, W, 1).
+
+    Gatys et al.'s spatial control: the features are multiplied by the mask
+    and the sum divided by the mask's own weight, so a region's statistics
+    are comparable with a whole style image's, whatever the region's area.
+    """
+    channels = ops.shape(features)[-1]
+    flat = ops.reshape(features * mask, (-1, channels))
+    area = ops.sum(ops.square(mask)) + 1e-6
+    return ops.matmul(ops.transpose(flat), flat) / area
+
+
 def content_loss(features, target, norm: float):
     return ops.mean(ops.square(features - target)) / norm
 
@@ -65,6 +93,20 @@ def style_loss(features, grams, layer_weights, norms):
     total = 0.0
     for layer_features, gram, weight, norm in zip(features, grams, layer_weights, norms, strict=True):
         total = total + weight * ops.mean(ops.square(gram_matrix(layer_features) - gram)) / norm
+    return total
+
+
+def region_style_loss(features, regions: RegionTargets, layer_weights):
+    """Each style's loss over its own region, weighted by its share of the blend."""
+    total = 0.0
+    for masks, grams, norms, share in zip(
+        regions.masks, regions.grams, regions.gram_norms, regions.shares, strict=True
+    ):
+        for layer_features, mask, gram, weight, norm in zip(
+            features, masks, grams, layer_weights, norms, strict=True
+        ):
+            difference = masked_gram_matrix(layer_features, mask) - gram
+            total = total + share * weight * ops.mean(ops.square(difference)) / norm
     return total
 
 
@@ -84,32 +126,41 @@ def tv_loss(image, wrap: bool = False):
 def loss_terms(model, image, targets: Targets, weights: Weights) -> dict:
     """Weighted content, style and TV losses and their sum for a Caffe-space ``image``."""
     *style_features, content_features = model(image)
+    if targets.regions is None:
+        style = style_loss(style_features, targets.grams, targets.layer_weights, targets.gram_norms)
+    else:
+        style = region_style_loss(style_features, targets.regions, targets.layer_weights)
     terms = {
         "content": weights.content * content_loss(content_features, targets.content, targets.content_norm),
-        "style": weights.style
-        * style_loss(style_features, targets.grams, targets.layer_weights, targets.gram_norms),
+        "style": weights.style * style,
         "tv": weights.tv * tv_loss(image, weights.wrap),
     }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
 
 
-def targets_for(model, content, styles, blend, layer_weights, style_model=None) -> Targets:
+def style_grams(model, styles) -> list[list[np.ndarray]]:
+    """Per Caffe-space style image, its Gram matrix at each style layer: the costly part of the targets.
+
+    They depend on the style images and the scale only, so a batch of photos
+    computes them once per scale (``artgen.style.batch``).
+    """
+    return [[ops.convert_to_numpy(gram_matrix(f)) for f in model(style)[:-1]] for style in styles]
+
+
+def targets_for(model, content, styles, blend, layer_weights, per_style=None) -> Targets:
     """Targets from a Caffe-space content image and style images, styles blended by ``blend``.
 
     Blending Gram matrices (as jcjohnson/neural-style does) gives the same
-    gradients as summing one loss per style, at the cost of one.
-    ``style_model`` (default ``model``) reads the styles: a seamless run reads
-    them with the ordinary network, since wrapping a painting around would
-    add its edges' jump to the texture it is asked to match.
+    gradients as summing one loss per style, at the cost of one. ``per_style``:
+    :func:`style_grams` already computed for these styles.
     """
     content_features = ops.convert_to_numpy(model(content)[-1])
+    per_style = per_style if per_style is not None else style_grams(model, styles)
     grams = None
-    for style, share in zip(styles, blend, strict=True):
-        style_grams = [
-            share * ops.convert_to_numpy(gram_matrix(f)) for f in (style_model or model)(style)[:-1]
-        ]
-        grams = style_grams if grams is None else [a + b for a, b in zip(grams, style_grams, strict=True)]
+    for layers, share in zip(per_style, blend, strict=True):
+        shared = [share * gram for gram in layers]
+        grams = shared if grams is None else [a + b for a, b in zip(grams, shared, strict=True)]
     total = sum(layer_weights)
     return Targets(
         content=content_features,
@@ -117,6 +168,16 @@ def targets_for(model, content, styles, blend, layer_weights, style_model=None) 
         layer_weights=tuple(w / total for w in layer_weights),
         content_norm=float(np.mean(np.square(content_features))) + 1e-8,
         gram_norms=tuple(float(np.mean(np.square(g))) + 1e-8 for g in grams),
+    )
+
+
+def region_targets(per_style, shares, layer_masks) -> RegionTargets:
+    """Unblended per-style targets for ``--mask``: ``layer_masks`` per style, per style layer."""
+    return RegionTargets(
+        masks=tuple(tuple(np.asarray(m, np.float32) for m in masks) for masks in layer_masks),
+        grams=tuple(tuple(layers) for layers in per_style),
+        gram_norms=tuple(tuple(float(np.mean(np.square(g))) + 1e-8 for g in layers) for layers in per_style),
+        shares=tuple(float(share) for share in shares),
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from keras import ops
 
 from artgen.style import backend
-from artgen.style.losses import Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.losses import RegionTargets, Targets, Weights, loss_terms, tile_share, tile_statistics
 
 __all__ = ["make_value_and_grad", "make_tile_functions", "device_targets"]
 
@@ -30,6 +30,18 @@ def device_targets(targets: Targets) -> Targets:
         layer_weights=targets.layer_weights,
         content_norm=targets.content_norm,
         gram_norms=targets.gram_norms,
+        regions=_device_regions(targets.regions),
+    )
+
+
+def _device_regions(regions: RegionTargets | None) -> RegionTargets | None:
+    if regions is None:
+        return None
+    return RegionTargets(
+        masks=tuple(tuple(ops.convert_to_tensor(m) for m in masks) for masks in regions.masks),
+        grams=tuple(tuple(ops.convert_to_tensor(g) for g in grams) for grams in regions.grams),
+        gram_norms=regions.gram_norms,
+        shares=regions.shares,
     )
 
 

@@ -31,7 +31,7 @@ from artgen.style.engine import (  # the still engine's pieces, shared rather th
     fit_size,
     load_image,
 )
-from artgen.style.losses import Weights, targets_for
+from artgen.style.losses import Weights, style_grams, targets_for
 from artgen.style.seam import Seam, seam_metric
 from artgen.style.texture_config import TextureConfig
 
@@ -154,7 +154,7 @@ def synthesise(
             style_pictures,
             config.blend(),
             tuple(vgg.STYLE_LAYERS.values()),
-            style_model=vgg.build_features(config.net),  # the paintings' own edges do not wrap
+            style_grams(vgg.build_features(config.net), style_pictures),  # the paintings' edges do not wrap
         )
         best = optimizers.Best(make_value_and_grad(model, targets, weights, shape))
         stage = f"scale {index}/{len(sizes)} ({side}x{side})"

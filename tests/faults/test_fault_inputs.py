@@ -166,6 +166,19 @@ CASES = {
     "style-iterations-huge": (["style", "{photo}", "{painting}", "--iterations", "9999999"], "between 1"),
     "style-scales-huge": (["style", "{photo}", "{painting}", "--scales", "1000000000"], "--scales must be"),
     "style-weight-huge": (["style", "{photo}", "{painting}", "--tv-weight", "1e308"], "between 0 and 1e+06"),
+    "style-mask-not-image": (["style", "{photo}", "{painting}", "--mask", "{notes}"], "--mask"),
+    "style-mask-count": (
+        ["style", "{photo}", "{painting}", "--mask", "{photo}", "--mask", "{photo}"],
+        "--mask was given 2 times for 1 style;",
+    ),
+    "style-mask-colours-vs-styles": (
+        ["style", "{photo}", "{painting}", "{painting}", "--mask", "{photo}"],
+        "colour",
+    ),
+    "style-batch-no-photos": (["style", "{empty}", "{painting}"], "has no photos"),
+    "style-batch-out-has-files": (["style", "{data}", "{painting}", "-o", "{full}"], "already has files"),
+    "style-batch-out-png": (["style", "{data}", "{painting}", "-o", "x.png"], "-o names a folder"),
+    "style-batch-all-broken": (["style", "{bad}", "{painting}"], "none of the 4 photos"),
     # classify, jobs, the command itself
     "classify-missing": (["classify", "train", "{missing}"], "does not exist"),
     "classify-seed": (["classify", "train", "{data}", "--seed", "-1"], "--seed must be between 0"),
@@ -179,7 +192,7 @@ CASES = {
 
 # Refused only after reading the input (every image decoded, each broken): the decoding progress
 # may show above the one error line.
-AFTER_WORK = {"train-only-broken-images"}
+AFTER_WORK = {"train-only-broken-images", "style-batch-all-broken"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))

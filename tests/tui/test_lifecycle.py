@@ -7,13 +7,14 @@ import asyncio
 import dataclasses
 
 from conftest import FIXED_NOW, FakeRunner
-from textual.widgets import Collapsible, Input, Label
+from textual.widgets import Button, Collapsible, Input, Label
 
 from artgen.dcgan.config import TrainConfig
 from artgen.jobs import JobRecord
 from artgen.tui.app import make_app
 from artgen.tui.screens.form import FormScreen
 from artgen.tui.screens.job import JobScreen
+from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.job_table import JobTable
 
 
@@ -157,3 +158,48 @@ async def _one_key(fake_runner, tmp_path):
         kind, config, _ = fake_runner.submitted[-1]
         assert kind == "style" and config["content"].endswith("chelsea.jpg")
         assert [path.rsplit("/", 1)[-1] for path in config["styles"]] == ["starry_night.jpg"]
+
+
+def test_style_form_takes_a_folder_of_photos_and_a_mask(fake_runner, image_folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(_style_batch_with_a_mask(fake_runner, image_folder, tmp_path))
+
+
+async def _style_batch_with_a_mask(fake_runner, image_folder, tmp_path):
+    mask = image_folder / "0.png"  # any readable image is a mask
+    app = _app(fake_runner)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("y")
+        form = app.screen
+        assert {spec.name: spec.kind for spec in form.fields}.items() >= {
+            "content": "source",
+            "out": "destination",
+            "masks": "images",
+        }.items()
+        fold = form.query_one("#advanced", Collapsible)
+        assert fold.query("#field-mask_colors") and fold.query("#field-mask_feather")
+        assert not fold.query("#field-masks")  # a main option: regions are what users come for
+
+        content = form.query_one("#field-content", Input)
+        content.focus()
+        await pilot.press("ctrl+o")  # the picker takes a file or, with ctrl+s, the folder it shows
+        assert isinstance(app.screen, PathPicker) and app.screen.either
+        app.screen.query_one("#picker-path", Input).value = str(image_folder)
+        await pilot.press("ctrl+s")
+        assert app.screen is form and content.value == str(image_folder)
+        content.value = str(tmp_path / "nowhere")
+        await pilot.pause()
+        assert "no file or folder" in str(form.query_one("#note-content").render())
+        content.value = str(image_folder)
+        form.query_one("#field-out", Input).value = "painted.png"
+        await pilot.pause()
+        assert "is a folder of photos: -o names a folder" in str(form.query_one("#form-error").render())
+        form.query_one("#field-out", Input).value = "painted"
+        form.query_one("#field-masks", Input).value = str(mask)
+        await pilot.pause()
+        assert not form.query_one("#start", Button).disabled
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        kind, config, _ = fake_runner.submitted[-1]
+        assert kind == "style" and config["content"] == str(image_folder)
+        assert config["out"] == "painted" and config["masks"] == (str(mask),)

@@ -145,7 +145,10 @@ def test_required_fields_stay_required_in_the_form_defaults():
     with pytest.raises(InputError, match="^train needs DIR: folder of training images"):
         kinds.build_config(train, {})
     style = kinds.KINDS["style"]
-    with pytest.raises(InputError, match="^style needs CONTENT: the photo to repaint; STYLE: one or more"):
+    with pytest.raises(
+        InputError,
+        match="^style needs CONTENT: the photo to repaint, or a folder of photos.*; STYLE: one or more",
+    ):
         kinds.build_config(style, {})
 
 

@@ -173,7 +173,8 @@ class FormScreen(Screen):
             if path:
                 field.value = path
 
-        self.app.push_screen(PathPicker(field.value, folders=spec.kind in ("folder", "outdir")), chosen)
+        folders, either = spec.kind in ("folder", "outdir"), spec.kind in ("source", "destination")
+        self.app.push_screen(PathPicker(field.value, folders=folders, either=either), chosen)
 
 
 def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
@@ -234,9 +235,11 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return f"{path} is a file, not a folder" if path.is_file() else None
     if spec.kind == "file" and not path.exists():
         return f"{path} does not exist"
-    if spec.kind == "image":
+    if spec.kind == "source" and path.is_dir():
+        return None  # a batch: its photos are read, and any unusable one reported, when the job runs
+    if spec.kind in ("image", "source"):
         if not path.is_file():
-            return f"no file {path}"
+            return f"no file {path}" if spec.kind == "image" else f"no file or folder {path}"
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             return f"{path.name} is not an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
         try:

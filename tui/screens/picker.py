@@ -17,16 +17,17 @@ class PathPicker(ModalScreen[str | None]):
 
     BINDINGS = [("escape", "cancel", "Cancel"), ("ctrl+s", "choose", "Choose")]
 
-    def __init__(self, start: str, folders: bool) -> None:
+    def __init__(self, start: str, folders: bool, either: bool = False) -> None:
+        """``folders``: choose a folder; ``either``: a file (enter) or the folder typed or opened (ctrl+s)."""
         super().__init__()
         path = Path(start or ".").expanduser()
         while not path.is_dir() and path != path.parent:
             path = path.parent
         self.root = path if path.is_dir() else Path.cwd()
-        self.folders = folders
+        self.folders, self.either = folders, either
 
     def compose(self) -> ComposeResult:
-        what = "a folder" if self.folders else "a file"
+        what = "a file or a folder" if self.either else "a folder" if self.folders else "a file"
         with Vertical(id="picker"):
             yield Label(f"Choose {what}: arrows and enter to open, ctrl+s to choose, or type a path")
             yield Input(str(self.root), id="picker-path")
