@@ -8,6 +8,7 @@ job runner sends it across a process boundary with ``to_dict``/``from_dict``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from artgen.configs import MAX_SEED, ConfigDict
@@ -25,10 +26,15 @@ MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
+OUT_SUFFIXES = (".png", ".gif", ".webp", ".mp4", "")  # a still, a clip's own kind, or a folder of frames
+# measured by benchmarks/style_animation.py (see README): the least flicker at about a still's score
+TEMPORAL_WEIGHT = 30.0
+FRAME_ITERATIONS = 10
 MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms overflow
 # --help sections
 EFFORT = "size and effort"
 LOOK = "look"
+ANIMATION = "animations"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
@@ -151,6 +157,30 @@ class StyleConfig(ConfigDict):
         advanced=True,
     )
 
+    sequence: bool = setting(
+        False,
+        help="CONTENT is a folder of one animation's frames, painted in name order as a clip "
+        "(without it a folder is a batch of separate photos)",
+        negatable=False,
+        group=ANIMATION,
+    )
+    temporal_weight: float = setting(
+        TEMPORAL_WEIGHT,
+        help="animations: keep the painting still where the clip stands still, each frame starting from "
+        "the last one's result; 0 = paint every frame on its own (flickers)",
+        min=0,
+        max=MAX_WEIGHT,
+        group=ANIMATION,
+    )
+    frame_iterations: int = setting(
+        FRAME_ITERATIONS,
+        help="animations: optimizer steps for each frame after the first (which gets the full --iterations "
+        "and --scales)",
+        min=1,
+        max=MAX_ITERATIONS,
+        group=ANIMATION,
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "styles", tuple(self.styles))
         if self.style_blend is not None:
@@ -167,8 +197,10 @@ class StyleConfig(ConfigDict):
                 )
             if sum(self.style_blend) <= 0:
                 raise InputError("--style-blend weights must be >= 0 and not all 0")
-        if self.out is not None and not self.out.lower().endswith(".png"):
-            raise InputError(f"-o must name a .png file, not {self.out!r}")
+        if self.out is not None and Path(self.out).suffix.lower() not in OUT_SUFFIXES:
+            raise InputError(
+                f"-o must name a .png file (an animation's own kind for a clip), not {self.out!r}"
+            )
 
     def blend(self) -> tuple[float, ...]:
         """Style weights summing to 1."""

@@ -6,6 +6,9 @@ The CLI and the job runner both call :func:`stylise`, so a new kind of content
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from artgen.errors import InputError
 from artgen.events import OnEvent, ShouldStop, ignore_events, never_stop
 from artgen.style.config import StyleConfig
 from artgen.style.engine import StyleResult, transfer
@@ -16,5 +19,14 @@ __all__ = ["stylise"]
 def stylise(
     config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> StyleResult:
-    """Paint ``config.content``: today one still picture."""
+    """Paint ``config.content``: a clip (an animation, a video, ``--sequence`` frames) or one still picture."""
+    from artgen.style.clips import open_clip
+
+    clip = open_clip(config.content, config.sequence)
+    if clip is not None:
+        from artgen.style.sequence import stylise_clip
+
+        return stylise_clip(config, clip, on_event, should_stop)
+    if config.out is not None and Path(config.out).suffix.lower() != ".png":
+        raise InputError(f"-o must name a .png file for a still picture, not {config.out!r}")
     return transfer(config, on_event, should_stop)
