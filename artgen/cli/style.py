@@ -14,14 +14,21 @@ DESCRIPTION = (
     "Neural style transfer (Gatys et al.) on bundled ImageNet VGG16 weights, offline.\n"
     "Optimises coarse to fine (--scales sizes, each twice the last) with L-BFGS by default.\n"
     "Writes OUT (default <content>_<style>.png here; an existing -o file is never overwritten\n"
-    "without --overwrite). Ctrl-C stops early and still writes the best image so far."
+    "without --overwrite). Ctrl-C stops early and still writes the best image so far.\n"
+    "CONTENT may be an animation (GIF, WebP, MP4/MOV/WebM, or a folder of frames with --sequence):\n"
+    "the same kind is written at its frame rate, each frame starting from the last one's result so\n"
+    "the painting does not flicker; the flicker figure is printed and written to OUT.json."
 )
 EXAMPLES = (
     "Examples:\n"
     "  artgen style assets/samples/chelsea.jpg assets/styles/starry_night.jpg\n"
     "  artgen style photo.jpg scream.jpg -o big.png --size 2048 --scales 5\n"
     "  artgen style photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 --preserve-colors\n"
-    "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)"
+    "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)\n"
+    "  artgen style clip.gif starry_night.jpg --size 256    (writes clip_starry_night.gif)\n"
+    "  artgen style holiday.mp4 scream.jpg -o holiday_scream.mp4 --frame-iterations 20\n"
+    "  artgen style frames/ wave.jpg --sequence -o painted/  (a folder of frames, in name order)\n"
+    "  artgen style clip.webp wave.jpg --temporal-weight 0   (every frame on its own: flickers)"
 )
 
 
@@ -37,10 +44,20 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     with quiet_backend_import():
         from artgen.style import stylise
+        from artgen.style.sequence import SequenceResult
 
-    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
+    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total", "flicker")) as render:
         result = stylise(config, render, stop)
     width, height = result.size
+    if isinstance(result, SequenceResult):
+        if not result.frame_count:
+            return 130
+        flicker = f", flicker {result.flicker:.2f}" if result.flicker is not None else ""
+        show_result(
+            f"wrote {result.out} ({result.frame_count} frames, {width}x{height}, {result.seconds:.0f}s"
+            f"{flicker}; figures in {result.stats})"
+        )
+        return 130 if result.stopped else 0
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
     if result.gif:
         show_result(f"progress: {result.gif}")

@@ -104,6 +104,7 @@ def _animated(path: Path, im: Image.Image, kind: str) -> Clip:
     try:
         for index in range(count):
             im.seek(index)
+            im.load()  # WebP tells a frame's duration only once it is decoded
             durations.append(int(im.info.get("duration") or DEFAULT_DELAY_MS))
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{path}: unreadable animation ({str(exc) or type(exc).__name__})") from None
@@ -228,7 +229,7 @@ def stats_path(out: Path) -> Path:
 def write_clip(
     clip: Clip, out: Path, frames: Iterator[np.ndarray], first: np.ndarray, palette_from: list[np.ndarray]
 ) -> int:
-    """Write ``first`` then ``frames`` (uint8 RGB) to ``out`` as the clip's kind, atomically; returns the count.
+    """Write ``first`` then ``frames`` (uint8 RGB) to ``out`` as the clip's kind, atomically; returns how many.
 
     ``palette_from`` (pictures of the output's size) chooses a GIF's one
     palette: the first stylised frame and the style images, whose colours

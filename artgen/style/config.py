@@ -166,7 +166,7 @@ class StyleConfig(ConfigDict):
     )
     temporal_weight: float = setting(
         TEMPORAL_WEIGHT,
-        help="animations: keep the painting still where the clip stands still, each frame starting from "
+        help="keep the painting still where the clip stands still, each frame starting from "
         "the last one's result; 0 = paint every frame on its own (flickers)",
         min=0,
         max=MAX_WEIGHT,
@@ -174,8 +174,7 @@ class StyleConfig(ConfigDict):
     )
     frame_iterations: int = setting(
         FRAME_ITERATIONS,
-        help="animations: optimizer steps for each frame after the first (which gets the full --iterations "
-        "and --scales)",
+        help="optimizer steps for each frame after the first (which gets the full --iterations and --scales)",
         min=1,
         max=MAX_ITERATIONS,
         group=ANIMATION,

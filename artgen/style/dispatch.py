@@ -19,7 +19,7 @@ __all__ = ["stylise"]
 def stylise(
     config: StyleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> StyleResult:
-    """Paint ``config.content``: a clip (an animation, a video, ``--sequence`` frames) or one still picture."""
+    """Paint ``config.content``: a clip (animation, video, ``--sequence`` frames) or one still picture."""
     from artgen.style.clips import open_clip
 
     clip = open_clip(config.content, config.sequence)

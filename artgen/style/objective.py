@@ -88,7 +88,7 @@ class FrameObjective:
     def set_frame(
         self, content: np.ndarray, content_norm: float, previous: np.ndarray | None, mask: np.ndarray | None
     ) -> None:
-        """The frame to paint: its content features, and the previous output (flat) kept where ``mask`` is 1."""
+        """The frame to paint: its content features, and the previous output (flat) to keep where ``mask``."""
         self._frame = tuple(
             ops.convert_to_tensor(value)
             for value in (

@@ -19,9 +19,10 @@ as the input does).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from artgen.style.engine import (
 )
 from artgen.style.losses import Weights, content_target, targets_for
 
-__all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip"]
+__all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
 
 CHANGE_LEVELS = 12.0  # an input change of this many levels (0-255, mean over RGB) frees a pixel to e^-1
 MAX_SHIFT_SHARE = 0.25  # a global motion estimate beyond a quarter of the frame is not trusted
@@ -76,8 +77,8 @@ class Flicker:
 
     def add(self, frame: np.ndarray, painted: np.ndarray) -> None:
         if self._last is not None:
-            self.input_change += _mean_change(frame, self._last[0])
-            self.output_change += _mean_change(painted, self._last[1])
+            self.input_change += mean_change(frame, self._last[0])
+            self.output_change += mean_change(painted, self._last[1])
             self.pairs += 1
         self._last = (frame, painted)
 
@@ -89,7 +90,8 @@ class Flicker:
         return self.output_change / self.input_change
 
 
-def _mean_change(a: np.ndarray, b: np.ndarray) -> float:
+def mean_change(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two frames, in levels of 0-255."""
     return float(np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32))))
 
 
@@ -148,10 +150,7 @@ class FramePainter:
         """The painted frame (uint8, as ``frame``), or None if stopped before it was done."""
         if frame.shape[1::-1] != self.size:
             frame = np.asarray(Image.fromarray(frame).resize(self.size, Image.Resampling.LANCZOS))
-        if self.previous is None or not self.stable:
-            x = self._cold(frame)
-        else:
-            x = self._warm(frame)
+        x = self._warm(frame) if self.previous is not None and self.stable else self._cold(frame)
         if x is None:
             return None
         level = self._level(max(self.size))
@@ -444,24 +443,5 @@ class _Previews:
 
     def remove(self) -> None:
         (self.work / "preview.png").unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # someone put something else there; leave it
             self.work.rmdir()
-        except OSError:
-            pass
-
-
-def paint_frames(
-    painter: FramePainter,
-    frames: Iterator[np.ndarray],
-    warm_up: Callable[[], Iterator[np.ndarray]] | None = None,
-) -> Iterator[np.ndarray]:
-    """Painted ``frames``; ``warm_up`` frames are painted first and not yielded (a loop's last frames)."""
-    if warm_up is not None:
-        for frame in warm_up():
-            if painter.paint(frame) is None:
-                return
-    for frame in frames:
-        result = painter.paint(frame)
-        if result is None:
-            return
-        yield result
