@@ -229,12 +229,12 @@ def stats_path(out: Path) -> Path:
 def write_clip(
     clip: Clip, out: Path, frames: Iterator[np.ndarray], first: np.ndarray, palette_from: list[np.ndarray]
 ) -> int:
-    """Write ``first`` then ``frames`` (uint8 RGB) to ``out`` as the clip's kind, atomically; returns how many.
+    """Write ``first``, then ``frames`` (uint8 RGB), to ``out`` as the clip's kind, atomically.
 
     ``palette_from`` (pictures of the output's size) chooses a GIF's one
     palette: the first stylised frame and the style images, whose colours
     the rest of the clip takes on. ``frames`` may end early (a stop): what
-    came is written as a complete, valid animation.
+    came is written as a complete, valid animation. Returns how many frames were written.
     """
     written = 0
 
