@@ -28,7 +28,7 @@ MAX_ITERATIONS = 100_000
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
 OUT_SUFFIXES = (".png", ".gif", ".webp", ".mp4", "")  # a still, a clip's own kind, or a folder of frames
 # measured by benchmarks/style_animation.py (see README): the least flicker at about a still's score
-TEMPORAL_WEIGHT = 30.0
+TEMPORAL_WEIGHT = 3000.0
 FRAME_ITERATIONS = 10
 MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms overflow
 # --help sections
