@@ -185,3 +185,31 @@ def test_bad_clip_input_is_one_line_and_exit_2(tmp_path, painting, capsys, make,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("artgen: error: ") and message in err[0]
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_temporal_term_counts_change_only_where_the_mask_keeps_it():
+    from keras import ops
+
+    from artgen.style.losses import temporal_loss
+
+    previous = np.zeros((1, 4, 4, 3), np.float32)
+    image = previous.copy()
+    image[0, :2] = 51.0  # the top half changed by a fifth of the range
+    keep_top, keep_bottom = np.zeros((1, 4, 4, 1), np.float32), np.zeros((1, 4, 4, 1), np.float32)
+    keep_top[0, :2], keep_bottom[0, 2:] = 1, 1
+    assert float(ops.convert_to_numpy(temporal_loss(image, previous, keep_bottom))) == 0
+    assert float(ops.convert_to_numpy(temporal_loss(image, previous, keep_top))) == pytest.approx(
+        0.5 * 0.2**2
+    )
+
+
+def test_global_motion_follows_a_pan_and_ignores_a_still_scene():
+    from artgen.style.sequence import _global_shift, _shifted
+
+    frame = _scene(1, size=48)[0].astype(np.float32)
+    panned = np.roll(frame, (2, -3), axis=(0, 1))
+    assert _global_shift(frame, panned) == (2, -3)
+    moved, valid = _shifted(frame, (2, -3))
+    assert np.array_equal(moved[valid > 0], panned[valid > 0]) and valid[:2].sum() == 0
+    still = _scene(2, size=48)  # the square moves, the background does not
+    assert _global_shift(still[0].astype(np.float32), still[1].astype(np.float32)) == (0, 0)
