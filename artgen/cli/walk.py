@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         result = render_walk(config, on_event=renderer, should_stop=stop)
     if result.stopped:
         return 130
-    flicker = f", flicker {result.flicker:.2f}, seam {result.seam_flicker:.2f}" if result.flicker else ""
+    flicker = ""
+    if result.flicker is not None and result.seam_flicker is not None:
+        flicker = f", flicker {result.flicker:.2f}, across the loop's seam {result.seam_flicker:.2f}"
     show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps{flicker})")
     return 0

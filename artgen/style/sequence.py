@@ -367,6 +367,7 @@ def stylise_clip(
         painter.start_luminance(first_frame)
     first = painter.paint(first_frame)
     if first is None:
+        frames.close()
         on_event(Message(f"stopped before the first frame was painted; {out} was not written", "warning"))
         return SequenceResult(out=out, losses={}, size=size, iterations=0, seconds=0.0, stopped=True)
     previews.show(first, 1)
@@ -380,7 +381,10 @@ def stylise_clip(
             yield result
 
     palette = [first, *(_resized_array(np.asarray(s), size).astype(np.uint8) for s in styles)]
-    written = write_clip(clip, out, painted(), first, palette)
+    try:
+        written = write_clip(clip, out, painted(), first, palette)
+    finally:
+        frames.close()  # a stop leaves the reader part way: close the file now, not at collection
     if painter.stopped:
         on_event(Message(f"stopped: wrote the {written} of {clip.count} frames painted so far", "warning"))
     figures = {
