@@ -13,8 +13,15 @@ from pathlib import Path
 
 from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
-from artgen.schema import check, setting
-from artgen.style.config import FRAME_ITERATIONS, MAX_WEIGHT, TEMPORAL_WEIGHT
+from artgen.schema import check, option, setting
+from artgen.style.config import (
+    FRAME_ITERATIONS,
+    MAX_ITERATIONS,
+    MAX_WEIGHT,
+    MIN_SIZE,
+    TEMPORAL_WEIGHT,
+    StyleConfig,
+)
 
 __all__ = [
     "INTERPS",
@@ -40,11 +47,9 @@ LARGEST_GENERATOR = 128  # the largest DCGAN size; bounds the frame when --size 
 GRID_PADDING = 2  # pixels between walks of a grid (images.grid's padding)
 PALETTE_FRAMES = 16  # frames rendered up front to choose the GIF palette (engine.PALETTE_SAMPLE)
 STYLE = "style (stylised walks)"  # --help section
-STYLE_ITERATIONS = (
-    40  # the first frame's steps per scale: the rest start from it (benchmarks/style_animation.py)
-)
+# The first painted frame's steps per scale, and its scales: the rest start from it.
+STYLE_ITERATIONS = 40
 STYLE_SCALES = 2
-MIN_STYLE_FRAME = 16  # artgen.style.config.MIN_SIZE: VGG's deepest layers need this much
 FRAME_SIDE_LIMITS = {"gif": 65_535, "webp": 16_383, "mp4": 16_384}  # the formats' own limits
 
 
@@ -137,7 +142,11 @@ class WalkConfig(ConfigDict):
         group=STYLE,
     )
     style_weight: float = setting(
-        10.0, help="how strongly the painting's texture shows", min=0, max=MAX_WEIGHT, group=STYLE
+        option(StyleConfig, "style_weight").default,
+        help="how strongly the painting's texture shows",
+        min=0,
+        max=MAX_WEIGHT,
+        group=STYLE,
     )
     temporal_weight: float = setting(
         TEMPORAL_WEIGHT,
@@ -151,7 +160,7 @@ class WalkConfig(ConfigDict):
         STYLE_ITERATIONS,
         help="optimizer steps per scale for the first painted frame",
         min=1,
-        max=100_000,
+        max=MAX_ITERATIONS,
         group=STYLE,
         advanced=True,
     )
@@ -159,7 +168,7 @@ class WalkConfig(ConfigDict):
         FRAME_ITERATIONS,
         help="optimizer steps for each later frame, which starts from the last one's result",
         min=1,
-        max=100_000,
+        max=MAX_ITERATIONS,
         group=STYLE,
         advanced=True,
     )
@@ -173,8 +182,8 @@ class WalkConfig(ConfigDict):
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
         self._check_memory()
-        if self.style is not None and min(self.frame_side()) < MIN_STYLE_FRAME:
-            raise InputError(f"--style needs frames of at least {MIN_STYLE_FRAME} px; raise --size")
+        if self.style is not None and min(self.frame_side()) < MIN_SIZE:
+            raise InputError(f"--style needs frames of at least {MIN_SIZE} px; raise --size")
 
     def frame_side(self) -> tuple[int, int]:
         """(height, width) of one frame in pixels; a generator's own size is taken as its largest."""
