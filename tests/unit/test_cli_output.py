@@ -79,7 +79,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         ),
         "style": (
             ["style", "photo.jpg", "paint.jpg"],
-            "artgen.style.transfer",
+            "artgen.style.dispatch.transfer",
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, stopped=False),
             [f"wrote {out} (32x24, 1s)"],
         ),
