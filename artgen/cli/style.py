@@ -31,7 +31,11 @@ DESCRIPTION = (
     "-o (default <folder>_<style>/ here; an existing non-empty one needs --overwrite), the\n"
     "styles' targets computed once. A photo that cannot be painted is skipped and reported\n"
     "(OUT/batch.json lists them); the exit status is then 1, and 2 if none could be painted.\n"
-    "Ctrl-C stops after writing the current photo's best picture (exit 130)."
+    "Ctrl-C stops after writing the current photo's best picture (exit 130).\n"
+    "\n"
+    "CONTENT may be an animation (GIF, WebP, MP4/MOV/WebM, or a folder of frames with --sequence):\n"
+    "the same kind is written at its frame rate, each frame starting from the last one's result so\n"
+    "the painting does not flicker; the flicker figure is printed and written to OUT.json."
 )
 EXAMPLES = (
     "Examples:\n"
@@ -43,7 +47,11 @@ EXAMPLES = (
     "  artgen style photo.jpg starry.jpg --mask sky.png     (only the sky; the rest stays the photo)\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask left.png --mask right.png\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask regions.png --mask-colors red,blue\n"
-    "  artgen style holiday/ starry.jpg -o holiday-starry/   (every photo in holiday/)"
+    "  artgen style holiday/ starry.jpg -o holiday-starry/   (every photo in holiday/)\n"
+    "  artgen style clip.gif starry_night.jpg --size 256    (writes clip_starry_night.gif)\n"
+    "  artgen style holiday.mp4 scream.jpg -o holiday_scream.mp4 --frame-iterations 20\n"
+    "  artgen style frames/ wave.jpg --sequence -o painted/  (a folder of frames, in name order)\n"
+    "  artgen style clip.webp wave.jpg --temporal-weight 0   (every frame on its own: flickers)"
 )
 
 
@@ -60,12 +68,22 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.style import stylise
         from artgen.style.batch import BatchResult
+        from artgen.style.sequence import SequenceResult
 
-    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total")) as render:
+    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total", "flicker")) as render:
         result = stylise(config, render, stop)
     if isinstance(result, BatchResult):
         return _show_batch(result)
     width, height = result.size
+    if isinstance(result, SequenceResult):
+        if not result.frame_count:
+            return 130
+        flicker = f", flicker {result.flicker:.2f}" if result.flicker is not None else ""
+        show_result(
+            f"wrote {result.out} ({result.frame_count} frames, {width}x{height}, {result.seconds:.0f}s"
+            f"{flicker}; figures in {result.stats})"
+        )
+        return 130 if result.stopped else 0
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
     if result.gif:
         show_result(f"progress: {result.gif}")

@@ -27,7 +27,9 @@ EXAMPLES = (
     "from the bundled generator\n"
     "  artgen walk --model runs/faces-20261123-101500 --seed 7 --ease smooth faces.mp4\n"
     "  artgen walk --grid 3x3 --size 128 --keyframes 6 mosaic.webp\n"
-    "  artgen walk --frames 240 frames/                  frame-00000.png ... frame-00239.png"
+    "  artgen walk --frames 240 frames/                  frame-00000.png ... frame-00239.png\n"
+    "  artgen walk --frames 48 --size 128 --style starry_night.jpg painted.gif   a stylised loop\n"
+    "  artgen walk --style scream.jpg --style-weight 30 --frame-iterations 20 strong.mp4"
 )
 
 
@@ -60,5 +62,8 @@ def run(args: argparse.Namespace) -> int:
         result = render_walk(config, on_event=renderer, should_stop=stop)
     if result.stopped:
         return 130
-    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps)")
+    flicker = ""
+    if result.flicker is not None and result.seam_flicker is not None:
+        flicker = f", flicker {result.flicker:.2f}, across the loop's seam {result.seam_flicker:.2f}"
+    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps{flicker})")
     return 0

@@ -26,11 +26,16 @@ MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
+OUT_SUFFIXES = (".png", ".gif", ".webp", ".mp4", "")  # a still, a clip's own kind, or a folder of frames
+# measured by benchmarks/style_animation.py (see README): the least flicker at about a still's score
+TEMPORAL_WEIGHT = 3000.0
+FRAME_ITERATIONS = 10
 MAX_WEIGHT = 1e6  # weights are relative; beyond this the loss's float32 terms overflow
 # --help sections
 EFFORT = "size and effort"
 LOOK = "look"
 REGIONS = "regions"
+ANIMATION = "animations"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
@@ -193,6 +198,29 @@ class StyleConfig(ConfigDict):
         advanced=True,
     )
 
+    sequence: bool = setting(
+        False,
+        help="CONTENT is a folder of one animation's frames, painted in name order as a clip "
+        "(without it a folder is a batch of separate photos)",
+        negatable=False,
+        group=ANIMATION,
+    )
+    temporal_weight: float = setting(
+        TEMPORAL_WEIGHT,
+        help="keep the painting still where the clip stands still, each frame starting from "
+        "the last one's result; 0 = paint every frame on its own (flickers)",
+        min=0,
+        max=MAX_WEIGHT,
+        group=ANIMATION,
+    )
+    frame_iterations: int = setting(
+        FRAME_ITERATIONS,
+        help="optimizer steps for each frame after the first (which gets the full --iterations and --scales)",
+        min=1,
+        max=MAX_ITERATIONS,
+        group=ANIMATION,
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "styles", tuple(self.styles))
         if self.style_blend is not None:
@@ -217,8 +245,10 @@ class StyleConfig(ConfigDict):
         if self.is_batch():
             if self.out is not None and self.out.lower().endswith(".png"):
                 raise InputError(f"{self.content} is a folder of photos: -o names a folder, not a .png")
-        elif self.out is not None and not self.out.lower().endswith(".png"):
-            raise InputError(f"-o must name a .png file, not {self.out!r}")
+        elif self.out is not None and Path(self.out).suffix.lower() not in OUT_SUFFIXES:
+            raise InputError(
+                f"-o must name a .png file (an animation's own kind for a clip), not {self.out!r}"
+            )
 
     def _check_masks(self) -> None:
         """Mask counts against styles; the files themselves are read when the job starts."""
@@ -245,8 +275,8 @@ class StyleConfig(ConfigDict):
             raise InputError("--mask does not work with --tile on yet; use --tile auto or off")
 
     def is_batch(self) -> bool:
-        """CONTENT is a folder: each photo in it is painted, into an output folder."""
-        return Path(self.content).is_dir()
+        """CONTENT is a folder of separate photos (not, with --sequence, one clip's frames)."""
+        return Path(self.content).is_dir() and not self.sequence
 
     def blend(self) -> tuple[float, ...]:
         """Style weights summing to 1."""

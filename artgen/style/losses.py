@@ -7,7 +7,7 @@ output size and network: 1.0 is "as much as the target itself".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from keras import ops
@@ -21,7 +21,10 @@ __all__ = [
     "content_loss",
     "style_loss",
     "tv_loss",
+    "temporal_loss",
     "loss_terms",
+    "frame_loss_terms",
+    "content_target",
     "targets_for",
     "style_grams",
     "region_targets",
@@ -123,6 +126,16 @@ def tv_loss(image, wrap: bool = False):
     return (ops.mean(ops.square(dy)) + ops.mean(ops.square(dx))) / (255.0**2)
 
 
+def temporal_loss(image, previous, mask):
+    """Mean squared change from the previous output frame where ``mask`` (0-1, per pixel) says the input
+    did not change, in units of the 0-255 range.
+
+    The mask comes from the input frames' own difference: where the photo
+    stands still the painting must too, while moving parts are free to change.
+    """
+    return ops.mean(mask * ops.square(image - previous)) / (255.0**2)
+
+
 def loss_terms(model, image, targets: Targets, weights: Weights) -> dict:
     """Weighted content, style and TV losses and their sum for a Caffe-space ``image``."""
     *style_features, content_features = model(image)
@@ -137,6 +150,28 @@ def loss_terms(model, image, targets: Targets, weights: Weights) -> dict:
     }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
+
+
+def frame_loss_terms(
+    model, image, targets: Targets, weights: Weights, content, content_norm, previous, mask, temporal_weight
+) -> dict:
+    """:func:`loss_terms` for one frame of an animation, plus the temporal term.
+
+    The frame's content features and their norm come as arguments rather than
+    inside ``targets``, so one compiled function serves every frame of a clip;
+    the style targets are the clip's own, computed once.
+    """
+    frame_targets = replace(targets, content=content, content_norm=content_norm)
+    terms = loss_terms(model, image, frame_targets, weights)
+    terms["temporal"] = temporal_weight * temporal_loss(image, previous, mask)
+    terms["total"] = terms["total"] + terms["temporal"]
+    return terms
+
+
+def content_target(model, content) -> tuple[np.ndarray, float]:
+    """A Caffe-space picture's content-layer features and their mean square (the content term's norm)."""
+    features = ops.convert_to_numpy(model(content)[-1])
+    return features, float(np.mean(np.square(features))) + 1e-8
 
 
 def style_grams(model, styles) -> list[list[np.ndarray]]:

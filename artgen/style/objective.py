@@ -15,9 +15,17 @@ import numpy as np
 from keras import ops
 
 from artgen.style import backend
-from artgen.style.losses import RegionTargets, Targets, Weights, loss_terms, tile_share, tile_statistics
+from artgen.style.losses import (
+    RegionTargets,
+    Targets,
+    Weights,
+    frame_loss_terms,
+    loss_terms,
+    tile_share,
+    tile_statistics,
+)
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "device_targets"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "device_targets", "FrameObjective"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
@@ -64,6 +72,58 @@ def make_value_and_grad(
         return values["total"], ops.convert_to_numpy(grad).ravel(), values
 
     return value_and_grad
+
+
+class FrameObjective:
+    """``f(x) -> (total, d total / dx, terms)`` for the frames of an animation at one picture shape.
+
+    Compiled once: each frame's content features, the previous output frame
+    and the temporal mask are arguments (:meth:`set_frame`), so a clip of any
+    length traces one function per shape. ``temporal_weight`` 0 leaves each
+    frame's loss that of a still picture.
+    """
+
+    def __init__(
+        self,
+        model,
+        targets: Targets,
+        weights: Weights,
+        shape: tuple[int, int, int, int],
+        temporal_weight: float,
+    ) -> None:
+        constants = device_targets(targets)
+        self.shape = shape
+
+        def total(net, image, content, content_norm, previous, mask):
+            terms = frame_loss_terms(
+                net, image, constants, weights, content, content_norm, previous, mask, temporal_weight
+            )
+            return terms["total"], terms
+
+        self._step = backend.value_and_grad(model, total)
+        self._zeros = np.zeros(shape, np.float32)
+        self._no_mask = np.zeros((*shape[:3], 1), np.float32)
+        self._frame: tuple = ()
+
+    def set_frame(
+        self, content: np.ndarray, content_norm: float, previous: np.ndarray | None, mask: np.ndarray | None
+    ) -> None:
+        """The frame to paint: its content features, and the previous output (flat) to keep where ``mask``."""
+        self._frame = tuple(
+            ops.convert_to_tensor(value)
+            for value in (
+                content,
+                np.float32(content_norm),
+                self._zeros if previous is None else np.asarray(previous, np.float32).reshape(self.shape),
+                self._no_mask if mask is None else np.asarray(mask, np.float32).reshape(self._no_mask.shape),
+            )
+        )
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
+        image = ops.convert_to_tensor(np.asarray(x, dtype=np.float32).reshape(self.shape))
+        (_, terms), grad = self._step(image, *self._frame)
+        values = {name: float(value) for name, value in terms.items()}
+        return values["total"], ops.convert_to_numpy(grad).ravel(), values
 
 
 def make_tile_functions(model):

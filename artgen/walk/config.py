@@ -13,7 +13,15 @@ from pathlib import Path
 
 from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
-from artgen.schema import check, setting
+from artgen.schema import check, option, setting
+from artgen.style.config import (
+    FRAME_ITERATIONS,
+    MAX_ITERATIONS,
+    MAX_WEIGHT,
+    MIN_SIZE,
+    TEMPORAL_WEIGHT,
+    StyleConfig,
+)
 
 __all__ = [
     "INTERPS",
@@ -38,6 +46,10 @@ MAX_BATCH = 4_096
 LARGEST_GENERATOR = 128  # the largest DCGAN size; bounds the frame when --size is not given
 GRID_PADDING = 2  # pixels between walks of a grid (images.grid's padding)
 PALETTE_FRAMES = 16  # frames rendered up front to choose the GIF palette (engine.PALETTE_SAMPLE)
+STYLE = "style (stylised walks)"  # --help section
+# The first painted frame's steps per scale, and its scales: the rest start from it.
+STYLE_ITERATIONS = 40
+STYLE_SCALES = 2
 FRAME_SIDE_LIMITS = {"gif": 65_535, "webp": 16_383, "mp4": 16_384}  # the formats' own limits
 
 
@@ -120,6 +132,46 @@ class WalkConfig(ConfigDict):
     overwrite: bool = setting(
         False, help="replace OUT if it exists", negatable=False, hidden_aliases=("--force",)
     )
+    style: str | None = setting(
+        None,
+        help="paint every frame in the style of this picture (a painting), each frame from the last "
+        "one's result so the walk does not flicker and still loops",
+        unset="frames as the generator draws them",
+        metavar="PAINTING",
+        widget="image",
+        group=STYLE,
+    )
+    style_weight: float = setting(
+        option(StyleConfig, "style_weight").default,
+        help="how strongly the painting's texture shows",
+        min=0,
+        max=MAX_WEIGHT,
+        group=STYLE,
+    )
+    temporal_weight: float = setting(
+        TEMPORAL_WEIGHT,
+        help="keep the painting still where the walk stands still; 0 = paint each frame on its own",
+        min=0,
+        max=MAX_WEIGHT,
+        group=STYLE,
+        advanced=True,
+    )
+    style_iterations: int = setting(
+        STYLE_ITERATIONS,
+        help="optimizer steps per scale for the first painted frame",
+        min=1,
+        max=MAX_ITERATIONS,
+        group=STYLE,
+        advanced=True,
+    )
+    frame_iterations: int = setting(
+        FRAME_ITERATIONS,
+        help="optimizer steps for each later frame, which starts from the last one's result",
+        min=1,
+        max=MAX_ITERATIONS,
+        group=STYLE,
+        advanced=True,
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", tuple(self.grid))
@@ -130,6 +182,8 @@ class WalkConfig(ConfigDict):
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
         self._check_memory()
+        if self.style is not None and min(self.frame_side()) < MIN_SIZE:
+            raise InputError(f"--style needs frames of at least {MIN_SIZE} px; raise --size")
 
     def frame_side(self) -> tuple[int, int]:
         """(height, width) of one frame in pixels; a generator's own size is taken as its largest."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ class WalkResult:
     out: Path
     frames: int  # frames written; 0 when stopped early (nothing is left behind then)
     stopped: bool = False
+    flicker: float | None = None  # stylised walks: output / input mean frame-to-frame change
+    seam_flicker: float | None = None  # ... and the same across the loop's seam (last frame -> first)
 
 
 class _Stopped(Exception):
@@ -76,28 +79,53 @@ def render_with(
         return tile(upscale(cells, size, mode), len(index), config.grid)
 
     spread = np.linspace(0, config.frames, min(config.frames, PALETTE_SAMPLE), endpoint=False)
-    sample = render(spread.astype(int))
-    preview = Path(tempfile.gettempdir()) / f"artgen-walk-{out.stem}-first.png"
-    image_io.save_png(preview, sample[0])
-    on_event(Preview(str(preview), caption=f"first frame of {out.name}"))
-
-    def batches() -> Iterator[np.ndarray]:
-        started = time.perf_counter()
-        for start in range(0, config.frames, per_batch):
-            if should_stop():
-                raise _Stopped
-            batch = render(np.arange(start, min(start + per_batch, config.frames)))
-            done = start + len(batch)
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            on_event(Progress(done, config.frames, "frame", rate=rate, rate_unit="frames/s", stage="walk"))
-            yield batch
-
+    styled = None
     try:
+        if config.style is None:
+            sample = render(spread.astype(int))
+            source: Iterator[np.ndarray] = (
+                render(np.arange(start, min(start + per_batch, config.frames)))
+                for start in range(0, config.frames, per_batch)
+            )
+        else:
+            from artgen.walk.styled import StyledFrames
+
+            frame = render(np.zeros(1, int))[0]
+            styled = StyledFrames(config, render, frame.shape[1::-1], on_event, should_stop)
+            source = styled.batches(per_batch)
+            first = next(source, None)
+            if first is None:
+                raise _Stopped
+            sample = styled.palette_sample(first[0])
+            source = itertools.chain([first], source)
+        preview = Path(tempfile.gettempdir()) / f"artgen-walk-{out.stem}-first.png"
+        image_io.save_png(preview, sample[0])
+        on_event(Preview(str(preview), caption=f"first frame of {out.name}"))
+
+        def batches() -> Iterator[np.ndarray]:
+            started, done = time.perf_counter(), 0
+            while True:
+                if should_stop():
+                    raise _Stopped
+                batch = next(source, None)
+                if batch is None and styled is not None and styled.stopped:
+                    raise _Stopped
+                if batch is None:
+                    return
+                done += len(batch)
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                on_event(
+                    Progress(done, config.frames, "frame", rate=rate, rate_unit="frames/s", stage="walk")
+                )
+                yield batch
+
         with atomic_path(out) as tmp:
             writers.write(config.format, tmp, batches(), config.fps, config.frames, sample)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)
+    if styled is not None:
+        return WalkResult(out, config.frames, flicker=styled.flicker, seam_flicker=styled.seam_flicker)
     return WalkResult(out=out, frames=config.frames)
 
 

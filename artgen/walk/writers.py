@@ -9,7 +9,7 @@ rename it into place (runs.atomic_path); writers never see the final name.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,21 @@ def gif_palette(sample: np.ndarray) -> Image.Image:
     return stacked.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
 
 
-def write_gif(path: Path, batches: Batches, fps: float, sample: np.ndarray) -> None:
-    """An infinitely looping GIF, written frame by frame with Pillow's GIF encoder.
+def write_gif(
+    path: Path,
+    batches: Batches,
+    fps: float,
+    sample: np.ndarray,
+    durations: Sequence[int] | None = None,
+    loop: int = 0,
+) -> None:
+    """A GIF, written frame by frame with Pillow's GIF encoder; looping forever unless ``loop`` says.
 
     No dithering: error diffusion differs from frame to frame and shows as
     shimmer in an animation; the global palette already fits the walk's colours.
+    ``durations`` (ms per frame) replace the even delays of ``fps``: a
+    stylised GIF keeps its source's timing. ``loop`` is GIF's count of
+    repeats (0: forever); 1 writes no loop extension (play once).
     """
     palette = gif_palette(sample)
     written = 0
@@ -80,13 +90,17 @@ def write_gif(path: Path, batches: Batches, fps: float, sample: np.ndarray) -> N
             count, height, width, _ = batch.shape
             tall = Image.fromarray(np.ascontiguousarray(batch.reshape(count * height, width, 3)))
             indexed = tall.quantize(palette=palette, dither=Image.Dither.NONE)  # one call per batch
-            delays = frame_durations(fps, 0.01, written, count)
+            if durations is None:
+                delays = [delay * 10 for delay in frame_durations(fps, 0.01, written, count)]
+            else:
+                delays = list(durations[written : written + count])
             for i in range(count):
                 frame = indexed.crop((0, i * height, width, (i + 1) * height))
                 if written == 0:
-                    header, _ = GifImagePlugin.getheader(frame, info={"loop": 0, "optimize": False})
+                    info = {"optimize": False} | ({} if loop == 1 else {"loop": loop})
+                    header, _ = GifImagePlugin.getheader(frame, info=info)
                     fp.write(b"".join(header))
-                for chunk in GifImagePlugin.getdata(frame, duration=delays[i] * 10):
+                for chunk in GifImagePlugin.getdata(frame, duration=delays[i]):
                     fp.write(chunk)
                 written += 1
         fp.write(b";")  # GIF trailer
@@ -117,11 +131,20 @@ class _LazyFrames:
         return getattr(self._current, name)
 
 
-def write_webp(path: Path, batches: Batches, fps: float, total: int, quality: int = 90) -> None:
+def write_webp(
+    path: Path,
+    batches: Batches,
+    fps: float,
+    total: int,
+    quality: int = 90,
+    durations: Sequence[int] | None = None,
+    loop: int = 0,
+) -> None:
     """A looping animated WebP, lossy at quality 90: a third of lossless' size and ten times faster.
 
     libwebp merges a frame that is visually identical to the one before into one
     longer frame, so a near-still walk can read back with fewer frames; the timing is kept.
+    ``durations`` (ms per frame, read as each frame is added) replace ``fps``'s even delays.
     """
     frames = _frames(batches)
     first = Image.fromarray(next(frames))
@@ -130,8 +153,8 @@ def write_webp(path: Path, batches: Batches, fps: float, total: int, quality: in
         format="WEBP",
         save_all=True,
         append_images=[_LazyFrames(frames, total - 1)],
-        duration=frame_durations(fps, 0.001, 0, total),
-        loop=0,
+        duration=frame_durations(fps, 0.001, 0, total) if durations is None else durations,
+        loop=loop,
         quality=quality,
         method=4,
     )

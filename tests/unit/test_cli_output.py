@@ -93,7 +93,9 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         "walk": (
             ["walk", str(tmp_path / "w.gif")],
             "artgen.walk.engine.render_walk",
-            SimpleNamespace(out=tmp_path / "w.gif", frames=120, stopped=False),
+            SimpleNamespace(
+                out=tmp_path / "w.gif", frames=120, stopped=False, flicker=None, seam_flicker=None
+            ),
             [f"wrote {tmp_path / 'w.gif'} (120 frames at 24 fps)"],
         ),
         "toy": (

@@ -1,0 +1,305 @@
+"""Animations as style-transfer content: recognising one, reading its frames one at a time, writing them back.
+
+An animated GIF or WebP (more than one frame), a video (.mp4, .mov, .webm,
+.mkv, .avi, .m4v) or, with ``--sequence``, a folder of frames in name order
+is a clip. Frames are decoded one at a time and written through the walk's
+streaming writers (:mod:`artgen.walk.writers`), so a clip of any length holds
+a frame or two in memory, never the whole clip. The output is the input's
+kind (a video becomes an MP4) at the input's frame rate; a GIF or WebP keeps
+its per-frame delays and its loop count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from artgen import images, runs
+from artgen.errors import DependencyError, InputError
+from artgen.walk import writers
+
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "Clip",
+    "open_clip",
+    "output_suffix",
+    "default_clip_out",
+    "check_clip_out",
+    "write_clip",
+    "stats_path",
+]
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
+ANIMATED_FORMATS = {"GIF": "gif", "WEBP": "webp"}
+DEFAULT_DELAY_MS = 100  # what browsers show for a GIF frame without a delay
+OUT_SUFFIXES = {"gif": ".gif", "webp": ".webp", "mp4": ".mp4", "frames": ""}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """An animation to paint: where it is, what kind it is and how it is timed."""
+
+    path: Path
+    kind: str  # gif, webp, mp4 or frames: also the kind written
+    count: int  # frames
+    size: tuple[int, int]  # (width, height) of its frames
+    fps: float | None  # None for a folder of frames
+    durations: tuple[int, ...] | None = None  # per-frame delays in ms (GIF, WebP)
+    loop: int = 0  # plays: 0 forever (GIF, WebP)
+    files: tuple[Path, ...] = ()  # a folder's frames, in order
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """(H, W, 3) uint8 RGB frames, decoded one at a time."""
+        if self.kind == "frames":
+            for path in self.files:
+                yield np.asarray(_frame_file(path, self.size))
+        elif self.kind == "mp4":
+            yield from _video_frames(self.path)
+        else:
+            with Image.open(self.path) as im:
+                for index in range(self.count):
+                    im.seek(index)
+                    yield np.asarray(_rgb(im))
+
+    def describe(self) -> str:
+        rate = f" at {self.fps:.3g} fps" if self.fps else ""
+        return f"{self.path.name}: {self.count} frames of {self.size[0]}x{self.size[1]}{rate}"
+
+
+def open_clip(path: str | os.PathLike[str], sequence: bool = False) -> Clip | None:
+    """The clip at ``path``, or None when it is a still picture (or a folder without ``sequence``).
+
+    Anything that is neither is left to the still path, which says why it cannot be read.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _frames_folder(path) if sequence else None
+    if sequence:
+        raise InputError(f"--sequence reads a folder of frames; {path} is not a folder")
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return _video(path)
+    try:
+        with Image.open(path) as im:
+            kind = ANIMATED_FORMATS.get(im.format or "")
+            if kind is None or getattr(im, "n_frames", 1) < 2:
+                return None
+            return _animated(path, im, kind)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return None  # not an image, or unreadable: the still path names the reason
+
+
+def _animated(path: Path, im: Image.Image, kind: str) -> Clip:
+    """An animated GIF or WebP; its delays are read by seeking through it (decoding, keeping nothing)."""
+    count, loop = im.n_frames, int(im.info.get("loop", 1 if kind == "gif" else 0))
+    durations = []
+    try:
+        for index in range(count):
+            im.seek(index)
+            im.load()  # WebP tells a frame's duration only once it is decoded
+            durations.append(int(im.info.get("duration") or DEFAULT_DELAY_MS))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: unreadable animation ({str(exc) or type(exc).__name__})") from None
+    fps = 1000 * count / sum(durations)
+    # a GIF without a loop extension plays once: "loop" 1 here, written back as such
+    return Clip(path, kind, count, im.size, fps, tuple(durations), loop)
+
+
+def _video(path: Path) -> Clip:
+    _require_ffmpeg("reading video")
+    import imageio.v2 as imageio
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        with imageio.get_reader(path, format="FFMPEG") as reader:
+            meta = reader.get_meta_data()
+            count = reader.count_frames()
+    except (OSError, RuntimeError, ValueError, IndexError) as exc:
+        raise InputError(f"{path}: unreadable video ({_first_line(exc)})") from None
+    if count < 2:
+        raise InputError(f"{path}: a video needs at least 2 frames, this one has {count}")
+    width, height = meta["size"]
+    return Clip(path, "mp4", count, (int(width), int(height)), float(meta.get("fps") or 24))
+
+
+def _video_frames(path: Path) -> Iterator[np.ndarray]:
+    import imageio.v2 as imageio
+
+    with imageio.get_reader(path, format="FFMPEG") as reader:
+        for frame in reader:
+            yield np.asarray(frame)[..., :3]
+
+
+def _frames_folder(folder: Path) -> Clip:
+    files = sorted(images.list_images(folder), key=_natural)
+    if len(files) < 2:
+        raise InputError(f"{folder}: --sequence needs a folder of at least 2 frames, found {len(files)}")
+    try:
+        first = images.open_rgb(files[0])
+    except images.UnusableImage as exc:
+        raise InputError(f"{files[0]}: {exc}") from None
+    return Clip(folder, "frames", len(files), first.size, None, files=tuple(files))
+
+
+def _frame_file(path: Path, size: tuple[int, int]) -> Image.Image:
+    """A folder's frame at the first frame's size, so every frame of a clip has one shape."""
+    try:
+        im = images.open_rgb(path)
+    except images.UnusableImage as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return im if im.size == size else im.resize(size, Image.Resampling.LANCZOS)
+
+
+def _natural(path: Path) -> list:
+    """frame-2 before frame-10: digits compare as numbers."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
+
+
+def _rgb(im: Image.Image) -> Image.Image:
+    """One decoded frame as RGB, transparency on white (as :func:`artgen.images.open_rgb` does)."""
+    if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return im.convert("RGB")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _require_ffmpeg(what: str) -> None:
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise DependencyError(f"{what} needs imageio-ffmpeg: pip install imageio-ffmpeg")
+
+
+def output_suffix(clip: Clip) -> str:
+    """The written kind's extension; "" for a folder of frames."""
+    return OUT_SUFFIXES[clip.kind]
+
+
+def default_clip_out(clip: Clip, styles: Iterable[str], folder: Path | None = None) -> Path:
+    """``<content>_<style>.<kind>`` (or a folder) in ``folder`` (the working directory), numbered if taken."""
+    folder = folder or Path.cwd()
+    name = clip.path.name if clip.kind == "frames" else clip.path.stem
+    stem = f"{name}_{'+'.join(Path(style).stem for style in styles)}"
+    suffix = output_suffix(clip)
+    candidate, number = folder / f"{stem}{suffix}", 2
+    while candidate.exists() or stats_path(candidate).exists():
+        candidate, number = folder / f"{stem}-{number}{suffix}", number + 1
+    return candidate
+
+
+def check_clip_out(clip: Clip, out: Path, overwrite: bool) -> None:
+    """``out`` must be the clip's own kind, and must not replace anything unasked."""
+    suffix = out.suffix.lower()
+    if clip.kind == "frames":
+        if suffix in (".png", ".gif", ".webp", *VIDEO_SUFFIXES):
+            raise InputError(f"-o {out}: a folder of frames is written as a folder; give a folder name")
+    elif suffix != output_suffix(clip):
+        wanted = output_suffix(clip)
+        raise InputError(
+            f"-o {out}: {clip.path.name} is written as {wanted} (its own kind); end -o with {wanted}"
+        )
+    if out.is_dir() and clip.kind != "frames":
+        raise InputError(f"{out} is a folder; -o must name a {output_suffix(clip)} file")
+    taken = out.exists() and not (clip.kind == "frames" and out.is_dir() and not any(out.iterdir()))
+    if taken and not overwrite:
+        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
+    if out.resolve() == clip.path.resolve():
+        raise InputError(f"-o {out} is the content itself; choose another -o")
+
+
+def stats_path(out: Path) -> Path:
+    """Where a stylised clip's figures (flicker, frames, scores) are written: ``OUT.json`` beside it."""
+    return out.with_name(out.name + ".json")
+
+
+def write_clip(
+    clip: Clip, out: Path, frames: Iterator[np.ndarray], first: np.ndarray, palette_from: list[np.ndarray]
+) -> int:
+    """Write ``first``, then ``frames`` (uint8 RGB), to ``out`` as the clip's kind, atomically.
+
+    ``palette_from`` (pictures of the output's size) chooses a GIF's one
+    palette: the first stylised frame and the style images, whose colours
+    the rest of the clip takes on. ``frames`` may end early (a stop): what
+    came is written as a complete, valid animation. Returns how many frames were written.
+    """
+    written = 0
+
+    def counted() -> Iterator[np.ndarray]:
+        nonlocal written
+        for frame in _chain(first, frames):
+            written += 1
+            yield frame[None]
+
+    with _replacing(out, clip.kind) as tmp:
+        if clip.kind == "gif":
+            sample = np.stack(palette_from)
+            writers.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
+        elif clip.kind == "webp":
+            _write_webp(tmp, counted(), clip)
+        elif clip.kind == "mp4":
+            writers.write_mp4(tmp, counted(), clip.fps)
+        else:
+            writers.write_frames(tmp, counted())
+    return written
+
+
+def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    yield first
+    yield from rest
+
+
+def _write_webp(path: Path, batches: Iterator[np.ndarray], clip: Clip) -> None:
+    """The clip's WebP, with its delays; a stop shortens it.
+
+    Pillow's WebP encoder asks for the frame count before the first frame, so
+    after a stop the last frame is repeated, 1 ms each, for the frames never
+    painted (libwebp merges identical frames): the file plays what was painted.
+    """
+    durations = list(clip.durations or ())
+    painted = (frame for batch in batches for frame in batch)
+    last = None
+
+    def padded() -> Iterator[np.ndarray]:
+        nonlocal last
+        for index in range(clip.count):
+            frame = next(painted, None)
+            if frame is None:
+                durations[index:] = [1] * (clip.count - index)
+                frame = last
+            last = frame
+            yield frame[None]
+
+    writers.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)
+
+
+@contextlib.contextmanager
+def _replacing(out: Path, kind: str) -> Iterator[Path]:
+    """:func:`artgen.runs.atomic_path`, which for a folder of frames may also replace an old folder.
+
+    The old folder is moved aside first and removed only once the new one is
+    in place, so an interrupted run leaves one or the other whole.
+    """
+    if not (kind == "frames" and out.is_dir() and any(out.iterdir())):
+        with runs.atomic_path(out) as tmp:
+            yield tmp
+        return
+    aside = out.with_name(f"{runs.TMP_PREFIX}{out.name}-old")
+    with runs.atomic_path(out.with_name(f"{out.name}-new")) as tmp:
+        yield tmp
+        os.replace(out, aside)
+    os.replace(out.with_name(f"{out.name}-new"), out)
+    shutil.rmtree(aside, ignore_errors=True)

@@ -1,0 +1,184 @@
+"""Stylised animations: temporally stable against independent per-frame painting, and a stylised walk.
+
+Two figures from issue 17, measured in one process so the shared machine's
+load hits both sides alike:
+
+* flicker (mean |out_t - out_t-1| over mean |in_t - in_t-1|) of the stable
+  path (each frame from the last one's result, temporal term) against
+  independent frames (``--temporal-weight 0``: every frame a cold start), at
+  their per-frame score (content + style + tv, the still's own loss, lower is
+  better). Target: stable flicker <= 0.5 x independent at equal score.
+* a 48-frame 128 px stylised latent walk from the bundled generator: wall and
+  CPU seconds (CPU / cores, for a machine shared with other work), and the
+  seam's flicker (last frame -> first) against the ordinary frame-to-frame
+  flicker. Target: <= 3 minutes on this CPU.
+
+The clip (:func:`make_clip`) is made from scikit-image's photos
+(scikit-image is installed for benchmarks only): ``--clip scene`` (a still
+camera, an object moving through) or ``--clip pan`` (every pixel moves).
+
+    python benchmarks/style_animation.py                 # both, defaults
+    python benchmarks/style_animation.py --only clip --frames 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+STYLE = Path(__file__).resolve().parent.parent / "assets" / "styles" / "starry_night.jpg"
+
+
+def make_clip(folder: Path, frames: int, size: int, kind: str = "scene") -> Path:
+    """A synthetic clip as PNG frames (lossless), from scikit-image's photos.
+
+    ``scene``: a still camera, something moving through it: the coffee cup
+    slides across the cat photo (most of the picture stands still, as in
+    most footage). ``pan``: the camera pans across and zooms slowly into the
+    astronaut photo (every pixel moves).
+    """
+    from skimage import data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "pan":
+        photo = Image.fromarray(data.astronaut())
+    else:
+        background = Image.fromarray(data.chelsea()).resize((size * 3 // 2, size), Image.Resampling.LANCZOS)
+        background = background.crop((size // 4, 0, size // 4 + size, size))
+        cup = Image.fromarray(data.coffee()).resize((size * 3 // 8, size // 4), Image.Resampling.LANCZOS)
+    for index in range(frames):
+        t = index / max(frames - 1, 1)
+        if kind == "pan":
+            side = 300 - 60 * t  # zoom in by a fifth
+            left, top = 60 + 90 * t, 40 + 20 * t  # pan right and down
+            box = (left, top, left + side, top + side)
+            frame = photo.resize((size, size), Image.Resampling.LANCZOS, box=box)
+        else:
+            frame = background.copy()
+            frame.paste(cup, (round(t * (size - cup.width)), size * 5 // 8))
+        frame.save(folder / f"frame-{index:03d}.png")
+    return folder
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn):
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = fn()
+    return result, time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def clip_figures(args, work: Path) -> dict:
+    from artgen.style.config import StyleConfig
+    from artgen.style.dispatch import stylise
+
+    clip = make_clip(work / f"clip-{args.clip}", args.frames, args.size, args.clip)
+    rows = {}
+    short = max(1, args.iterations // 4)
+    for name, overrides in (
+        ("independent", {"temporal_weight": 0.0}),
+        # fewer steps: a worse score, to see the flicker of independent frames at the stable path's score
+        (f"independent-{short}", {"temporal_weight": 0.0, "iterations": short}),
+        ("stable", {} if args.temporal_weight is None else {"temporal_weight": args.temporal_weight}),
+    ):
+        if args.frame_iterations and name == "stable":
+            overrides["frame_iterations"] = args.frame_iterations
+        settings = dict(size=args.size, iterations=args.iterations, scales=args.scales, preview_every=0)
+        config = StyleConfig(
+            content=str(clip),
+            styles=(str(STYLE),),
+            out=str(work / f"{args.clip}-{name}-frames"),
+            sequence=True,
+            **{**settings, **overrides},
+        )
+        result, wall, cpu = timed(lambda config=config: stylise(config))
+        rows[name] = {
+            "flicker": result.flicker,
+            "score": result.score,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "temporal_weight": config.temporal_weight,
+            "iterations": config.iterations,
+            "frame_iterations": config.frame_iterations,
+        }
+        print(name, json.dumps(rows[name]), flush=True)
+    stable, independent = rows["stable"], rows["independent"]
+    for name in ("independent", f"independent-{short}"):
+        row = rows[name]
+        print(
+            f"{args.clip} clip: stable/{name} flicker {stable['flicker'] / row['flicker']:.2f}, "
+            f"score {stable['score'] / row['score']:.2f}",
+            flush=True,
+        )
+    print(
+        f"{args.clip} clip, {args.frames} frames {args.size}px: flicker stable/independent "
+        f"{stable['flicker'] / independent['flicker']:.2f} (target <= 0.5); "
+        f"score stable/indep. {stable['score'] / independent['score']:.2f} (1 = equal, lower is better); "
+        f"CPU stable/independent {stable['cpu_s'] / independent['cpu_s']:.2f}",
+        flush=True,
+    )
+    return rows
+
+
+def walk_figures(args, work: Path) -> dict:
+    from artgen.walk.config import WalkConfig
+    from artgen.walk.engine import render_walk
+
+    config = WalkConfig(
+        out=str(work / "walk.gif"), frames=args.walk_frames, size=args.size, style=str(STYLE), fps=24
+    )
+    result, wall, cpu = timed(lambda: render_walk(config))
+    cores = os.cpu_count() or 1
+    row = {
+        "frames": result.frames,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "cpu_per_core_s": cpu / cores,
+        "flicker": result.flicker,
+        "seam_flicker": result.seam_flicker,
+        "load_before": args.load,
+    }
+    print("walk", json.dumps(row), flush=True)
+    print(
+        f"stylised walk {args.walk_frames} frames {args.size}px: {wall:.0f} s wall, "
+        f"{cpu / cores:.0f} s CPU/{cores} cores (target <= 180 s); "
+        f"seam flicker {result.seam_flicker:.2f} vs frame-to-frame {result.flicker:.2f}",
+        flush=True,
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("clip", "walk"))
+    parser.add_argument("--clip", choices=("scene", "pan"), default="scene")
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--walk-frames", type=int, default=48)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--iterations", type=int, default=40, help="per scale, for every cold frame")
+    parser.add_argument("--scales", type=int, default=2)
+    parser.add_argument("--temporal-weight", type=float)
+    parser.add_argument("--frame-iterations", type=int)
+    args = parser.parse_args()
+    args.load = os.getloadavg()[0]
+    print(f"load average before: {args.load:.1f} on {os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory(prefix="artgen-bench-anim-") as tmp:
+        if args.only in (None, "clip"):
+            clip_figures(args, Path(tmp))
+        if args.only in (None, "walk"):
+            walk_figures(args, Path(tmp))
+    print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Animations as style content, and stylised walks: flicker, formats read back, loops, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgen.cli import main
+from artgen.style import StyleConfig
+from artgen.style.dispatch import stylise
+
+QUICK = dict(size=32, iterations=2, scales=1, frame_iterations=1, preview_every=0)
+
+
+def _scene(count: int = 4, size: int = 40, seed: int = 0) -> list[np.ndarray]:
+    """A textured still background with a bright square moving across it."""
+    rng = np.random.default_rng(seed)
+    background = rng.integers(40, 200, (size, size, 3)).astype(np.uint8)
+    background = np.asarray(Image.fromarray(background).resize((size, size), Image.Resampling.BOX))
+    frames = []
+    for index in range(count):
+        frame = background.copy()
+        left = 4 + 4 * index
+        frame[6:16, left : left + 10] = (250, 230, 40)
+        frames.append(frame)
+    return frames
+
+
+def _save(frames: list[np.ndarray], path: Path, **params) -> Path:
+    pictures = [Image.fromarray(frame) for frame in frames]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], **params)
+    return path
+
+
+@pytest.fixture()
+def painting(tmp_path) -> str:
+    rng = np.random.default_rng(1)
+    stripes = np.zeros((40, 40, 3), np.uint8)
+    stripes[:, ::4] = (30, 60, 200)
+    stripes[::5] = (220, 120, 20)
+    Image.fromarray(stripes + rng.integers(0, 30, stripes.shape, dtype=np.uint8)).save(tmp_path / "paint.png")
+    return str(tmp_path / "paint.png")
+
+
+def test_stable_path_flickers_less_than_independent_frames(tmp_path, painting):
+    clip = _save(_scene(5), tmp_path / "scene.gif", duration=100, loop=0)
+    results = {}
+    for name, weight in (("stable", 30.0), ("independent", 0.0)):
+        config = StyleConfig(
+            str(clip),
+            (painting,),
+            out=str(tmp_path / f"{name}.gif"),
+            size=40,
+            iterations=8,
+            scales=1,
+            frame_iterations=4,
+            temporal_weight=weight,
+            preview_every=0,
+        )
+        results[name] = stylise(config)
+    stable, independent = results["stable"], results["independent"]
+    assert stable.frame_count == independent.frame_count == 5
+    assert stable.flicker < 0.8 * independent.flicker
+    figures = json.loads(stable.stats.read_text())
+    assert figures["frames"] == 5 and figures["flicker"] == pytest.approx(stable.flicker)
+
+
+def test_each_kind_is_written_back_as_itself_at_its_frame_rate(tmp_path, painting):
+    frames = _scene(4)
+    gif = _save(frames, tmp_path / "clip.gif", duration=[80, 120, 80, 200], loop=0)
+    webp = _save(frames, tmp_path / "clip.webp", duration=125, loop=0, lossless=True)
+    mp4 = tmp_path / "clip.mp4"
+    iio.imwrite(mp4, np.stack(frames), plugin="FFMPEG", fps=12, macro_block_size=1)
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for index, frame in enumerate(frames):  # name order, not string order: 2 before 10
+        Image.fromarray(frame).save(folder / f"shot-{[1, 2, 10, 11][index]}.png")
+
+    out = stylise(StyleConfig(str(gif), (painting,), out=str(tmp_path / "o.gif"), **QUICK)).out
+    assert iio.imread(out, index=None).shape == (4, 32, 32, 3)
+    with Image.open(out) as im:
+        delays = []
+        for index in range(im.n_frames):
+            im.seek(index)
+            delays.append(im.info["duration"])
+        assert delays == [80, 120, 80, 200] and im.info["loop"] == 0
+
+    out = stylise(StyleConfig(str(webp), (painting,), out=str(tmp_path / "o.webp"), **QUICK)).out
+    with Image.open(out) as im:
+        im.load()
+        assert im.format == "WEBP" and im.n_frames == 4 and im.info["duration"] == 125
+
+    out = stylise(StyleConfig(str(mp4), (painting,), out=str(tmp_path / "o.mp4"), **QUICK)).out
+    assert iio.imread(out, index=None, plugin="FFMPEG").shape[0] == 4
+    assert iio.immeta(out, plugin="FFMPEG")["fps"] == pytest.approx(12)
+
+    result = stylise(StyleConfig(str(folder), (painting,), out=str(tmp_path / "o"), sequence=True, **QUICK))
+    written = sorted(result.out.iterdir())
+    assert [p.name for p in written] == [f"frame-{i:05d}.png" for i in range(4)]
+    assert iio.imread(written[0]).shape == (32, 32, 3)
+    assert result.stats == tmp_path / "o.json"
+
+
+def test_stop_writes_the_frames_painted_so_far_as_a_valid_file(tmp_path, painting):
+    clip = _save(_scene(6), tmp_path / "clip.gif", duration=100, loop=0)
+    calls = iter(range(10_000))
+    config = StyleConfig(str(clip), (painting,), out=str(tmp_path / "o.gif"), **{**QUICK, "iterations": 3})
+    result = stylise(config, should_stop=lambda: next(calls) >= 6)  # frame 1: 3 checks, then 1 a frame
+    assert result.stopped and 1 <= result.frame_count < 6
+    assert iio.imread(result.out, index=None).shape[0] == result.frame_count
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif", "o.gif", "o.gif.json", "paint.png"]
+
+
+def test_stylised_walk_loops_with_every_frame(tmp_path, painting):
+    from artgen.walk.config import WalkConfig
+    from artgen.walk.engine import render_walk
+
+    config = WalkConfig(
+        out=str(tmp_path / "walk.gif"),
+        frames=5,
+        keyframes=2,
+        size=32,
+        style=painting,
+        style_weight=100.0,
+        style_iterations=4,
+        frame_iterations=1,
+    )
+    result = render_walk(config)
+    frames = iio.imread(result.out, index=None)
+    assert result.frames == 5 and frames.shape == (5, 32, 32, 3)
+    assert result.flicker is not None and result.seam_flicker is not None
+    plain = iio.imread(
+        render_walk(WalkConfig(out=str(tmp_path / "plain.gif"), frames=5, keyframes=2, size=32)).out
+    )
+    assert np.abs(plain.astype(int) - frames).mean() > 3  # painted, not the generator's own frames
+
+
+def test_single_frame_gif_is_a_still(tmp_path, painting, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(_scene(1)[0]).save(tmp_path / "one.gif")
+    assert (
+        main(
+            [
+                "style",
+                str(tmp_path / "one.gif"),
+                painting,
+                "--size",
+                "32",
+                "--iterations",
+                "1",
+                "--scales",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "one_paint.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "arguments", "message"),
+    [
+        (lambda d: (d / "broken.mp4").write_bytes(b"\0not a video"), ["{d}/broken.mp4"], "unreadable video"),
+        (lambda d: (d / "frames").mkdir(), ["{d}/frames", "--sequence"], "at least 2 frames"),
+        (lambda d: None, ["{d}/clip.gif", "--sequence"], "not a folder"),
+        (
+            lambda d: (d / "taken.gif").write_bytes(b"mine"),
+            ["{d}/clip.gif", "-o", "{d}/taken.gif"],
+            "--overwrite",
+        ),
+        (lambda d: None, ["{d}/clip.gif", "-o", "{d}/x.webp"], "written as .gif"),
+    ],
+)
+def test_bad_clip_input_is_one_line_and_exit_2(tmp_path, painting, capsys, make, arguments, message):
+    _save(_scene(3), tmp_path / "clip.gif", duration=100, loop=0)
+    make(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    args = [a.replace("{d}", str(tmp_path)) for a in arguments]
+    assert main(["style", args[0], painting, *args[1:], "--size", "32", "--iterations", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("artgen: error: ") and message in err[0]
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_temporal_term_counts_change_only_where_the_mask_keeps_it():
+    from keras import ops
+
+    from artgen.style.losses import temporal_loss
+
+    previous = np.zeros((1, 4, 4, 3), np.float32)
+    image = previous.copy()
+    image[0, :2] = 51.0  # the top half changed by a fifth of the range
+    keep_top, keep_bottom = np.zeros((1, 4, 4, 1), np.float32), np.zeros((1, 4, 4, 1), np.float32)
+    keep_top[0, :2], keep_bottom[0, 2:] = 1, 1
+    assert float(ops.convert_to_numpy(temporal_loss(image, previous, keep_bottom))) == 0
+    assert float(ops.convert_to_numpy(temporal_loss(image, previous, keep_top))) == pytest.approx(
+        0.5 * 0.2**2
+    )
+
+
+def test_global_motion_follows_a_pan_and_ignores_a_still_scene():
+    from artgen.style.sequence import _global_shift, _shifted
+
+    frame = _scene(1, size=48)[0].astype(np.float32)
+    panned = np.roll(frame, (2, -3), axis=(0, 1))
+    assert _global_shift(frame, panned) == (2, -3)
+    moved, valid = _shifted(frame, (2, -3))
+    assert np.array_equal(moved[valid > 0], panned[valid > 0]) and valid[:2].sum() == 0
+    still = _scene(2, size=48)  # the square moves, the background does not
+    assert _global_shift(still[0].astype(np.float32), still[1].astype(np.float32)) == (0, 0)
