@@ -212,6 +212,7 @@ class StyleConfig(ConfigDict):
         min=0,
         max=MAX_WEIGHT,
         group=ANIMATION,
+        advanced=True,
     )
     frame_iterations: int = setting(
         FRAME_ITERATIONS,
@@ -219,6 +220,7 @@ class StyleConfig(ConfigDict):
         min=1,
         max=MAX_ITERATIONS,
         group=ANIMATION,
+        advanced=True,
     )
 
     def __post_init__(self) -> None:
