@@ -51,7 +51,7 @@ class StyleConfig(ConfigDict):
     """
 
     content: str = setting(
-        help="the photo to repaint, or a folder of photos to repaint each",
+        help="the photo to repaint, or a folder of photos to repaint each, or an animation or video",
         positional=True,
         metavar="CONTENT",
         widget="source",

@@ -190,6 +190,10 @@ async def _style_batch_with_a_mask(fake_runner, image_folder, tmp_path):
         content.value = str(tmp_path / "nowhere")
         await pilot.pause()
         assert "no file or folder" in str(form.query_one("#note-content").render())
+        (tmp_path / "clip.mp4").write_bytes(b"decoded when the job runs")
+        content.value = str(tmp_path / "clip.mp4")  # a video is a clip to paint, not "not an image"
+        await pilot.pause()
+        assert "or an animation or video" in str(form.query_one("#note-content").render())
         content.value = str(image_folder)
         form.query_one("#field-out", Input).value = "painted.png"
         await pilot.pause()

@@ -27,6 +27,7 @@ from artgen.errors import ArtgenError, InputError
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
+from artgen.style.clips import VIDEO_SUFFIXES
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
 
@@ -237,6 +238,8 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return f"{path} does not exist"
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
+    if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
+        return None if path.is_file() else f"no file {path}"  # a clip: decoded when the job runs
     if spec.kind in ("image", "source"):
         if not path.is_file():
             return f"no file {path}" if spec.kind == "image" else f"no file or folder {path}"
