@@ -402,7 +402,6 @@ def stylise_clip(
     }
     stats = stats_path(out)
     runs.write_json(stats, figures)
-    previews.finish(out)
     if not config.work_dir:
         previews.remove()
     return SequenceResult(
@@ -441,9 +440,6 @@ class _Previews:
         path = self.work / "preview.png"
         images.save_png(path, picture)
         self.on_event(Preview(str(path), caption=f"frame {index}/{self.total}"))
-
-    def finish(self, out: Path) -> None:
-        self.on_event(Message(f"wrote {out}"))
 
     def remove(self) -> None:
         (self.work / "preview.png").unlink(missing_ok=True)

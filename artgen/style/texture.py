@@ -199,8 +199,7 @@ def synthesise(
     if not config.work_dir:
         _remove_previews(work)
     seam = seam_metric(picture)
-    on_event(Message(seam.describe()))
-    on_event(Preview(str(out), caption="final"))
+    on_event(Preview(str(out), caption=f"final; {seam.describe()}"))  # the CLI's last line says it too
     losses = {name: value for name, value in best.terms.items() if name != "content"}
     return TextureResult(
         out=out,
