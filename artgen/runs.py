@@ -25,7 +25,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "write_csv",
     "read_json",
     "new_run_dir",
+    "untaken",
     "unused_run_dir",
     "slug",
     "output_dir",
@@ -199,6 +200,18 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def untaken(folder: Path, stem: str, suffix: str = "", taken: Callable[[Path], bool] = Path.exists) -> Path:
+    """``folder/stem+suffix``, else ``stem-2``, ``stem-3``, ...: the first that ``taken`` does not claim.
+
+    Default output names are numbered this way so that a user's earlier
+    result is never replaced without ``--overwrite``.
+    """
+    candidate, number = folder / f"{stem}{suffix}", 2
+    while taken(candidate):
+        candidate, number = folder / f"{stem}-{number}{suffix}", number + 1
+    return candidate
 
 
 def slug(text: str) -> str:

@@ -53,10 +53,7 @@ def default_out_dir(config: StyleConfig, folder: Path | None = None) -> Path:
     folder = folder or Path.cwd()
     styles = "+".join(Path(style).stem for style in config.styles)
     stem = f"{Path(config.content).resolve().name}_{styles}"
-    candidate, number = folder / stem, 2
-    while _has_files(candidate):
-        candidate, number = folder / f"{stem}-{number}", number + 1
-    return candidate
+    return runs.untaken(folder, stem, taken=_has_files)
 
 
 def _has_files(path: Path) -> bool:

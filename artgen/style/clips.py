@@ -195,10 +195,7 @@ def default_clip_out(clip: Clip, styles: Iterable[str], folder: Path | None = No
     name = clip.path.name if clip.kind == "frames" else clip.path.stem
     stem = f"{name}_{'+'.join(Path(style).stem for style in styles)}"
     suffix = output_suffix(clip)
-    candidate, number = folder / f"{stem}{suffix}", 2
-    while candidate.exists() or stats_path(candidate).exists():
-        candidate, number = folder / f"{stem}-{number}{suffix}", number + 1
-    return candidate
+    return runs.untaken(folder, stem, suffix, taken=lambda path: path.exists() or stats_path(path).exists())
 
 
 def check_clip_out(clip: Clip, out: Path, overwrite: bool) -> None:

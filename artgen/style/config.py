@@ -39,6 +39,23 @@ ANIMATION = "animations"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
+def check_blend(styles: tuple[str, ...], style_blend: tuple[float, ...] | None) -> None:
+    """``--style-blend`` against the styles it weights: one line for each way it can be wrong."""
+    if style_blend is None:
+        return
+    if len(style_blend) != len(styles):
+        raise InputError(f"--style-blend has {len(style_blend)} weights for {len(styles)} style images")
+    if sum(style_blend) <= 0:
+        raise InputError("--style-blend weights must be >= 0 and not all 0")
+
+
+def blend_weights(styles: tuple[str, ...], style_blend: tuple[float, ...] | None) -> tuple[float, ...]:
+    """Style weights summing to 1 (equal without ``--style-blend``)."""
+    weights = style_blend or (1.0,) * len(styles)
+    total = sum(weights)
+    return tuple(w / total for w in weights)
+
+
 @dataclass(frozen=True)
 class StyleConfig(ConfigDict):
     """Everything that determines one stylised image; same config + same files = same picture.
@@ -236,13 +253,7 @@ class StyleConfig(ConfigDict):
             )
         if self.tile_size and (self.tile_size < 32 or self.tile_size % 16):
             raise InputError(f"--tile-size must be a multiple of 16 and at least 32, not {self.tile_size}")
-        if self.style_blend is not None:
-            if len(self.style_blend) != len(self.styles):
-                raise InputError(
-                    f"--style-blend has {len(self.style_blend)} weights for {len(self.styles)} style images"
-                )
-            if sum(self.style_blend) <= 0:
-                raise InputError("--style-blend weights must be >= 0 and not all 0")
+        check_blend(self.styles, self.style_blend)
         self._check_masks()
         if self.is_batch():
             if self.out is not None and self.out.lower().endswith(".png"):
@@ -282,9 +293,7 @@ class StyleConfig(ConfigDict):
 
     def blend(self) -> tuple[float, ...]:
         """Style weights summing to 1."""
-        weights = self.style_blend or (1.0,) * len(self.styles)
-        total = sum(weights)
-        return tuple(w / total for w in weights)
+        return blend_weights(self.styles, self.style_blend)
 
     def scale_sizes(self) -> tuple[int, ...]:
         """Long sides of the coarse-to-fine schedule, e.g. 512 with 3 scales -> (128, 256, 512).

@@ -79,11 +79,7 @@ def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
     """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if that name is taken."""
     folder = folder or Path.cwd()
     stem = f"{Path(config.content).stem}_{'+'.join(Path(style).stem for style in config.styles)}"
-    candidate = folder / f"{stem}.png"
-    number = 2
-    while candidate.exists():
-        candidate, number = folder / f"{stem}-{number}.png", number + 1
-    return candidate
+    return runs.untaken(folder, stem, ".png")
 
 
 def _output_path(config: StyleConfig) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from artgen import images
+from artgen import images, runs
 from artgen.errors import InputError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.style import memory, optimizers, vgg
@@ -57,11 +57,7 @@ def default_out(config: TextureConfig, folder: Path | None = None) -> Path:
     """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken."""
     folder = folder or Path.cwd()
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
-    candidate = folder / f"{stem}.png"
-    number = 2
-    while candidate.exists():
-        candidate, number = folder / f"{stem}-{number}.png", number + 1
-    return candidate
+    return runs.untaken(folder, stem, ".png")
 
 
 def _output_path(config: TextureConfig) -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.schema import check, inherited
-from artgen.style.config import StyleConfig
+from artgen.style.config import StyleConfig, blend_weights, check_blend
 
 __all__ = ["TextureConfig"]
 
@@ -60,20 +60,13 @@ class TextureConfig(ConfigDict):
         if not self.styles:
             raise InputError("give at least one style image")
         check(self)
-        if self.style_blend is not None:
-            if len(self.style_blend) != len(self.styles):
-                raise InputError(
-                    f"--style-blend has {len(self.style_blend)} weights for {len(self.styles)} style images"
-                )
-            if sum(self.style_blend) <= 0:
-                raise InputError("--style-blend weights must be >= 0 and not all 0")
+        check_blend(self.styles, self.style_blend)
         if self.out is not None and not self.out.lower().endswith(".png"):
             raise InputError(f"-o must name a .png file, not {self.out!r}")
 
     def blend(self) -> tuple[float, ...]:
         """Style weights summing to 1."""
-        weights = self.style_blend or (1.0,) * len(self.styles)
-        return tuple(w / sum(weights) for w in weights)
+        return blend_weights(self.styles, self.style_blend)
 
     def scale_sizes(self) -> tuple[int, ...]:
         """Sides of the coarse-to-fine schedule, as :meth:`StyleConfig.scale_sizes`."""

@@ -13,13 +13,10 @@ from pathlib import Path
 
 from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
-from artgen.schema import check, option, setting
+from artgen.schema import check, inherited, setting
 from artgen.style.config import (
-    FRAME_ITERATIONS,
     MAX_ITERATIONS,
-    MAX_WEIGHT,
     MIN_SIZE,
-    TEMPORAL_WEIGHT,
     StyleConfig,
 )
 
@@ -141,20 +138,14 @@ class WalkConfig(ConfigDict):
         widget="image",
         group=STYLE,
     )
-    style_weight: float = setting(
-        option(StyleConfig, "style_weight").default,
-        help="how strongly the painting's texture shows",
-        min=0,
-        max=MAX_WEIGHT,
-        group=STYLE,
+    style_weight: float = inherited(
+        StyleConfig, "style_weight", help="how strongly the painting's texture shows", group=STYLE
     )
-    temporal_weight: float = setting(
-        TEMPORAL_WEIGHT,
+    temporal_weight: float = inherited(
+        StyleConfig,
+        "temporal_weight",
         help="keep the painting still where the walk stands still; 0 = paint each frame on its own",
-        min=0,
-        max=MAX_WEIGHT,
         group=STYLE,
-        advanced=True,
     )
     style_iterations: int = setting(
         STYLE_ITERATIONS,
@@ -164,13 +155,11 @@ class WalkConfig(ConfigDict):
         group=STYLE,
         advanced=True,
     )
-    frame_iterations: int = setting(
-        FRAME_ITERATIONS,
+    frame_iterations: int = inherited(
+        StyleConfig,
+        "frame_iterations",
         help="optimizer steps for each later frame, which starts from the last one's result",
-        min=1,
-        max=MAX_ITERATIONS,
         group=STYLE,
-        advanced=True,
     )
 
     def __post_init__(self) -> None:
