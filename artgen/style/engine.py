@@ -471,6 +471,7 @@ def _memory_plan(
             device,
             history,
             seamless=config.seamless,
+            iterations=config.iterations,
         )
 
     cores = [] if config.tile == "on" else [0]

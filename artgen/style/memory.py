@@ -50,10 +50,15 @@ TILE_CORES = (512, 384, 256)
 LBFGS_HISTORIES = (10, 5, 3)
 
 
-def optimizer_vectors(optimizer: str, history: int = LBFGS_HISTORIES[0]) -> float:
+def optimizer_vectors(
+    optimizer: str, history: int = LBFGS_HISTORIES[0], iterations: int | None = None
+) -> float:
     """Full-size float64 vectors (or their bytes' worth) held while optimizing, counted from the code.
 
     L-BFGS-B (:func:`artgen.style.optimizers.lbfgs`): its work array (2m + 5),
+    of whose 2m history columns only those written are ever resident (the
+    array is zeroed memory the kernel backs on first write, and each
+    iteration writes one pair: a 4-iteration run with m = 10 holds 4 pairs),
     x, the gradient and both bounds (4), its int32 bound kinds and work (2); the
     engine's bounds (1, float32 pair) and start picture (0.5), the best picture
     (0.5), and an evaluation's float32 picture, gradient and temporaries (2).
@@ -61,7 +66,8 @@ def optimizer_vectors(optimizer: str, history: int = LBFGS_HISTORIES[0]) -> floa
     picture and an evaluation's buffers (4).
     """
     if optimizer == "lbfgs":
-        return 2 * history + 5 + 4 + 2 + 1 + 0.5 + 0.5 + 2
+        pairs = history if iterations is None else min(history, iterations)
+        return 2 * pairs + 5 + 4 + 2 + 1 + 0.5 + 0.5 + 2
     return 10.0
 
 
@@ -80,9 +86,11 @@ def activation_elements(height: int, width: int, net: str) -> int:
     return total
 
 
-def optimizer_bytes(pixels: int, optimizer: str, history: int = LBFGS_HISTORIES[0]) -> int:
+def optimizer_bytes(
+    pixels: int, optimizer: str, history: int = LBFGS_HISTORIES[0], iterations: int | None = None
+) -> int:
     """The optimizer's full-size arrays: the picture's values are ``3 * pixels``."""
-    return round(8 * optimizer_vectors(optimizer, history) * 3 * pixels)
+    return round(8 * optimizer_vectors(optimizer, history, iterations) * 3 * pixels)
 
 
 @dataclass(frozen=True)
@@ -126,8 +134,12 @@ def estimate(
     device: str = "CPU",
     history: int = LBFGS_HISTORIES[0],
     seamless: bool = False,
+    iterations: int | None = None,
 ) -> Estimate:
     """The peak over the coarse-to-fine ``sizes`` ((width, height) per scale), untiled or in tiles.
+
+    ``iterations`` (per scale): fewer than ``history`` fill fewer L-BFGS pairs
+    (see :func:`optimizer_vectors`); ``None`` counts a full history.
 
     ``seamless``: each convolution reads a wrap-padded copy of its input
     (:mod:`artgen.style.circular`), kept for the backward pass: one more
@@ -146,7 +158,9 @@ def estimate(
         activations = factor * activation_elements(window_h, window_w, net)
         # the content target; untiled, the backend holds a copy of it too
         content = 4 * (height // 8) * (width // 8) * 512 * (1 if tile else 2)
-        peak = max(peak, activations + optimizer_bytes(width * height, optimizer, history) + content)
+        peak = max(
+            peak, activations + optimizer_bytes(width * height, optimizer, history, iterations) + content
+        )
     return Estimate(base + peak, base, available, tile, device, history)
 
 

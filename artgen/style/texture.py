@@ -93,6 +93,7 @@ def _check_memory(config: TextureConfig) -> memory.Estimate:
             available,
             device,
             seamless=config.seamless,
+            iterations=config.iterations,
         )
 
     estimate = needed(config.size)

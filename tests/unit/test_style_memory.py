@@ -33,7 +33,8 @@ def test_activation_count_follows_the_layers_shapes():
     assert memory.activation_elements(32, 32, "vgg16") == expected
 
 
-def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path):
+@pytest.mark.parametrize("tiling", [(), ("--tile", "on", "--tile-size", "256")], ids=["untiled", "tiled"])
+def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path, tiling):
     """A fresh process, as a user runs it: the printed estimate against the kernel's peak resident size.
 
     The child reads its own high-water mark (VmHWM): its ``ru_maxrss`` would
@@ -50,7 +51,7 @@ def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path):
         "sys.exit(status)\n"
     )
     command = [sys.executable, "-c", run_and_report_peak, "style", *pair, "-o", str(out), "--size", "512"]
-    command += ["--scales", "1", "--iterations", "2"]
+    command += ["--scales", "1", "--iterations", "2", *tiling]
     # A user's environment, not the one earlier tests left behind (in-process CLI calls set variables
     # such as ARTGEN_MAX_PIXELS and CUDA_VISIBLE_DEVICES for the children they would start).
     kept = ("PATH", "HOME", "TMPDIR")
@@ -58,8 +59,9 @@ def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path):
     env |= {"ARTGEN_CACHE_DIR": str(tmp_path / "cache"), "ARTGEN_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     peak = int(re.search(r"PEAK (\d+)", result.stdout).group(1))
-    found = re.search(r"estimated peak memory ([\d.]+) GB", result.stdout + result.stderr)
+    found = re.search(r"estimated peak memory ([\d.]+) GB \(([^)]*)\)", result.stdout + result.stderr)
     assert found, result.stdout + result.stderr
+    assert found.group(2) == ("in 256 px tiles" if tiling else "untiled")
     estimate = float(found.group(1)) * 1e9
     assert abs(estimate - peak) <= 0.25 * peak, (estimate, peak)
 
