@@ -20,13 +20,15 @@ Two more views, each on its own:
     python benchmarks/style_speed.py --curve --size 256 --photo chelsea \
         --artgen-weights 3,10,30,100 --reference-weights 0.01,1,100
     python benchmarks/style_speed.py --loops --size 256 --photo chelsea
+    python benchmarks/style_speed.py --tiled --size 384 --photo chelsea --tile-size 192
 
 ``--curve`` is quality at equal style strength: for several style weights, each
 result's Gram style distance and an LPIPS-like content distance (:class:`Judge`,
 the same for every picture); the recipe's pictures are cached, so variants of
 artgen (``--artgen-option name=value --tag=-name``) can be compared against one
 recipe curve. ``--loops`` is the host loop against the device loop (compile time,
-time per iteration, compilations, host round trips per iteration).
+time per iteration, compilations, host round trips per iteration). ``--tiled`` makes
+one picture whole and in tiles and gives the score difference.
 """
 
 from __future__ import annotations
@@ -288,6 +290,58 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     return {"loops": rows}
 
 
+def tiled_against_untiled(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """One picture made whole and in tiles (``--tile-size``), both scored by the same :func:`evaluate`.
+
+    Tiling changes only the order of float sums (the Gram matrices stay
+    global), so over a whole run the two should reach the same score; the
+    figure is their relative difference and the pictures' mean pixel
+    difference. CPU seconds are each run's own, for a shared machine.
+    """
+    scoring = StyleConfig(content, (style,), size=args.size)
+    rows = []
+    for tile in ("off", "on"):
+        config = StyleConfig(
+            content,
+            (style,),
+            size=args.size,
+            iterations=args.tiled_iterations,
+            scales=args.tiled_scales,
+            tile=tile,
+            tile_size=args.tile_size if tile == "on" else 0,
+            out=str(out_dir / f"tiled-{tile}-{args.size}.png"),
+            overwrite=True,
+        )
+        seen: list[str] = []
+        cpu = time.process_time()
+        result = transfer(config, lambda event, seen=seen: seen.append(getattr(event, "text", "")))
+        picture = np.asarray(Image.open(result.out).convert("RGB"))
+        rows.append(
+            {
+                "tile": tile,
+                "plan": next((text for text in seen if text.startswith("estimated peak")), ""),
+                "cpu_seconds": time.process_time() - cpu,
+                "score": evaluate(scoring, picture)["total"],
+                "image": str(result.out),
+            }
+        )
+    whole, tiled = (np.asarray(Image.open(row["image"]), np.float64) for row in rows)
+    figures = {
+        "size": args.size,
+        "tile_size": args.tile_size,
+        "rows": rows,
+        "score_difference": rows[1]["score"] / rows[0]["score"] - 1,
+        "mean_pixel_difference": float(np.abs(whole - tiled).mean()),
+    }
+    for row in rows:
+        print(f"{row['tile']:>3}: score {row['score']:.4f}, {row['cpu_seconds']:.0f} CPU s; {row['plan']}")
+    print(
+        f"tiled against whole at {args.size} px: score {figures['score_difference']:+.2%}, "
+        f"mean pixel difference {figures['mean_pixel_difference']:.2f} of 255"
+    )
+    return figures
+
+
 def versus(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
     """This tree's defaults against another checkout's (``--versus DIR``), side by side, same inputs.
 
@@ -411,6 +465,11 @@ def main() -> int:
         "--versus", type=Path, help="only: this tree's defaults against a checkout's, interleaved"
     )
     parser.add_argument("--versus-sizes", type=_floats, default=(512.0, 384.0))
+    tiled = parser.add_argument_group("tiled against whole (--tiled)")
+    tiled.add_argument("--tiled", action="store_true", help="only: one picture whole and in tiles, scored")
+    tiled.add_argument("--tile-size", type=int, default=192)
+    tiled.add_argument("--tiled-iterations", type=int, default=30)
+    tiled.add_argument("--tiled-scales", type=int, default=2)
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
     curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
@@ -437,6 +496,10 @@ def main() -> int:
             f"{figures['seconds']:.0f} s wall"
         )
         (out_dir / f"peak-{args.big}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
+    if args.tiled:
+        figures = tiled_against_untiled(args, out_dir, content, style)
+        (out_dir / f"tiled-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
         return 0
     if args.loops:
         figures = loops(args, out_dir, content, style)

@@ -143,13 +143,20 @@ class _Scale:
                 self.targets, regions=region_targets(per_style, shares, regions.layer_masks(self.size))
             )
 
-    def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None):
+    def value_and_grad(self, model, weights: Weights, tiling: _Tiling | None, should_stop: ShouldStop):
         """The loss and its gradient at this scale: in tiles when the picture has more than one."""
         from artgen.style.objective import make_value_and_grad
 
         if len(self.tiles) > 1:
             return tiles.TiledValueAndGrad(
-                tiling.statistics, tiling.share, self.targets, weights, self.shape, self.tiles, tiling.strides
+                tiling.statistics,
+                tiling.share,
+                self.targets,
+                weights,
+                self.shape,
+                self.tiles,
+                tiling.strides,
+                should_stop,
             )
         return make_value_and_grad(model, self.targets, weights, self.shape)
 
@@ -369,7 +376,7 @@ def transfer(
             best = optimizers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
         else:
             transfers = 2 * len(scale.tiles) if len(scale.tiles) > 1 else 1  # two passes over each tile
-            best = optimizers.Best(scale.value_and_grad(model, weights, tiling), transfers)
+            best = optimizers.Best(scale.value_and_grad(model, weights, tiling, should_stop), transfers)
         timing.start_scale()
         base = done
 
@@ -401,9 +408,11 @@ def transfer(
                     optimizers.adam(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
         except FloatingPointError as exc:
             raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
+        except optimizers.EvaluationStopped:
+            pass  # should_stop() says so below; the evaluations that finished gave best.x
         round_trips += best.round_trips
         on_event(Message(f"{stage}: {timing.describe_scale()}{' (device loop)' if on_device else ''}"))
-        x, previous = np.clip(best.x, *_bounds(scale.shape)), scale
+        x, previous = np.clip(x if best.x is None else best.x, *_bounds(scale.shape)), scale
         if should_stop():
             stopped = True
             on_event(

@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "Best",
     "DeviceBest",
+    "EvaluationStopped",
     "lbfgs",
     "adam",
     "on_device",
@@ -38,6 +39,14 @@ LBFGS_HISTORY = 10  # SciPy's default maxcor
 MAX_LINE_SEARCH = 20  # SciPy's default maxls
 CHUNK_SECONDS = 0.5  # device loops report (and can be cancelled) at least this often
 MAX_CHUNK = 10  # ... and at least every this many iterations, for a live progress bar
+
+
+class EvaluationStopped(Exception):
+    """A stop was asked in the middle of an evaluation (a tiled one takes minutes at 4096 px).
+
+    Raised through the optimizer by the evaluation itself; the caller keeps
+    :attr:`Best.x`, the best picture of the evaluations that did finish.
+    """
 
 
 class Best:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -105,3 +107,28 @@ def test_tiled_transfer_writes_the_untiled_picture(tmp_path):
     a = np.asarray(Image.open(whole.out), np.int16)
     b = np.asarray(Image.open(tiled.out), np.int16)
     assert a.shape == b.shape == (204, 272, 3) and np.abs(a - b).mean() < 0.5
+
+
+def test_a_stop_lands_within_a_tiled_evaluation_and_keeps_the_best_picture(tmp_path):
+    """At 4096 px one evaluation takes minutes; a stop asked mid-way must not wait for it to end."""
+    from artgen.style import transfer
+
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 255, (150, 200, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    Image.fromarray(rng.integers(0, 255, (90, 90, 3), dtype=np.uint8)).save(tmp_path / "paint.png")
+    photo, paint = str(tmp_path / "photo.png"), str(tmp_path / "paint.png")
+    config = StyleConfig(
+        photo, (paint,), out=str(tmp_path / "out.png"), size=272, iterations=5, scales=1, preview_every=0
+    )
+    asked = 0
+
+    def should_stop() -> bool:  # asked before every tile; says stop in the second evaluation's first pass
+        nonlocal asked
+        asked += 1
+        return asked > 3 * 2 + 1  # 3 tiles, two passes each, then one more tile
+
+    result = transfer(replace(config, tile="on", tile_size=96), should_stop=should_stop)
+    # without the check between tiles the second evaluation would finish, and with it iteration 1
+    assert result.stopped and result.iterations == 0
+    picture = np.asarray(Image.open(result.out))
+    assert picture.shape == (204, 272, 3)
