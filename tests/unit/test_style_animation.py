@@ -207,7 +207,8 @@ def _texture(size: int, seed: int = 0) -> np.ndarray:
     """Smooth random texture (blobs a few pixels wide): something a flow can follow everywhere."""
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, 256, (size // 4, size // 4, 3)).astype(np.uint8)
-    return np.asarray(Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC)).astype(np.float32)
+    smooth = Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(smooth).astype(np.float32)
 
 
 def test_flow_warps_the_earlier_frame_onto_a_translated_one():
