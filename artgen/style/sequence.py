@@ -3,18 +3,21 @@
 Painted one by one, the frames of a clip flicker: each optimisation settles
 on its own arrangement of brush strokes. Here the first frame is painted as
 a still is (coarse to fine, ``--iterations`` at each scale); every later
-frame starts from the previous frame's *result*, moved by the clip's global
-motion (a phase-correlation estimate of the pan between the input frames)
-and with the input's own change added, and optimises for a few steps
+frame starts from the previous frame's *result* moved along the input's
+dense optical flow (:mod:`artgen.style.flow`), with the input's own
+remaining change added, and optimises for a few steps
 (``--frame-iterations``) at full size with a temporal term
-(:func:`artgen.style.losses.temporal_loss`): where the input frames agree,
-the output must stay what it was. ``--temporal-weight 0`` paints every frame
-on its own from a cold start, the flickering baseline the benchmark
-compares against.
+(:func:`artgen.style.losses.temporal_loss`) that holds it to that moved
+painting wherever the flow is trusted and the moved input matches the new
+frame (Ruder et al.'s method, "Artistic style transfer for videos"). Pixels
+that just came into view, were hidden behind something or changed by
+themselves are free. ``--temporal-weight 0`` paints every frame on its own
+from a cold start, the flickering baseline the benchmark compares against.
 
 Flicker is measured as it goes: the mean absolute difference of consecutive
 output frames over that of the input frames (1: the output changes as much
-as the input does).
+as the input does), and the same for the output's change that the input's
+motion does not explain (:class:`Flicker`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from artgen.style.losses import Weights, content_target, targets_for
 
 __all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
 
-CHANGE_LEVELS = 12.0  # an input change of this many levels (0-255, mean over RGB) frees a pixel to e^-1
+CHANGE_LEVELS = 12.0  # where the moved input misses the new frame by this many levels (0-255), weight e^-1
 PREVIEW_SECONDS = 1.0  # previews of the newest frame at most this often
 
 
@@ -219,7 +222,7 @@ class FramePainter:
             previous = level
         return x
 
-    # -- a later frame: the last result, moved with the clip, plus the temporal term ----------------
+    # -- a later frame: the last result, moved along the flow, plus the temporal term ---------------
 
     def _warm(self, frame: np.ndarray) -> np.ndarray | None:
         level = self._level(max(self.size))
