@@ -255,15 +255,25 @@ def test_the_flicker_that_the_motion_does_not_explain_is_counted_apart():
 
 
 def test_stable_path_flickers_less_than_independent_frames_on_a_pan(tmp_path, painting):
-    picture = _texture(72, seed=3).astype(np.uint8)
-    frames = [picture[8 + step : 48 + step, 4 + 3 * step : 44 + 3 * step] for step in range(5)]
-    clip = _save(frames, tmp_path / "pan.gif", duration=100, loop=0)
+    """Every pixel moves: the flow carries the painting along, so it flickers less, and what it changes
+    beyond the input's own motion is a small part of what independent frames change.
+
+    The raw measure (|out_t - out_t-1| over |in_t - in_t-1|) counts motion as
+    flicker, so there the gain is small (1.33 against 1.52); along the flow it
+    is 0.04 against 1.15.
+    """
+    picture = Image.fromarray(_texture(96, seed=3).astype(np.uint8))
+    frames = [  # a pan right and down while zooming in: no single shift explains it
+        np.asarray(picture.resize((40, 40), Image.Resampling.BICUBIC, box=(8 + 3 * t, 8 + t, 56 + t, 56 - t)))
+        for t in range(5)
+    ]
+    clip = _save(frames, tmp_path / "pan.webp", duration=100, loop=0, lossless=True)
     results = {}
     for name, weight in (("stable", 3000.0), ("independent", 0.0)):
         config = StyleConfig(
             str(clip),
             (painting,),
-            out=str(tmp_path / f"{name}.gif"),
+            out=str(tmp_path / f"{name}.webp"),
             size=40,
             iterations=20,
             scales=1,
@@ -273,6 +283,5 @@ def test_stable_path_flickers_less_than_independent_frames_on_a_pan(tmp_path, pa
         )
         results[name] = stylise(config)
     stable, independent = results["stable"], results["independent"]
-    print(stable.flicker, independent.flicker, stable.warped_flicker, independent.warped_flicker)
     assert stable.flicker < independent.flicker
-    assert stable.warped_flicker < 0.5 * independent.warped_flicker
+    assert stable.warped_flicker < 0.2 * independent.warped_flicker
