@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Motion", "between", "estimate", "warp", "confidence"]
+__all__ = ["Motion", "between", "estimate", "settled", "warp", "confidence"]
 
 FLOW_SIDE = 256  # flow is refined down to pictures of about this long side, no finer
+STILL_LEVELS = 3.0  # within this (0-255) of its unmoved self, and this much closer than moved: stood still
 # Ruder et al.'s thresholds (section 3.2): squared flow lengths in pixels
 CONSISTENCY_SHARE = 0.01  # forward + backward may miss each other by this share of their lengths...
 CONSISTENCY_PIXELS = 0.5  # ...plus this (squared pixels) before a pixel counts as disoccluded
@@ -47,8 +48,8 @@ class Motion:
 
 def between(before: np.ndarray, after: np.ndarray) -> Motion:
     """The motion from frame ``before`` to frame ``after`` (both (H, W, 3) or (H, W), 0-255)."""
-    backward = estimate(before, after)
-    forward = estimate(after, before)
+    backward = settled(estimate(before, after), before, after)
+    forward = settled(estimate(after, before), after, before)
     return Motion(backward, confidence(forward, backward))
 
 
@@ -63,6 +64,27 @@ def estimate(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     dis.setFinestScale(max(0, int(np.log2(max(before.shape[:2]) / FLOW_SIDE))))
     return dis.calc(_grey(after), _grey(before), None)
+
+
+def settled(flow: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``flow`` (as :func:`estimate` returns it) with 0 wherever standing still explains ``after`` better.
+
+    A flow is smooth, so next to a moving object it drags some of the still
+    background along (up to the object's whole motion, a few pixels out),
+    and the painting there with it: on a still camera, the background within
+    4 px of a moving cup changed 30 times as much from frame to frame as it
+    did without flow. A pixel that the earlier frame shows unchanged (within
+    :data:`STILL_LEVELS`) and that the flow would change (by more than that)
+    stood still. Flat areas match either way and keep their flow, so a sky
+    still pans with the camera; a pixel that just came into view matches
+    neither and keeps its flow for :func:`confidence` to judge. Pixel by
+    pixel: averaged over a neighbourhood, the object's own change next to
+    them kept those pixels dragged.
+    """
+    unmoved = _difference(after, before)
+    moved = _difference(after, warp(before, flow))
+    stood_still = (unmoved <= STILL_LEVELS) & (unmoved + STILL_LEVELS < moved)
+    return np.where(stood_still[..., None], np.float32(0), flow)
 
 
 def warp(picture: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -99,6 +121,12 @@ def confidence(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     smooth = gradient <= BOUNDARY_SHARE * np.sum(np.square(backward), axis=-1) + BOUNDARY_GRADIENT
     inside = (there_x >= 0) & (there_x <= width - 1) & (there_y >= 0) & (there_y <= height - 1)
     return (consistent & smooth & inside).astype(np.float32)
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(H, W) absolute difference, the mean over the channels."""
+    difference = np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32))
+    return difference.mean(axis=-1) if difference.ndim == 3 else difference
 
 
 def _grey(picture: np.ndarray) -> np.ndarray:

@@ -239,6 +239,8 @@ def test_confidence_is_zero_where_the_earlier_frame_did_not_show_the_pixel():
     motion = flow.between(before, after)
     assert np.abs(motion.flow[28:36, 22:34] - (-4, 0)).mean() < 0.5
     assert motion.confidence[28:36, 16:20].max() == 0  # the background the square uncovered: disoccluded
+    unchanged = np.abs(after - before).mean(axis=-1) == 0
+    assert np.abs(motion.flow[unchanged]).max() < 0.5  # the still background is not dragged along
     assert motion.confidence[4:20, 4:60].mean() > 0.95 and motion.confidence[28:36, 22:34].mean() > 0.9
 
 
