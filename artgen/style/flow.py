@@ -7,9 +7,9 @@ warped painting is both the next frame's start and its temporal term's target.
 A single global shift follows a pan but not a zoom, a rotation or things that
 move on their own; a dense flow follows all of them.
 
-Flow is OpenCV's DIS (dense inverse search, Kroeger et al. 2016): a few
-milliseconds for a 128 px frame pair, on the host, in NumPy arrays, so the
-style engine's tensors stay backend-free. The confidence follows Ruder et
+Flow is OpenCV's DIS (dense inverse search, Kroeger et al. 2016): hundredths
+of a second for a frame pair, on the host, in NumPy arrays, so the style
+engine's tensors stay backend-free. The confidence follows Ruder et
 al.: a pixel whose backward and forward flows disagree was hidden in the
 previous frame (disoccluded), one on a sharp change of the flow sits on a
 motion boundary, and one whose source lies outside the previous frame has
@@ -77,9 +77,9 @@ def settled(flow: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarr
     :data:`STILL_LEVELS`) and that the flow would change (by more than that)
     stood still. Flat areas match either way and keep their flow, so a sky
     still pans with the camera; a pixel that just came into view matches
-    neither and keeps its flow for :func:`confidence` to judge. Pixel by
-    pixel: averaged over a neighbourhood, the object's own change next to
-    them kept those pixels dragged.
+    neither and keeps its flow for :func:`confidence` to judge. The test is
+    pixel by pixel: averaged over a neighbourhood, the object's own change
+    spilled onto the pixels next to it and kept them dragged.
     """
     unmoved = _difference(after, before)
     moved = _difference(after, warp(before, flow))
