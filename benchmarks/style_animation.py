@@ -7,7 +7,10 @@ load hits both sides alike:
   path (each frame from the last one's result, temporal term) against
   independent frames (``--temporal-weight 0``: every frame a cold start), at
   their per-frame score (content + style + tv, the still's own loss, lower is
-  better). Target: stable flicker <= 0.5 x independent at equal score.
+  better). Target: stable flicker <= 0.5 x independent at equal score. Beside
+  it, flicker along the flow (the output's change that the input's motion does
+  not explain) and the flicker of a painting that did nothing but follow the
+  input's motion: the least any output that moves with the camera can show.
 * a 48-frame 128 px stylised latent walk from the bundled generator: wall and
   CPU seconds (CPU / cores, for a machine shared with other work), and the
   seam's flicker (last frame -> first) against the ordinary frame-to-frame
