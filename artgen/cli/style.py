@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         if not result.frame_count:
             return 130
         flicker = f", flicker {result.flicker:.2f}" if result.flicker is not None else ""
+        if result.warped_flicker is not None:
+            flicker += f" ({result.warped_flicker:.2f} along the flow)"
         show_result(
             f"wrote {result.out} ({result.frame_count} frames, {width}x{height}, {result.seconds:.0f}s"
             f"{flicker}; figures in {result.stats})"

@@ -224,8 +224,8 @@ class StyleConfig(ConfigDict):
     )
     temporal_weight: float = setting(
         TEMPORAL_WEIGHT,
-        help="keep the painting still where the clip stands still, each frame starting from "
-        "the last one's result; 0 = paint every frame on its own (flickers)",
+        help="hold each frame's painting to the last one's, moved along the clip's optical flow, "
+        "wherever the flow is trusted; 0 = paint every frame on its own (flickers)",
         min=0,
         max=MAX_WEIGHT,
         group=ANIMATION,

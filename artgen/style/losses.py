@@ -130,8 +130,10 @@ def temporal_loss(image, previous, mask):
     """Mean squared change from the previous output frame where ``mask`` (0-1, per pixel) says the input
     did not change, in units of the 0-255 range.
 
-    The mask comes from the input frames' own difference: where the photo
-    stands still the painting must too, while moving parts are free to change.
+    ``previous`` is the last painting moved along the input's optical flow,
+    and the mask trusts it where the flow is consistent and the moved input
+    matches the new frame: what the camera saw before must look as it did,
+    while what just came into view is free to change.
     """
     return ops.mean(mask * ops.square(image - previous)) / (255.0**2)
 

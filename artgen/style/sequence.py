@@ -3,18 +3,21 @@
 Painted one by one, the frames of a clip flicker: each optimisation settles
 on its own arrangement of brush strokes. Here the first frame is painted as
 a still is (coarse to fine, ``--iterations`` at each scale); every later
-frame starts from the previous frame's *result*, moved by the clip's global
-motion (a phase-correlation estimate of the pan between the input frames)
-and with the input's own change added, and optimises for a few steps
+frame starts from the previous frame's *result* moved along the input's
+dense optical flow (:mod:`artgen.style.flow`), with the input's own
+remaining change added, and optimises for a few steps
 (``--frame-iterations``) at full size with a temporal term
-(:func:`artgen.style.losses.temporal_loss`): where the input frames agree,
-the output must stay what it was. ``--temporal-weight 0`` paints every frame
-on its own from a cold start, the flickering baseline the benchmark
-compares against.
+(:func:`artgen.style.losses.temporal_loss`) that holds it to that moved
+painting wherever the flow is trusted and the moved input matches the new
+frame (Ruder et al.'s method, "Artistic style transfer for videos"). Pixels
+that just came into view, were hidden behind something or changed by
+themselves are free. ``--temporal-weight 0`` paints every frame on its own
+from a cold start, the flickering baseline the benchmark compares against.
 
 Flicker is measured as it goes: the mean absolute difference of consecutive
 output frames over that of the input frames (1: the output changes as much
-as the input does).
+as the input does), and the same for the output's change that the input's
+motion does not explain (:class:`Flicker`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from PIL import Image
 from artgen import images, runs
 from artgen.errors import InputError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
-from artgen.style import color, optimizers, vgg
+from artgen.style import color, flow, optimizers, vgg
 from artgen.style.clips import Clip, check_clip_out, default_clip_out, stats_path, write_clip
 from artgen.style.config import StyleConfig
 from artgen.style.engine import (
@@ -51,8 +54,7 @@ from artgen.style.losses import Weights, content_target, targets_for
 
 __all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
 
-CHANGE_LEVELS = 12.0  # an input change of this many levels (0-255, mean over RGB) frees a pixel to e^-1
-MAX_SHIFT_SHARE = 0.25  # a global motion estimate beyond a quarter of the frame is not trusted
+CHANGE_LEVELS = 12.0  # where the moved input misses the new frame by this many levels (0-255), weight e^-1
 PREVIEW_SECONDS = 1.0  # previews of the newest frame at most this often
 
 
@@ -63,22 +65,36 @@ class SequenceResult(StyleResult):
     frame_count: int = 0  # frames written
     fps: float | None = None
     flicker: float | None = None  # output / input mean consecutive-frame difference
+    warped_flicker: float | None = None  # the same with the output's previous frame moved along the flow
     score: float | None = None  # mean over frames of content + style + tv, the still's loss
     stats: Path | None = None  # OUT.json with these figures
 
 
 class Flicker:
-    """Running consecutive-frame differences of the input and the output, and their ratio."""
+    """Running consecutive-frame differences of the input and the output, and their ratios.
+
+    :attr:`ratio` is the issue's measure: how much the output changes from
+    frame to frame against how much the input does. Where the camera moves,
+    a painting that follows it perfectly changes as much as the photo does
+    or more (its strokes have more contrast), so :attr:`warped_ratio` also
+    counts the output's change *along the input's motion*: |out_t - warped
+    out_t-1| where the flow is trusted, over the same input change.
+    """
 
     def __init__(self) -> None:
-        self.input_change = self.output_change = 0.0
+        self.input_change = self.output_change = self.unexplained_change = 0.0
         self.pairs = 0
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
-    def add(self, frame: np.ndarray, painted: np.ndarray) -> None:
+    def add(self, frame: np.ndarray, painted: np.ndarray, motion: flow.Motion | None = None) -> None:
+        """The next frame and its painting; ``motion`` from the last input frame to this one if known."""
         if self._last is not None:
-            self.input_change += mean_change(frame, self._last[0])
-            self.output_change += mean_change(painted, self._last[1])
+            last_frame, last_painted = self._last
+            self.input_change += mean_change(frame, last_frame)
+            self.output_change += mean_change(painted, last_painted)
+            if motion is None:
+                motion = flow.between(last_frame, frame)
+            self.unexplained_change += _masked_change(painted, motion.warp(last_painted), motion.confidence)
             self.pairs += 1
         self._last = (frame, painted)
 
@@ -89,10 +105,26 @@ class Flicker:
             return None
         return self.output_change / self.input_change
 
+    @property
+    def warped_ratio(self) -> float | None:
+        """Mean |out_t - flow-warped out_t-1| (where the flow is trusted) / mean |in_t - in_t-1|."""
+        if not self.pairs or self.input_change <= 0:
+            return None
+        return self.unexplained_change / self.input_change
+
 
 def mean_change(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference of two frames, in levels of 0-255."""
     return float(np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32))))
+
+
+def _masked_change(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> float:
+    """:func:`mean_change` over the pixels ``weights`` (H, W) keeps; 0 where it keeps none."""
+    kept = float(weights.sum())
+    if kept <= 0:
+        return 0.0
+    difference = np.abs(a.astype(np.float32) - b.astype(np.float32)).mean(axis=-1)
+    return float((weights * difference).sum() / kept)
 
 
 @dataclass
@@ -139,6 +171,7 @@ class FramePainter:
         self.total_iterations = cold + warm * max(0, total_frames - 1)
         self.iterations_done = 0
         self.previous: tuple[np.ndarray, np.ndarray] | None = None  # (content_in, result) of the last frame
+        self.motion: flow.Motion | None = None  # from the last frame to this one, once a warm start found it
         self.terms: dict[str, float] = {}
         self.score_sum = 0.0
         self.flicker = Flicker()
@@ -150,6 +183,7 @@ class FramePainter:
         """The painted frame (uint8, as ``frame``), or None if stopped before it was done."""
         if frame.shape[1::-1] != self.size:
             frame = np.asarray(Image.fromarray(frame).resize(self.size, Image.Resampling.LANCZOS))
+        self.motion = None
         x = self._warm(frame) if self.previous is not None and self.stable else self._cold(frame)
         if x is None:
             return None
@@ -157,7 +191,7 @@ class FramePainter:
         painted = self._picture(x, level.shape, frame)
         self.previous = (self._content_in(frame), x)
         self.frames_done += 1
-        self.flicker.add(frame, painted)
+        self.flicker.add(frame, painted, self.motion)
         self.score_sum += sum(self.terms.get(name, 0.0) for name in ("content", "style", "tv"))
         values = {name: value for name, value in self.terms.items() if name != "total"}
         if self.flicker.ratio is not None:
@@ -188,7 +222,7 @@ class FramePainter:
             previous = level
         return x
 
-    # -- a later frame: the last result, moved with the clip, plus the temporal term ----------------
+    # -- a later frame: the last result, moved along the flow, plus the temporal term ---------------
 
     def _warm(self, frame: np.ndarray) -> np.ndarray | None:
         level = self._level(max(self.size))
@@ -196,12 +230,11 @@ class FramePainter:
         level.content_in = content_in
         before, result = self.previous
         previous = vgg.deprocess(result.reshape(level.shape)).astype(np.float32)
-        shift = _global_shift(before, content_in)
-        moved_in, valid = _shifted(before, shift)
-        moved_out, _ = _shifted(previous, shift)
+        self.motion = motion = flow.between(before, content_in)
+        moved_in, moved_out = motion.warp(before), motion.warp(previous)
         change = np.mean(np.abs(content_in - moved_in), axis=-1)
-        mask = valid * np.exp(-np.square(change / CHANGE_LEVELS))
-        start = np.where(valid[..., None] > 0, moved_out + (content_in - moved_in), content_in)
+        mask = motion.confidence * np.exp(-np.square(change / CHANGE_LEVELS))
+        start = moved_out + (content_in - moved_in)
         x0 = vgg.preprocess(np.clip(start, 0, 255)).ravel()
         self._set_frame(level, vgg.preprocess(moved_out).ravel(), mask[None, ..., None])
         return self._optimise(level, x0, self.config.frame_iterations)
@@ -300,47 +333,6 @@ def _resized_array(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.stack(planes, axis=-1)
 
 
-def _global_shift(before: np.ndarray, after: np.ndarray) -> tuple[int, int]:
-    """(dy, dx) such that ``after`` is about ``before`` moved down dy and right dx: a camera pan.
-
-    Phase correlation (the normalised cross-power spectrum's peak); kept only
-    when it explains the change better than standing still does, so zooms,
-    cuts and moving objects on a still background fall back to no motion.
-    """
-    a = before.mean(axis=-1) - before.mean()
-    b = after.mean(axis=-1) - after.mean()
-    cross = np.fft.fft2(b) * np.conj(np.fft.fft2(a))
-    correlation = np.fft.ifft2(cross / (np.abs(cross) + 1e-6)).real
-    height, width = correlation.shape
-    dy, dx = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
-    dy, dx = int(dy) - height * (dy > height // 2), int(dx) - width * (dx > width // 2)
-    if (dy, dx) == (0, 0) or abs(dy) > height * MAX_SHIFT_SHARE or abs(dx) > width * MAX_SHIFT_SHARE:
-        return 0, 0
-    moved, valid = _shifted(before, (dy, dx))
-    inside = valid > 0
-    if np.mean(np.abs(after - moved)[inside]) >= np.mean(np.abs(after - before)[inside]):
-        return 0, 0
-    return dy, dx
-
-
-def _shifted(picture: np.ndarray, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """``picture`` moved by (dy, dx), and a (H, W) map of 1 where a pixel came from inside it."""
-    dy, dx = shift
-    valid = np.ones(picture.shape[:2], np.float32)
-    if (dy, dx) == (0, 0):
-        return picture, valid
-    moved = np.roll(picture, (dy, dx), axis=(0, 1))
-    if dy > 0:
-        valid[:dy] = 0
-    elif dy < 0:
-        valid[dy:] = 0
-    if dx > 0:
-        valid[:, :dx] = 0
-    elif dx < 0:
-        valid[:, dx:] = 0
-    return moved, valid
-
-
 def stylise_clip(
     config: StyleConfig,
     clip: Clip,
@@ -393,6 +385,7 @@ def stylise_clip(
         "fps": clip.fps,
         "size": list(size),
         "flicker": painter.flicker.ratio,
+        "warped_flicker": painter.flicker.warped_ratio,
         "input_change": painter.flicker.input_change / max(painter.flicker.pairs, 1),
         "output_change": painter.flicker.output_change / max(painter.flicker.pairs, 1),
         "score": painter.score,
@@ -414,6 +407,7 @@ def stylise_clip(
         frame_count=written,
         fps=clip.fps,
         flicker=painter.flicker.ratio,
+        warped_flicker=painter.flicker.warped_ratio,
         score=painter.score,
         stats=stats,
     )
