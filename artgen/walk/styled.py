@@ -3,23 +3,23 @@
 Frames are painted in order, each from the last one's result
 (:class:`artgen.style.sequence.FramePainter`), so neighbouring frames keep
 their brush strokes. A loop has no first frame, though, and the painter's
-memory is long: frame 0 painted cold and frame 0 painted again after a lap
-differ by about 35 levels (mean over pixels, 0-255) on the benchmark's walk,
-five times an ordinary frame-to-frame change, and still by 23 levels
-24 frames later. So neither starting from a run-in over the last frames nor
-repainting a few first frames closes the loop; the difference has to be
-walked off over many frames.
+memory is long: on the benchmark's walk, frame 0 painted cold and frame 0
+painted again after a lap differ by 35 levels (mean over pixels, of 0-255),
+five times an ordinary frame-to-frame change, and the two chains still
+differ by 22 levels 24 frames on. So neither a run-in over the last frames
+nor a short cross-fade closes the loop: the difference has to be walked off
+over many frames, and where the picture changes anyway.
 
-So the first ``CLOSE`` frames are held back, as the painter's own results
-(a constant handful, never the whole walk), and after frame n-1 they are
-painted again, continuing the chain, each starting from its previous result
-steered part of the way to the held chain's (in the optimisation's start and
-temporal target, so every frame is still a painting, not a blend of two).
-The steering is paced by the input's own change, so the closing frames change
-most where the walk does; the last closing frame starts from the held chain
-outright, and the file's first frame, ``CLOSE``, follows it as it followed in
-the first lap. The file starts at frame ``CLOSE`` and ends with the repainted
-frames 0 .. CLOSE-1: the same loop, entered at another frame.
+So the first ``CLOSE`` frames are held back (a constant handful, never the
+whole walk), and after frame n-1 the chain goes on painting them again. Each
+of these closing frames is, pixel by pixel, the point between the new
+painting and the held one that is nearest the frame before it, but at least
+a share of the way to the held one that grows with the input's own change to
+1 at the last (:func:`closing_floors`): a pixel moves over to the held chain
+while the walk moves it anyway, rarely more than an ordinary step. The last
+closing frame is the held one, which the file's first frame, ``CLOSE``,
+followed in the first lap: the file starts there and ends with the closing
+frames 0 .. CLOSE-1, the same loop entered at another frame, with no seam.
 """
 
 from __future__ import annotations
@@ -32,26 +32,39 @@ from artgen.events import OnEvent, ShouldStop
 from artgen.style.config import StyleConfig
 from artgen.walk.config import STYLE_SCALES, WalkConfig
 
-__all__ = ["StyledFrames", "CLOSE", "closing_shares"]
+__all__ = ["StyledFrames", "CLOSE", "closing_floors", "closing_frame"]
 
-# frames painted twice to close the loop (at most a third of the walk): the painter's memory
-# needs many; 16 measured best within the 48-frame walk's time budget (README, "Animations")
-CLOSE = 16
+# frames painted twice to close the loop (at most half the walk): the painter's memory needs
+# many; 24 met the target on the 48-frame benchmark walk within its time budget (README)
+CLOSE = 24
 
 
-def closing_shares(steps: np.ndarray) -> np.ndarray:
-    """How far each closing frame is steered onto the held chain: 0 for the first, 1 for the last.
+def closing_floors(steps: np.ndarray) -> np.ndarray:
+    """The least share of the way to the held chain for each closing frame: 0 first, 1 last.
 
     ``steps[j - 1]`` is the input's change into closing frame j (j = 1 .. k-1);
-    each frame takes a part of the way in proportion to it, so the difference
-    between the two chains is walked off where the picture moves anyway.
+    the floor rises in proportion to it, so no pixel is left to jump at the end.
     """
     steps = np.asarray(steps, np.float64)
     if not steps.size:
-        return np.zeros(1)  # one closing frame: nothing to steer it from
+        return np.ones(1)  # one closing frame: the held one
     if steps.sum() <= 0:
         steps = np.ones_like(steps)
     return np.concatenate([[0.0], np.cumsum(steps) / steps.sum()])
+
+
+def closing_frame(new: np.ndarray, held: np.ndarray, before: np.ndarray, floor: float) -> np.ndarray:
+    """Per pixel and channel: the point between ``new`` and ``held`` nearest ``before``.
+
+    At least ``floor`` of the way to ``held``: the frame changes no more than
+    it must, and the share still to go shrinks to nothing by the last frame.
+    """
+    new = new.astype(np.float32)
+    gap = held.astype(np.float32) - new
+    share = np.ones_like(gap)
+    np.divide(before - new, gap, out=share, where=np.abs(gap) >= 0.5)
+    picture = new + np.clip(share, floor, 1.0) * gap
+    return np.clip(picture + 0.5, 0, 255).astype(np.uint8)
 
 
 class _PairFlicker:
@@ -100,9 +113,14 @@ class StyledFrames:
             preview_every=0,
         )
         self.styles = [load_image(config.style, _style_side(self.style_config))]
-        self.close = min(CLOSE, config.frames // 3) if config.temporal_weight > 0 else 0
+        self.close = min(CLOSE, config.frames // 2) if config.temporal_weight > 0 else 0
         self.painter = FramePainter(
-            self.style_config, self.styles, frame_size, config.frames + self.close, on_event, should_stop
+            self.style_config,
+            self.styles,
+            frame_size,
+            config.frames + max(self.close - 1, 0),
+            on_event,
+            should_stop,
         )
         self.written = Flicker()  # over the frames in the order they are written
         self.ordinary = _PairFlicker()  # pairs of the first lap's frames
@@ -114,7 +132,7 @@ class StyledFrames:
     def batches(self, per_batch: int) -> Iterator[np.ndarray]:
         """(n, H, W, 3) painted batches of the whole loop; on a stop they end and :attr:`stopped` is set."""
         frames, close = self.config.frames, self.close
-        held: list[np.ndarray] = []  # the first lap's painter results of frames 0 .. close-1
+        held: list[np.ndarray] = []  # the first lap's paintings of frames 0 .. close-1
         for start in range(0, frames, per_batch):
             indices = np.arange(start, min(start + per_batch, frames))
             out = []
@@ -124,32 +142,36 @@ class StyledFrames:
                     self.stopped = True
                     return
                 if index < close:
-                    held.append(self.painter.previous[1])
+                    held.append(picture)
                 else:
                     out.append(self._written(frame, picture, self.ordinary))
             if out:
                 yield np.stack(out)
-        if not close:
-            self._seam()
-            return
+        if close:
+            closing = self._closing(held)
+            if closing is None:
+                return
+            yield closing
+        self._pair(self.last, self.first, self.closing)  # the file's own seam: last written -> first
+
+    def _closing(self, held: list[np.ndarray]) -> np.ndarray | None:
+        """Frames 0 .. close-1 painted again after frame n-1 and walked over onto the held paintings."""
         from artgen.style.sequence import mean_change
 
-        inputs = self.render(np.arange(close))
-        shares = closing_shares([mean_change(inputs[j], inputs[j - 1]) for j in range(1, close)])
+        inputs = self.render(np.arange(self.close))
+        floors = closing_floors([mean_change(a, b) for a, b in zip(inputs[1:], inputs[:-1], strict=True)])
         out = []
-        for index, frame in enumerate(inputs):  # continues from frame n-1 (then 0, 1, ...)
-            if index:
-                left = 1 - shares[index - 1]
-                step = (shares[index] - shares[index - 1]) / left if left > 0 else 1.0
-                content_in, result = self.painter.previous
-                self.painter.previous = (content_in, (1 - step) * result + step * held[index - 1])
-            picture = self.painter.paint(frame)
-            if picture is None:
-                self.stopped = True
-                return
+        for index, frame in enumerate(inputs):
+            if floors[index] < 1:
+                new = self.painter.paint(frame)  # continues from frame n-1 (then 0, 1, ...)
+                if new is None:
+                    self.stopped = True
+                    return None
+                picture = closing_frame(new, held[index], self.last[1], floors[index])
+            else:
+                picture = held[index]  # the last: the first lap's own, which the file's first frame follows
             out.append(self._written(frame, picture, self.closing))
-        self._seam()
-        yield np.stack(out)
+        return np.stack(out)
 
     def _written(self, frame: np.ndarray, picture: np.ndarray, pairs: _PairFlicker) -> np.ndarray:
         self.written.add(frame, picture)
@@ -159,10 +181,6 @@ class StyledFrames:
             self._pair(self.last, (frame, picture), pairs)
         self.last = (frame, picture)
         return picture
-
-    def _seam(self) -> None:
-        """The file's own seam, last frame written -> first, counted with the closing pairs."""
-        self._pair(self.last, self.first, self.closing)
 
     @staticmethod
     def _pair(before, after, pairs: _PairFlicker) -> None:
