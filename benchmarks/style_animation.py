@@ -13,8 +13,10 @@ load hits both sides alike:
   input's motion: the least any output that moves with the camera can show.
 * a 48-frame 128 px stylised latent walk from the bundled generator: wall and
   CPU seconds (CPU / cores, for a machine shared with other work), and the
-  seam's flicker (last frame -> first) against the ordinary frame-to-frame
-  flicker. Target: <= 3 minutes on this CPU.
+  flicker of each frame pair where the loop closes (the lap's end, the
+  repainted first frames, the file's last frame -> first) against the other
+  frame pairs' (mean, deviation, largest). Targets: <= 3 minutes on this CPU;
+  the closing pairs no more than the largest other pair.
 
 The clip (:func:`make_clip`) is made from scikit-image's photos
 (scikit-image is installed for benchmarks only): ``--clip scene`` (a still
@@ -188,6 +190,7 @@ def walk_figures(args, work: Path) -> dict:
     )
     result, wall, cpu = timed(lambda: render_walk(config))
     cores = os.cpu_count() or 1
+    mean, spread, largest = result.flicker_pairs
     row = {
         "frames": result.frames,
         "wall_s": wall,
@@ -195,13 +198,15 @@ def walk_figures(args, work: Path) -> dict:
         "cpu_per_core_s": cpu / cores,
         "flicker": result.flicker,
         "seam_flicker": result.seam_flicker,
+        "flicker_pairs": result.flicker_pairs,
         "load_before": args.load,
     }
     print("walk", json.dumps(row), flush=True)
     print(
         f"stylised walk {args.walk_frames} frames {args.size}px: {wall:.0f} s wall, "
         f"{cpu / cores:.0f} s CPU/{cores} cores (target <= 180 s); "
-        f"seam flicker {result.seam_flicker:.2f} vs frame-to-frame {result.flicker:.2f}",
+        f"flicker {result.flicker:.2f}; frame pairs' own {mean:.2f} +- {spread:.2f}, at most {largest:.2f}; "
+        f"where the loop closes at most {result.seam_flicker:.2f} (target: no more than the pairs' largest)",
         flush=True,
     )
     return row

@@ -64,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
         return 130
     flicker = ""
     if result.flicker is not None and result.seam_flicker is not None:
-        flicker = f", flicker {result.flicker:.2f}, across the loop's seam {result.seam_flicker:.2f}"
+        flicker = f", flicker {result.flicker:.2f}, where the loop closes at most {result.seam_flicker:.2f}"
     show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps{flicker})")
     return 0

@@ -33,7 +33,8 @@ class WalkResult:
     frames: int  # frames written; 0 when stopped early (nothing is left behind then)
     stopped: bool = False
     flicker: float | None = None  # stylised walks: output / input mean frame-to-frame change
-    seam_flicker: float | None = None  # ... and the same across the loop's seam (last frame -> first)
+    seam_flicker: float | None = None  # ... the largest frame pair's where the loop closes
+    flicker_pairs: tuple[float, float, float] | None = None  # other frame pairs': mean, deviation, largest
 
 
 class _Stopped(Exception):
@@ -125,7 +126,13 @@ def render_with(
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)
     if styled is not None:
-        return WalkResult(out, config.frames, flicker=styled.flicker, seam_flicker=styled.seam_flicker)
+        return WalkResult(
+            out,
+            config.frames,
+            flicker=styled.flicker,
+            seam_flicker=styled.seam_flicker,
+            flicker_pairs=styled.flicker_pairs,
+        )
     return WalkResult(out=out, frames=config.frames)
 
 

@@ -3,15 +3,26 @@
 Frames are painted in order, each from the last one's result
 (:class:`artgen.style.sequence.FramePainter`), so neighbouring frames keep
 their brush strokes. A loop has no first frame, though, and the painter's
-memory is long: frame 0, painted cold, and frame n-1, painted after a long
-chain, would not match (starting frame 0 from a run-in over the last frames
-was tried: the seam then flickered 5 times as much as other frame pairs).
-So the loop is closed the way the chain runs: the first few frames are held
-back (a constant handful, never the whole walk), and after frame n-1 they
-are painted again, continuing from n-1's result, and cross-faded into the
-held paintings, from all-new to all-held. The file then starts at frame
-``CLOSE`` and ends with the cross-faded frames 0 .. CLOSE-1: the same loop,
-entered at another frame, with no seam.
+memory is long: on the benchmark's walk, frame 0 painted cold and frame 0
+painted again after a lap differ by 35 levels (mean over pixels, of 0-255),
+five times an ordinary frame-to-frame change, and the two chains still
+differ by 22 levels 24 frames on. So neither a run-in over the last frames
+nor a short cross-fade closes the loop: the difference has to be walked off
+over many frames, and where the picture changes anyway.
+
+So the first ``CLOSE`` frames are held back (a fixed number, never the whole
+walk), and after frame n-1 the chain goes on painting them again. Each
+of these closing frames is, pixel by pixel, the point between the new
+painting and the held one that is nearest the frame before it, but at least
+a share of the way to the held one that grows with the input's own change to
+1 at the last (:func:`closing_floors`): a pixel moves over to the held chain
+while the walk moves it anyway, rarely more than an ordinary step. The last
+closing frame is the held one, which the file's first frame, ``CLOSE``,
+followed in the first lap: the file starts there and ends with the closing
+frames 0 .. CLOSE-1, the same loop entered at another frame, with no seam.
+Handing the closing frames back to the painter as its next start (so the
+chain itself turns towards the held one) kept their scores at the first
+lap's, but the chain then turned within a few frames: pairs up to 1.19.
 """
 
 from __future__ import annotations
@@ -24,9 +35,57 @@ from artgen.events import OnEvent, ShouldStop
 from artgen.style.config import StyleConfig
 from artgen.walk.config import STYLE_SCALES, WalkConfig
 
-__all__ = ["StyledFrames", "CLOSE"]
+__all__ = ["StyledFrames", "CLOSE", "closing_floors", "closing_frame"]
 
-CLOSE = 6  # frames painted twice and cross-faded to close the loop (at most a quarter of the walk)
+# frames painted twice to close the loop (at most half the walk): the painter's memory needs
+# many; 24 met the target on the 48-frame benchmark walk within its time budget (README)
+CLOSE = 24
+
+
+def closing_floors(steps: np.ndarray) -> np.ndarray:
+    """The least share of the way to the held chain for each closing frame: 0 first, 1 last.
+
+    ``steps[j - 1]`` is the input's change into closing frame j (j = 1 .. k-1);
+    the floor rises in proportion to it, so no pixel is left to jump at the end.
+    """
+    steps = np.asarray(steps, np.float64)
+    if not steps.size:
+        return np.ones(1)  # one closing frame: the held one
+    if steps.sum() <= 0:
+        steps = np.ones_like(steps)
+    return np.concatenate([[0.0], np.cumsum(steps) / steps.sum()])
+
+
+def closing_frame(new: np.ndarray, held: np.ndarray, before: np.ndarray, floor: float) -> np.ndarray:
+    """Per pixel and channel: the point between ``new`` and ``held`` nearest ``before``.
+
+    At least ``floor`` of the way to ``held``: the frame changes no more than
+    it must, and the share still to go shrinks to nothing by the last frame.
+    """
+    new = new.astype(np.float32)
+    gap = held.astype(np.float32) - new
+    share = np.ones_like(gap)
+    np.divide(before - new, gap, out=share, where=np.abs(gap) >= 0.5)
+    picture = new + np.clip(share, floor, 1.0) * gap
+    return np.clip(picture + 0.5, 0, 255).astype(np.uint8)
+
+
+class _PairFlicker:
+    """Per-pair flicker (output change over input change) of written frames: mean, spread and largest."""
+
+    def __init__(self) -> None:
+        self.count, self.mean, self.squares, self.largest = 0, 0.0, 0.0, 0.0
+
+    def add(self, ratio: float) -> None:
+        self.count += 1
+        delta = ratio - self.mean
+        self.mean += delta / self.count
+        self.squares += delta * (ratio - self.mean)
+        self.largest = max(self.largest, ratio)
+
+    @property
+    def spread(self) -> float:
+        return (self.squares / self.count) ** 0.5 if self.count else 0.0
 
 
 class StyledFrames:
@@ -57,11 +116,18 @@ class StyledFrames:
             preview_every=0,
         )
         self.styles = [load_image(config.style, _style_side(self.style_config))]
-        self.close = min(CLOSE, config.frames // 4) if config.temporal_weight > 0 else 0
+        self.close = min(CLOSE, config.frames // 2) if config.temporal_weight > 0 else 0
         self.painter = FramePainter(
-            self.style_config, self.styles, frame_size, config.frames + self.close, on_event, should_stop
+            self.style_config,
+            self.styles,
+            frame_size,
+            config.frames + max(self.close - 1, 0),
+            on_event,
+            should_stop,
         )
         self.written = Flicker()  # over the frames in the order they are written
+        self.ordinary = _PairFlicker()  # pairs of the first lap's frames
+        self.closing = _PairFlicker()  # pairs from the lap's last frame through the file's seam
         self.first: tuple[np.ndarray, np.ndarray] | None = None  # (input, output) first written, for the seam
         self.last: tuple[np.ndarray, np.ndarray] | None = None
         self.stopped = False
@@ -69,7 +135,7 @@ class StyledFrames:
     def batches(self, per_batch: int) -> Iterator[np.ndarray]:
         """(n, H, W, 3) painted batches of the whole loop; on a stop they end and :attr:`stopped` is set."""
         frames, close = self.config.frames, self.close
-        held: list[np.ndarray] = []
+        held: list[np.ndarray] = []  # the first lap's paintings of frames 0 .. close-1
         for start in range(0, frames, per_batch):
             indices = np.arange(start, min(start + per_batch, frames))
             out = []
@@ -81,28 +147,57 @@ class StyledFrames:
                 if index < close:
                     held.append(picture)
                 else:
-                    out.append(self._written(frame, picture))
+                    out.append(self._written(frame, picture, self.ordinary))
             if out:
                 yield np.stack(out)
-        if not close:
-            return
-        out = []
-        for index, frame in enumerate(self.render(np.arange(close))):
-            picture = self.painter.paint(frame)  # continues from frame n-1 (then 0, 1, ...)
-            if picture is None:
-                self.stopped = True
+        if close:
+            closing = self._closing(held)
+            if closing is None:
                 return
-            held_share = (index + 1) / (close + 1)
-            blend = (1 - held_share) * picture.astype(np.float32) + held_share * held[index]
-            out.append(self._written(frame, np.clip(blend + 0.5, 0, 255).astype(np.uint8)))
-        yield np.stack(out)
+            yield closing
+        self._pair(self.last, self.first, self.closing)  # the file's own seam: last written -> first
 
-    def _written(self, frame: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    def _closing(self, held: list[np.ndarray]) -> np.ndarray | None:
+        """Frames 0 .. close-1 painted again after frame n-1 and walked over onto the held paintings."""
+        from artgen.style.sequence import mean_change
+
+        inputs = self.render(np.arange(self.close))
+        floors = closing_floors([mean_change(a, b) for a, b in zip(inputs[1:], inputs[:-1], strict=True)])
+        out = []
+        for index, frame in enumerate(inputs):
+            if floors[index] < 1:
+                new = self.painter.paint(frame)  # continues from frame n-1 (then 0, 1, ...)
+                if new is None:
+                    self.stopped = True
+                    return None
+                picture = closing_frame(new, held[index], self.last[1], floors[index])
+            else:
+                picture = held[index]  # the last: the first lap's own, which the file's first frame follows
+            out.append(self._written(frame, picture, self.closing))
+        return np.stack(out)
+
+    def _written(self, frame: np.ndarray, picture: np.ndarray, pairs: _PairFlicker) -> np.ndarray:
         self.written.add(frame, picture)
         if self.first is None:
             self.first = (frame, picture)
+        else:
+            self._pair(self.last, (frame, picture), pairs)
         self.last = (frame, picture)
         return picture
+
+    @staticmethod
+    def _pair(
+        before: tuple[np.ndarray, np.ndarray] | None,
+        after: tuple[np.ndarray, np.ndarray] | None,
+        pairs: _PairFlicker,
+    ) -> None:
+        from artgen.style.sequence import mean_change
+
+        if before is None or after is None:
+            return
+        change_in = mean_change(after[0], before[0])
+        if change_in > 0:
+            pairs.add(mean_change(after[1], before[1]) / change_in)
 
     def palette_sample(self, first: np.ndarray) -> np.ndarray:
         """Pictures that choose a GIF's palette: the first painted frame and the painting at its size."""
@@ -118,11 +213,12 @@ class StyledFrames:
         return self.written.ratio
 
     @property
-    def seam_flicker(self) -> float | None:
-        """The same across the file's end (last frame written -> first), to compare with :attr:`flicker`."""
-        from artgen.style.sequence import mean_change
+    def flicker_pairs(self) -> tuple[float, float, float] | None:
+        """Per-pair flicker of the first lap's frame pairs: (mean, standard deviation, largest)."""
+        pairs = self.ordinary
+        return (pairs.mean, pairs.spread, pairs.largest) if pairs.count else None
 
-        if self.first is None or self.last is None:
-            return None
-        change_in = mean_change(self.first[0], self.last[0])
-        return mean_change(self.first[1], self.last[1]) / change_in if change_in > 0 else None
+    @property
+    def seam_flicker(self) -> float | None:
+        """The largest per-pair flicker where the loop closes: lap's end, repainted frames, file's seam."""
+        return self.closing.largest if self.closing.count else None
