@@ -4,7 +4,10 @@ Gatys et al.'s texture model: from seeded noise, match the style images'
 Gram matrices (blended as ``artgen style`` blends them) and nothing else.
 It runs the still engine's schedule (coarse to fine, the coarse result
 upsampled as the next start) and pieces (losses, optimisers, VGG); with
-``seamless`` every piece wraps around the edges, so the texture tiles.
+``seamless`` every piece wraps around the edges, so the texture tiles, and
+VGG sees the tile at a new random phase of its pooling grid for each L-BFGS
+segment (:mod:`artgen.style.jitter`), so that no line, the seam included,
+is painted rougher than the rest.
 The final line of work is the seam measure (:mod:`artgen.style.seam`).
 """
 
