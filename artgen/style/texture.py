@@ -166,9 +166,10 @@ def synthesise(
             Jitter(fn, shape, config.seed, every_call=config.optimizer == "adam") if config.seamless else None
         )
         lbfgs_jittered = jitter is not None and config.optimizer == "lbfgs"
-        for length in segments(config.iterations) if lbfgs_jittered else [config.iterations]:
-            if lbfgs_jittered:
-                jitter.shift()  # a new objective: L-BFGS starts afresh, and so does the best-so-far
+        lengths = segments(config.iterations) if lbfgs_jittered else [config.iterations]
+        for part, length in enumerate(lengths, start=1):
+            if lbfgs_jittered:  # a new objective: L-BFGS starts afresh, and so does the best-so-far
+                jitter.shift(paired=part == len(lengths))
             best = optimizers.Best(jitter or fn)
             base = done
 

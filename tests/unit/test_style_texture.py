@@ -168,7 +168,7 @@ def test_a_seamless_texture_has_no_seam_and_no_line_pattern(tmp_path, capsys):
 
 
 def test_jitter_shows_the_picture_rolled_and_rolls_the_gradient_back():
-    from artgen.style.jitter import Jitter, segments
+    from artgen.style.jitter import PAIR, Jitter, segments
 
     shape = (1, 32, 48, 3)
     weights = np.random.default_rng(6).normal(size=shape)
@@ -187,6 +187,13 @@ def test_jitter_shows_the_picture_rolled_and_rolls_the_gradient_back():
         assert loss == pytest.approx(np.sum(weights * np.roll(x, (rows, columns), axis=(1, 2))))
         np.testing.assert_allclose(grad, np.roll(weights, (-rows, -columns), axis=(1, 2)).ravel(), rtol=1e-6)
     assert len(seen) > 30 and all(0 <= v < 16 for shift in seen for v in shift)
+    rows, columns = jitter.shift(paired=True)  # the mean of two phases an odd number of pixels apart
+    loss, grad, _ = jitter(x.ravel())
+    second = (rows + PAIR[0], columns + PAIR[1])
+    pair = [np.sum(weights * np.roll(x, offset, axis=(1, 2))) for offset in ((rows, columns), second)]
+    assert loss == pytest.approx(np.mean(pair)) and all(v % 2 for v in PAIR)
+    expected = [np.roll(weights, (-a, -b), axis=(1, 2)) for a, b in ((rows, columns), second)]
+    np.testing.assert_allclose(grad, np.mean(expected, axis=0).ravel(), atol=1e-6)
     every_call = Jitter(linear, shape, seed=0, every_call=True)
     assert len({every_call(x.ravel())[0] for _ in range(10)}) > 5  # Adam: a new phase at every step
     assert segments(40) == [20, 20] and segments(1) == [1] and segments(5, 3) == [2, 2, 1]
