@@ -147,7 +147,7 @@ def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float
     return float(np.mean([value(np.roll(x, s, axis=(1, 2)).ravel())[2]["style"] for s in shifts]))
 
 
-def line_patterns(style: str, size: int, seeds: list[int], folder: Path) -> None:
+def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variants: list[str]) -> None:
     """(c): per seed, artgen's texture and the previous recipe's, in this process."""
     from unittest import mock
 
@@ -157,7 +157,7 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path) -> None
     before = {"_upsample": _bicubic_wrap, "segments": lambda iterations: [iterations]}
     before_jitter = mock.patch.object(texture.Jitter, "shift", lambda self: (0, 0))
     for seed in seeds:
-        for name in ("artgen", "before"):
+        for name in variants:
             out = folder / f"{Path(style).stem}_{size}_seed{seed}_{name}.png"
             config = TextureConfig(
                 (style,), out=str(out), overwrite=True, size=size, seed=seed, preview_every=0
@@ -200,6 +200,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="passes per network in (b)")
     parser.add_argument("--tile-image", type=Path, help="write the seamless texture tiled 2x2 here")
     parser.add_argument("--seeds", type=int, nargs="*", default=[], help="(c) for these seeds")
+    parser.add_argument("--variants", nargs="+", default=["artgen", "before"], choices=["artgen", "before"])
     parser.add_argument("--skip-timing", action="store_true", help="leave out (a) and (b)")
     args = parser.parse_args()
 
@@ -207,7 +208,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     style = _style(args.style)
     if args.seeds:
-        line_patterns(style, args.size, args.seeds, folder)
+        line_patterns(style, args.size, args.seeds, folder, args.variants)
     if args.skip_timing:
         return
     runs = [("seamless", [])] + ([("no-seamless", ["--no-seamless"])] if args.compare else [])
