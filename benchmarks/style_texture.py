@@ -155,7 +155,7 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variant
     from artgen.style.texture_config import TextureConfig
 
     before = {"_upsample": _bicubic_wrap, "segments": lambda iterations: [iterations]}
-    before_jitter = mock.patch.object(texture.Jitter, "shift", lambda self: (0, 0))
+    before_jitter = mock.patch.object(texture.Jitter, "shift", lambda self, paired=False: (0, 0))
     for seed in seeds:
         for name in variants:
             out = folder / f"{Path(style).stem}_{size}_seed{seed}_{name}.png"
