@@ -25,6 +25,7 @@ from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldSt
 from artgen.style import color, memory, optimizers, tiles, vgg
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
+from artgen.style.periodic import fourier_upsample
 from artgen.style.regions import RegionMasks, composite
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
@@ -281,25 +282,20 @@ def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> n
     return vgg.preprocess(picture).ravel()
 
 
-WRAP_PAD = 4  # pixels borrowed from the opposite edge: bicubic enlarging reads 2 on each side
-
-
 def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...], wrap: bool = False) -> np.ndarray:
     """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float).
 
-    ``wrap``: the image is a tile, so the filter near an edge reads the
-    opposite edge (padded by wrapping, resized through a box over the
-    original, which PIL samples with the padding as its neighbours).
+    ``wrap``: the image is a tile, enlarged through its Fourier series
+    instead, which wraps around and, unlike bicubic, leaves no every-other-line
+    pattern (:mod:`artgen.style.periodic`).
     """
     planes = x.reshape(old)[0].astype(np.float32)
-    pad = WRAP_PAD if wrap else 0
     if wrap:
-        planes = np.pad(planes, ((pad, pad), (pad, pad), (0, 0)), mode="wrap")
-    box = (pad, pad, pad + old[2], pad + old[1])
+        return fourier_upsample(planes, new[1], new[2]).ravel()
     resized = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(planes[..., c]), "F").resize(
-                (new[2], new[1]), Image.Resampling.BICUBIC, box=box
+                (new[2], new[1]), Image.Resampling.BICUBIC
             )
         )
         for c in range(3)

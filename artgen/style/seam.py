@@ -13,6 +13,16 @@ or none), so the seam is also ranked among the picture's own lines: the
 share of its interior column (row) pairs whose mean step is smaller. A tile
 without a seam ranks anywhere (its seam is one more ordinary line); an
 edged picture's seam ranks at or near the top.
+
+A seam can also hide in a pattern. If every 16th line of a tile is rougher
+than the rest, the seam, one of them, is rougher too, and yet no rougher
+than its own kind. Coarse to fine made such patterns: bicubic doubling
+between scales leaves every other line rougher than its neighbours, and
+each later doubling carries that on at twice the period
+(:mod:`artgen.style.periodic`); VGG's four 2x2 poolings, too, see a tile
+alike only under shifts by multiples of 16 px. :func:`grid_ratio` measures
+it: the mean step of the lines at multiples of a period over that of the
+other lines, 1 when no phase is favoured.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Seam", "seam_metric"]
+__all__ = ["Seam", "seam_metric", "grid_ratio", "POOLING_PERIOD"]
+
+POOLING_PERIOD = 16  # pixels per block5 position: four 2x2 poolings
 
 
 @dataclass(frozen=True)
@@ -57,3 +69,19 @@ def seam_metric(picture: np.ndarray) -> Seam:
     return Seam(
         float(np.concatenate(across).mean()), float(np.concatenate(within).mean()), float(np.mean(ranks))
     )
+
+
+def grid_ratio(picture: np.ndarray, period: int = POOLING_PERIOD) -> float:
+    """Mean step of an (H, W[, C]) tile's lines at multiples of ``period`` (the seam among them) over
+    that of its other lines, averaged over columns and rows: 1 when no phase is favoured."""
+    x = np.asarray(picture, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[..., None]
+    ratios = []
+    for axis in (1, 0):  # columns, then rows
+        # line i: the step from line i - 1 to line i, wrapping around, so line 0 is the seam
+        steps = np.abs(x - np.roll(x, 1, axis=axis))
+        lines = steps.mean(axis=tuple(a for a in range(3) if a != axis))
+        on_grid = np.arange(lines.size) % period == 0
+        ratios.append(lines[on_grid].mean() / max(lines[~on_grid].mean(), 1e-9))
+    return float(np.mean(ratios))

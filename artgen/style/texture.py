@@ -4,7 +4,10 @@ Gatys et al.'s texture model: from seeded noise, match the style images'
 Gram matrices (blended as ``artgen style`` blends them) and nothing else.
 It runs the still engine's schedule (coarse to fine, the coarse result
 upsampled as the next start) and pieces (losses, optimisers, VGG); with
-``seamless`` every piece wraps around the edges, so the texture tiles.
+``seamless`` every piece wraps around the edges, so the texture tiles, and
+VGG sees the tile at a new random phase of its pooling grid for each L-BFGS
+segment (:mod:`artgen.style.jitter`), so that no line, the seam included,
+is painted rougher than the rest.
 The final line of work is the seam measure (:mod:`artgen.style.seam`).
 """
 
@@ -31,6 +34,7 @@ from artgen.style.engine import (  # the still engine's pieces, shared rather th
     fit_size,
     load_image,
 )
+from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
 from artgen.style.seam import Seam, seam_metric
 from artgen.style.texture_config import TextureConfig
@@ -153,35 +157,54 @@ def synthesise(
             tuple(vgg.STYLE_LAYERS.values()),
             style_grams(vgg.build_features(config.net), style_pictures),  # the paintings' edges do not wrap
         )
-        best = optimizers.Best(make_value_and_grad(model, targets, weights, shape))
+        fn = make_value_and_grad(model, targets, weights, shape)
         stage = f"scale {index}/{len(sizes)} ({side}x{side})"
         timing.start_scale()
-        base = done
-
-        def on_iteration(
-            iteration: int, terms: dict[str, float], stage=stage, base=base, best=best, shape=shape
-        ) -> bool:
-            nonlocal done
-            before, done = done, base + iteration
-            rate = timing.iterated(iteration)
-            on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
-            on_event(Metrics(done, {name: value for name, value in terms.items() if name != "content"}))
-            if config.preview_every and done // config.preview_every > before // config.preview_every:
-                preview = work / "preview.png"
-                images.save_png(preview, vgg.deprocess(best.x.reshape(shape)))
-                on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
-            return should_stop()
-
         lower, upper = _bounds(shape)
-        try:
-            if config.optimizer == "lbfgs":
-                optimizers.lbfgs(best, x, lower, upper, config.iterations, on_iteration)
-            else:
-                optimizers.adam(best, x, lower, upper, config.iterations, on_iteration)
-        except FloatingPointError as exc:
-            raise TrainingDiverged(f"{exc}; try a smaller --tv-weight") from None
+        scale_base = done
+        # seamless: VGG sees the tile at changing phases of its pooling grid (artgen.style.jitter)
+        jitter = (
+            Jitter(fn, shape, config.seed, every_call=config.optimizer == "adam") if config.seamless else None
+        )
+        lbfgs_jittered = jitter is not None and config.optimizer == "lbfgs"
+        lengths = segments(config.iterations) if lbfgs_jittered else [config.iterations]
+        for part, length in enumerate(lengths, start=1):
+            if lbfgs_jittered:  # a new objective: L-BFGS starts afresh, and so does the best-so-far
+                jitter.shift(paired=part == len(lengths))
+            best = optimizers.Best(jitter or fn)
+            base = done
+
+            def on_iteration(
+                iteration: int,
+                terms: dict[str, float],
+                stage=stage,
+                base=base,
+                scale_base=scale_base,
+                best=best,
+                shape=shape,
+            ) -> bool:
+                nonlocal done
+                before, done = done, base + iteration
+                rate = timing.iterated(done - scale_base)
+                on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
+                on_event(Metrics(done, {name: value for name, value in terms.items() if name != "content"}))
+                if config.preview_every and done // config.preview_every > before // config.preview_every:
+                    preview = work / "preview.png"
+                    images.save_png(preview, vgg.deprocess(best.x.reshape(shape)))
+                    on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
+                return should_stop()
+
+            try:
+                if config.optimizer == "lbfgs":
+                    optimizers.lbfgs(best, x, lower, upper, length, on_iteration)
+                else:
+                    optimizers.adam(best, x, lower, upper, length, on_iteration)
+            except FloatingPointError as exc:
+                raise TrainingDiverged(f"{exc}; try a smaller --tv-weight") from None
+            x = np.clip(best.x, lower, upper)
+            if should_stop():
+                break
         on_event(Message(f"{stage}: {timing.describe_scale()}"))
-        x = np.clip(best.x, lower, upper)
         if should_stop():
             stopped = True
             on_event(
