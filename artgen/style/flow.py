@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Motion", "between", "estimate", "settled", "warp", "confidence"]
+__all__ = ["Motion", "between", "still", "estimate", "settled", "warp", "confidence"]
 
 FLOW_SIDE = 256  # flow is refined down to pictures of about this long side, no finer
 STILL_LEVELS = 3.0  # within this (0-255) of its unmoved self, and this much closer than moved: stood still
@@ -43,7 +43,19 @@ class Motion:
 
     def warp(self, picture: np.ndarray) -> np.ndarray:
         """``picture`` (of the earlier frame) moved to where its content is in the later frame."""
+        if not self.flow.any():
+            return np.asarray(picture, np.float32)
         return warp(picture, self.flow)
+
+
+def still(height: int, width: int) -> Motion:
+    """No motion, trusted everywhere: for frames that change in place rather than move.
+
+    A latent walk morphs one picture into the next; followed along DIS's flow
+    of those morphs, a 48-frame 128 px stylised walk flickered 1.60 (frame
+    pairs up to 3.16) against 0.62 (up to 0.79) without it.
+    """
+    return Motion(np.zeros((height, width, 2), np.float32), np.ones((height, width), np.float32))
 
 
 def between(before: np.ndarray, after: np.ndarray) -> Motion:

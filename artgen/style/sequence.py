@@ -156,8 +156,10 @@ class FramePainter:
         total_frames: int,
         on_event: OnEvent = ignore_events,
         should_stop: ShouldStop = never_stop,
+        follow_motion: bool = True,
     ) -> None:
         self.config, self.styles, self.size = config, styles, size
+        self.follow_motion = follow_motion  # False: frames change in place (see flow.still)
         self.on_event, self.should_stop = on_event, should_stop
         self.stable = config.temporal_weight > 0
         self.model = vgg.build_features(config.net)
@@ -230,7 +232,10 @@ class FramePainter:
         level.content_in = content_in
         before, result = self.previous
         previous = vgg.deprocess(result.reshape(level.shape)).astype(np.float32)
-        self.motion = motion = flow.between(before, content_in)
+        if self.follow_motion:
+            self.motion = motion = flow.between(before, content_in)
+        else:
+            self.motion = motion = flow.still(*content_in.shape[:2])
         moved_in, moved_out = motion.warp(before), motion.warp(previous)
         change = np.mean(np.abs(content_in - moved_in), axis=-1)
         mask = motion.confidence * np.exp(-np.square(change / CHANGE_LEVELS))
