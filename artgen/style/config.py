@@ -39,6 +39,15 @@ ANIMATION = "animations"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
 
 
+def settle_styles(config: Any) -> None:
+    """A frozen config's ``styles`` and ``style_blend`` as tuples (forms give lists); none refused."""
+    object.__setattr__(config, "styles", tuple(config.styles))
+    if config.style_blend is not None:
+        object.__setattr__(config, "style_blend", tuple(float(w) for w in config.style_blend))
+    if not config.styles:
+        raise InputError("give at least one style image")
+
+
 def check_blend(styles: tuple[str, ...], style_blend: tuple[float, ...] | None) -> None:
     """``--style-blend`` against the styles it weights: one line for each way it can be wrong."""
     if style_blend is None:
@@ -241,11 +250,7 @@ class StyleConfig(ConfigDict):
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "styles", tuple(self.styles))
-        if self.style_blend is not None:
-            object.__setattr__(self, "style_blend", tuple(float(w) for w in self.style_blend))
-        if not self.styles:
-            raise InputError("give at least one style image")
+        settle_styles(self)
         check(self)
         if self.seamless and self.tile == "on":
             raise InputError(

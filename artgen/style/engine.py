@@ -13,6 +13,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -83,15 +84,16 @@ def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
     return runs.untaken(folder, stem, ".png")
 
 
-def _output_path(config: StyleConfig) -> Path:
-    if config.out is None:
-        return default_out(config)
-    out = Path(config.out)
-    if out.exists() and not config.overwrite:
-        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; -o must name a .png file")
-    return out
+def checked_out(out: str | None, overwrite: bool, default: Callable[[], Path]) -> Path:
+    """``-o`` as given, refused if it is a folder or taken without ``--overwrite``; else ``default()``."""
+    if out is None:
+        return default()
+    path = Path(out)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; -o must name a .png file")
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} already exists; choose another -o or pass --overwrite")
+    return path
 
 
 class _Scale:
@@ -349,7 +351,7 @@ def transfer(
     regions = RegionMasks.load(config, final_size)
     for note in regions.notes if regions else ():
         on_event(Message(note, "warning"))
-    out = _output_path(config)
+    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = _memory_plan(config, content.size, styles)

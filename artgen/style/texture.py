@@ -31,6 +31,7 @@ from artgen.style.engine import (  # the still engine's pieces, shared rather th
     _resized,
     _Timing,
     _upsample,
+    checked_out,
     fit_size,
     load_image,
 )
@@ -62,17 +63,6 @@ def default_out(config: TextureConfig, folder: Path | None = None) -> Path:
     folder = folder or Path.cwd()
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
     return runs.untaken(folder, stem, ".png")
-
-
-def _output_path(config: TextureConfig) -> Path:
-    if config.out is None:
-        return default_out(config)
-    out = Path(config.out)
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; -o must name a .png file")
-    if out.exists() and not config.overwrite:
-        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
-    return out
 
 
 def _check_memory(config: TextureConfig) -> memory.Estimate:
@@ -127,7 +117,7 @@ def synthesise(
     started = time.perf_counter()
     style_side = max(MIN_STYLE_SIDE, round(config.size * config.style_scale))
     styles = [load_image(path, style_side) for path in config.styles]
-    out = _output_path(config)
+    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
     on_event(
         Message(f"loading {config.net.upper()} features{' (wrapping around)' if config.seamless else ''}")
     )

@@ -14,7 +14,7 @@ from typing import Any
 from artgen.configs import ConfigDict
 from artgen.errors import InputError
 from artgen.schema import check, inherited
-from artgen.style.config import StyleConfig, blend_weights, check_blend
+from artgen.style.config import StyleConfig, blend_weights, check_blend, settle_styles
 
 __all__ = ["TextureConfig"]
 
@@ -54,11 +54,7 @@ class TextureConfig(ConfigDict):
     work_dir: str | None = inherited(StyleConfig, "work_dir")
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "styles", tuple(self.styles))
-        if self.style_blend is not None:
-            object.__setattr__(self, "style_blend", tuple(float(w) for w in self.style_blend))
-        if not self.styles:
-            raise InputError("give at least one style image")
+        settle_styles(self)
         check(self)
         check_blend(self.styles, self.style_blend)
         if self.out is not None and not self.out.lower().endswith(".png"):
