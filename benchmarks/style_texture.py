@@ -45,7 +45,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artgen.style.seam import grid_ratio, seam_metric  # noqa: E402
+from artgen.style.seam import calmest_origin, grid_ratio, seam_metric  # noqa: E402
 
 TARGET_SECONDS = 60.0
 CORES = 2
@@ -154,7 +154,11 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variant
     from artgen.style import texture
     from artgen.style.texture_config import TextureConfig
 
-    before = {"_upsample": _bicubic_wrap, "segments": lambda iterations: [iterations]}
+    before = {
+        "_upsample": _bicubic_wrap,
+        "segments": lambda iterations: [iterations],
+        "calmest_origin": lambda picture: (0, 0),  # the tile as synthesised, its origin unchosen
+    }
     before_jitter = mock.patch.object(texture.Jitter, "shift", lambda self, paired=False: (0, 0))
     for seed in seeds:
         for name in variants:
@@ -162,18 +166,32 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variant
             config = TextureConfig(
                 (style,), out=str(out), overwrite=True, size=size, seed=seed, preview_every=0
             )
+            origins = []
+
+            def recorded(picture, origins=origins):
+                origins.append(calmest_origin(picture))
+                return origins[-1]
+
             with contextlib.ExitStack() as patches:
                 if name == "before":
                     patches.enter_context(mock.patch.multiple(texture, **before))
                     patches.enter_context(before_jitter)
+                else:
+                    patches.enter_context(mock.patch.object(texture, "calmest_origin", recorded))
                 started = time.process_time()
                 texture.synthesise(config)
                 cpu = time.process_time() - started
             with Image.open(out) as written:
                 picture = np.asarray(written.convert("RGB"))
+            as_synthesised = ""
+            if origins:  # the seam where the synthesis left it, before the writer chose the origin
+                rows, columns = origins[0]
+                own = seam_metric(np.roll(picture, (-rows, -columns), axis=(0, 1)))
+                as_synthesised = f" (at the synthesis's own origin: {own.describe()}; moved by {origins[0]})"
+            distance = style_distance(picture, style, config.style_scale)
             print(
-                f"seed {seed} {name:6}: {seam_metric(picture).describe()}; {_grid(picture)}; style distance "
-                f"{style_distance(picture, style, config.style_scale):.4f}; {cpu:.0f} CPU s; {out}",
+                f"seed {seed} {name:6}: {seam_metric(picture).describe()}{as_synthesised}; {_grid(picture)}; "
+                f"style distance {distance:.4f}; {cpu:.0f} CPU s; {out}",
                 flush=True,
             )
 

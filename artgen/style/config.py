@@ -160,8 +160,8 @@ class StyleConfig(ConfigDict):
     )
     seamless: bool = setting(
         False,
-        help="tileable output: VGG and the smoothness term wrap around the edges (use --init noise: "
-        "a photo's own edges do not meet); runs untiled",
+        help="tileable output: VGG and the smoothness term wrap around the edges, and the photo's "
+        "own edges are shaded to meet; runs untiled",
         negatable=False,
         group=LOOK,
     )

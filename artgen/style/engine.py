@@ -26,7 +26,7 @@ from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldSt
 from artgen.style import color, memory, optimizers, tiles, vgg
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
-from artgen.style.periodic import fourier_upsample
+from artgen.style.periodic import fourier_upsample, periodic_component
 from artgen.style.regions import RegionMasks, composite
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
@@ -77,6 +77,12 @@ def _resized(im: Image.Image, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(im, dtype=np.float32)
 
 
+def _photo(content: Image.Image, size: tuple[int, int], config: StyleConfig) -> np.ndarray:
+    """The photo at ``size``, as the picture keeps it: made to tile first when the picture must."""
+    rgb = _resized(content, size)
+    return periodic_component(rgb) if config.seamless else rgb
+
+
 def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
     """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if that name is taken."""
     folder = folder or Path.cwd()
@@ -111,7 +117,7 @@ class _Scale:
         style_cache: StyleCache | None = None,
     ):
         self.size = fit_size(*content.size, long_side)
-        self.content_rgb = _resized(content, self.size)
+        self.content_rgb = _photo(content, self.size, config)
         style_side = max(MIN_STYLE_SIDE, round(long_side * config.style_scale))
         self.style_rgbs = [_resized(style, fit_size(*style.size, style_side)) for style in styles]
         content_in, styles_in = self.content_rgb, self.style_rgbs
@@ -422,7 +428,7 @@ def transfer(
     if scale.size != final_size:  # stopped before the last scale: still give the size asked for
         picture = np.asarray(Image.fromarray(picture).resize(final_size, Image.Resampling.BICUBIC))
         if regions is not None:  # the photo itself outside the regions, not its enlarged thumbnail
-            picture = composite(picture, _resized(content, final_size), regions.union(final_size))
+            picture = composite(picture, _photo(content, final_size, config), regions.union(final_size))
     images.save_png(out, picture)
     gif = _write_gif(frame_paths, final_size, frames / "progress.gif") if frame_paths else None
     if not config.work_dir:

@@ -15,13 +15,21 @@ A tile is periodic, so its Fourier series is the exact band-limited picture
 it samples: the spectrum padded with zeros and transformed back gives the
 same curve sampled twice as densely, every phase alike, with nothing
 borrowed across an edge but the wrap-around the tile means anyway.
+
+A photo is no tile: its left and right edges do not meet, and a seamless
+still painted from it kept that jump as a seam (3.5 times an ordinary
+step). :func:`periodic_component` removes the jump the way Moisan's
+periodic-plus-smooth decomposition does ("Periodic plus smooth image
+decomposition", 2011): the smooth picture whose Laplacian is the jump alone
+is subtracted, which changes the photo only by slow shading near its edges
+and leaves every edge and texture inside it as it was.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fourier_upsample"]
+__all__ = ["fourier_upsample", "periodic_component"]
 
 
 def fourier_upsample(planes: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -40,6 +48,25 @@ def fourier_upsample(planes: np.ndarray, height: int, width: int) -> np.ndarray:
         spectrum = _widen(_heighten(spectrum, height), w, width)
         enlarged[..., channel] = np.fft.irfft2(spectrum, s=(height, width)) * gain
     return enlarged
+
+
+def periodic_component(picture: np.ndarray) -> np.ndarray:
+    """An (H, W, C) picture in 0-255 made to tile: its periodic component, clipped to 0-255 (float32)."""
+    u = np.asarray(picture, np.float64)
+    height, width = u.shape[:2]
+    jump = np.zeros_like(u)  # the boundary's steps, as a periodic Laplacian sees them
+    jump[0] += u[-1] - u[0]
+    jump[-1] += u[0] - u[-1]
+    jump[:, 0] += u[:, -1] - u[:, 0]
+    jump[:, -1] += u[:, 0] - u[:, -1]
+    rows = np.cos(2 * np.pi * np.arange(height) / height)[:, None]
+    columns = np.cos(2 * np.pi * np.arange(width) / width)[None, :]
+    eigenvalues = 2 * rows + 2 * columns - 4  # of the periodic discrete Laplacian
+    eigenvalues[0, 0] = 1  # the mean: the smooth part has none
+    smooth = np.fft.fft2(jump, axes=(0, 1)) / eigenvalues[..., None]
+    smooth[0, 0] = 0
+    periodic = u - np.real(np.fft.ifft2(smooth, axes=(0, 1)))
+    return np.clip(periodic, 0, 255).astype(np.float32)
 
 
 # A side that grows keeps frequencies -half .. half (half = (n - 1) // 2). An even side's Nyquist term

@@ -23,6 +23,13 @@ each later doubling carries that on at twice the period
 alike only under shifts by multiples of 16 px. :func:`grid_ratio` measures
 it: the mean step of the lines at multiples of a period over that of the
 other lines, 1 when no phase is favoured.
+
+A tile's origin is free: rolled, it tiles into the same wallpaper. So the
+texture writer puts its edges where the tile is calmest
+(:func:`calmest_origin`), choosing among the lines at multiples of the
+pooling period only, so that :func:`grid_ratio` still reads the lines VGG's
+grid would have marked. With no seam left, the wrap-around is then one
+ordinary line, and the calmest of a dozen or more.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Seam", "seam_metric", "grid_ratio", "POOLING_PERIOD"]
+__all__ = ["Seam", "seam_metric", "grid_ratio", "calmest_origin", "POOLING_PERIOD"]
 
 POOLING_PERIOD = 16  # pixels per block5 position: four 2x2 poolings
 
@@ -85,3 +92,18 @@ def grid_ratio(picture: np.ndarray, period: int = POOLING_PERIOD) -> float:
         on_grid = np.arange(lines.size) % period == 0
         ratios.append(lines[on_grid].mean() / max(lines[~on_grid].mean(), 1e-9))
     return float(np.mean(ratios))
+
+
+def calmest_origin(picture: np.ndarray, period: int = POOLING_PERIOD) -> tuple[int, int]:
+    """The (rows, columns) shift for ``np.roll`` that puts the wrap-around of an (H, W[, C]) tile on
+    its calmest line pair among those at multiples of ``period``."""
+    x = np.asarray(picture, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[..., None]
+    shift = []
+    for axis in (0, 1):  # rows, then columns
+        steps = np.abs(x - np.roll(x, 1, axis=axis))  # line i: the step from line i - 1 to line i
+        lines = steps.mean(axis=tuple(a for a in range(3) if a != axis))
+        candidates = np.arange(0, lines.size, period)
+        shift.append(-int(candidates[np.argmin(lines[candidates])]) % lines.size)
+    return shift[0], shift[1]

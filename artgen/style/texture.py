@@ -37,7 +37,7 @@ from artgen.style.engine import (  # the still engine's pieces, shared rather th
 )
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
-from artgen.style.seam import Seam, seam_metric
+from artgen.style.seam import Seam, calmest_origin, seam_metric
 from artgen.style.texture_config import TextureConfig
 
 __all__ = ["TextureResult", "synthesise", "default_out"]
@@ -205,6 +205,8 @@ def synthesise(
     picture = vgg.deprocess(x.reshape(shape))
     if shape[1] != config.size:  # stopped before the last scale: still give the size asked for
         picture = _upsample_rgb(picture, config.size, config.seamless)
+    if config.seamless:  # the same tile, its edges on its calmest lines (artgen.style.seam)
+        picture = np.roll(picture, calmest_origin(picture), axis=(0, 1))
     images.save_png(out, picture)
     if not config.work_dir:
         _remove_previews(work)
