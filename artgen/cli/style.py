@@ -43,7 +43,7 @@ EXAMPLES = (
     "  artgen style photo.jpg scream.jpg -o big.png --size 2048 --scales 5\n"
     "  artgen style photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 --preserve-colors\n"
     "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)\n"
-    "  artgen style photo.jpg wave.jpg --seamless --init noise   (a picture that tiles; see artgen texture)\n"
+    "  artgen style photo.jpg wave.jpg --seamless           (a picture that tiles; see artgen texture)\n"
     "  artgen style photo.jpg starry.jpg --mask sky.png     (only the sky; the rest stays the photo)\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask left.png --mask right.png\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask regions.png --mask-colors red,blue\n"
@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             f"{flicker}; figures in {result.stats})"
         )
         return 130 if result.stopped else 0
-    show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s)")
+    seam = f", {result.seam.describe()}" if result.seam else ""
+    show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s{seam})")
     if result.gif:
         show_result(f"progress: {result.gif}")
     return 130 if result.stopped else 0

@@ -28,6 +28,7 @@ from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
 from artgen.style.periodic import fourier_upsample, periodic_component
 from artgen.style.regions import RegionMasks, composite
+from artgen.style.seam import Seam, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
@@ -51,6 +52,7 @@ class StyleResult:
     compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
     iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
     round_trips: int = 0  # host-device exchanges while optimising (previews and frames not counted)
+    seam: Seam | None = None  # with --seamless: how the written picture tiles
 
 
 def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
@@ -433,7 +435,8 @@ def transfer(
     gif = _write_gif(frame_paths, final_size, frames / "progress.gif") if frame_paths else None
     if not config.work_dir:
         _remove_previews(work)
-    on_event(Preview(str(out), caption="final"))
+    seam = seam_metric(picture) if config.seamless else None
+    on_event(Preview(str(out), caption=f"final; {seam.describe()}" if seam else "final"))
     return StyleResult(
         out=out,
         losses=dict(best.terms),
@@ -446,6 +449,7 @@ def transfer(
         compile_seconds=timing.compile_seconds,
         iteration_seconds=timing.iteration_seconds,
         round_trips=round_trips,
+        seam=seam,
     )
 
 

@@ -292,7 +292,7 @@ def test_a_photo_made_periodic_tiles_and_keeps_everything_inside_it():
     np.testing.assert_allclose(laplacian(made), laplacian(photo), atol=1e-3)  # every edge and texture kept
 
 
-def test_a_seamless_still_from_a_photo_tiles(tmp_path):
+def test_a_seamless_still_from_a_photo_tiles(tmp_path, capsys):
     """From the photo (the default start), not only from noise: its edges are shaded to meet. Before,
     the photo's jump stayed: 64 px, seam 2.9x the neighbour steps (3.1x at 256 px); now 0.83."""
     photo = str(asset("samples", "chelsea.jpg"))
@@ -303,6 +303,8 @@ def test_a_seamless_still_from_a_photo_tiles(tmp_path):
         assert main([*argv, "--scales", "2", *([flag] if flag else [])]) == 0
         with Image.open(out) as written:
             ratios[flag] = seam_metric(np.asarray(written.convert("RGB"))).ratio
+        final = capsys.readouterr().out.strip().splitlines()[-1]
+        assert (f"(ratio {ratios[flag]:.2f};" in final) == bool(flag), final  # the seam said where asked
     assert ratios["--seamless"] <= SEAM_MARGIN and ratios[None] >= 2, ratios
 
 
