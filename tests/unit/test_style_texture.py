@@ -12,7 +12,7 @@ from artgen.style import vgg
 from artgen.style.seam import grid_ratio, seam_metric
 from artgen.style.texture_config import TextureConfig
 
-SEAM_MARGIN = 1.1  # see test_a_seamless_texture_has_no_seam_and_no_line_pattern
+SEAM_MARGIN = 1.0  # the seam no larger than the ordinary steps: see the seamless tests below
 GRID_MARGIN = 1.1
 STARRY_NIGHT = str(asset("styles", "starry_night.jpg"))
 
@@ -138,19 +138,19 @@ def test_the_calmest_origin_moves_the_wrap_onto_the_calmest_grid_line():
 
 
 def test_a_seamless_texture_has_no_seam_and_no_line_pattern(tmp_path, capsys):
-    """The seam is no larger than the texture's ordinary neighbour steps, within SEAM_MARGIN, and no
+    """The seam is no larger than the texture's ordinary neighbour steps (SEAM_MARGIN), and no
     phase of lines is rougher than the rest (GRID_MARGIN); without --seamless the seam is clearly larger.
 
     Two scales, so that an enlargement between them is tested too. The
     objective is the same at the seam as between any two other columns
-    (circular VGG at random phases, wrapping TV and enlarging), so the seam's
-    step is one sample of the ordinary steps: one column pair's mean, which at
-    64 px strays from the picture's mean. With these settings seeds 0-5 gave
-    seam ratios 0.77-1.03 (seed 0, tested here: 0.96) and grid ratios
-    0.96-1.04 (every 2nd line) and 0.87-1.05 (every 16th); bicubic doubling
-    and VGG at one phase gave seam ratios 1.24-1.40 and grid ratios 1.27-1.31
-    and 1.11-1.24 (seeds 0-2). Without --seamless the seam ratio was above 2:
-    the painted edges do not meet.
+    (circular VGG at random phases, wrapping TV and enlarging), so the
+    synthesis leaves the seam one ordinary line: seeds 0-5 gave seam ratios
+    0.77-1.03 at its own origin, and grid ratios 0.96-1.04 (every 2nd line)
+    and 0.87-1.05 (every 16th); bicubic doubling and VGG at one phase gave
+    seam ratios 1.24-1.40 and grid ratios 1.27-1.31 and 1.11-1.24 (seeds
+    0-2). Written with its edges on the calmest grid line, seeds 0-5 gave
+    0.77-0.90 (seed 0, tested here: 0.86). Without --seamless the seam ratio
+    was above 2: the painted edges do not meet.
     """
     ratios = {}
     for seamless in ("--seamless", "--no-seamless"):
