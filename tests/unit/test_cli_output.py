@@ -81,7 +81,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         "style": (
             ["style", "photo.jpg", "paint.jpg"],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
-            SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, stopped=False),
+            SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
             [f"wrote {out} (32x24, 1s)"],
         ),
         "texture": (
