@@ -47,6 +47,9 @@ STYLE = "style (stylised walks)"  # --help section
 # The first painted frame's steps per scale, and its scales: the rest start from it.
 STYLE_ITERATIONS = 40
 STYLE_SCALES = 2
+# A walk morphs rather than moves, so its painter trusts every pixel (artgen.style.flow.still); held
+# ten times as hard as a clip's frames, its loop measured seamless (README, "A stylised walk").
+TEMPORAL_WEIGHT = 3000.0
 FRAME_SIDE_LIMITS = {"gif": 65_535, "webp": 16_383, "mp4": 16_384}  # the formats' own limits
 
 
@@ -144,6 +147,7 @@ class WalkConfig(ConfigDict):
     temporal_weight: float = inherited(
         StyleConfig,
         "temporal_weight",
+        TEMPORAL_WEIGHT,
         help="keep the painting still where the walk stands still; 0 = paint each frame on its own",
         group=STYLE,
     )
