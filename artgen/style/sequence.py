@@ -79,9 +79,12 @@ class Flicker:
     or more (its strokes have more contrast), so :attr:`warped_ratio` also
     counts the output's change *along the input's motion*: |out_t - warped
     out_t-1| where the flow is trusted, over the same input change.
+    ``along_flow=False`` leaves that figure out, and with it the optical flow
+    it needs for frames whose motion is not given (two DIS flows a frame).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, along_flow: bool = True) -> None:
+        self.along_flow = along_flow
         self.input_change = self.output_change = self.unexplained_change = 0.0
         self.pairs = 0
         self._last: tuple[np.ndarray, np.ndarray] | None = None
@@ -92,9 +95,12 @@ class Flicker:
             last_frame, last_painted = self._last
             self.input_change += mean_change(frame, last_frame)
             self.output_change += mean_change(painted, last_painted)
-            if motion is None:
-                motion = flow.between(last_frame, frame)
-            self.unexplained_change += _masked_change(painted, motion.warp(last_painted), motion.confidence)
+            if self.along_flow:
+                if motion is None:
+                    motion = flow.between(last_frame, frame)
+                self.unexplained_change += _masked_change(
+                    painted, motion.warp(last_painted), motion.confidence
+                )
             self.pairs += 1
         self._last = (frame, painted)
 
@@ -108,7 +114,7 @@ class Flicker:
     @property
     def warped_ratio(self) -> float | None:
         """Mean |out_t - flow-warped out_t-1| (where the flow is trusted) / mean |in_t - in_t-1|."""
-        if not self.pairs or self.input_change <= 0:
+        if not self.along_flow or not self.pairs or self.input_change <= 0:
             return None
         return self.unexplained_change / self.input_change
 

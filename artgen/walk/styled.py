@@ -126,7 +126,8 @@ class StyledFrames:
             should_stop,
             follow_motion=False,  # a walk morphs in place: following its flow flickered 2.6x as much
         )
-        self.written = Flicker()  # over the frames in the order they are written
+        # over the frames in the order they are written; only the raw ratio is reported for a walk
+        self.written = Flicker(along_flow=False)
         self.ordinary = _PairFlicker()  # pairs of the first lap's frames
         self.closing = _PairFlicker()  # pairs from the lap's last frame through the file's seam
         self.first: tuple[np.ndarray, np.ndarray] | None = None  # (input, output) first written, for the seam

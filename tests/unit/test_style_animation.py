@@ -268,6 +268,27 @@ def test_the_flicker_that_the_motion_does_not_explain_is_counted_apart():
     assert flicker.warped_ratio < 0.1  # ... but nothing the flow does not explain
 
 
+def test_flicker_without_the_flow_measure_finds_no_flow(monkeypatch):
+    """A walk reports only the raw ratio, so its frames cost no optical flow."""
+    from artgen.style import flow
+    from artgen.style.sequence import Flicker
+
+    picture = _texture(96)
+    frames = [picture[8:72, 8 + 3 * step : 72 + 3 * step].astype(np.uint8) for step in range(3)]
+    both = Flicker()
+    for frame in frames:
+        both.add(frame, 255 - frame)
+
+    def no_flow(*args):
+        raise AssertionError("optical flow computed for a figure nobody reads")
+
+    monkeypatch.setattr(flow, "between", no_flow)
+    raw = Flicker(along_flow=False)
+    for frame in frames:
+        raw.add(frame, 255 - frame)
+    assert raw.ratio == both.ratio and raw.warped_ratio is None
+
+
 def test_stable_path_flickers_less_than_independent_frames_on_a_pan(tmp_path, painting):
     """Every pixel moves: the flow carries the painting along, so it flickers less, and what it changes
     beyond the input's own motion is a small part of what independent frames change.
