@@ -81,14 +81,8 @@ def seam_metric(picture: np.ndarray) -> Seam:
 def grid_ratio(picture: np.ndarray, period: int = POOLING_PERIOD) -> float:
     """Mean step of an (H, W[, C]) tile's lines at multiples of ``period`` (the seam among them) over
     that of its other lines, averaged over columns and rows: 1 when no phase is favoured."""
-    x = np.asarray(picture, dtype=np.float64)
-    if x.ndim == 2:
-        x = x[..., None]
     ratios = []
-    for axis in (1, 0):  # columns, then rows
-        # line i: the step from line i - 1 to line i, wrapping around, so line 0 is the seam
-        steps = np.abs(x - np.roll(x, 1, axis=axis))
-        lines = steps.mean(axis=tuple(a for a in range(3) if a != axis))
+    for lines in _wrapped_line_steps(picture)[::-1]:  # columns, then rows
         on_grid = np.arange(lines.size) % period == 0
         ratios.append(lines[on_grid].mean() / max(lines[~on_grid].mean(), 1e-9))
     return float(np.mean(ratios))
@@ -97,13 +91,20 @@ def grid_ratio(picture: np.ndarray, period: int = POOLING_PERIOD) -> float:
 def calmest_origin(picture: np.ndarray, period: int = POOLING_PERIOD) -> tuple[int, int]:
     """The (rows, columns) shift for ``np.roll`` that puts the wrap-around of an (H, W[, C]) tile on
     its calmest line pair among those at multiples of ``period``."""
-    x = np.asarray(picture, dtype=np.float64)
-    if x.ndim == 2:
-        x = x[..., None]
     shift = []
-    for axis in (0, 1):  # rows, then columns
-        steps = np.abs(x - np.roll(x, 1, axis=axis))  # line i: the step from line i - 1 to line i
-        lines = steps.mean(axis=tuple(a for a in range(3) if a != axis))
+    for lines in _wrapped_line_steps(picture):
         candidates = np.arange(0, lines.size, period)
         shift.append(-int(candidates[np.argmin(lines[candidates])]) % lines.size)
     return shift[0], shift[1]
+
+
+def _wrapped_line_steps(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns): line i's mean step from line i - 1, wrapping around, so line 0's is the seam."""
+    x = np.asarray(picture, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[..., None]
+    steps = []
+    for axis in (0, 1):
+        difference = np.abs(x - np.roll(x, 1, axis=axis))
+        steps.append(difference.mean(axis=tuple(a for a in range(3) if a != axis)))
+    return steps[0], steps[1]
