@@ -15,9 +15,5 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 _os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
-from artgen import _checkout
-
-_checkout.install()  # artgen.tui and artgen.bundled when run from a checkout on PYTHONPATH
-
 __version__ = "0.1.0"
 __all__ = ["__version__"]

@@ -5,7 +5,7 @@ For the active backend (KERAS_BACKEND) and its first device, prints:
     (the bare train step on one in-memory batch; see dcgan_throughput.py for the
     whole loop), and
   - style transfer wall seconds for one 512 px result with artgen's defaults
-    (chelsea.jpg in the style of starry_night.jpg from assets/), compile included,
+    (chelsea.jpg in the style of starry_night.jpg from artgen/bundled/), compile included,
     then the compile time and the time per iteration told apart, run cold and
     again warm (JAX keeps compiled programs in artgen's cache directory), and the
     host-device round trips per iteration.
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ASSETS = HERE.parent / "assets"
+ASSETS = HERE.parent / "artgen" / "bundled"
 PRECISIONS_CPU = ("float32",)
 PRECISIONS_GPU = ("float32", "bf16", "mixed")
 

@@ -148,7 +148,7 @@ EXPORTS = {"digits": export_digits, "fashion": export_fashion, "emoji": export_e
 def baseline_source(commit: str, into: Path) -> Path:
     """The ``artgen`` package as it was at ``commit``, unpacked under ``into``."""
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", commit, "artgen", "assets/vgg16"],
+        ["git", "-C", str(REPO), "archive", commit, "artgen"],
         capture_output=True,
         check=True,
     ).stdout

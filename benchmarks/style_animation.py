@@ -40,7 +40,7 @@ from pathlib import Path
 
 from PIL import Image
 
-STYLE = Path(__file__).resolve().parent.parent / "assets" / "styles" / "starry_night.jpg"
+STYLE = Path(__file__).resolve().parent.parent / "artgen" / "bundled" / "styles" / "starry_night.jpg"
 
 
 def make_clip(folder: Path, frames: int, size: int, kind: str = "scene") -> Path:

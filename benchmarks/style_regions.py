@@ -40,8 +40,8 @@ from artgen.style import StyleConfig, engine, transfer, vgg  # noqa: E402
 from artgen.style.batch import paint_folder  # noqa: E402
 from artgen.style.regions import RegionMasks  # noqa: E402
 
-SAMPLES = ROOT / "assets" / "samples"
-STARRY = ROOT / "assets" / "styles" / "starry_night.jpg"
+SAMPLES = ROOT / "artgen" / "bundled" / "samples"
+STARRY = ROOT / "artgen" / "bundled" / "styles" / "starry_night.jpg"
 
 
 def person_mask(path: Path, size: tuple[int, int]) -> Path:

@@ -13,7 +13,7 @@ Run from the repository root (one run; it takes a while on a CPU):
     nice python benchmarks/style_speed.py --size 256       # a quicker look
 
 Content: scikit-image's astronaut; style: ../shared/styles/starry_night.jpg
-(falls back to assets/styles/). Pictures go to runs/benchmarks/style/.
+(falls back to artgen/bundled/styles/). Pictures go to runs/benchmarks/style/.
 
 Two more views, each on its own:
 
@@ -58,9 +58,9 @@ def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[s
     content = out_dir / "astronaut.png"
     Image.fromarray(skimage.data.astronaut()).save(content)
     if photo != "astronaut":
-        content = ROOT / "assets" / "samples" / f"{photo}.jpg"
+        content = ROOT / "artgen" / "bundled" / "samples" / f"{photo}.jpg"
     shared = ROOT.parent / "shared" / "styles" / f"{style_name}.jpg"
-    style = shared if shared.is_file() else ROOT / "assets" / "styles" / f"{style_name}.jpg"
+    style = shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{style_name}.jpg"
     return str(content), str(style)
 
 
@@ -481,7 +481,7 @@ def main() -> int:
     tiled.add_argument("--tiled-scales", type=int, default=2)
     curve = parser.add_argument_group("trade-off curve (--curve)")
     curve.add_argument("--curve", action="store_true", help="only the style/content trade-off curve")
-    curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in assets/samples/")
+    curve.add_argument("--photo", default="astronaut", help="astronaut, or a name in artgen/bundled/samples/")
     curve.add_argument("--artgen-weights", type=_floats, default=(3.0, 10.0, 30.0, 100.0))
     curve.add_argument("--reference-weights", type=_floats, default=(1e-3, 1e-2, 1e-1, 1.0))
     curve.add_argument(

@@ -53,7 +53,7 @@ CORES = 2
 
 def _style(name: str) -> str:
     shared = ROOT.parent / "shared" / "styles" / f"{name}.jpg"
-    return str(shared if shared.is_file() else ROOT / "assets" / "styles" / f"{name}.jpg")
+    return str(shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
 
 
 def timed_texture(style: str, out: Path, size: int, extra: list[str]) -> dict:

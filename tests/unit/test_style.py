@@ -69,8 +69,8 @@ def test_config_checks_values_and_round_trips():
 
 def test_bundled_weights_are_what_the_converter_wrote():
     converter = _converter()
-    provenance = json.loads((ROOT / "assets" / "vgg16" / "provenance.json").read_text())
-    with np.load(ROOT / "assets" / "vgg16" / "vgg16_conv.npz", allow_pickle=False) as data:
+    provenance = json.loads((ROOT / "artgen" / "bundled" / "vgg16" / "provenance.json").read_text())
+    with np.load(ROOT / "artgen" / "bundled" / "vgg16" / "vgg16_conv.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     assert sorted(arrays) == sorted(provenance["arrays"])
     assert len(arrays) == 26

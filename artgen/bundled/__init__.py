@@ -1,0 +1,1 @@
+"""Bundled files: the default generator, VGG16 weights, sample photos and paintings."""

@@ -1,1 +1,0 @@
-"""Bundled files (default generator, VGG16 weights, sample photos, styles), installed as artgen.bundled."""
