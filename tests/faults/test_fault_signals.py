@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from corpus import TINY, hashes, refused, spawn, unchanged, wait_for
 
+pytestmark = pytest.mark.slow  # real signals, several devices or a cluster: CI runs them
+
 
 def _metrics(run_dir: Path) -> np.ndarray:
     return np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1, ndmin=2)

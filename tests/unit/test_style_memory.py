@@ -33,6 +33,7 @@ def test_activation_count_follows_the_layers_shapes():
     assert memory.activation_elements(32, 32, "vgg16") == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tiling", [(), ("--tile", "on", "--tile-size", "256")], ids=["untiled", "tiled"])
 def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path, tiling):
     """A fresh process, as a user runs it: the printed estimate against the kernel's peak resident size.

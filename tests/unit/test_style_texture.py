@@ -137,6 +137,7 @@ def test_the_calmest_origin_moves_the_wrap_onto_the_calmest_grid_line():
     assert seam_metric(rolled).seam == 0 and seam_metric(tile).ratio > 0.9
 
 
+@pytest.mark.slow
 def test_a_seamless_texture_has_no_seam_and_no_line_pattern(tmp_path, capsys):
     """The seam is no larger than the texture's ordinary neighbour steps (SEAM_MARGIN), and no
     phase of lines is rougher than the rest (GRID_MARGIN); without --seamless the seam is clearly larger.
@@ -292,6 +293,7 @@ def test_a_photo_made_periodic_tiles_and_keeps_everything_inside_it():
     np.testing.assert_allclose(laplacian(made), laplacian(photo), atol=1e-3)  # every edge and texture kept
 
 
+@pytest.mark.slow
 def test_a_seamless_still_from_a_photo_tiles(tmp_path, capsys):
     """From the photo (the default start), not only from noise: its edges are shaded to meet. Before,
     the photo's jump stayed: 64 px, seam 2.9x the neighbour steps (3.1x at 256 px); now 0.83."""
@@ -308,6 +310,7 @@ def test_a_seamless_still_from_a_photo_tiles(tmp_path, capsys):
     assert ratios["--seamless"] <= SEAM_MARGIN and ratios[None] >= 2, ratios
 
 
+@pytest.mark.slow
 def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
     from artgen.events import Preview, Progress
     from artgen.jobs import kinds
