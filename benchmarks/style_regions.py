@@ -5,7 +5,7 @@ the person, against the same run without a mask, in this process. Prints the
 time ratio (target: a mask costs at most 1.2 times the plain run) and how much
 of the photo the unpainted region keeps (target: the pixels beyond the
 feathered edge within 1 level of 255 of the photo), and how much the painted
-region changed. Writes the side-by-side figure of the README.
+region changed. Writes the side-by-side figure of docs/style.md.
 
 (b) A batch: the three sample photos as one folder, against three separate
 ``transfer`` calls in this process (so the batch's saving is the style
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--iterations", type=int, default=80)
     parser.add_argument("--scales", type=int, default=3)
-    parser.add_argument("--figure", help="write the README's photo | mask | result figure here")
+    parser.add_argument("--figure", help="write docs/style.md's photo | mask | result figure here")
     parser.add_argument("--evaluations", type=int, default=10, help="for --only cost")
     parser.add_argument("--only", choices=("masked", "cost", "batch"))
     args = parser.parse_args()

@@ -25,7 +25,7 @@ Run from the repository root:
     nice python benchmarks/style_texture.py --seeds 0 1 2 --skip-timing   # (c) only
 
 Textures go to runs/benchmarks/texture/; ``--tile-image`` also writes the
-seamless texture tiled 2x2 (a JPEG, for the README).
+seamless texture tiled 2x2 (a JPEG, for docs/style.md).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class SequenceResult(StyleResult):
 class Flicker:
     """Running consecutive-frame differences of the input and the output, and their ratios.
 
-    :attr:`ratio` is the issue's measure: how much the output changes from
+    :attr:`ratio` is the plain measure: how much the output changes from
     frame to frame against how much the input does. Where the camera moves,
     a painting that follows it perfectly changes as much as the photo does
     or more (its strokes have more contrast), so :attr:`warped_ratio` also

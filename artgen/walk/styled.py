@@ -38,7 +38,7 @@ from artgen.walk.config import STYLE_SCALES, WalkConfig
 __all__ = ["StyledFrames", "CLOSE", "closing_floors", "closing_frame"]
 
 # frames painted twice to close the loop (at most half the walk): the painter's memory needs
-# many; 24 met the target on the 48-frame benchmark walk within its time budget (README)
+# many; 24 met the target on the 48-frame benchmark walk within its time target (docs/benchmarks.md)
 CLOSE = 24
 
 
