@@ -188,7 +188,7 @@ def write_mp4(path: Path, batches: Batches, fps: float) -> None:
         imageio_ffmpeg.get_ffmpeg_exe(),
         *("-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}"),
         *("-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an"),
-        *("-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF), str(path)),
+        *("-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF), "-f", "mp4", str(path)),
     ]
     # its own session: Ctrl-C at the terminal reaches artgen, which then stops ffmpeg itself
     ffmpeg = subprocess.Popen(
