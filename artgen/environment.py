@@ -87,10 +87,14 @@ def _folder(text: str) -> Path:
     """A folder artgen may create: refused when a file stands where it or a folder above it would be."""
     path = Path(text).expanduser()
     for folder in (path, *path.parents):
-        if folder.exists() or folder.is_symlink():
-            if not folder.is_dir():
-                raise InputError(f"{folder} is a file, not a folder; give a folder")
-            break
+        try:
+            if not (folder.exists() or folder.is_symlink()):
+                continue
+        except OSError as exc:  # a folder above it that may not be looked into
+            raise InputError(f"{folder} cannot be used: {(exc.strerror or str(exc)).lower()}") from None
+        if not folder.is_dir():
+            raise InputError(f"{folder} is a file, not a folder; give a folder")
+        break
     return path
 
 
@@ -100,6 +104,7 @@ def _base_folder(text: str) -> Path | None:
 
 
 def _flag(text: str) -> bool:
+    """On or off: 1, true, yes, on; 0, false, no, off."""
     if text.lower() in _TRUE + _FALSE:
         return text.lower() in _TRUE
     raise InputError(f"{text!r} is not on or off: give 1 or 0")

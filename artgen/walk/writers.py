@@ -28,7 +28,7 @@ from artgen.runs import MACHINE_ERRNOS
 __all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg"]
 
 Batches = Iterable[np.ndarray]
-MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 its default; 10 keeps generated art's detail
+MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 x264's default; lower keeps more detail
 
 
 def write(kind: str, path: Path, batches: Batches, fps: float, total: int, sample: np.ndarray) -> None:
