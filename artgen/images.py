@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from artgen import runs
+from artgen import environment, runs
 from artgen.errors import ArtgenError, InputError
 from artgen.events import OnEvent, Progress, ignore_events
 
@@ -104,10 +104,7 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
 
 def max_pixels() -> int:
     """The largest image decoded, in pixels: ``--max-pixels`` (``$ARTGEN_MAX_PIXELS``) or 64 million."""
-    try:
-        return int(os.environ.get("ARTGEN_MAX_PIXELS") or MAX_PIXELS)
-    except ValueError:
-        return MAX_PIXELS
+    return environment.read("ARTGEN_MAX_PIXELS") or MAX_PIXELS
 
 
 def _too_large(width: int, height: int, limit: int) -> UnusableImage:
@@ -192,10 +189,9 @@ def _decode(path: Path, size: int, background: Background) -> np.ndarray:
 
 def cache_dir() -> Path:
     """Where decoded folders are kept: ``$ARTGEN_CACHE_DIR`` or the user cache."""
-    if env := os.environ.get("ARTGEN_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "artgen" / "datasets"
+    if folder := environment.read("ARTGEN_CACHE_DIR"):
+        return folder
+    return (environment.read("XDG_CACHE_HOME") or Path.home() / ".cache") / "artgen" / "datasets"
 
 
 def _cache_key(root: Path, files: list[Path], size: int, background: Background) -> str:

@@ -3,7 +3,9 @@
 Everything a run produces lives in one directory, and every file in it is
 written to a temporary name beside its destination and renamed into place,
 so a kill at any moment leaves either the old file or the new one, never a
-torn one. Temporary names start with ``.tmp-`` and are ignored by readers.
+torn one. Temporary names start with ``.tmp-`` and are ignored by readers;
+they name the process writing them, so the next write into that folder
+removes those a killed process left (:func:`clear_stale_temporaries`).
 
 A run directory belongs to one process at a time: :func:`open_run` takes a
 lock file naming the holder (PID and host) for the run's life, refuses a
@@ -17,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
+import hashlib
 import json
 import os
 import re
@@ -47,6 +51,7 @@ __all__ = [
     "os_error_reason",
     "run_lock",
     "clean_temporaries",
+    "clear_stale_temporaries",
     "differing_settings",
     "open_run",
     "check_run_dir",
@@ -76,9 +81,10 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """
     path = Path(path)
     output_dir(path.parent)
+    clear_stale_temporaries(path.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f"{TMP_PREFIX}{path.stem}-", suffix=suffix or path.suffix, dir=path.parent
+            prefix=f"{_own_prefix()}{path.stem}-", suffix=suffix or path.suffix, dir=path.parent
         )
     except OSError as exc:
         raise write_error(exc, path) from None
@@ -90,14 +96,50 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
         _fsync(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            if tmp.is_dir():
-                shutil.rmtree(tmp)
-            else:
-                tmp.unlink()
+        _remove(tmp)
         if isinstance(exc, OSError):
             raise write_error(exc, path) from None
         raise
+
+
+def _own_prefix() -> str:
+    """``.tmp-PID-HOST-``: a temporary's name says which process writes it, so that once that
+    process is gone (killed with kill -9, a power cut) a later one can tell the file is abandoned."""
+    return f"{TMP_PREFIX}{os.getpid()}-{_host_tag()}-"
+
+
+@functools.cache
+def _host_tag() -> str:
+    """This host, in six characters: on a shared disk, another host's live PIDs are not ours to judge."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+_swept: set[Path] = set()
+
+
+def clear_stale_temporaries(folder: Path) -> None:
+    """Remove the temporaries that artgen processes on this host left in ``folder`` and did not live
+    to remove: their names hold a PID no process has any more. Once per folder and process."""
+    try:
+        folder = folder.resolve()
+        if folder in _swept:
+            return
+        _swept.add(folder)
+        names = os.listdir(folder)
+    except OSError:
+        return  # an unreadable folder: writing into it will say why
+    stale = re.compile(rf"{re.escape(TMP_PREFIX)}(\d+)-{_host_tag()}-")
+    for name in names:
+        if (found := stale.match(name)) and not _alive(int(found[1])):
+            _remove(folder / name)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def write_error(exc: OSError, path: str | os.PathLike[str]) -> ArtgenError:

@@ -9,13 +9,16 @@ engine inside ``run`` only, so ``artgen --help`` never loads TensorFlow.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
-from artgen import __version__
+from artgen import __version__, environment
+from artgen.cli.common import STOP_SIGNALS
 from artgen.errors import ArtgenError, InputError, exit_status
 from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
@@ -25,14 +28,17 @@ COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy"
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
 
 
-def _pixels(text: str) -> int:
-    try:
-        value = int(float(text))
-    except (ValueError, OverflowError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pixels") from None
-    if not 1_000_000 <= value <= 2_000_000_000:
-        raise argparse.ArgumentTypeError(f"must be between 1000000 and 2000000000, not {value}")
-    return value
+def _option(parse: Callable[[str], str | int]) -> Callable[[str], str | int]:
+    """An argparse type from one of :mod:`artgen.environment`'s parsers, shared with a variable."""
+
+    def typed(text: str) -> str | int:
+        try:
+            return parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    typed.__name__ = parse.__name__.removeprefix("parse_")  # argparse names the type in "invalid ... value"
+    return typed
 
 
 def _device(text: str) -> str:
@@ -62,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
     parser.add_argument(
         "--backend",
-        choices=("tensorflow", "jax"),
+        type=_option(environment.parse_backend),
+        metavar="{" + ",".join(environment.BACKENDS) + "}",
         help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
     )
     parser.add_argument(
@@ -75,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cluster",
         metavar="ADDRESS",
+        type=_option(environment.parse_cluster),
         help="run the studio's jobs on a Ray cluster: ray://HOST:PORT (Ray Client), HOST:PORT or auto "
         "(default: $ARTGEN_RAY_ADDRESS; needs pip install 'artgen[cluster]')",
     )
@@ -91,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         if module.NAME in READS_IMAGES:
             sub.add_argument(
                 "--max-pixels",
-                type=_pixels,
+                type=_option(environment.parse_pixels),
                 default=argparse.SUPPRESS,
                 metavar="N",
                 help="largest image read, in pixels (default 64000000); refuses decompression bombs",
@@ -102,13 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    with _stop_signals_as_interrupt():
+        return _guarded(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv:
-        return _guarded(lambda: _open_studio(os.environ.get("ARTGEN_RAY_ADDRESS") or None))
+        return _studio(None)
     args = build_parser().parse_args(argv)
-    if args.backend:
-        os.environ["KERAS_BACKEND"] = args.backend  # read when an engine first imports Keras
     if args.command is None and args.cluster:
-        return _guarded(lambda: _open_studio(args.cluster))
+        return _studio(args.backend, args.cluster)
     if args.command is None:
         build_parser().print_help()
         return 2
@@ -121,12 +132,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if getattr(args, "max_pixels", None) is not None:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
+    environment.check(args.backend)
+    _use_device(args.device)
+    return int(args.handler(args) or 0)
 
-    def command() -> int:
-        _use_device(args.device)
-        return int(args.handler(args) or 0)
 
-    return _guarded(command)
+@contextlib.contextmanager
+def _stop_signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM (kill, systemd, Docker, Slurm) and SIGHUP (a closed terminal) end a command as Ctrl-C does.
+
+    Python turns only SIGINT into ``KeyboardInterrupt``; the others would end the
+    process at once, past every ``finally``, leaving temporaries and locks. Raised
+    as ``KeyboardInterrupt`` they take Ctrl-C's path: cleanup, "interrupted", 130.
+    An engine's :class:`~artgen.cli.common.StopRequest` takes all three over while it runs.
+    """
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT:
+            with contextlib.suppress(ValueError):  # not the main thread (an embedding app): leave them
+                previous[signum] = signal.signal(signum, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _guarded(command: Callable[[], int]) -> int:
@@ -136,10 +165,11 @@ def _guarded(command: Callable[[], int]) -> int:
     except BaseException as exc:  # noqa: BLE001  every way out is one line and a status, never a traceback
         if isinstance(exc, SystemExit):
             raise
-        if os.environ.get("ARTGEN_DEBUG") and not isinstance(exc, (ArtgenError, KeyboardInterrupt)):
+        if not isinstance(exc, (ArtgenError, KeyboardInterrupt)) and environment.debug():
             raise
         message, status = describe_failure(exc)
-        print(f"artgen: {message}", file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+            print(f"artgen: {message}", file=sys.stderr)
         return status
 
 
@@ -201,10 +231,22 @@ def _use_device(device: str) -> None:
     use_device(device, visible_devices(devices.gpu(index)) if index is not None else None)
 
 
-def _open_studio(cluster: str | None = None) -> int:
+def _studio(backend: str | None, cluster: str | None = None) -> int:
+    """The terminal studio (``artgen`` alone), refused where it could not be drawn or used."""
+    environment.check(backend)
+    if not _has_terminal():
+        raise InputError(
+            "the studio needs a terminal: run artgen in one, or use a command such as "
+            "artgen walk out.gif (artgen --help lists them)"
+        )
     try:
         from artgen.tui.app import main as studio
     except ImportError:
         build_parser().print_help()
         return 0
-    return studio(cluster)
+    return studio(cluster or environment.read("ARTGEN_RAY_ADDRESS"))
+
+
+def _has_terminal() -> bool:
+    """Standard input and output both a terminal: the studio reads keys and draws its screen there."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))

@@ -31,6 +31,7 @@ from rich.progress import (
     Progress as ProgressBar,
 )
 
+from artgen import environment
 from artgen.events import Event, Message, Metrics, Preview, Progress
 
 __all__ = [
@@ -212,7 +213,7 @@ def quiet_backend_import() -> Iterator[None]:
     ``sys.stderr`` (our progress display, errors, tracebacks) keeps the real
     terminal through a duplicate of it. ``ARTGEN_DEBUG=1`` leaves fd 2 alone.
     """
-    if not os.environ.get("ARTGEN_DEBUG") and not _muted:
+    if not environment.debug() and not _muted:
         _mute_native_stderr()
     import keras  # noqa: F401
 

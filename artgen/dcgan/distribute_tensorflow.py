@@ -12,13 +12,12 @@ MirroredStrategy setup. Only the chief writes files.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
 
+from artgen import environment
 from artgen.dcgan.config import TrainConfig
 from artgen.dcgan.gan import GAN
 from artgen.dcgan.step_tensorflow import apply_moving_average, apply_update
@@ -36,7 +35,7 @@ def _split_cpu(count: int) -> None:
 
 def make_strategy(config: TrainConfig) -> tf.distribute.Strategy:
     if config.strategy == "multi-worker":
-        if "TF_CONFIG" not in os.environ:
+        if environment.read("TF_CONFIG") is None:
             raise InputError("--strategy multi-worker needs TF_CONFIG set on every worker (docs/studio.md)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_physical_devices("GPU")
@@ -59,7 +58,7 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Worker 0 (or the only worker) writes checkpoints, samples and metrics."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return True
-    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    task = (environment.read("TF_CONFIG") or {}).get("task", {})
     return task.get("type", "chief") == "chief" or (
         task.get("type") == "worker" and task.get("index", 0) == 0
     )

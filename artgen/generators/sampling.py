@@ -16,6 +16,7 @@ from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError
 from artgen.events import OnEvent, ignore_events
 from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
+from artgen.roles import check_generator
 
 __all__ = [
     "DEFAULT_GENERATOR",
@@ -45,9 +46,7 @@ def load_generator(
     except Exception as exc:  # Keras raises many types for a damaged or foreign file
         reason = str(exc).split(". ")[0].splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"cannot load model {path}: {reason}") from None
-    shape = generator.output_shape
-    if len(generator.inputs) != 1 or len(shape) != 4 or shape[-1] != 3:
-        raise ModelError(f"{path} is not an image generator (its output shape is {shape})")
+    check_generator(generator, path)
     return generator
 
 

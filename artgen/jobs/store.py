@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from artgen import runs
+from artgen import environment, runs
 from artgen.errors import InputError, RunInUse, WriteFailed
 from artgen.jobs.records import JobRecord
 
@@ -66,10 +66,9 @@ LOCK_WAIT = 5.0  # seconds to wait for another process's write before saying who
 
 def data_dir() -> Path:
     """``$ARTGEN_DATA_DIR``, else ``$XDG_DATA_HOME/artgen`` (``~/.local/share/artgen``)."""
-    if env := os.environ.get("ARTGEN_DATA_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "artgen"
+    if folder := environment.read("ARTGEN_DATA_DIR"):
+        return folder
+    return (environment.read("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "artgen"
 
 
 class HistoryStore:

@@ -9,12 +9,11 @@ rather than baking 60 MB of weights into every program.
 
 from __future__ import annotations
 
-import os
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from artgen import environment
 from artgen.style.compilations import CompileCounter
 from artgen.style.losses import Targets, Weights, loss_terms
 from artgen.style.objective import device_targets
@@ -31,7 +30,7 @@ def _use_persistent_cache() -> None:
         return
     from artgen.images import cache_dir
 
-    root = cache_dir() if os.environ.get("ARTGEN_CACHE_DIR") else cache_dir().parent
+    root = cache_dir() if environment.read("ARTGEN_CACHE_DIR") else cache_dir().parent
     jax.config.update("jax_compilation_cache_dir", str(root / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from artgen import environment
 from artgen.assets import asset
 from artgen.errors import ModelError
 
@@ -164,7 +165,7 @@ def _vgg19_weights() -> dict[str, np.ndarray]:
     """Keras' ImageNet VGG19 weights, from its cache or the network; one clear error otherwise."""
     import keras
 
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / VGG19_FILE
+    cache = (environment.read("KERAS_HOME") or Path.home() / ".keras") / "models" / VGG19_FILE
     path = cache
     if not cache.is_file():
         try:  # get_file prints its progress to stdout; engines never print

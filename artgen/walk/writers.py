@@ -8,8 +8,14 @@ rename it into place (runs.atomic_path); writers never see the final name.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib.util
+import itertools
+import os
+import subprocess
 from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +23,12 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 from artgen.errors import DependencyError
+from artgen.runs import MACHINE_ERRNOS
 
 __all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg"]
 
 Batches = Iterable[np.ndarray]
+MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 x264's default; lower keeps more detail
 
 
 def write(kind: str, path: Path, batches: Batches, fps: float, total: int, sample: np.ndarray) -> None:
@@ -161,26 +169,74 @@ def write_webp(
 
 
 def write_mp4(path: Path, batches: Batches, fps: float) -> None:
-    """H.264 in MP4 through imageio's ffmpeg plugin (the ``video`` extra), padded to even sides."""
-    require_ffmpeg()
-    import imageio.v2 as imageio
+    """H.264 in MP4 by the ffmpeg that imageio-ffmpeg bundles, fed raw frames; padded to even sides.
 
-    with imageio.get_writer(
-        path,
-        format="FFMPEG",
-        mode="I",
-        fps=fps,
-        codec="libx264",
-        quality=8,
-        pixelformat="yuv420p",
-        macro_block_size=1,
-        ffmpeg_log_level="error",
-    ) as writer:
-        for frame in _frames(batches):
-            height, width = frame.shape[:2]
-            if height % 2 or width % 2:  # yuv420p needs even sides
-                frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), constant_values=255)
-            writer.append_data(frame)
+    ffmpeg writes the file, so a write error (a full disk, often met only
+    after the last frame, when it writes the index) ends ffmpeg rather than
+    raising here: its exit status is checked, and read back as the error it
+    stands for, so the failure is reported as any other write's would be.
+    """
+    require_ffmpeg()
+    import imageio_ffmpeg
+
+    frames = (_even_sides(frame) for frame in _frames(batches))
+    first = next(frames, None)
+    if first is None:
+        return
+    height, width = first.shape[:2]
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        *("-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}"),
+        *("-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an"),
+        *("-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF), "-f", "mp4", str(path)),
+    ]
+    # its own session: Ctrl-C at the terminal reaches artgen, which then stops ffmpeg itself
+    ffmpeg = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        status = _feed(ffmpeg, itertools.chain([first], frames))
+    except BaseException:  # interrupted or stopped: no file is wanted
+        ffmpeg.kill()
+        ffmpeg.wait()
+        raise
+    if status != 0:
+        raise _ffmpeg_failure(status, path)
+
+
+def _even_sides(frame: np.ndarray) -> np.ndarray:
+    """yuv420p needs even sides: an odd one gains a white row or column."""
+    height, width = frame.shape[:2]
+    if height % 2 or width % 2:
+        return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), constant_values=255)
+    return np.ascontiguousarray(frame)
+
+
+def _feed(ffmpeg: subprocess.Popen[bytes], frames: Iterable[np.ndarray]) -> int:
+    """Write every frame to ffmpeg's input, then its exit status; it may end early (a write error)."""
+    assert ffmpeg.stdin is not None
+    try:
+        for frame in frames:
+            ffmpeg.stdin.write(frame.data)
+        ffmpeg.stdin.close()
+    except BrokenPipeError:  # ffmpeg ended early: its status says why
+        with contextlib.suppress(OSError):
+            ffmpeg.stdin.close()
+    return ffmpeg.wait()
+
+
+def _ffmpeg_failure(status: int, path: Path) -> OSError:
+    """The error an ffmpeg exit status stands for.
+
+    ffmpeg exits with its error code, which for a system error is minus the
+    errno, so the status is ``256 - errno``: 228 on a full disk. The errors
+    of a device (full, failing, read-only) are read back; any other status,
+    or a signal, leaves the file incomplete (EPIPE: its writer ended).
+    """
+    code = 256 - status if 128 < status < 256 else None
+    if code in MACHINE_ERRNOS:
+        return OSError(code, os.strerror(code), str(path))
+    return OSError(errno.EPIPE, f"ffmpeg ended with status {status} before the file was complete", str(path))
 
 
 def require_ffmpeg() -> None:

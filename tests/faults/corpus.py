@@ -84,13 +84,13 @@ def spawn(*argv: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for(condition, process: subprocess.Popen[str], timeout: float = 180) -> None:
+def wait_for(condition, process: subprocess.Popen[str], timeout: float = 180, poll: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:
             raise AssertionError(f"artgen ended early ({process.returncode}): {process.communicate()[1]}")
         assert time.monotonic() < deadline, "timed out waiting for the child"
-        time.sleep(0.1)
+        time.sleep(poll)
 
 
 # -- a full disk: a small tmpfs where this machine lets us mount one, a patched write where not --------

@@ -10,6 +10,7 @@ ENOSPC as a full disk would make it: the case runs either way, never skipped.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus import hashes, refused, unchanged
 
@@ -40,6 +42,32 @@ def test_walk_onto_a_full_disk(artgen, full_disk) -> None:
     assert str(full_disk.folder.resolve()) in line
     unchanged(before)
     assert not out.exists() and not list(full_disk.folder.glob(".tmp-*"))
+
+
+def test_an_mp4_onto_a_full_disk_is_a_full_disk(artgen, full_disk) -> None:
+    """ffmpeg writes the file, and may meet the full disk only after the last frame, at the index."""
+    out = full_disk.folder / "walk.mp4"
+    full_disk.fill()
+    before = hashes(full_disk.folder)
+    line = refused(
+        artgen("walk", "--frames", "6", "--size", "64", out), 1, "no space left on device", alone=False
+    )
+    assert str(full_disk.folder.resolve()) in line and "ended before" not in line
+    unchanged(before)
+    assert not out.exists() and not list(full_disk.folder.glob(".tmp-*"))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), a device always full")
+def test_ffmpeg_on_a_full_device_says_so_as_any_write_would(tmp_path: Path) -> None:
+    """ffmpeg's exit status read back as its error: a full device, whatever the size of the walk."""
+    from artgen.runs import write_error
+    from artgen.walk.writers import write_mp4
+
+    frames = np.zeros((6, 32, 32, 3), np.uint8)
+    with pytest.raises(OSError) as raised:
+        write_mp4(Path("/dev/full"), [frames], 24)
+    assert raised.value.errno == errno.ENOSPC
+    assert "no space left on device" in str(write_error(raised.value, tmp_path / "walk.mp4"))
 
 
 @pytest.mark.slow

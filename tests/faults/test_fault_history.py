@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from corpus import refused
 
+from artgen import cli
 from artgen.jobs import store as store_module
 from artgen.jobs.records import JobRecord
 from artgen.jobs.store import HistoryStore
@@ -121,6 +122,7 @@ def test_a_locked_history_waits_then_names_its_holder(artgen, monkeypatch: pytes
         if sys.platform == "linux":
             assert f"process {holder.pid}" in line
         assert _digest(history) == digest and not list(history.parent.glob("*.damaged-*"))
+        monkeypatch.setattr(cli, "_has_terminal", lambda: True)  # as if run in one: the studio opens
         refused(artgen(), 1, "is locked by")  # the studio too: one line, not a traceback
     finally:
         holder.kill()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from corpus import TINY, hashes, refused, spawn, unchanged, wait_for
+from corpus import REPO, TINY, hashes, refused, spawn, unchanged, wait_for
+
+from artgen import runs
 
 pytestmark = pytest.mark.slow  # real signals, several devices or a cluster: CI runs them
 
@@ -93,15 +96,76 @@ def test_kill_9_then_resume_gives_the_losses_of_an_unbroken_run(
     np.testing.assert_allclose(resumed[:, 1:5], reference[:, 1:5], rtol=1e-5, atol=1e-6)
 
 
-def test_a_job_child_stops_gracefully_on_sigterm(runner, demo_kind, tmp_path: Path) -> None:
-    """A scheduler's SIGTERM to a studio job's process: it saves its state and ends as stopped."""
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_job_child_stops_gracefully_on_a_stop_signal(
+    signum: signal.Signals, runner, demo_kind, tmp_path: Path
+) -> None:
+    """A scheduler's SIGTERM, or a closed terminal's SIGHUP, to a studio job's process: it saves its
+    state and ends as stopped."""
     run_dir = tmp_path / "demo"
     record = runner.submit("demo", {"steps": 100000, "delay": 0.01, "run_dir": str(run_dir)})
     deadline = time.monotonic() + 60
     while runner.get(record.id).step < 3:
         assert time.monotonic() < deadline and runner.get(record.id).active, runner.get(record.id)
         time.sleep(0.05)
-    os.kill(runner.pid(record.id), signal.SIGTERM)
+    os.kill(runner.pid(record.id), signum)
     done = runner.wait(record.id, timeout=60)
     assert done.state == "cancelled" and done.error is None, done
     assert (run_dir / "checkpoints" / "state.json").is_file()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_ends_a_command_without_steps_as_ctrl_c_does(
+    signum: signal.Signals, trained_run: Path, tmp_path: Path
+) -> None:
+    """``sample --separate`` writes file after file, with no step to stop at: SIGTERM or SIGHUP ends it
+    where it is, through the same cleanup as Ctrl-C (no temporary left, the files written whole)."""
+    folder = tmp_path / "each"
+    (tmp_path / "keep.png").write_bytes(b"a user's picture")
+    before = hashes(tmp_path)
+    process = spawn("sample", "--model", trained_run, "-n", "4000", "--separate", folder)  # a tiny generator
+    try:
+        wait_for(lambda: folder.is_dir() and any(folder.glob("*.png")), process, poll=0.01)
+        err = _stop(process, signum)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]  # "using ... (final)", then the end
+    assert "Traceback" not in err and lines[-1] == "artgen: interrupted" and len(lines) <= 2, err
+    unchanged(before)
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from artgen import runs
+with runs.atomic_path(sys.argv[1]) as tmp:
+    tmp.write_bytes(b"the first half of a video")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_temporary_of_a_killed_writer_is_removed_by_the_next_write(artgen, tmp_path: Path) -> None:
+    """kill -9 leaves the temporary of an MP4 being written; the next artgen writing there removes it,
+    and only it: not a live process's temporary, nor a file of the same look that artgen did not write."""
+    out = tmp_path / "walk.mp4"
+    (tmp_path / ".tmp-notes.txt").write_text("a user's file")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out)], env=env)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    (left,) = tmp_path.glob(f"{runs.TMP_PREFIX}*.mp4")
+    assert f"-{killed.pid}-" in left.name  # whose it was: the writer's PID is in its name
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        in_use = tmp_path / left.name.replace(f"-{killed.pid}-", f"-{live.pid}-", 1)
+        in_use.write_bytes(b"another artgen's video, still being written")
+        before = hashes(tmp_path / ".tmp-notes.txt", in_use)
+        outcome = artgen("walk", "--frames", "4", "--size", "64", tmp_path / "other.gif")
+        assert outcome.status == 0, outcome.err
+        unchanged(before)
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [".tmp-notes.txt", in_use.name, "other.gif"]
+        )
+    finally:
+        live.kill()
+        live.wait()

@@ -12,6 +12,7 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen.errors import InputError, ModelError
+from artgen.roles import check_classifier
 
 __all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path"]
 
@@ -70,9 +71,7 @@ def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
     except Exception as exc:  # Keras raises many types for a bad file; all mean "cannot load"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"cannot load {path}: {reason}") from None
-    outputs = model.output_shape[-1]
-    if outputs != len(classes):
-        raise ModelError(f"{path.name} predicts {outputs} classes but {names_path.name} names {len(classes)}")
+    check_classifier(model, path, len(classes), size)
     return Classifier(model, classes, size, background)
 
 
