@@ -25,8 +25,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from artgen import files, plots, runs
 from artgen import images as image_io
-from artgen import plots, runs
 from artgen.dcgan import augment, checkpoint
 from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
@@ -341,7 +341,7 @@ def _read_metrics(path: Path) -> list[list[float]]:
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text().splitlines()[1:]:
+    for line in files.read_text(path).splitlines()[1:]:
         cells = line.split(",")
         if len(cells) == LEGACY_COLUMNS:
             cells += ["nan", "nan"]
