@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
@@ -102,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A decoder's note on a damaged file ("Tag data larger than file") would be lines beside the one
+    # a command promises: the file is read as well as it can be, or skipped with its reason.
+    warnings.filterwarnings("ignore", module=r"PIL\.")
     if not argv:
         return _guarded(lambda: _open_studio(os.environ.get("ARTGEN_RAY_ADDRESS") or None))
     args = build_parser().parse_args(argv)

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class Clip:
     durations: tuple[int, ...] | None = None  # per-frame delays in ms (GIF, WebP)
     loop: int = 0  # plays: 0 forever (GIF, WebP)
     files: tuple[Path, ...] = ()  # a folder's frames, in order
+    skipped: tuple[tuple[str, str], ...] = ()  # a folder's unusable files, with reasons
 
     def frames(self) -> Iterator[np.ndarray]:
         """(H, W, 3) uint8 RGB frames, decoded one at a time."""
@@ -121,7 +123,7 @@ def _animation_frames(path: Path, count: int) -> Iterator[np.ndarray]:
 
 
 def _video(path: Path) -> Clip:
-    """A video, read by ffmpeg alone (and only with its suffix's demuxer); counting decodes it once, small."""
+    """A video, read by ffmpeg alone, with its suffix's demuxer only: its header, then its frames counted."""
     _require_ffmpeg("reading video")
     import imageio_ffmpeg
 
@@ -129,18 +131,31 @@ def _video(path: Path) -> Clip:
         source, options = images.video_input(path)
     except OSError as exc:
         raise InputError(f"{path}: {runs.os_error_reason(exc)[1]}") from None
-    reader = imageio_ffmpeg.read_frames(source, input_params=options, output_params=["-s", "16x16"])
+    reader = imageio_ffmpeg.read_frames(source, input_params=options)
     try:
         meta = next(reader)
-        count = sum(1 for _ in reader)
     except Exception as exc:  # noqa: BLE001  ffmpeg's failures on a damaged file come as any of several types
         raise InputError(f"{path}: unreadable video ({_first_line(exc)})") from None
     finally:
         reader.close()
+    count = _count_frames(path, source, options)
     if count < 2:
         raise InputError(f"{path}: a video needs at least 2 frames, this one has {count}")
     width, height = meta["size"]
     return Clip(path, "mp4", count, (int(width), int(height)), float(meta.get("fps") or 24))
+
+
+def _count_frames(path: Path, source: str, options: list[str]) -> int:
+    """The frames ffmpeg decodes from the video's first video stream (decoded, written nowhere)."""
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *options, "-i", source]
+    done = subprocess.run([*command, "-map", "0:v:0", "-f", "null", "-"], capture_output=True, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise InputError(f"{path}: unreadable video ({reason[-1] if reason else 'ffmpeg failed'})")
+    counted = re.findall(rb"frame=\s*(\d+)", done.stderr)
+    return int(counted[-1]) if counted else 0
 
 
 def _video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -157,14 +172,22 @@ def _video_frames(path: Path) -> Iterator[np.ndarray]:
 
 
 def _frames_folder(folder: Path) -> Clip:
-    files = sorted(images.list_images(folder), key=_natural)
-    if len(files) < 2:
-        raise InputError(f"{folder}: --sequence needs a folder of at least 2 frames, found {len(files)}")
-    try:
-        first = images.open_rgb(files[0])
-    except images.UnusableImage as exc:
-        raise InputError(f"{files[0]}: {exc}") from None
-    return Clip(folder, "frames", len(files), first.size, None, files=tuple(files))
+    """A folder's frames, each decoded once here so that an unusable one is skipped, not met mid-clip."""
+    usable, skipped, size = [], [], (0, 0)
+    for path in sorted(images.list_images(folder), key=_natural):
+        try:
+            picture = images.open_rgb(path)
+        except images.UnusableImage as exc:
+            skipped.append((str(path), str(exc)))
+            continue
+        size = size if usable else picture.size
+        usable.append(path)
+    if len(usable) < 2:
+        unusable = f" ({images.describe_skipped(skipped)})" if skipped else ""
+        raise InputError(
+            f"{folder}: --sequence needs a folder of at least 2 frames, found {len(usable)}{unusable}"
+        )
+    return Clip(folder, "frames", len(usable), size, None, files=tuple(usable), skipped=tuple(skipped))
 
 
 def _frame_file(path: Path, size: tuple[int, int]) -> Image.Image:
