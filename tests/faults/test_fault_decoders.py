@@ -293,6 +293,7 @@ def _mutated_folder(folder: Path, count: int, seed: int) -> Path:
     return folder
 
 
+@pytest.mark.filterwarnings(r"ignore::UserWarning:PIL\.")  # a decoder note the CLI silences
 def test_fuzzed_files_are_each_decoded_or_skipped_with_a_one_line_reason(tmp_path: Path) -> None:
     folder = _mutated_folder(tmp_path / "fuzz", count=390, seed=1)
     for name, data in _originals().items():
