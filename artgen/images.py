@@ -60,7 +60,7 @@ Image.MAX_IMAGE_PIXELS = None
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
 # The only Pillow decoders artgen uses, whatever a file's name or first bytes claim; none of them
-# calls out to another program (EPS and PDF would start Ghostscript).
+# calls out to another program (EPS and PDF would start Ghostscript). A camera's MPO opens as a JPEG.
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 # A video's suffix names the one ffmpeg demuxer that reads it: ffmpeg never guesses a format from the
 # contents, so a playlist or script saved as clip.mp4 is not followed to the files it names.

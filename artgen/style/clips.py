@@ -167,6 +167,8 @@ def _video_frames(path: Path) -> Iterator[np.ndarray]:
         width, height = next(reader)["size"]
         for frame in reader:
             yield np.frombuffer(frame, np.uint8).reshape(height, width, 3)
+    except Exception as exc:  # noqa: BLE001  a video damaged past its header fails part way, as anything
+        raise InputError(f"{path}: unreadable video ({_first_line(exc)})") from None
     finally:
         reader.close()
 
