@@ -5,13 +5,21 @@ transparency or 16-bit samples, scans are CMYK, and a few files are always
 truncated or not images at all. Every engine goes through :func:`open_rgb`,
 so they all agree on what an image looks like, and training folders go
 through :func:`load_folder`, which decodes once and caches the result.
+
+Every image artgen reads is opened by :func:`open_image`, with Pillow's
+decoders for the formats artgen names and no others: a PostScript or PDF
+file named ``poster.png`` is "not an image", never handed to Ghostscript.
+Videos go to ffmpeg only, with their container's demuxer named
+(:func:`video_input`); a file with an image suffix never reaches it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +30,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from artgen import environment, runs
 from artgen.errors import ArtgenError, InputError
 from artgen.events import OnEvent, Progress, ignore_events
+from artgen.files import open_regular, read_text, regular_file
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "IMAGE_FORMATS",
+    "VIDEO_SUFFIXES",
     "MAX_PIXELS",
     "max_pixels",
     "Background",
@@ -33,7 +44,9 @@ __all__ = [
     "describe_skipped",
     "parse_color",
     "list_images",
+    "open_image",
     "open_rgb",
+    "video_input",
     "square_resize",
     "load_folder",
     "save_png",
@@ -46,6 +59,20 @@ __all__ = [
 Image.MAX_IMAGE_PIXELS = None
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
+# The only Pillow decoders artgen uses, whatever a file's name or first bytes claim; none of them
+# calls out to another program (EPS and PDF would start Ghostscript). A camera's MPO opens as a JPEG.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
+# A video's suffix names the one ffmpeg demuxer that reads it: ffmpeg never guesses a format from the
+# contents, so a playlist or script saved as clip.mp4 is not followed to the files it names.
+VIDEO_DEMUXERS = {
+    ".mp4": "mov",
+    ".mov": "mov",
+    ".m4v": "mov",
+    ".webm": "matroska",
+    ".mkv": "matroska",
+    ".avi": "avi",
+}
+VIDEO_SUFFIXES = frozenset(VIDEO_DEMUXERS)
 MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs (--max-pixels)
 MIN_SIDE = 8
 CACHE_FORMAT = 1
@@ -115,6 +142,53 @@ def _too_large(width: int, height: int, limit: int) -> UnusableImage:
     )
 
 
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
+    """``path`` opened by one of the :data:`IMAGE_FORMATS` decoders, for the ``with`` block only.
+
+    The one way artgen opens an image. Only a regular file is opened (see
+    :mod:`artgen.files`), and only those decoders may claim it. Pillow
+    decodes lazily, inside the block, so any exception raised there is the
+    decoder's: it becomes an :class:`UnusableImage` with a one-line reason,
+    whatever its type, and a folder skips the file instead of stopping.
+    """
+    if Path(path).suffix.lower() in VIDEO_SUFFIXES:
+        raise UnusableImage("a video, not a picture")
+    try:
+        handle = open_regular(path)
+    except OSError as exc:
+        raise UnusableImage(runs.os_error_reason(exc)[1]) from None
+    with handle:
+        try:
+            with Image.open(handle, formats=IMAGE_FORMATS) as im:
+                yield im
+        except (UnusableImage, ArtgenError):
+            raise
+        except UnidentifiedImageError:
+            raise UnusableImage("not an image") from None
+        except Exception as exc:  # noqa: BLE001  a damaged file can make a decoder raise anything
+            raise UnusableImage(f"unreadable ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+def video_input(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """The resolved file and the ffmpeg input options that read the video at ``path``.
+
+    Only a regular file with a video suffix, read by that suffix's demuxer
+    from the local file alone. Raises ``OSError`` for a file that is not
+    regular, :class:`InputError` for a suffix that is not a video's.
+    """
+    demuxer = VIDEO_DEMUXERS.get(Path(path).suffix.lower())
+    if demuxer is None:
+        raise InputError(f"{path} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))})")
+    source = os.path.realpath(regular_file(path))
+    return source, ["-f", demuxer, "-protocol_whitelist", "file"]
+
+
 def open_rgb(
     path: str | os.PathLike[str],
     background: Background = (255, 255, 255),
@@ -132,27 +206,17 @@ def open_rgb(
     Raises :class:`UnusableImage` with a short reason.
     """
     limit = max_pixels()
-    try:
-        with Image.open(path) as im:
-            width, height = im.size
-            if min(width, height) < MIN_SIDE:
-                raise UnusableImage(f"too small ({width}x{height} px)")
-            side = draft_size or (fit if width * height > limit else None)
-            if side and im.format == "JPEG":
-                im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
-            if im.size[0] * im.size[1] > limit:
-                raise _too_large(width, height, limit)
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            return _to_rgb(im, background)
-    except UnusableImage:
-        raise
-    except UnidentifiedImageError:
-        raise UnusableImage("not an image") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise UnusableImage(exc.strerror.lower() if exc.strerror else str(exc)) from None
-        raise UnusableImage(f"unreadable ({str(exc) or type(exc).__name__})") from None
+    with open_image(path) as im:
+        width, height = im.size
+        if min(width, height) < MIN_SIDE:
+            raise UnusableImage(f"too small ({width}x{height} px)")
+        side = draft_size or (fit if width * height > limit else None)
+        if side and im.format == "JPEG":
+            im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
+        if im.size[0] * im.size[1] > limit:
+            raise _too_large(width, height, limit)
+        im.load()
+        return _to_rgb(ImageOps.exif_transpose(im), background)
 
 
 def _to_rgb(im: Image.Image, background: Background) -> Image.Image:
@@ -197,9 +261,17 @@ def cache_dir() -> Path:
 def _cache_key(root: Path, files: list[Path], size: int, background: Background) -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{max_pixels()}|{root.resolve()}".encode())
     for path in files:
-        stat = path.stat()
-        digest.update(f"|{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        digest.update(f"|{path.relative_to(root)}|{_stamp(path)}".encode())
     return digest.hexdigest()[:32]
+
+
+def _stamp(path: Path) -> str:
+    """What changes when the file does; a dangling link or a loop is stamped, and skipped when decoded."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return f"unreadable {exc.errno}"
+    return f"{stat.st_mode}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def load_folder(
@@ -227,8 +299,9 @@ def load_folder(
     report_path = cache_dir() / f"{key}.json"
     if use_cache and array_path.exists() and report_path.exists():
         try:
-            report = json.loads(report_path.read_text())
-            images = np.load(array_path, allow_pickle=False)
+            report = json.loads(read_text(report_path))
+            with open_regular(array_path) as handle:
+                images = np.load(handle, allow_pickle=False)
             skipped = [(str(p), str(r)) for p, r in report["skipped"]]
             return FolderData(images, report["found"], skipped, from_cache=True)
         except (OSError, ValueError, KeyError):

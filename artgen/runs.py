@@ -33,6 +33,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from artgen import files
 from artgen.errors import ArtgenError, InputError, RunDirError, RunInUse, WriteFailed
 
 __all__ = [
@@ -224,9 +225,11 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 def read_json(path: str | os.PathLike[str]) -> Any:
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(files.read_text(path))
     except FileNotFoundError:
         raise RunDirError(f"{path} is missing") from None
+    except OSError as exc:
+        raise RunDirError(f"{path} cannot be read: {os_error_reason(exc)[1]}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunDirError(f"{path} is not valid JSON ({exc})") from None
 
@@ -370,7 +373,7 @@ def _stale(holder: dict[str, Any] | None, lock: Path) -> bool:
 
 def _read_holder(lock: Path) -> dict[str, Any] | None:
     try:
-        holder = json.loads(lock.read_text(encoding="utf-8"))
+        holder = json.loads(files.read_text(lock))
     except (OSError, ValueError):
         return None
     return holder if isinstance(holder, dict) else None

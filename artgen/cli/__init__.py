@@ -14,6 +14,7 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
@@ -110,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A decoder's note on a damaged file ("Tag data larger than file") would be lines beside the one
+    # a command promises: the file is read as well as it can be, or skipped with its reason.
+    warnings.filterwarnings("ignore", module=r"PIL\.")
     with _stop_signals_as_interrupt():
         return _guarded(lambda: _dispatch(argv))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from artgen import files
 from artgen.cli.common import console, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.events import Event, Message
@@ -81,7 +82,7 @@ def _info(model: str | None) -> int:
     path = resolve_model(model)
     provenance = path.with_suffix(".json")
     if provenance.exists():
-        info = json.loads(provenance.read_text())
+        info = json.loads(files.read_text(provenance))
         show_result(str(path))
         for key, value in info.items():
             show_result(f"  {key}: {value}")

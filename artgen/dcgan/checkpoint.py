@@ -20,7 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from artgen import runs
+from artgen import files, runs
 from artgen.dcgan.config import RESUMABLE
 from artgen.dcgan.gan import GAN
 from artgen.errors import RunDirError
@@ -77,7 +77,7 @@ def save(gan: GAN, run_dir: Path, step: int, keep: int, config: dict[str, Any] |
 def _read(path: Path) -> dict[str, np.ndarray]:
     """Every array of ``path``, its digest checked; raises :class:`_Unreadable` with the reason."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with files.open_regular(path) as handle, np.load(handle, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         reason = "truncated or damaged" if not isinstance(exc, OSError) else str(exc.strerror or exc)

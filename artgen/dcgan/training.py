@@ -25,14 +25,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from artgen import files, plots, runs
 from artgen import images as image_io
-from artgen import plots, runs
 from artgen.dcgan import augment, checkpoint
 from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan, sampling_copy
-from artgen.errors import InputError, OutOfMemory, TrainingDiverged
+from artgen.errors import InputError, OutOfMemory, RunDirError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
@@ -94,9 +94,9 @@ def _train(
             on_event(Message(f"resuming {run_dir} from step {start}"))
     if place.replicas > 1:
         on_event(Message(f"data parallel over {place.replicas} replicas, global batch {config.batch_size}"))
+    loop = _Loop(config, run_dir, gan, data.images, total, on_event, place)  # reads the run's metrics.csv
     if place.writes_files:
         runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
-    loop = _Loop(config, run_dir, gan, data.images, total, on_event, place)
     return loop.run(start, should_stop)
 
 
@@ -340,8 +340,12 @@ class _Loop:
 def _read_metrics(path: Path) -> list[list[float]]:
     if not path.exists():
         return []
+    try:
+        text = files.read_text(path)
+    except OSError as exc:
+        raise RunDirError(f"{path} cannot be read: {runs.os_error_reason(exc)[1]}") from None
     rows = []
-    for line in path.read_text().splitlines()[1:]:
+    for line in text.splitlines()[1:]:
         cells = line.split(",")
         if len(cells) == LEGACY_COLUMNS:
             cells += ["nan", "nan"]

@@ -9,8 +9,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from artgen import files, runs
 from artgen import images as image_io
-from artgen import runs
 from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError
@@ -39,6 +39,10 @@ def load_generator(
         return _from_checkpoint(path, on_event)
     if path.suffix not in (".keras", ".h5"):
         raise ModelError(f"{path} is not a model file; give a .keras file or a training run directory")
+    try:
+        files.regular_file(path)
+    except OSError as exc:
+        raise ModelError(f"cannot load model {path}: {runs.os_error_reason(exc)[1]}") from None
     if path.suffix == ".keras" and not _intact_zip(path):
         raise ModelError(f"cannot load model {path}: not a readable Keras file (truncated or damaged)")
     try:
@@ -53,7 +57,7 @@ def load_generator(
 def _intact_zip(path: Path) -> bool:
     """A ``.keras`` file is a zip archive; one cut short fails here, before Keras's vaguer errors."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with files.open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
             return archive.testzip() is None
     except (OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
         return False

@@ -8,10 +8,12 @@ over the same run, so its chart starts with the rows the run wrote before.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import threading
 from pathlib import Path
 
+from artgen import files
 from artgen.events import Metrics
 
 __all__ = ["RunHistory", "read_metrics_csv"]
@@ -23,8 +25,7 @@ NOT_PLOTTED = ("step", "epoch", "time", "seconds")
 def read_metrics_csv(path: Path) -> list[Metrics]:
     """Rows of ``path`` as Metrics; missing, torn or foreign files read as no rows."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(files.read_text(path), newline="")))
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
     points = []

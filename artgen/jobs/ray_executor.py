@@ -29,6 +29,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from artgen import files
 from artgen.errors import InputError
 from artgen.jobs.devices import DeviceInfo, parse_device
 from artgen.jobs.executors import Launch
@@ -314,7 +315,7 @@ def _existing(folder: Path) -> Path | None:
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return files.read_text(path)
     except OSError:
         return None
 

@@ -16,6 +16,7 @@ import hashlib
 
 import numpy as np
 
+from artgen import files
 from artgen import images as image_io
 from artgen.style import vgg
 
@@ -64,7 +65,8 @@ def real_features(images: np.ndarray, count: int) -> np.ndarray:
     path = image_io.cache_dir() / f"features-{digest.hexdigest()[:32]}.npy"
     if path.exists():
         try:
-            return np.load(path, allow_pickle=False)
+            with files.open_regular(path) as handle:
+                return np.load(handle, allow_pickle=False)
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
     features = extract(chosen)

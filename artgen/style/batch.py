@@ -17,6 +17,7 @@ and the default folder gets a fresh numbered name.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -74,7 +75,8 @@ def _out_dir(config: StyleConfig) -> Path:
 def _photos(config: StyleConfig, out: Path) -> list[Path]:
     """The folder's images, less any inside the output folder (a re-run writing into CONTENT)."""
     out = out.resolve()
-    found = [p for p in images.list_images(config.content) if out not in p.resolve().parents]
+    # realpath, not resolve: a symlink loop among the photos is skipped when painted, not fatal here
+    found = [p for p in images.list_images(config.content) if out not in Path(os.path.realpath(p)).parents]
     if not found:
         kinds = ", ".join(sorted(images.IMAGE_EXTENSIONS))
         raise InputError(f"{config.content} has no photos ({kinds})")

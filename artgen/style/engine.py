@@ -461,9 +461,7 @@ def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Pa
     """All saved frames, brought to the output's size, as a looping GIF."""
     import imageio.v3 as iio
 
-    pictures = [
-        np.asarray(Image.open(p).convert("RGB").resize(size, Image.Resampling.BICUBIC)) for p in frame_paths
-    ]
+    pictures = [np.asarray(images.open_rgb(p).resize(size, Image.Resampling.BICUBIC)) for p in frame_paths]
     pictures += [pictures[-1]] * 5  # linger on the result before looping
     with runs.atomic_path(path) as tmp:
         iio.imwrite(tmp, np.stack(pictures), extension=".gif", duration=100, loop=0)

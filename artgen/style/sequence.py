@@ -333,6 +333,8 @@ def stylise_clip(
     size = fit_size(*clip.size, config.size)
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     on_event(Message(f"{clip.describe()}; painting at {size[0]}x{size[1]}"))
+    if clip.skipped:
+        on_event(Message(images.describe_skipped(list(clip.skipped)), "warning"))
     core, _, needed = memory_plan(config, size, styles)
     if core:
         raise InputError(f"frames of {size[0]}x{size[1]} px do not fit in memory whole; use a smaller --size")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from artgen import environment
+from artgen import environment, files
 from artgen.assets import asset
 from artgen.errors import ModelError
 
@@ -152,7 +152,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
 def vgg16_weights(path: str | os.PathLike[str] = VGG16_WEIGHTS) -> dict[str, np.ndarray]:
     """The bundled ImageNet VGG16 conv weights as float32, keyed ``<layer>.kernel``/``.bias``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with files.open_regular(path) as handle, np.load(handle, allow_pickle=False) as data:
             return {key: data[key].astype(np.float32) for key in data.files}
     except (OSError, ValueError) as exc:
         raise ModelError(

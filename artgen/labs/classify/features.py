@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import runs
+from artgen import files, runs
 from artgen.events import OnEvent, Progress, ShouldStop
 from artgen.images import cache_dir
 
@@ -43,7 +43,8 @@ def pooled_features(
     path = features_path(images)
     if path.is_file():
         try:
-            features = np.load(path, allow_pickle=False)
+            with files.open_regular(path) as handle:
+                features = np.load(handle, allow_pickle=False)
             if features.shape[0] == len(images):
                 return features, True
         except (OSError, ValueError):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from artgen import files, runs
 from artgen import images as image_io
 from artgen.errors import InputError, ModelError
 from artgen.roles import check_classifier
@@ -46,9 +47,12 @@ def _resolve(model_path: str | os.PathLike[str]) -> Path:
     path = Path(model_path)
     if path.is_dir():
         path = path / MODEL_NAME
-    if not path.is_file():
-        raise ModelError(f"{model_path} is not a classifier model (.keras file or classify run directory)")
-    return path
+    try:
+        return files.regular_file(path)
+    except OSError:
+        raise ModelError(
+            f"{model_path} is not a classifier model (.keras file or classify run directory)"
+        ) from None
 
 
 def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
@@ -56,12 +60,14 @@ def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
     path = _resolve(model_path)
     names_path = classes_path(path)
     try:
-        info = json.loads(names_path.read_text(encoding="utf-8"))
+        info = json.loads(files.read_text(names_path))
         classes = [str(name) for name in info["classes"]]
         size = int(info["size"])
         background = image_io.parse_color(str(info.get("background", "white")))
     except FileNotFoundError:
         raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}") from None
+    except OSError as exc:
+        raise ModelError(f"{names_path} cannot be read: {runs.os_error_reason(exc)[1]}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ModelError(f"{names_path} is not a class-names file written by artgen classify") from None
     import keras

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -24,10 +23,9 @@ from textual.widgets import Button, Collapsible, Header, Input, Label, Select, S
 
 from artgen import schema
 from artgen.errors import ArtgenError, InputError
-from artgen.images import IMAGE_EXTENSIONS
+from artgen.images import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, UnusableImage, open_image
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
-from artgen.style.clips import VIDEO_SUFFIXES
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
 
@@ -246,9 +244,9 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             return f"{path.name} is not an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
         try:
-            with Image.open(path):
+            with open_image(path):
                 pass
-        except (UnidentifiedImageError, OSError):
+        except UnusableImage:
             return f"{path.name} is not a readable image"
     if spec.kind == "output" and path.is_dir():
         return f"{path} is a folder; give a file name"
