@@ -36,7 +36,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artgen.style import StyleConfig, engine, transfer, vgg  # noqa: E402
+from artgen import vgg  # noqa: E402
+from artgen.style import StyleConfig, engine, transfer  # noqa: E402
 from artgen.style.batch import paint_folder  # noqa: E402
 from artgen.style.optimise import fit_size, resized  # noqa: E402
 from artgen.style.regions import RegionMasks  # noqa: E402

@@ -16,9 +16,8 @@ import hashlib
 
 import numpy as np
 
-from artgen import files
+from artgen import files, vgg
 from artgen import images as image_io
-from artgen.style import vgg
 
 __all__ = ["FEATURE_SIZE", "FEATURE_LAYER", "extract", "real_features", "pick"]
 

@@ -3,7 +3,7 @@
 An animated GIF or WebP (more than one frame), a video (.mp4, .mov, .webm,
 .mkv, .avi, .m4v) or, with ``--sequence``, a folder of frames in name order
 is a clip. Frames are decoded one at a time and written through the walk's
-streaming writers (:mod:`artgen.walk.writers`), so a clip of any length holds
+streaming writers (:mod:`artgen.media`), so a clip of any length holds
 a frame or two in memory, never the whole clip. The output is the input's
 kind (a video becomes an MP4) at the input's frame rate; a GIF or WebP keeps
 its per-frame delays and its loop count.
@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
+from artgen import images, media, runs
 from artgen.errors import DependencyError, InputError
-from artgen.walk import writers
 
 __all__ = [
     "Clip",
@@ -286,13 +285,13 @@ def write_clip(
     with _replacing(out, clip.kind) as tmp:
         if clip.kind == "gif":
             sample = np.stack(palette_from)
-            writers.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
+            media.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
         elif clip.kind == "webp":
             _write_webp(tmp, counted(), clip)
         elif clip.kind == "mp4":
-            writers.write_mp4(tmp, counted(), clip.fps)
+            media.write_mp4(tmp, counted(), clip.fps)
         else:
-            writers.write_frames(tmp, counted())
+            media.write_frames(tmp, counted())
     return written
 
 
@@ -322,7 +321,7 @@ def _write_webp(path: Path, batches: Iterator[np.ndarray], clip: Clip) -> None:
             last = frame
             yield frame[None]
 
-    writers.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)
+    media.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)
 
 
 @contextlib.contextmanager

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import color, memory, optimizers, tiles, vgg
+from artgen.style import color, memory, optimizers, tiles
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
 from artgen.style.optimise import (

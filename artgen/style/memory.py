@@ -18,7 +18,7 @@ import os
 import resource
 from dataclasses import dataclass
 
-from artgen.style import vgg
+from artgen import vgg
 
 __all__ = [
     "Estimate",

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import color, flow, optimizers, vgg
+from artgen.style import color, flow, optimizers
 from artgen.style.clips import Clip, check_clip_out, default_clip_out, stats_path, write_clip
 from artgen.style.config import StyleConfig
 from artgen.style.engine import StyleResult, load_image, memory_plan, next_start, start_picture

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import memory, optimizers, vgg
+from artgen.style import memory, optimizers
 from artgen.style.engine import checked_out, load_image, remove_previews
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for

@@ -13,11 +13,11 @@ import keras
 import numpy as np
 
 from artgen import images as image_io
+from artgen import media
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
 from artgen.runs import atomic_path
-from artgen.walk import writers
 from artgen.walk.config import WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
 from artgen.walk.path import frame_latents
@@ -47,7 +47,7 @@ def render_walk(
     """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder)."""
     _check_out(Path(config.out), config.format, config.overwrite)
     if config.format == "mp4":
-        writers.require_ffmpeg()
+        media.require_ffmpeg()
     return render_with(sampling.load_generator(config.model), config, on_event, should_stop)
 
 
@@ -64,7 +64,7 @@ def render_with(
     out = Path(config.out)
     _check_out(out, config.format, config.overwrite)
     if config.format == "mp4":
-        writers.require_ffmpeg()
+        media.require_ffmpeg()
     dim = sampling.latent_dim(generator)
     native = int(generator.output_shape[1])
     size = config.size or native
@@ -121,7 +121,7 @@ def render_with(
                 yield batch
 
         with atomic_path(out) as tmp:
-            writers.write(config.format, tmp, batches(), config.fps, config.frames, sample)
+            media.write(config.format, tmp, batches(), config.fps, config.frames, sample)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)

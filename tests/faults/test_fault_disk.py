@@ -60,8 +60,8 @@ def test_an_mp4_onto_a_full_disk_is_a_full_disk(artgen, full_disk) -> None:
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), a device always full")
 def test_ffmpeg_on_a_full_device_says_so_as_any_write_would(tmp_path: Path) -> None:
     """ffmpeg's exit status read back as its error: a full device, whatever the size of the walk."""
+    from artgen.media import write_mp4
     from artgen.runs import write_error
-    from artgen.walk.writers import write_mp4
 
     frames = np.zeros((6, 32, 32, 3), np.uint8)
     with pytest.raises(OSError) as raised:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artgen import vgg
 from artgen.assets import asset
 from artgen.cli import main
-from artgen.style import vgg
 from artgen.style.seam import grid_ratio, seam_metric
 from artgen.style.texture_config import TextureConfig
 

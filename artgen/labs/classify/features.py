@@ -27,7 +27,7 @@ BATCH = 32
 
 def features_path(images: np.ndarray) -> Path:
     """Where the pooled VGG16 features of exactly these pixels are cached."""
-    from artgen.style.vgg import VGG16_WEIGHTS
+    from artgen.vgg import VGG16_WEIGHTS
 
     weights = Path(VGG16_WEIGHTS).stat()
     digest = hashlib.sha256(f"{FEATURES_FORMAT}|vgg16|{weights.st_size}|{weights.st_mtime_ns}|".encode())

@@ -1,4 +1,4 @@
-"""Streaming animation writers: GIF, WebP, MP4 and folders of PNG frames.
+"""Writing animations and frames: GIF, WebP, MP4 and folders of PNG frames, streamed.
 
 Each writer pulls frames from an iterator of (n, H, W, 3) uint8 batches and
 writes them as they come, so a walk of 10,000 frames holds one batch in

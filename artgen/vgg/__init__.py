@@ -123,7 +123,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
     """
     import keras
 
-    from artgen.style.circular import CircularPad, WrapToEven
+    from artgen.vgg.circular import CircularPad, WrapToEven
 
     wanted = list(outputs or output_names())
     names = _layer_names(net)
