@@ -13,8 +13,10 @@ The final line of work is the seam measure (:mod:`artgen.style.seam`).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,14 +28,15 @@ from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldSt
 from artgen.style import memory, optimizers, vgg
 from artgen.style.engine import (  # the still engine's pieces, shared rather than copied
     MIN_STYLE_SIDE,
+    PREVIEW_NAME,
     _bounds,
     _remove_previews,
     _resized,
     _Timing,
     _upsample,
-    checked_out,
     fit_size,
     load_image,
+    reserved_out,
 )
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
@@ -58,11 +61,10 @@ class TextureResult:
     stopped: bool = False
 
 
-def default_out(config: TextureConfig, folder: Path | None = None) -> Path:
-    """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken."""
-    folder = folder or Path.cwd()
+def default_out(config: TextureConfig, folder: Path | None = None) -> AbstractContextManager[Path]:
+    """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken; held."""
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
-    return runs.untaken(folder, stem, ".png")
+    return runs.reserve_free(folder or Path.cwd(), stem, ".png")
 
 
 def _check_memory(config: TextureConfig) -> memory.Estimate:
@@ -111,13 +113,24 @@ def _noise(config: TextureConfig, side: int) -> np.ndarray:
 def synthesise(
     config: TextureConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> TextureResult:
-    """Paint a ``config.size`` px square texture in the style of ``config.styles``; write the PNG."""
+    """Paint a ``config.size`` px square texture in the style of ``config.styles``; write the PNG.
+
+    The output's name is held from before the model loads until the texture is in place.
+    """
+    with contextlib.ExitStack() as held:
+        return _synthesise(config, on_event, should_stop, held)
+
+
+def _synthesise(
+    config: TextureConfig, on_event: OnEvent, should_stop: ShouldStop, held: contextlib.ExitStack
+) -> TextureResult:
+    """:func:`synthesise`, its output's name held in ``held`` until it returns."""
     from artgen.style.objective import make_value_and_grad
 
     started = time.perf_counter()
     style_side = max(MIN_STYLE_SIDE, round(config.size * config.style_scale))
     styles = [load_image(path, style_side) for path in config.styles]
-    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
+    out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
     on_event(
         Message(f"loading {config.net.upper()} features{' (wrapping around)' if config.seamless else ''}")
     )
@@ -179,7 +192,7 @@ def synthesise(
                 on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
                 on_event(Metrics(done, {name: value for name, value in terms.items() if name != "content"}))
                 if config.preview_every and done // config.preview_every > before // config.preview_every:
-                    preview = work / "preview.png"
+                    preview = work / PREVIEW_NAME
                     images.save_png(preview, vgg.deprocess(best.x.reshape(shape)))
                     on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
                 return should_stop()
