@@ -114,8 +114,15 @@ class HistoryStore:
                 _create(db)
 
     def _move_aside(self) -> Path:
-        kept = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        """Rename the damaged history (and SQLite's files beside it) to a name nothing holds yet."""
+        stamp = f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+        suffixes = ("", "-journal", "-wal", "-shm")
+        kept = self.path.with_name(stamp)
+        for number in range(2, 1000):
+            if not any(Path(f"{kept}{suffix}").exists() for suffix in suffixes):
+                break
+            kept = self.path.with_name(f"{stamp}-{number}")
+        for suffix in suffixes:
             source = Path(f"{self.path}{suffix}")
             if source.exists():
                 os.replace(source, Path(f"{kept}{suffix}"))
