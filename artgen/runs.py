@@ -113,7 +113,7 @@ def atomic_path(
             tmp = Path(tmp_name)
     except OSError as exc:
         raise write_error(exc, path) from None
-    os.chmod(tmp, (0o777 if folder else 0o666) & ~_umask())  # mkstemp makes 0600: a normal file's mode
+    os.chmod(tmp, (0o777 if folder else 0o666) & ~_umask())  # 0600/0700 as made: give the usual mode
     try:
         yield tmp
         _fsync(tmp)
@@ -473,7 +473,18 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def _place(tmp: Path, path: Path) -> None:
-    """Put the finished temporary at ``path``: a held name only over what this process holds there."""
+    """Put the finished temporary at ``path``: a held name only over what this process holds there.
+
+    Why a checked replace and not a no-replace rename: the held name is
+    taken by its placeholder (which every program sees, and whose lock
+    other artgens see), so a no-replace rename would first have to remove
+    it, freeing the name for an instant to another writer. Renaming over
+    the placeholder once it is seen to be still ours (same inode; still
+    empty, for a file; a folder is replaced by rename(2) only while empty)
+    is one atomic step that replaces nothing else. Only if the placeholder
+    is gone is the result linked in, which fails rather than replace a name
+    taken meanwhile.
+    """
     with _held_lock:
         held = _held.get(_key(path))
     if held is None:
@@ -486,16 +497,23 @@ def _place(tmp: Path, path: Path) -> None:
             remove_own(tmp, path.parent, TEMPORARY)
         else:
             os.rename(tmp, path)
-    elif now != held.identity or (held.created and held.kind == "file" and os.lstat(path).st_size):
+    elif now != held.identity or _filled(held):
         raise WriteFailed(f"{path} was changed by another program while artgen wrote it; it is left as it is")
-    elif held.kind == "folder" and os.listdir(path):
-        _replace_folder(held, tmp)
+    elif held.kind == "folder" and held.replaces is not None and os.listdir(path):
+        _replace_folder(held, held.replaces, tmp)
     else:
         os.replace(tmp, path)  # atomic: readers see the placeholder or old file, then the whole result
     held.placed = True
 
 
-def _replace_folder(held: _Held, tmp: Path) -> None:
+def _filled(held: _Held) -> bool:
+    """Something was put in what this process holds, other than the old contents it may replace."""
+    if held.kind == "file":
+        return held.created and os.lstat(held.path).st_size > 0
+    return (held.created or held.replaces is None) and bool(os.listdir(held.path))
+
+
+def _replace_folder(held: _Held, replaces: re.Pattern[str], tmp: Path) -> None:
     """The old folder of frames ``--overwrite`` replaces: set aside whole, then its frames removed."""
     path = held.path
     aside = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}-", dir=path.parent))
@@ -505,9 +523,8 @@ def _replace_folder(held: _Held, tmp: Path) -> None:
     except OSError:
         os.rename(aside, path)
         raise
-    assert held.replaces is not None
     for name in os.listdir(aside):
-        remove_own(aside / name, aside, held.replaces)
+        remove_own(aside / name, aside, replaces)
     remove_empty_dir(aside, path.parent)
 
 
