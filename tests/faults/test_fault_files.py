@@ -274,6 +274,11 @@ DEFAULT_NAMES = {
     "style-still": (["style", "photo.png", "painting.png", *STYLE_FAST], "photo_painting.png", "file"),
     "style-batch": (["style", "album", "painting.png", *STYLE_FAST], "album_painting", "into"),
     "texture": (["texture", "painting.png", *TEXTURE_FAST], "painting_texture.png", "file"),
+    "style-clip": (
+        ["style", "clip.gif", "painting.png", *STYLE_FAST, "--frame-iterations", "1"],
+        "clip_painting.gif",
+        "file",
+    ),
 }
 
 
@@ -318,6 +323,34 @@ def test_overwrite_replaces_the_old_file_only_with_a_whole_new_one(artgen, world
     unchanged(before)  # a stopped run too
     assert artgen("sample", "-n", "1", "--overwrite", old).status == 0
     assert Image.open(old).size[0] > 8 and not leftovers(world)
+
+
+@pytest.mark.parametrize(
+    ("make", "phrase"),
+    [
+        (lambda out, mine: out.symlink_to(mine), "is a symbolic link"),
+        (lambda out, mine: os.mkfifo(out), "is not a regular file"),
+        (lambda out, mine: out.mkdir(), "is a folder"),
+    ],
+    ids=["link-to-a-users-file", "fifo", "folder"],
+)
+@pytest.mark.parametrize("command", ["sample", "walk", "texture"])
+def test_an_output_that_is_not_a_regular_file_is_refused_even_with_overwrite(
+    artgen, world: Path, make, phrase: str, command: str
+) -> None:
+    suffix = {"sample": ".png", "walk": ".gif", "texture": ".png"}[command]
+    out, mine = world / f"out{suffix}", world / "mine.txt"
+    mine.write_text("a user's file\n")
+    make(out, mine)
+    argv = {
+        "sample": ["sample", "-n", "1", "--overwrite", out],
+        "walk": ["walk", "--frames", "2", "--overwrite", out],
+        "texture": ["texture", "painting.png", "-o", out, "--overwrite", *TEXTURE_FAST],
+    }[command]
+    before, entries = hashes(world), sorted(p.name for p in world.iterdir())
+    refused(artgen(*argv), 2, phrase)
+    unchanged(before)
+    assert sorted(p.name for p in world.iterdir()) == entries and not leftovers(world)
 
 
 def test_an_old_folder_of_frames_is_replaced_only_if_artgen_wrote_all_of_it(artgen, world: Path) -> None:
