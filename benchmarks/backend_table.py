@@ -1,4 +1,4 @@
-"""Speed per Keras backend and device: the figures of the README's performance table.
+"""Speed per Keras backend and device: the figures of docs/benchmarks.md's performance table.
 
 For the active backend (KERAS_BACKEND) and its first device, prints:
   - DCGAN training images/s at 64x64 for batch 64 and 256, for each precision

@@ -48,7 +48,7 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
-BASELINE = "fd8865e"  # main before issue 15: small CNN, flips, 150 px default
+BASELINE = "fd8865e"  # the version before transfer learning: small CNN, flips, 150 px default
 DATA = Path(os.environ.get("ARTGEN_DATA", REPO / ".data"))
 SIZES = {"digits": 32, "fashion": 28, "emoji": 64}
 TARGETS = {"digits": ">= 0.97", "fashion": ">= 0.90 in <= 10 min", "emoji": "clear gain over old"}

@@ -36,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-DATA = Path(os.environ.get("ARTGEN_DATA", "/work/main/.data"))
+DATA = Path(os.environ.get("ARTGEN_DATA", Path(__file__).resolve().parent.parent / ".data"))
 DATASETS = {  # name: (folder, size, images used: a fixed random subset, classes pooled)
     "fashion32": (DATA / "fashion", 32, 5000),
     "fashion32-1k": (DATA / "fashion", 32, 1000),  # a small dataset, for DiffAugment by size

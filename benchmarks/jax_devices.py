@@ -53,7 +53,7 @@ def main() -> None:
     )
     parser.add_argument("--devices", type=int, default=2)
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--data", default=str(EMOJI if EMOJI.is_dir() else "/work/main/.data/emoji"))
+    parser.add_argument("--data", default=str(EMOJI))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ.setdefault("ARTGEN_CACHE_DIR", str(Path(folder) / "cache"))

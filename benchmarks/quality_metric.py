@@ -1,4 +1,4 @@
-"""Validate artgen's FD/KID before trusting it: figures for the README's "Measuring quality".
+"""Validate artgen's FD/KID before trusting it: figures for docs/benchmarks.md.
 
 For a real folder, scores against one half of it (N images): the other half (should be
 near 0), the same images blurred, one class only (Fashion-MNIST), uniform noise, and one
@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from artgen import images as image_io  # noqa: E402
 from artgen import quality  # noqa: E402
 
-DATA = Path(os.environ.get("ARTGEN_DATA", "/work/main/.data"))
+DATA = Path(os.environ.get("ARTGEN_DATA", Path(__file__).resolve().parent.parent / ".data"))
 
 
 def _blur(images: np.ndarray) -> np.ndarray:

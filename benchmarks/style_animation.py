@@ -1,6 +1,6 @@
 """Stylised animations: temporally stable against independent per-frame painting, and a stylised walk.
 
-Two figures from issue 17, measured in one process so the shared machine's
+Two figures of stylised animation, measured in one process so the shared machine's
 load hits both sides alike:
 
 * flicker (mean |out_t - out_t-1| over mean |in_t - in_t-1|) of the stable

@@ -5,7 +5,7 @@ the person, against the same run without a mask, in this process. Prints the
 time ratio (target: a mask costs at most 1.2 times the plain run) and how much
 of the photo the unpainted region keeps (target: the pixels beyond the
 feathered edge within 1 level of 255 of the photo), and how much the painted
-region changed. Writes the side-by-side figure of the README.
+region changed. Writes the side-by-side figure of docs/style.md.
 
 (b) A batch: the three sample photos as one folder, against three separate
 ``transfer`` calls in this process (so the batch's saving is the style
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from artgen.style import StyleConfig, engine, transfer, vgg  # noqa: E402
 from artgen.style.batch import paint_folder  # noqa: E402
+from artgen.style.optimise import fit_size, resized  # noqa: E402
 from artgen.style.regions import RegionMasks  # noqa: E402
 
 SAMPLES = ROOT / "artgen" / "bundled" / "samples"
@@ -70,7 +71,7 @@ def masked(args: argparse.Namespace, work: Path) -> None:
     result, config = runs["masked"][1], runs["masked"][2]
     picture = np.asarray(Image.open(result.out).convert("RGB"), dtype=np.float32)
     with Image.open(photo) as im:
-        reference = engine._resized(im.convert("RGB"), result.size)
+        reference = resized(im.convert("RGB"), result.size)
     weight = RegionMasks.load(config, result.size).union(result.size)
     difference = np.abs(picture - reference).mean(axis=2)
     kept, painted = difference[weight == 0], difference[weight > 0.99]
@@ -86,7 +87,7 @@ def masked(args: argparse.Namespace, work: Path) -> None:
 
 def cost(args: argparse.Namespace, work: Path) -> None:
     """A mask's cost per loss-and-gradient evaluation, the two kinds interleaved so load hits both alike."""
-    from artgen.style.engine import _Scale, load_image
+    from artgen.style.engine import Scale, load_image
     from artgen.style.losses import Weights
     from artgen.style.objective import make_value_and_grad
 
@@ -96,10 +97,10 @@ def cost(args: argparse.Namespace, work: Path) -> None:
     model = vgg.build_features("vgg16")
     content, styles = load_image(photo), [load_image(STARRY)]
     config = StyleConfig(str(photo), (str(STARRY),), size=args.size, masks=(str(mask),))
-    regions = RegionMasks.load(config, engine.fit_size(*content.size, args.size))
+    regions = RegionMasks.load(config, fit_size(*content.size, args.size))
     functions, x = {}, None
     for name, region in (("plain", None), ("masked", regions)):
-        scale = _Scale(config, model, content, styles, args.size, None, region)
+        scale = Scale(config, model, content, styles, args.size, None, region)
         functions[name] = make_value_and_grad(model, scale.targets, Weights(1, 10, 1), scale.shape)
         x = vgg.preprocess(scale.content_rgb).ravel().astype(np.float64)
         functions[name](x)  # compile
@@ -175,7 +176,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--iterations", type=int, default=80)
     parser.add_argument("--scales", type=int, default=3)
-    parser.add_argument("--figure", help="write the README's photo | mask | result figure here")
+    parser.add_argument("--figure", help="write docs/style.md's photo | mask | result figure here")
     parser.add_argument("--evaluations", type=int, default=10, help="for --only cost")
     parser.add_argument("--only", choices=("masked", "cost", "batch"))
     args = parser.parse_args()

@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from artgen.style import StyleConfig, evaluate, transfer  # noqa: E402
-from artgen.style.engine import fit_size, load_image  # noqa: E402
+from artgen.style.engine import load_image  # noqa: E402
+from artgen.style.optimise import fit_size  # noqa: E402
 
 
 def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:

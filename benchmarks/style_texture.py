@@ -25,7 +25,7 @@ Run from the repository root:
     nice python benchmarks/style_texture.py --seeds 0 1 2 --skip-timing   # (c) only
 
 Textures go to runs/benchmarks/texture/; ``--tile-image`` also writes the
-seamless texture tiled 2x2 (a JPEG, for the README).
+seamless texture tiled 2x2 (a JPEG, for docs/style.md).
 """
 
 from __future__ import annotations
@@ -130,14 +130,15 @@ def _bicubic_wrap(x: np.ndarray, old: tuple, new: tuple, wrap: bool = False) -> 
 def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float:
     """The Gram term (style weight 1) of an RGB tile, averaged over 8 shifts (0, then a spread of phases)."""
     from artgen.style import vgg
-    from artgen.style.engine import MIN_STYLE_SIDE, _resized, fit_size, load_image
+    from artgen.style.engine import load_image
     from artgen.style.losses import Weights, style_grams, targets_for
     from artgen.style.objective import make_value_and_grad
+    from artgen.style.optimise import MIN_STYLE_SIDE, fit_size, resized
 
     model = vgg.build_features("vgg16", seamless=True)
     side = max(MIN_STYLE_SIDE, round(picture.shape[0] * style_scale))
     painting = load_image(style, side)
-    paintings = [vgg.preprocess(_resized(painting, fit_size(*painting.size, side)))]
+    paintings = [vgg.preprocess(resized(painting, fit_size(*painting.size, side)))]
     x = vgg.preprocess(picture.astype(np.float32))
     layer_weights = tuple(vgg.STYLE_LAYERS.values())
     grams = style_grams(vgg.build_features("vgg16"), paintings)

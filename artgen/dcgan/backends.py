@@ -26,7 +26,7 @@ from artgen.errors import InputError
 
 __all__ = ["Trainer", "Placement", "placement", "resolve_precision", "has_gpu", "is_out_of_memory"]
 
-# Measured on an H100 (README, "Performance"; benchmarks/backend_table.py), 64 px:
+# Measured on an H100 (docs/benchmarks.md; benchmarks/backend_table.py), 64 px:
 # float32 8.8k/16.8k img/s at batch 64/256, bf16 13.8k/31.2k, float16 14.1k/33.6k.
 # bf16 is within 8% of float16 and needs no loss scaling (no skipped steps), so it
 # is the GPU default; on CPUs half-precision kernels are slower, so float32 stays.

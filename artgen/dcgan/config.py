@@ -57,7 +57,7 @@ DEVICES = "devices (see also: artgen --backend jax)"
 ADDED_LATER: dict[str, Any] = {"augment_below": 0, "spectral_norm": False}
 
 # What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
-# benchmarks/dcgan_quality.py, see the README's ablation table); "classic" is the recipe
+# benchmarks/dcgan_quality.py, see docs/benchmarks.md's ablation table); "classic" is the recipe
 # of artgen before quality was measured, kept so its runs stay reproducible. A
 # config.json without a "recipe" key was written by that code and is read as classic.
 RECIPES: dict[str, dict[str, Any]] = {

@@ -37,7 +37,7 @@ def _split_cpu(count: int) -> None:
 def make_strategy(config: TrainConfig) -> tf.distribute.Strategy:
     if config.strategy == "multi-worker":
         if "TF_CONFIG" not in os.environ:
-            raise InputError("--strategy multi-worker needs TF_CONFIG set on every worker (see the README)")
+            raise InputError("--strategy multi-worker needs TF_CONFIG set on every worker (docs/studio.md)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_physical_devices("GPU")
     wanted = config.devices or max(len(gpus), 1)

@@ -3,7 +3,7 @@
 Images are resized to ``FEATURE_SIZE`` px whatever their own size, so scores
 of 32 px and 64 px runs are on one scale, then passed through VGG16 up to
 ``FEATURE_LAYER`` and averaged over space (512 numbers per image). Why this
-layer and size: see the README's "Measuring quality" (validated on real
+layer and size: see docs/train.md, "Measuring quality" (validated on real
 halves, noise and a repeated image, and timed on this CPU).
 
 Real-image features are cached beside the decoded-dataset cache, keyed by a

@@ -27,7 +27,7 @@ MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
 OUT_SUFFIXES = (".png", ".gif", ".webp", ".mp4", "")  # a still, a clip's own kind, or a folder of frames
-# measured by benchmarks/style_animation.py (see README): raw flicker at its floor and the per-frame
+# measured by benchmarks/style_animation.py (docs/benchmarks.md): raw flicker at its floor and the per-frame
 # score equal to independent frames' (1.03x); 3000 cut flicker along the flow a little more but left
 # each frame 1.2x worse than a still
 TEMPORAL_WEIGHT = 300.0

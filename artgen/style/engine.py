@@ -13,7 +13,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,30 +22,43 @@ import numpy as np
 from PIL import Image
 
 from artgen import images, runs
-from artgen.errors import InputError, TrainingDiverged
-from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.errors import InputError
+from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import color, memory, optimizers, tiles, vgg
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
-from artgen.style.periodic import fourier_upsample, periodic_component
+from artgen.style.optimise import (
+    Segment,
+    Tracker,
+    bounds,
+    fit_size,
+    optimise,
+    resized,
+    style_side,
+    upsample,
+)
+from artgen.style.periodic import periodic_component
 from artgen.style.regions import RegionMasks, composite
 from artgen.style.seam import Seam, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
+PREVIEW_NAME = "preview.png"  # the picture so far, in the scratch folder
 
 __all__ = [
     "StyleResult",
+    "Scale",
     "transfer",
     "evaluate",
     "load_image",
     "default_out",
     "reserved_out",
     "frames_folder",
-    "fit_size",
+    "memory_plan",
+    "start_picture",
+    "next_start",
+    "remove_previews",
+    "PREVIEW_NAME",
 ]
-
-MIN_STYLE_SIDE = 32  # a smaller style image leaves block5 with a 2x2 map: no texture to speak of
-PREVIEW_NAME = "preview.png"  # the picture so far, in the scratch folder
 
 
 @dataclass(frozen=True)
@@ -78,21 +91,9 @@ def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Im
         raise InputError(f"{path}: {exc}") from None
 
 
-def fit_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """(width, height) with the long side ``long_side`` and the aspect ratio kept."""
-    scale = long_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _resized(im: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    if im.size != size:
-        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return np.asarray(im, dtype=np.float32)
-
-
 def _photo(content: Image.Image, size: tuple[int, int], config: StyleConfig) -> np.ndarray:
     """The photo at ``size``, as the picture keeps it: made to tile first when the picture must."""
-    rgb = _resized(content, size)
+    rgb = resized(content, size)
     return periodic_component(rgb) if config.seamless else rgb
 
 
@@ -114,7 +115,7 @@ def frames_folder(out: Path, overwrite: bool) -> AbstractContextManager[Path]:
     return runs.reserve(out.parent / f"{out.stem}-frames", kind="into", overwrite=overwrite)
 
 
-class _Scale:
+class Scale:
     """One size of the schedule: the images resized to it and the targets computed from them."""
 
     def __init__(
@@ -130,8 +131,8 @@ class _Scale:
     ):
         self.size = fit_size(*content.size, long_side)
         self.content_rgb = _photo(content, self.size, config)
-        style_side = max(MIN_STYLE_SIDE, round(long_side * config.style_scale))
-        self.style_rgbs = [_resized(style, fit_size(*style.size, style_side)) for style in styles]
+        side_of_style = style_side(long_side, config.style_scale)
+        self.style_rgbs = [resized(style, fit_size(*style.size, side_of_style)) for style in styles]
         content_in, styles_in = self.content_rgb, self.style_rgbs
         if config.preserve_colors:
             content_in = color.luminance_image(self.content_rgb)
@@ -157,6 +158,7 @@ class _Scale:
             per_style = _style_grams(paintings, arguments[1], long_side, cache)
             self.targets = targets_for(model, *arguments, per_style)
         self.union = None  # with --mask: how much of each pixel is painted
+        self.stage = f"{self.size[0]}x{self.size[1]}"  # what progress calls this scale
         if regions is not None:
             self.union = regions.union(self.size)
             shares = regions.shares(self.size, config.blend())
@@ -195,37 +197,7 @@ def _style_grams(model, styles: list[np.ndarray], long_side: int, cache: StyleCa
     return cache[long_side]
 
 
-class _Timing:
-    """Compile time and iteration time, told apart: a scale's first iteration pays for compiling."""
-
-    def __init__(self) -> None:
-        self.compile_seconds, self.iteration_seconds = 0.0, 0.0
-
-    def start_scale(self) -> None:
-        self.started, self.first, self.first_count, self.count = time.perf_counter(), None, 0, 0
-
-    def iterated(self, count: int) -> float:
-        """Record ``count`` iterations done in this scale; returns the rate without compiling, in it/s."""
-        now = time.perf_counter()
-        self.count = count
-        if self.first is None:
-            self.first, self.first_count = now, count
-            return count / max(now - self.started, 1e-9)
-        self.iteration_seconds = (now - self.first) / (count - self.first_count)
-        return 1 / max(self.iteration_seconds, 1e-9)
-
-    def describe_scale(self) -> str:
-        if self.first is None:
-            return "stopped before the first iteration"
-        per = self.iteration_seconds if self.count > self.first_count else 0.0
-        compiling = max(0.0, (self.first - self.started) - self.first_count * per)
-        self.compile_seconds += compiling
-        return (
-            f"compiling and first iteration {self.first - self.started:.1f} s, then {per:.2f} s per iteration"
-        )
-
-
-def _on_device(config: StyleConfig, scale: _Scale) -> bool:
+def _on_device(config: StyleConfig, scale: Scale) -> bool:
     """Whether this scale iterates in a compiled device loop rather than from the host.
 
     ``auto`` follows what was measured (``benchmarks/style_speed.py --loops``):
@@ -247,7 +219,7 @@ def _on_device(config: StyleConfig, scale: _Scale) -> bool:
     return supported and device_memory()[0] != "CPU"
 
 
-def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
+def _device_loop(model, scale: Scale, weights: Weights, optimizer: str):
     from artgen.style.backend import make_device_loop
 
     return make_device_loop(
@@ -256,7 +228,7 @@ def _device_loop(model, scale: _Scale, weights: Weights, optimizer: str):
         weights,
         scale.shape,
         optimizer,
-        *_bounds(scale.shape),
+        *bounds(scale.shape),
         optimizers.ADAM_LEARNING_RATE,
     )
 
@@ -277,24 +249,13 @@ class _Tiling:
         return tiles.plan_tiles(height, width, self.core, self.margin)
 
 
-def _style_side(config: StyleConfig) -> int:
-    """The largest long side a style image is resized to, at the finest scale."""
-    return max(MIN_STYLE_SIDE, round(config.size * config.style_scale))
-
-
-def _bounds(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat float32 (lower, upper): each value of a Caffe-space picture within 0-255 before the mean."""
-    lower = np.broadcast_to(-vgg.MEAN_BGR, shape).ravel()
-    return lower, lower + np.float32(255)
-
-
-def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> np.ndarray:
+def start_picture(config: StyleConfig, scale: Scale, styles: list[Image.Image]) -> np.ndarray:
     width, height = scale.size
     if config.init == "noise":
         rng = np.random.default_rng(config.seed)
         picture = rng.uniform(0, 255, (height, width, 3))
     elif config.init == "style":
-        picture = _resized(styles[0], (width, height))
+        picture = resized(styles[0], (width, height))
     else:
         picture = scale.content_in
     if config.preserve_colors and config.init != "content":
@@ -302,28 +263,7 @@ def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> n
     return vgg.preprocess(picture).ravel()
 
 
-def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...], wrap: bool = False) -> np.ndarray:
-    """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float).
-
-    ``wrap``: the image is a tile, enlarged through its Fourier series
-    instead, which wraps around and, unlike bicubic, leaves no every-other-line
-    pattern (:mod:`artgen.style.periodic`).
-    """
-    planes = x.reshape(old)[0].astype(np.float32)
-    if wrap:
-        return fourier_upsample(planes, new[1], new[2]).ravel()
-    resized = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(planes[..., c]), "F").resize(
-                (new[2], new[1]), Image.Resampling.BICUBIC
-            )
-        )
-        for c in range(3)
-    ]
-    return np.stack(resized, axis=-1).ravel()
-
-
-def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Scale) -> np.ndarray:
+def next_start(config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale) -> np.ndarray:
     """The starting picture at a finer scale: the coarser result upsampled, plus the photo's new detail.
 
     Upsampling alone gives a blurred picture: the photo's edges and fine
@@ -335,16 +275,16 @@ def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Sc
     scale's own texture size. Starting from noise or the painting, there is no
     photo detail to keep.
     """
-    upsampled = _upsample(x, previous.shape, scale.shape, config.seamless)
+    upsampled = upsample(x, previous.shape, scale.shape, config.seamless)
     if config.init != "content":
         return upsampled
     upsampled += vgg.preprocess(scale.content_in).ravel()
     coarse = vgg.preprocess(previous.content_in).ravel()
-    upsampled -= _upsample(coarse, previous.shape, scale.shape, config.seamless)
-    return np.clip(upsampled, *_bounds(scale.shape), out=upsampled)
+    upsampled -= upsample(coarse, previous.shape, scale.shape, config.seamless)
+    return np.clip(upsampled, *bounds(scale.shape), out=upsampled)
 
 
-def _picture(x: np.ndarray, scale: _Scale, config: StyleConfig) -> np.ndarray:
+def _picture(x: np.ndarray, scale: Scale, config: StyleConfig) -> np.ndarray:
     rgb = vgg.deprocess(x.reshape(scale.shape))
     if config.preserve_colors:
         rgb = color.with_chroma_of(rgb, scale.content_rgb)
@@ -377,7 +317,7 @@ def _transfer(
     """:func:`transfer`, its outputs' names held in ``held`` until it returns."""
     started = time.perf_counter()
     content = load_image(config.content, config.size)
-    styles = [load_image(path, _style_side(config)) for path in config.styles]
+    styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     final_size = fit_size(*content.size, config.size)
     regions = RegionMasks.load(config, final_size)
     for note in regions.notes if regions else ():
@@ -386,68 +326,58 @@ def _transfer(
     frames = held.enter_context(frames_folder(out, config.overwrite)) if config.save_every else None
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
-    core, history, needed = _memory_plan(config, content.size, styles)
+    core, history, needed = memory_plan(config, content.size, styles)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
-    total = config.iterations * len(sizes)
-    done, stopped, frame_paths, round_trips = 0, False, [], 0
-    x, scale, previous, best = None, None, None, None
-    timing = _Timing()
-    for index, long_side in enumerate(sizes, start=1):
-        scale = _Scale(config, model, content, styles, long_side, tiling, regions, style_cache)
-        x = _initial(config, scale, styles) if previous is None else _next_scale(config, x, previous, scale)
-        stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
-        on_device = _on_device(config, scale)
-        if on_device:
-            best = optimizers.DeviceBest(_device_loop(model, scale, weights, config.optimizer))
-        else:
-            transfers = 2 * len(scale.tiles) if len(scale.tiles) > 1 else 1  # two passes over each tile
-            best = optimizers.Best(scale.value_and_grad(model, weights, tiling, should_stop), transfers)
-        timing.start_scale()
-        base = done
+    frame_paths: list[Path] = []
+    tracker = Tracker(config.iterations * len(sizes), on_event, should_stop)
 
-        def on_iteration(
-            iteration: int, terms: dict[str, float], scale=scale, stage=stage, base=base, best=best
-        ) -> bool:
-            nonlocal done
-            before, done = done, base + iteration
-            rate = timing.iterated(iteration)
-            on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
-            on_event(Metrics(done, dict(terms)))
-            if config.save_every and done // config.save_every > before // config.save_every:
-                frame = frames / f"frame-{done:05d}.png"
-                images.save_png(frame, _picture(best.x, scale, config))
-                frame_paths.append(frame)
-            if config.preview_every and done // config.preview_every > before // config.preview_every:
-                preview = work / PREVIEW_NAME
-                images.save_png(preview, _picture(best.x, scale, config))
-                on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
-            return should_stop()
+    def levels() -> Iterator[Scale]:
+        for index, long_side in enumerate(sizes, start=1):
+            scale = Scale(config, model, content, styles, long_side, tiling, regions, style_cache)
+            scale.stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
+            yield scale
 
-        try:
-            if on_device:
-                optimizers.on_device(best, x, config.iterations, on_iteration)
-            else:
-                if config.optimizer == "lbfgs":
-                    optimizers.lbfgs(best, x, *_bounds(scale.shape), config.iterations, on_iteration, history)
-                else:
-                    optimizers.adam(best, x, *_bounds(scale.shape), config.iterations, on_iteration)
-        except FloatingPointError as exc:
-            raise TrainingDiverged(f"{exc}; try smaller --style-weight or --tv-weight") from None
-        except optimizers.EvaluationStopped:
-            pass  # should_stop() says so below; the evaluations that finished gave best.x
-        round_trips += best.round_trips
-        on_event(Message(f"{stage}: {timing.describe_scale()}{' (device loop)' if on_device else ''}"))
-        x, previous = np.clip(x if best.x is None else best.x, *_bounds(scale.shape)), scale
-        if should_stop():
-            stopped = True
-            on_event(
-                Message(f"stopped at iteration {done}/{total}; writing the best image so far", "warning")
+    def segments(scale: Scale, x: np.ndarray) -> list[Segment]:
+        if _on_device(config, scale):
+            loop = _device_loop(model, scale, weights, config.optimizer)
+            return [Segment(optimizers.DeviceBest(loop), config.iterations, on_device=True)]
+        transfers = 2 * len(scale.tiles) if len(scale.tiles) > 1 else 1  # two passes over each tile
+        objective = scale.value_and_grad(model, weights, tiling, should_stop)
+        return [Segment(optimizers.Best(objective, transfers), config.iterations)]
+
+    def after_iteration(done: int, before: int, best, scale: Scale) -> None:
+        if config.save_every and done // config.save_every > before // config.save_every:
+            frame = frames / f"frame-{done:05d}.png"
+            images.save_png(frame, _picture(best.x, scale, config))
+            frame_paths.append(frame)
+        if config.preview_every and done // config.preview_every > before // config.preview_every:
+            preview = work / PREVIEW_NAME
+            images.save_png(preview, _picture(best.x, scale, config))
+            on_event(Preview(str(preview), caption=f"iteration {done}/{tracker.total}, {scale.stage}"))
+
+    outcome = optimise(
+        levels(),
+        lambda scale: start_picture(config, scale, styles),
+        lambda x, previous, scale: next_start(config, x, previous, scale),
+        segments,
+        tracker,
+        optimizer=config.optimizer,
+        advice="try smaller --style-weight or --tv-weight",
+        history=history,
+        after_iteration=after_iteration,
+    )
+    x, scale, best = outcome.x, outcome.level, outcome.best
+    if outcome.stopped:
+        on_event(
+            Message(
+                f"stopped at iteration {tracker.done}/{tracker.total}; writing the best image so far",
+                "warning",
             )
-            break
+        )
 
     picture = _picture(x, scale, config)
     if scale.size != final_size:  # stopped before the last scale: still give the size asked for
@@ -457,26 +387,26 @@ def _transfer(
     images.save_png(out, picture)
     gif = _write_gif(frame_paths, final_size, frames / "progress.gif") if frame_paths else None
     if not config.work_dir:
-        _remove_previews(work)
+        remove_previews(work)
     seam = seam_metric(picture) if config.seamless else None
     on_event(Preview(str(out), caption=f"final; {seam.describe()}" if seam else "final"))
     return StyleResult(
         out=out,
         losses=dict(best.terms),
         size=final_size,
-        iterations=done,
+        iterations=tracker.done,
         seconds=time.perf_counter() - started,
-        stopped=stopped,
+        stopped=outcome.stopped,
         frames=frames,
         gif=gif,
-        compile_seconds=timing.compile_seconds,
-        iteration_seconds=timing.iteration_seconds,
-        round_trips=round_trips,
+        compile_seconds=tracker.timing.compile_seconds,
+        iteration_seconds=tracker.timing.iteration_seconds,
+        round_trips=tracker.round_trips,
         seam=seam,
     )
 
 
-def _memory_plan(
+def memory_plan(
     config: StyleConfig, content_size: tuple[int, int], styles: list[Image.Image]
 ) -> tuple[int, int, memory.Estimate]:
     """The tile core (0: untiled), the L-BFGS history and the run's estimated peak, or an InputError.
@@ -556,7 +486,7 @@ def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Pa
     return path
 
 
-def _remove_previews(work: Path) -> None:
+def remove_previews(work: Path) -> None:
     """The scratch folder artgen made, with its preview; anything else put there keeps it."""
     runs.remove_own(work / PREVIEW_NAME, work, PREVIEW_NAME)
     runs.remove_empty_dir(work, work.parent)
@@ -574,7 +504,7 @@ def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:
     content = load_image(config.content)
     styles = [load_image(path) for path in config.styles]
     height, width = picture.shape[:2]
-    scale = _Scale(config, model, content, styles, max(width, height))
+    scale = Scale(config, model, content, styles, max(width, height))
     if scale.size != (width, height):
         raise InputError(f"picture is {width}x{height} but the content at that size is {scale.size}")
     fn = make_value_and_grad(

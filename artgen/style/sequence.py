@@ -33,25 +33,14 @@ import numpy as np
 from PIL import Image
 
 from artgen import images, runs
-from artgen.errors import InputError, TrainingDiverged
-from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.errors import InputError
+from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import color, flow, optimizers, vgg
 from artgen.style.clips import Clip, reserved_clip_out, stats_path, write_clip
 from artgen.style.config import StyleConfig
-from artgen.style.engine import (
-    MIN_STYLE_SIDE,
-    PREVIEW_NAME,
-    StyleResult,
-    _bounds,
-    _initial,
-    _memory_plan,
-    _next_scale,
-    _resized,
-    _style_side,
-    fit_size,
-    load_image,
-)
+from artgen.style.engine import PREVIEW_NAME, StyleResult, load_image, memory_plan, next_start, start_picture
 from artgen.style.losses import Weights, content_target, targets_for
+from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side
 
 __all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
 
@@ -74,7 +63,7 @@ class SequenceResult(StyleResult):
 class Flicker:
     """Running consecutive-frame differences of the input and the output, and their ratios.
 
-    :attr:`ratio` is the issue's measure: how much the output changes from
+    :attr:`ratio` is the plain measure: how much the output changes from
     frame to frame against how much the input does. Where the camera moves,
     a painting that follows it perfectly changes as much as the photo does
     or more (its strokes have more contrast), so :attr:`warped_ratio` also
@@ -141,9 +130,8 @@ class _Level:
     size: tuple[int, int]  # (width, height)
     shape: tuple[int, int, int, int]
     objective: object
-    content_in: np.ndarray | None = (
-        None  # the frame being painted, as VGG sees it (engine._next_scale reads it)
-    )
+    content_in: np.ndarray | None = None  # the frame being painted, as VGG sees it (next_start reads it)
+    stage: str = ""  # the frame it is painting, for progress
 
 
 class FramePainter:
@@ -177,15 +165,14 @@ class FramePainter:
         self.total_frames = total_frames
         cold = config.iterations * len(self.cold_sides)
         warm = config.frame_iterations if self.stable else cold
-        self.total_iterations = cold + warm * max(0, total_frames - 1)
-        self.iterations_done = 0
+        total = cold + warm * max(0, total_frames - 1)
+        self.tracker = Tracker(total, on_event, should_stop, metrics=None)  # terms go out once a frame
         self.previous: tuple[np.ndarray, np.ndarray] | None = None  # (content_in, result) of the last frame
         self.motion: flow.Motion | None = None  # from the last frame to this one, once a warm start found it
         self.terms: dict[str, float] = {}
         self.score_sum = 0.0
         self.flicker = Flicker()
         self.stopped = False
-        self.started = time.perf_counter()
         self._luminance_reference: np.ndarray | None = None
 
     def paint(self, frame: np.ndarray) -> np.ndarray | None:
@@ -205,7 +192,7 @@ class FramePainter:
         values = {name: value for name, value in self.terms.items() if name != "total"}
         if self.flicker.ratio is not None:
             values["flicker"] = self.flicker.ratio
-        self.on_event(Metrics(self.iterations_done, values))
+        self.on_event(Metrics(self.tracker.done, values))
         return painted
 
     @property
@@ -216,20 +203,19 @@ class FramePainter:
     # -- a frame painted as a still: coarse to fine from the configured start --------------------------
 
     def _cold(self, frame: np.ndarray) -> np.ndarray | None:
-        x, previous = None, None
-        for long_side in self.cold_sides:
-            level = self._level(long_side)
+        levels = [self._level(long_side) for long_side in self.cold_sides]
+        for level in levels:
             level.content_in = self._content_in(_resized_array(frame, level.size))
-            if previous is None:
-                x = _initial(self.config, level, self.styles)
-            else:
-                x = _next_scale(self.config, x, previous, level)
+
+        def start(level: _Level) -> np.ndarray:
             self._set_frame(level, None, None)
-            x = self._optimise(level, x, self.config.iterations)
-            if x is None:
-                return None
-            previous = level
-        return x
+            return start_picture(self.config, level, self.styles)
+
+        def refine(x: np.ndarray, previous: _Level, level: _Level) -> np.ndarray:
+            self._set_frame(level, None, None)
+            return next_start(self.config, x, previous, level)
+
+        return self._optimise(levels, start, refine, self.config.iterations)
 
     # -- a later frame: the last result, moved along the flow, plus the temporal term ---------------
 
@@ -249,7 +235,7 @@ class FramePainter:
         start = moved_out + (content_in - moved_in)
         x0 = vgg.preprocess(np.clip(start, 0, 255)).ravel()
         self._set_frame(level, vgg.preprocess(moved_out).ravel(), mask[None, ..., None])
-        return self._optimise(level, x0, self.config.frame_iterations)
+        return self._optimise([level], lambda level: x0, next_start, self.config.frame_iterations)
 
     # -- shared pieces ---------------------------------------------------------------------------
 
@@ -266,8 +252,8 @@ class FramePainter:
 
         config = self.config
         size = fit_size(*self.size, long_side)
-        style_side = max(MIN_STYLE_SIDE, round(long_side * config.style_scale))
-        styles = [_resized(style, fit_size(*style.size, style_side)) for style in self.styles]
+        side_of_style = style_side(long_side, config.style_scale)
+        styles = [resized(style, fit_size(*style.size, side_of_style)) for style in self.styles]
         if config.preserve_colors:
             if self._luminance_reference is None:
                 raise RuntimeError("the first frame sets the luminance the styles are matched to")
@@ -289,40 +275,29 @@ class FramePainter:
         features, norm = content_target(self.model, vgg.preprocess(level.content_in))
         level.objective.set_frame(features, norm, previous, mask)
 
-    def _optimise(self, level: _Level, x0: np.ndarray, iterations: int) -> np.ndarray | None:
-        best = optimizers.Best(level.objective)
-        base = self.iterations_done
+    def _optimise(self, levels: list[_Level], start, refine, iterations: int) -> np.ndarray | None:
+        """The loop over ``levels`` for this frame; None when a stop was asked part way."""
+        base = self.tracker.done
         stage = f"frame {self.frames_done + 1}/{self.total_frames}"
-
-        def on_iteration(iteration: int, terms: dict[str, float]) -> bool:
-            self.iterations_done = base + iteration
-            elapsed = time.perf_counter() - self.started
-            self.on_event(
-                Progress(
-                    self.iterations_done,
-                    self.total_iterations,
-                    unit="iteration",
-                    rate=self.iterations_done / max(elapsed, 1e-9),
-                    rate_unit="it/s",
-                    stage=stage,
-                )
-            )
-            return self.should_stop()
-
-        bounds = _bounds(level.shape)
-        try:
-            if self.config.optimizer == "lbfgs":
-                optimizers.lbfgs(best, x0, *bounds, iterations, on_iteration)
-            else:
-                optimizers.adam(best, x0, *bounds, iterations, on_iteration)
-        except FloatingPointError as exc:
-            raise TrainingDiverged(f"{exc}; try smaller --style-weight or --temporal-weight") from None
-        self.iterations_done = base + iterations  # L-BFGS may settle early: the budget is spent all the same
-        if self.should_stop():
+        for level in levels:
+            level.stage = stage
+        outcome = optimise(
+            levels,
+            start,
+            refine,
+            lambda level, x: [Segment(optimizers.Best(level.objective), iterations)],
+            self.tracker,
+            optimizer=self.config.optimizer,
+            advice="try smaller --style-weight or --temporal-weight",
+            describe=False,
+        )
+        # L-BFGS may settle early: the budget is spent all the same
+        self.tracker.done = base + iterations * len(levels)
+        if outcome.stopped:
             self.stopped = True
             return None
-        self.terms = dict(best.terms)
-        return np.clip(best.x, *bounds)
+        self.terms = dict(outcome.best.terms)
+        return outcome.x
 
     def _picture(self, x: np.ndarray, shape: tuple[int, ...], frame: np.ndarray) -> np.ndarray:
         rgb = vgg.deprocess(x.reshape(shape))
@@ -367,9 +342,9 @@ def _stylise_clip(
     out = held.enter_context(reserved_clip_out(clip, config.out, config.styles, config.overwrite))
     stats = held.enter_context(runs.reserve(stats_path(out), overwrite=config.overwrite))
     size = fit_size(*clip.size, config.size)
-    styles = [load_image(path, _style_side(config)) for path in config.styles]
+    styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     on_event(Message(f"{clip.describe()}; painting at {size[0]}x{size[1]}"))
-    core, _, needed = _memory_plan(config, size, styles)
+    core, _, needed = memory_plan(config, size, styles)
     if core:
         raise InputError(f"frames of {size[0]}x{size[1]} px do not fit in memory whole; use a smaller --size")
     on_event(Message(f"loading {config.net.upper()} features; {needed.describe()}"))
@@ -423,7 +398,7 @@ def _stylise_clip(
         out=out,
         losses=painter.terms,
         size=size,
-        iterations=painter.iterations_done,
+        iterations=painter.tracker.done,
         seconds=time.perf_counter() - started,
         stopped=painter.stopped,
         frame_count=written,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,23 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from artgen import images, runs
-from artgen.errors import InputError, TrainingDiverged
-from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+from artgen.errors import InputError
+from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import memory, optimizers, vgg
-from artgen.style.engine import (  # the still engine's pieces, shared rather than copied
-    MIN_STYLE_SIDE,
-    PREVIEW_NAME,
-    _bounds,
-    _remove_previews,
-    _resized,
-    _Timing,
-    _upsample,
-    fit_size,
-    load_image,
-    reserved_out,
-)
+from artgen.style.engine import PREVIEW_NAME, load_image, remove_previews, reserved_out
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
+from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side, upsample
 from artgen.style.seam import Seam, calmest_origin, seam_metric
 from artgen.style.texture_config import TextureConfig
 
@@ -104,6 +95,14 @@ def _check_memory(config: TextureConfig) -> memory.Estimate:
     return estimate
 
 
+@dataclass
+class _Level:
+    """One square size of the schedule."""
+
+    shape: tuple[int, int, int, int]
+    stage: str
+
+
 def _noise(config: TextureConfig, side: int) -> np.ndarray:
     """The seeded start: uniform noise in 0-255, as Gatys et al. start a texture."""
     rng = np.random.default_rng(config.seed)
@@ -128,92 +127,82 @@ def _synthesise(
     from artgen.style.objective import make_value_and_grad
 
     started = time.perf_counter()
-    style_side = max(MIN_STYLE_SIDE, round(config.size * config.style_scale))
-    styles = [load_image(path, style_side) for path in config.styles]
+    styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
     on_event(
         Message(f"loading {config.net.upper()} features{' (wrapping around)' if config.seamless else ''}")
     )
     model = vgg.build_features(config.net, seamless=config.seamless)
+    paintings = vgg.build_features(config.net)  # the paintings' own edges do not wrap
     on_event(Message(_check_memory(config).describe()))
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-texture-"))
     weights = Weights(0.0, STYLE_WEIGHT, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
-    total = config.iterations * len(sizes)
-    done, stopped = 0, False
-    x, shape, best = None, None, None
-    timing = _Timing()
-    for index, side in enumerate(sizes, start=1):
-        new_shape = (1, side, side, 3)
-        x = _noise(config, side) if x is None else _upsample(x, shape, new_shape, config.seamless)
-        shape = new_shape
-        side_of_style = max(MIN_STYLE_SIDE, round(side * config.style_scale))
+    levels = [
+        _Level((1, side, side, 3), f"scale {index}/{len(sizes)} ({side}x{side})")
+        for index, side in enumerate(sizes, start=1)
+    ]
+    tracker = Tracker(
+        config.iterations * len(sizes),
+        on_event,
+        should_stop,
+        metrics=lambda terms: {name: value for name, value in terms.items() if name != "content"},
+    )
+
+    def level_segments(level: _Level, x: np.ndarray) -> Iterator[Segment]:
+        side = level.shape[1]
         style_pictures = [
-            vgg.preprocess(_resized(style, fit_size(*style.size, side_of_style))) for style in styles
+            vgg.preprocess(resized(style, fit_size(*style.size, style_side(side, config.style_scale))))
+            for style in styles
         ]
         # no content term (weight 0): the start picture stands in for the photo the targets expect
         targets = targets_for(
             model,
-            x.reshape(shape),
+            x.reshape(level.shape),
             style_pictures,
             config.blend(),
             tuple(vgg.STYLE_LAYERS.values()),
-            style_grams(vgg.build_features(config.net), style_pictures),  # the paintings' edges do not wrap
+            style_grams(paintings, style_pictures),
         )
-        fn = make_value_and_grad(model, targets, weights, shape)
-        stage = f"scale {index}/{len(sizes)} ({side}x{side})"
-        timing.start_scale()
-        lower, upper = _bounds(shape)
-        scale_base = done
+        fn = make_value_and_grad(model, targets, weights, level.shape)
         # seamless: VGG sees the tile at changing phases of its pooling grid (artgen.style.jitter)
-        jitter = (
-            Jitter(fn, shape, config.seed, every_call=config.optimizer == "adam") if config.seamless else None
-        )
-        lbfgs_jittered = jitter is not None and config.optimizer == "lbfgs"
-        lengths = segments(config.iterations) if lbfgs_jittered else [config.iterations]
+        if not config.seamless:
+            yield Segment(optimizers.Best(fn), config.iterations)
+            return
+        jitter = Jitter(fn, level.shape, config.seed, every_call=config.optimizer == "adam")
+        if config.optimizer != "lbfgs":
+            yield Segment(optimizers.Best(jitter), config.iterations)
+            return
+        lengths = segments(config.iterations)
         for part, length in enumerate(lengths, start=1):
-            if lbfgs_jittered:  # a new objective: L-BFGS starts afresh, and so does the best-so-far
-                jitter.shift(paired=part == len(lengths))
-            best = optimizers.Best(jitter or fn)
-            base = done
+            # a new objective: L-BFGS starts afresh, and so does the best-so-far
+            jitter.shift(paired=part == len(lengths))
+            yield Segment(optimizers.Best(jitter), length)
 
-            def on_iteration(
-                iteration: int,
-                terms: dict[str, float],
-                stage=stage,
-                base=base,
-                scale_base=scale_base,
-                best=best,
-                shape=shape,
-            ) -> bool:
-                nonlocal done
-                before, done = done, base + iteration
-                rate = timing.iterated(done - scale_base)
-                on_event(Progress(done, total, unit="iteration", rate=rate, rate_unit="it/s", stage=stage))
-                on_event(Metrics(done, {name: value for name, value in terms.items() if name != "content"}))
-                if config.preview_every and done // config.preview_every > before // config.preview_every:
-                    preview = work / PREVIEW_NAME
-                    images.save_png(preview, vgg.deprocess(best.x.reshape(shape)))
-                    on_event(Preview(str(preview), caption=f"iteration {done}/{total}, {stage}"))
-                return should_stop()
+    def after_iteration(done: int, before: int, best, level: _Level) -> None:
+        if config.preview_every and done // config.preview_every > before // config.preview_every:
+            preview = work / PREVIEW_NAME
+            images.save_png(preview, vgg.deprocess(best.x.reshape(level.shape)))
+            on_event(Preview(str(preview), caption=f"iteration {done}/{tracker.total}, {level.stage}"))
 
-            try:
-                if config.optimizer == "lbfgs":
-                    optimizers.lbfgs(best, x, lower, upper, length, on_iteration)
-                else:
-                    optimizers.adam(best, x, lower, upper, length, on_iteration)
-            except FloatingPointError as exc:
-                raise TrainingDiverged(f"{exc}; try a smaller --tv-weight") from None
-            x = np.clip(best.x, lower, upper)
-            if should_stop():
-                break
-        on_event(Message(f"{stage}: {timing.describe_scale()}"))
-        if should_stop():
-            stopped = True
-            on_event(
-                Message(f"stopped at iteration {done}/{total}; writing the best texture so far", "warning")
+    outcome = optimise(
+        levels,
+        lambda level: _noise(config, level.shape[1]),
+        lambda x, previous, level: upsample(x, previous.shape, level.shape, config.seamless),
+        level_segments,
+        tracker,
+        optimizer=config.optimizer,
+        advice="try a smaller --tv-weight",
+        after_iteration=after_iteration,
+    )
+    x, shape, best = outcome.x, outcome.level.shape, outcome.best
+    if outcome.stopped:
+        on_event(
+            Message(
+                f"stopped at iteration {tracker.done}/{tracker.total}; writing the best texture so far",
+                "warning",
             )
-            break
+        )
 
     picture = vgg.deprocess(x.reshape(shape))
     if shape[1] != config.size:  # stopped before the last scale: still give the size asked for
@@ -222,7 +211,7 @@ def _synthesise(
         picture = np.roll(picture, calmest_origin(picture), axis=(0, 1))
     images.save_png(out, picture)
     if not config.work_dir:
-        _remove_previews(work)
+        remove_previews(work)
     seam = seam_metric(picture)
     on_event(Preview(str(out), caption=f"final; {seam.describe()}"))  # the CLI's last line says it too
     losses = {name: value for name, value in best.terms.items() if name != "content"}
@@ -230,15 +219,15 @@ def _synthesise(
         out=out,
         losses=losses,
         size=(config.size, config.size),
-        iterations=done,
+        iterations=tracker.done,
         seconds=time.perf_counter() - started,
         seam=seam,
-        stopped=stopped,
+        stopped=outcome.stopped,
     )
 
 
 def _upsample_rgb(picture: np.ndarray, side: int, wrap: bool) -> np.ndarray:
     """An RGB uint8 picture brought to ``side`` px, wrapping around when it is a tile."""
     height, width = picture.shape[:2]
-    x = _upsample(picture.astype(np.float32).ravel(), (1, height, width, 3), (1, side, side, 3), wrap)
+    x = upsample(picture.astype(np.float32).ravel(), (1, height, width, 3), (1, side, side, 3), wrap)
     return np.clip(x.reshape(side, side, 3) + 0.5, 0, 255).astype(np.uint8)

@@ -48,7 +48,7 @@ STYLE = "style (stylised walks)"  # --help section
 STYLE_ITERATIONS = 40
 STYLE_SCALES = 2
 # A walk morphs rather than moves, so its painter trusts every pixel (artgen.style.flow.still); held
-# ten times as hard as a clip's frames, its loop measured seamless (README, "A stylised walk").
+# ten times as hard as a clip's frames, its loop measured seamless (docs/style.md, "Stylised walks").
 TEMPORAL_WEIGHT = 3000.0
 FRAME_SIDE_LIMITS = {"gif": 65_535, "webp": 16_383, "mp4": 16_384}  # the formats' own limits
 

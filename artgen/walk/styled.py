@@ -38,7 +38,7 @@ from artgen.walk.config import STYLE_SCALES, WalkConfig
 __all__ = ["StyledFrames", "CLOSE", "closing_floors", "closing_frame"]
 
 # frames painted twice to close the loop (at most half the walk): the painter's memory needs
-# many; 24 met the target on the 48-frame benchmark walk within its time budget (README)
+# many; 24 met the target on the 48-frame benchmark walk within its time target (docs/benchmarks.md)
 CLOSE = 24
 
 
@@ -99,7 +99,8 @@ class StyledFrames:
         on_event: OnEvent,
         should_stop: ShouldStop,
     ) -> None:
-        from artgen.style.engine import _style_side, load_image
+        from artgen.style.engine import load_image
+        from artgen.style.optimise import style_side
         from artgen.style.sequence import Flicker, FramePainter
 
         width, height = frame_size
@@ -115,7 +116,8 @@ class StyledFrames:
             frame_iterations=config.frame_iterations,
             preview_every=0,
         )
-        self.styles = [load_image(config.style, _style_side(self.style_config))]
+        side = style_side(self.style_config.size, self.style_config.style_scale)
+        self.styles = [load_image(config.style, side)]
         self.close = min(CLOSE, config.frames // 2) if config.temporal_weight > 0 else 0
         self.painter = FramePainter(
             self.style_config,

@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from corpus import hashes, refused, unchanged
 
 from artgen import runs
@@ -43,6 +44,7 @@ def test_walk_onto_a_full_disk(artgen, full_disk) -> None:
     assert not out.exists() and not list(full_disk.folder.glob(f"{runs.TMP_PREFIX}*"))
 
 
+@pytest.mark.slow
 def test_training_on_a_full_disk_keeps_its_checkpoints(artgen, full_disk, trained_run: Path) -> None:
     run_dir = full_disk.folder / "run"
     shutil.copytree(trained_run, run_dir)

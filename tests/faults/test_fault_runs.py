@@ -130,6 +130,7 @@ def test_a_damaged_checkpoint_fails_its_digest(run_copy: Path) -> None:
     assert found.name == "step-00000002.npz"
 
 
+@pytest.mark.slow
 def test_a_moved_dataset_resumes_with_data(
     artgen, shapes_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,6 +150,7 @@ def test_a_moved_dataset_resumes_with_data(
     assert json.loads((tmp_path / "run" / "config.json").read_text())["data_dir"] == str(tmp_path / "moved")
 
 
+@pytest.mark.slow
 def test_large_photos_name_the_limit_in_training_and_are_downscaled_for_style(
     artgen, shapes_dir: Path, tmp_path: Path
 ) -> None:

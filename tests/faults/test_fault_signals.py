@@ -19,6 +19,8 @@ from corpus import TINY, hashes, refused, spawn, unchanged, wait_for
 
 from artgen import runs
 
+pytestmark = pytest.mark.slow  # real signals, several devices or a cluster: CI runs them
+
 
 def _metrics(run_dir: Path) -> np.ndarray:
     return np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1, ndmin=2)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from textual.widgets import Button, Header, Input, ProgressBar, RichLog
 
 from artgen.jobs import JobRecord
@@ -26,6 +27,7 @@ async def _until(pilot, predicate, timeout=20.0):
         waited += 0.05
 
 
+@pytest.mark.slow
 def test_fill_a_form_start_a_job_and_watch_it(runner, tmp_path):
     asyncio.run(_fill_a_form_start_a_job_and_watch_it(runner, tmp_path))
 
@@ -74,6 +76,7 @@ async def _fill_a_form_start_a_job_and_watch_it(runner, tmp_path):
         assert ("info", "demo finished") in runner.log(resumed)
 
 
+@pytest.mark.slow
 def test_job_list_cancels_and_reruns(runner, tmp_path):
     asyncio.run(_job_list_cancels_and_reruns(runner, tmp_path))
 
@@ -125,6 +128,7 @@ def test_building_the_app_leaves_tensorflow_out(tmp_path):
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
+@pytest.mark.slow
 def test_every_available_engine_has_a_form(fake_runner):
     asyncio.run(_every_available_engine_has_a_form(fake_runner))
 
@@ -141,6 +145,7 @@ async def _every_available_engine_has_a_form(fake_runner):
             await pilot.press("escape")
 
 
+@pytest.mark.slow
 def test_moving_between_views_shows_each_job_and_leaves_no_screens_behind(fake_runner):
     asyncio.run(_moving_between_views(fake_runner))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
 from conftest import FIXED_NOW, FakeRunner
 from textual.widgets import Button, Collapsible, Input, Label
 
@@ -30,6 +31,7 @@ def _app(runner):
     return make_app(runner, probe=None, halfcell_previews=True, clock=lambda: FIXED_NOW)
 
 
+@pytest.mark.slow
 def test_cancel_shows_stopping_at_once_then_the_final_state(runner, tmp_path):
     asyncio.run(_cancel_shows_stopping(runner, tmp_path))
 

@@ -40,6 +40,7 @@ def test_home_with_two_gpus(snap_compare, fake_runner, fixed_kinds):
     assert snap_compare(_app(fake_runner), terminal_size=(80, 24))
 
 
+@pytest.mark.slow
 def test_train_form_with_an_error(snap_compare, fake_runner, fixed_kinds):
     async def type_a_bad_folder(pilot):
         await pilot.press("t")

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real signals, several devices or a cluster: CI runs them
+
+
 RUN_TWICE = """
 import json, sys
 import numpy as np

@@ -73,6 +73,7 @@ def trained(shapes: Path, tmp_path_factory: pytest.TempPathFactory):
     return train_classifier(config, events.append), events
 
 
+@pytest.mark.slow
 def test_tiny_dataset_trains_well_above_chance(trained) -> None:
     result, events = trained
     assert result.classes == SHAPES
@@ -159,6 +160,7 @@ def test_existing_output_is_refused_before_training(shapes: Path, tmp_path: Path
     assert mine.read_text() == "precious" and not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_target_accuracy_and_stop_requests_end_training_early(shapes: Path, tmp_path: Path) -> None:
     from artgen.labs.classify import train_classifier
 

@@ -98,6 +98,7 @@ def test_size_defaults_to_the_images_own_size_up_to_150(tmp_path: Path) -> None:
         native_size(tmp_path / "missing", 150)
 
 
+@pytest.mark.slow
 def test_a_run_without_size_trains_at_the_images_own_size_and_records_it(
     shapes: Path, tmp_path: Path
 ) -> None:
@@ -133,6 +134,7 @@ def test_most_confused_pairs_are_the_largest_off_diagonal_counts() -> None:
     assert most_confused(np.eye(3, dtype=int) * 4, ["a", "b", "c"]) == []
 
 
+@pytest.mark.slow
 def test_vgg16_head_trains_from_cached_features_that_match_the_full_model(
     shapes: Path, tmp_path: Path
 ) -> None:
@@ -165,6 +167,7 @@ def test_vgg16_head_trains_from_cached_features_that_match_the_full_model(
     assert len(top) == 3 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
 
 
+@pytest.mark.slow
 def test_augmented_vgg16_runs_the_base_on_the_fly_and_fine_tunes_its_last_block(
     shapes: Path, tmp_path: Path
 ) -> None:

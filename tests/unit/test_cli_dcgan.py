@@ -32,6 +32,7 @@ def test_every_help_answers_without_importing_tensorflow() -> None:
     assert int(count) >= 2 and heavy == "[]"
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(
     tmp_path: Path, shapes_dir: Path, tiny_model: tuple[str, ...]
 ) -> None:
@@ -103,6 +104,7 @@ def test_empty_folder_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert err.startswith("artgen: error:") and "has no images" in err and "\n" not in err
 
 
+@pytest.mark.slow
 def test_train_then_sample_then_refuse_to_overwrite(
     tmp_path: Path, shapes_dir: Path, tiny_model: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:

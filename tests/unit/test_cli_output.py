@@ -249,6 +249,7 @@ def test_walk_refuses_an_existing_file_without_overwrite(tmp_path: Path, capsys)
     assert out.read_bytes() == b"mine"
 
 
+@pytest.mark.slow
 def test_piped_command_output_is_whole_lines(tmp_path: Path) -> None:
     """The real thing, through a pipe: ``artgen toy ... | cat``."""
     runs_root = tmp_path / ("deep-" * 20)

@@ -31,6 +31,7 @@ def test_networks_have_the_right_shapes(size: int) -> None:
     assert tuple(discriminator(images).shape) == (2, 1)
 
 
+@pytest.mark.slow
 def test_a_run_writes_every_file(tmp_path: Path, shapes_dir: Path) -> None:
     events: list = []
     config = TrainConfig.tiny(
@@ -67,6 +68,7 @@ def test_a_run_writes_every_file(tmp_path: Path, shapes_dir: Path) -> None:
     assert Image.open(run / "images" / "final.png").size[0] > 32
 
 
+@pytest.mark.slow
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path: Path, shapes_dir: Path) -> None:
     common = dict(steps=6, checkpoint_every=3, augment=("translation", "cutout"))
     straight = train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "a"), **common))
@@ -173,6 +175,7 @@ def test_out_of_memory_names_the_options_to_lower(
     assert (tmp_path / "run" / "checkpoints" / "step-00000002.npz").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["mixed", "bf16"])
 def test_mixed_precision_trains_with_float32_outputs(
     tmp_path: Path, shapes_dir: Path, precision: str
@@ -203,6 +206,7 @@ def test_replica_shares_of_the_update_sum_to_the_global_batch(loss: str) -> None
     assert update.scale_loss(whole["d_loss"], keras.optimizers.Adam()) is whole["d_loss"]  # no loss scaling
 
 
+@pytest.mark.slow
 def test_generators_import_none_of_their_users() -> None:
     """Finding, loading and sampling a generator sits beneath the trainer, ``sample`` and ``walk``."""
     import subprocess

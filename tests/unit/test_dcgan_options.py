@@ -50,6 +50,7 @@ def _losses(run_dir: Path) -> np.ndarray:
     return np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1:5]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_spectral_norm_discriminator_trains_and_resumes_on_each_backend(
     backend: str, tmp_path: Path, shapes_dir: Path
@@ -102,6 +103,7 @@ def test_diffaugment_is_chosen_by_dataset_size() -> None:
     assert augment.policy_for(dataclasses.replace(config, augment_below=0), 1) == ()
 
 
+@pytest.mark.slow
 def test_auto_diffaugment_trains_as_the_explicit_policy_and_keeps_the_setting(
     tmp_path: Path, shapes_dir: Path
 ) -> None:

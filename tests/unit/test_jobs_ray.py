@@ -23,7 +23,7 @@ from artgen.events import Progress
 from artgen.jobs import HistoryStore, Runner
 from artgen.jobs.ray_executor import RayExecutor
 
-pytestmark = pytest.mark.usefixtures("demo_kind")
+pytestmark = [pytest.mark.usefixtures("demo_kind"), pytest.mark.slow]  # a real local Ray instance
 TESTS = Path(__file__).resolve().parent.parent
 
 

@@ -26,6 +26,7 @@ def faces(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_training_job_cancels_with_a_checkpoint_and_resumes_to_done(tmp_path, faces, monkeypatch):
     monkeypatch.setenv("ARTGEN_CACHE_DIR", str(tmp_path / "cache"))
     runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=60)

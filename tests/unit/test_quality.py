@@ -104,6 +104,7 @@ def _fake_watch_init(self, images, latent_dim, seed, count, path) -> None:
     self.path, self.state = path, WatchState()
 
 
+@pytest.mark.slow
 def test_forced_rising_fd_warns_and_keeps_the_best_generator(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,6 +122,7 @@ def test_forced_rising_fd_warns_and_keeps_the_best_generator(
     assert any(isinstance(e, Metrics) and e.values.get("fd") == 5.0 and "g_loss" in e.values for e in events)
 
 
+@pytest.mark.slow
 def test_rollback_restores_the_best_weights_with_a_lower_learning_rate(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,6 +178,7 @@ def test_classic_recipe_reproduces_the_old_trainer_loss_for_loss(tmp_path: Path,
     np.testing.assert_allclose(_losses(events), CLASSIC_LOSSES, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_run_directory_of_the_old_code_resumes_as_it_would_have(tmp_path: Path, shapes_dir: Path) -> None:
     """A config.json without the new settings is read as the classic recipe and resumes exactly."""
     common = dict(steps=6, checkpoint_every=3, recipe="classic")
@@ -210,6 +213,7 @@ _OLD_FIELDS = frozenset(
 )
 
 
+@pytest.mark.slow
 def test_a_short_run_samples_show_what_the_generator_learned(tmp_path: Path, shapes_dir: Path) -> None:
     """BatchNorm statistics of the EMA copy are measured again: early grids are not flat grey."""
     config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=20, sample_every=20)
@@ -225,6 +229,7 @@ def test_a_short_run_samples_show_what_the_generator_learned(tmp_path: Path, sha
     assert old_grid[2:34, 2:34].std() < grid[2:34, 2:34].std()
 
 
+@pytest.mark.slow
 def test_sample_grids_by_step_keep_the_newest_and_every_tenth(tmp_path: Path, shapes_dir: Path) -> None:
     config = TrainConfig.tiny(
         str(shapes_dir), run_dir=str(tmp_path / "run"), steps=26, sample_every=2, keep_samples=3,
@@ -259,6 +264,7 @@ def test_which_picks_the_generator_and_says_which(
     assert "--which needs --model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_every_writes_fd_rows_and_the_best_generator(tmp_path: Path, shapes_dir: Path) -> None:
     """The real watch end to end (VGG16 features of 8 samples): FD and KID land in metrics.csv."""
     config = TrainConfig.tiny(

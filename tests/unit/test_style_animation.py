@@ -47,6 +47,7 @@ def painting(tmp_path) -> str:
     return str(tmp_path / "paint.png")
 
 
+@pytest.mark.slow
 def test_stable_path_flickers_less_than_independent_frames(tmp_path, painting):
     clip = _save(_scene(5), tmp_path / "scene.gif", duration=100, loop=0)
     stable, independent = _stable_and_independent(
@@ -58,6 +59,7 @@ def test_stable_path_flickers_less_than_independent_frames(tmp_path, painting):
     assert figures["frames"] == 5 and figures["flicker"] == pytest.approx(stable.flicker)
 
 
+@pytest.mark.slow
 def test_each_kind_is_written_back_as_itself_at_its_frame_rate(tmp_path, painting):
     frames = _scene(4)
     gif = _save(frames, tmp_path / "clip.gif", duration=[80, 120, 80, 200], loop=0)
@@ -104,6 +106,7 @@ def test_stop_writes_the_frames_painted_so_far_as_a_valid_file(tmp_path, paintin
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif", "o.gif", "o.gif.json", "paint.png"]
 
 
+@pytest.mark.slow
 def test_stylised_walk_loops_with_every_frame_and_no_seam(tmp_path, painting):
     """Nine frames: four held back and repainted to close the loop; the file's seam is an ordinary step."""
     from artgen.walk.config import WalkConfig
@@ -289,6 +292,7 @@ def test_flicker_without_the_flow_measure_finds_no_flow(monkeypatch):
     assert raw.ratio == both.ratio and raw.warped_ratio is None
 
 
+@pytest.mark.slow
 def test_stable_path_flickers_less_than_independent_frames_on_a_pan(tmp_path, painting):
     """Every pixel moves: the flow carries the painting along, so it flickers less, and what it changes
     beyond the input's own motion is a small part of what independent frames change.

@@ -52,6 +52,7 @@ def test_a_batch_paints_the_others_and_reports_the_unreadable_one(album, tmp_pat
     assert "wrote 3 of 4 photos" in shown.out and "failed 1: broken.jpg (not an image)" in shown.out
 
 
+@pytest.mark.slow
 def test_a_batch_computes_the_style_targets_once(album, tmp_path, monkeypatch):
     from artgen.style import batch, engine, transfer
 
@@ -87,6 +88,7 @@ def test_ctrl_c_stops_after_writing_the_current_photo(album, tmp_path):
     assert json.loads((tmp_path / "out" / "batch.json").read_text())["stopped"] is True
 
 
+@pytest.mark.slow
 def test_an_existing_output_folder_is_never_taken_over(album, tmp_path, monkeypatch, capsys):
     folder, painting = album
     monkeypatch.chdir(tmp_path)

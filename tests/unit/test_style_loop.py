@@ -29,6 +29,7 @@ def pair(tmp_path_factory) -> tuple[str, str]:
     return str(folder / "photo.png"), str(folder / "paint.png")
 
 
+@pytest.mark.slow
 def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path, monkeypatch):
     """Same algorithm, float32 on the device against float64 on the host: equal to rounding.
 
@@ -57,6 +58,7 @@ def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path, mon
     assert steps == [1, 2, 12]  # per chunk: one compiling, one timed, then 10 at a time
 
 
+@pytest.mark.slow
 def test_the_device_loop_compiles_once_per_scale(pair, tmp_path):
     from artgen.style import transfer
     from artgen.style.backend import compilations
@@ -92,6 +94,7 @@ print(json.dumps(scores))
 """
 
 
+@pytest.mark.slow
 def test_lbfgs_on_the_device_reaches_the_scipy_score(pair, tmp_path):
     """optax's L-BFGS (JAX, compiled loop) against SciPy's L-BFGS-B, 15 iterations from the photo.
 

@@ -33,6 +33,7 @@ def test_activation_count_follows_the_layers_shapes():
     assert memory.activation_elements(32, 32, "vgg16") == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tiling", [(), ("--tile", "on", "--tile-size", "256")], ids=["untiled", "tiled"])
 def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path, tiling):
     """A fresh process, as a user runs it: the printed estimate against the kernel's peak resident size.
@@ -112,10 +113,11 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
 
     from artgen.errors import InputError
     from artgen.style import StyleConfig, backend, engine
+    from artgen.style.optimise import fit_size
 
     config = StyleConfig(pair[0], (pair[1],), size=4096)
     content = engine.load_image(pair[0], config.size)
-    sizes = [engine.fit_size(*content.size, side) for side in config.scale_sizes()]
+    sizes = [fit_size(*content.size, side) for side in config.scale_sizes()]
     base = 10**9
 
     def peak(core: int, history: int) -> int:
@@ -126,7 +128,7 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
 
     def plan(available: int):
         monkeypatch.setattr(backend, "device_memory", lambda: ("CPU", base, available))
-        return engine._memory_plan(config, content.size, [])[:2]
+        return engine.memory_plan(config, content.size, [])[:2]
 
     assert plan(4 * peak(0, 10)) == (0, 10)
     assert plan(peak(0, 10) + 1)[1] == 10  # fits untiled, but not in the CPU's share: tiles, full history

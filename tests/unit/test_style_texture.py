@@ -76,23 +76,23 @@ def test_odd_sides_keep_every_edge_pixel_in_the_pooled_maps():
 def test_wrapping_tv_and_upsampling_commute_with_rolling():
     from keras import ops
 
-    from artgen.style.engine import _upsample
     from artgen.style.losses import tv_loss
+    from artgen.style.optimise import upsample
 
     x = np.random.default_rng(3).normal(0, 60, (1, 20, 30, 3)).astype(np.float32)
     rolled = np.roll(x, (7, 11), axis=(1, 2))
     wrapped = float(ops.convert_to_numpy(tv_loss(x, wrap=True)))
     assert float(ops.convert_to_numpy(tv_loss(rolled, wrap=True))) == pytest.approx(wrapped, rel=1e-5)
     assert float(ops.convert_to_numpy(tv_loss(rolled))) != pytest.approx(float(tv_loss(x)), rel=1e-3)
-    big = _upsample(x.ravel(), x.shape, (1, 40, 60, 3), wrap=True).reshape(1, 40, 60, 3)
-    big_rolled = _upsample(rolled.ravel(), x.shape, (1, 40, 60, 3), wrap=True).reshape(1, 40, 60, 3)
+    big = upsample(x.ravel(), x.shape, (1, 40, 60, 3), wrap=True).reshape(1, 40, 60, 3)
+    big_rolled = upsample(rolled.ravel(), x.shape, (1, 40, 60, 3), wrap=True).reshape(1, 40, 60, 3)
     np.testing.assert_allclose(big_rolled, np.roll(big, (14, 22), axis=(1, 2)), atol=1e-3)
 
 
 def test_enlarging_a_tile_follows_its_fourier_series_and_favours_no_line():
     """A tile's enlargement is its band-limited curve sampled twice as densely, where bicubic doubling
     makes every other line of a textured picture rougher (that pattern outlived the finest scale)."""
-    from artgen.style.engine import _upsample
+    from artgen.style.optimise import upsample
     from artgen.style.periodic import fourier_upsample
 
     rows, columns = np.mgrid[0:20, 0:30].astype(np.float64)
@@ -104,8 +104,8 @@ def test_enlarging_a_tile_follows_its_fourier_series_and_favours_no_line():
     with pytest.raises(ValueError, match="enlarges only"):
         fourier_upsample(wave, 10, 30)
     noise = np.random.default_rng(4).uniform(-100, 100, (1, 48, 48, 3)).astype(np.float32)
-    tile = _upsample(noise.ravel(), noise.shape, (1, 96, 96, 3), wrap=True).reshape(96, 96, 3)
-    plain = _upsample(noise.ravel(), noise.shape, (1, 96, 96, 3)).reshape(96, 96, 3)
+    tile = upsample(noise.ravel(), noise.shape, (1, 96, 96, 3), wrap=True).reshape(96, 96, 3)
+    plain = upsample(noise.ravel(), noise.shape, (1, 96, 96, 3)).reshape(96, 96, 3)
     assert abs(grid_ratio(tile, 2) - 1) < 0.03
     assert grid_ratio(plain[4:-4, 4:-4], 2) > 1.3  # bicubic: the lines between old pixels are rougher
 
@@ -137,6 +137,7 @@ def test_the_calmest_origin_moves_the_wrap_onto_the_calmest_grid_line():
     assert seam_metric(rolled).seam == 0 and seam_metric(tile).ratio > 0.9
 
 
+@pytest.mark.slow
 def test_a_seamless_texture_has_no_seam_and_no_line_pattern(tmp_path, capsys):
     """The seam is no larger than the texture's ordinary neighbour steps (SEAM_MARGIN), and no
     phase of lines is rougher than the rest (GRID_MARGIN); without --seamless the seam is clearly larger.
@@ -294,6 +295,7 @@ def test_a_photo_made_periodic_tiles_and_keeps_everything_inside_it():
     np.testing.assert_allclose(laplacian(made), laplacian(photo), atol=1e-3)  # every edge and texture kept
 
 
+@pytest.mark.slow
 def test_a_seamless_still_from_a_photo_tiles(tmp_path, capsys):
     """From the photo (the default start), not only from noise: its edges are shaded to meet. Before,
     the photo's jump stayed: 64 px, seam 2.9x the neighbour steps (3.1x at 256 px); now 0.83."""
@@ -310,6 +312,7 @@ def test_a_seamless_still_from_a_photo_tiles(tmp_path, capsys):
     assert ratios["--seamless"] <= SEAM_MARGIN and ratios[None] >= 2, ratios
 
 
+@pytest.mark.slow
 def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
     from artgen.events import Preview, Progress
     from artgen.jobs import kinds

@@ -88,6 +88,7 @@ def test_tiled_targets_gram_matrices_and_gradients_match_untiled():
     assert np.linalg.norm(wrong - grad) > 1e-2 * np.linalg.norm(grad)
 
 
+@pytest.mark.slow
 def test_tiled_transfer_writes_the_untiled_picture(tmp_path):
     from artgen.style import transfer
 
@@ -109,6 +110,7 @@ def test_tiled_transfer_writes_the_untiled_picture(tmp_path):
     assert a.shape == b.shape == (204, 272, 3) and np.abs(a - b).mean() < 0.5
 
 
+@pytest.mark.slow
 def test_a_stop_lands_within_a_tiled_evaluation_and_keeps_the_best_picture(tmp_path):
     """At 4096 px one evaluation takes minutes; a stop asked mid-way must not wait for it to end."""
     from artgen.style import transfer

@@ -25,6 +25,7 @@ def read_metrics(path: Path) -> list[dict[str, float]]:
         return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
 
 
+@pytest.mark.slow
 def test_default_run_learns_mean_and_std_and_distance_falls(tmp_path: Path) -> None:
     from artgen.labs.toy_gan import train_toy
 
@@ -43,6 +44,7 @@ def test_default_run_learns_mean_and_std_and_distance_falls(tmp_path: Path) -> N
     assert (result.run_dir / "curves.png").is_file()
 
 
+@pytest.mark.slow
 def test_two_peaked_mixture_learns_both_widths_with_its_defaults(tmp_path: Path) -> None:
     """Each peak at its real width, no longer a third of it with a bridge between (distance was 0.24)."""
     from artgen.labs.toy_gan import train_toy

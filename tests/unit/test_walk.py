@@ -112,7 +112,7 @@ def test_mp4_without_ffmpeg_fails_before_work(tmp_path, model, monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "imageio_ffmpeg" else real(n, *a)
     )
-    with pytest.raises(DependencyError, match=r"artgen\[video\]"):
+    with pytest.raises(DependencyError, match="imageio-ffmpeg"):
         render_walk(WalkConfig(out=str(tmp_path / "w.mp4"), model=model, frames=4))
     assert list(tmp_path.iterdir()) == []
 

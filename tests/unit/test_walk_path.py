@@ -173,6 +173,7 @@ def test_webp_and_png_folder_writers(tmp_path):
     assert sorted(p.name for p in (tmp_path / "f").iterdir())[-1] == "frame-00011.png"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gif", "webp", "frames"])
 def test_writers_stream_instead_of_holding_every_frame(tmp_path, kind):
     alive: list[weakref.ref] = []

@@ -23,7 +23,7 @@ BASES = ("auto", "vgg16", "none")
 MAX_AUTO_SIZE = 150
 # --base auto picks the bundled VGG16 from this size up and the small CNN below it. VGG16
 # pools five times: under ~64 px its last block sees a 4x4 map or less, and on 28 px
-# Fashion-MNIST its frozen features lose to the small CNN (README, benchmarks/classify_quality.py).
+# Fashion-MNIST its frozen features lose to the small CNN (docs/benchmarks.md).
 MIN_TRANSFER_SIZE = 64
 # A preset sets the fields you leave at their defaults; flags you give still win.
 PRESETS: dict[str, dict[str, Any]] = {
