@@ -58,6 +58,7 @@ def _resume(artgen, run_dir: Path, steps: int, *more: str):
 # -- deletion: only names artgen writes, only inside the run, never through a link -----------------------
 
 
+@pytest.mark.slow
 def test_rotation_deletes_only_artgens_own_checkpoints_grids_and_temporaries(
     artgen, run_copy: Path, tmp_path: Path
 ) -> None:
@@ -90,6 +91,7 @@ def test_rotation_deletes_only_artgens_own_checkpoints_grids_and_temporaries(
     assert steps == ["step-00000001-best.png", "step-00000010.png"]  # grids 6 and 8 rotated out
 
 
+@pytest.mark.slow
 def test_a_checkpoints_folder_linked_to_an_archive_loses_nothing(
     artgen, run_copy: Path, tmp_path: Path
 ) -> None:
@@ -287,6 +289,7 @@ def _numbered(name: str) -> str:
     return f"{stem}-2{dot}{suffix}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", DEFAULT_NAMES, ids=list(DEFAULT_NAMES))
 def test_without_a_name_the_next_free_one_is_taken(artgen, world: Path, case: str) -> None:
     argv, name, kind = DEFAULT_NAMES[case]
@@ -302,6 +305,7 @@ def test_without_a_name_the_next_free_one_is_taken(artgen, world: Path, case: st
     assert (world / _numbered(name)).exists() and not leftovers(world)
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_the_old_file_only_with_a_whole_new_one(artgen, world: Path) -> None:
     old = world / "old.png"
     Image.fromarray(np.full((8, 8, 3), 7, np.uint8)).save(old)
@@ -353,6 +357,7 @@ def test_an_output_that_is_not_a_regular_file_is_refused_even_with_overwrite(
     assert sorted(p.name for p in world.iterdir()) == entries and not leftovers(world)
 
 
+@pytest.mark.slow
 def test_an_old_folder_of_frames_is_replaced_only_if_artgen_wrote_all_of_it(artgen, world: Path) -> None:
     frames = world / "frames"
     assert artgen("walk", "--frames", "4", frames).status == 0
@@ -392,6 +397,7 @@ def test_a_placeholder_is_removed_only_while_it_is_the_empty_one_artgen_made(tmp
     assert other.read_bytes() == b"a user's file" and not leftovers(tmp_path)
 
 
+@pytest.mark.slow
 def test_two_walks_started_together_never_replace_each_other(tmp_path: Path) -> None:
     """The real race, two processes: one writes, the other is refused in one line; the file is whole."""
     out = tmp_path / "same.gif"
