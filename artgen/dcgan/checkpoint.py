@@ -25,7 +25,7 @@ from artgen.dcgan.config import RESUMABLE
 from artgen.dcgan.gan import GAN
 from artgen.errors import RunDirError
 from artgen.events import Message, OnEvent, ignore_events
-from artgen.generators.locate import checkpoints
+from artgen.generators.locate import CHECKPOINT_NAME, checkpoints
 from artgen.generators.locate import latest_checkpoint as latest
 
 __all__ = ["save", "restore", "restore_latest", "latest", "newest_readable", "load_group", "group"]
@@ -53,11 +53,22 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def save(gan: GAN, run_dir: Path, step: int, keep: int, config: dict[str, Any] | None = None) -> Path:
+def save(
+    gan: GAN,
+    run_dir: Path,
+    step: int,
+    keep: int,
+    config: dict[str, Any] | None = None,
+    root: Path | None = None,
+) -> Path:
     """Write the checkpoint for ``step`` and delete all but the newest ``keep``.
 
     ``config`` (the run's settings) is stored beside the weights, so a
     checkpoint that no longer fits ``config.json`` can say which setting changed.
+    Only files named as artgen names checkpoints are deleted, and only inside
+    ``root`` (the run folder, ``run_dir`` unless given), never through a link:
+    a user's ``step-00000020-mine.npz``, or an archive folder linked in as
+    ``checkpoints/``, is kept.
     """
     arrays = {"step": np.asarray(step, dtype=np.int64)}
     if config is not None:
@@ -69,8 +80,8 @@ def save(gan: GAN, run_dir: Path, step: int, keep: int, config: dict[str, Any] |
     path = _path(run_dir, step)
     with runs.atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
-    for old in sorted((run_dir / "checkpoints").glob("step-*.npz"))[:-keep]:
-        old.unlink(missing_ok=True)
+    for old in checkpoints(run_dir)[:-keep]:
+        runs.remove_own(old, root or run_dir, CHECKPOINT_NAME)
     return path
 
 

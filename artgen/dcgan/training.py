@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "fd", "kid")
 LEGACY_COLUMNS = 6  # metrics.csv before FD/KID were measured
 ARCHIVE_EVERY = 10  # beyond the newest --keep-samples grids, every 10th grid is kept
+GRID_NAME = re.compile(r"step-\d{8}\.png")  # a sample grid's whole name, as _scheduled_samples writes it
 ROLLBACK_LR_FACTOR = 0.5
 
 
@@ -233,11 +235,13 @@ class _Loop:
         keep = self.config.keep_samples
         if not keep or not self.writes_files:
             return
-        grids = sorted((self.run_dir / "images").glob("step-*.png"))
+        grids = sorted(
+            path for path in (self.run_dir / "images").glob("step-*.png") if GRID_NAME.fullmatch(path.name)
+        )
         every = self.config.sample_every * ARCHIVE_EVERY
         for path in grids[:-keep]:
             if int(path.stem.split("-")[1]) % every:
-                path.unlink(missing_ok=True)
+                runs.remove_own(path, self.run_dir, GRID_NAME)
 
     def _samples(self, name: str, caption: str) -> None:
         if not self.writes_files:
@@ -268,7 +272,7 @@ class _Loop:
             )
         )
         if result.is_best:
-            checkpoint.save(self.gan, self.run_dir / "best", step, keep=1)
+            checkpoint.save(self.gan, self.run_dir / "best", step, keep=1, root=self.run_dir)
             with runs.atomic_path(self.run_dir / "generator-best.keras") as tmp:
                 sampler.save(tmp)
         if result.alarm is None:

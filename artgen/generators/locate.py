@@ -12,12 +12,20 @@ from pathlib import Path
 from artgen.assets import asset
 from artgen.errors import ModelError
 
-__all__ = ["DEFAULT_GENERATOR", "WHICH", "checkpoints", "latest_checkpoint", "resolve_model", "describe"]
+__all__ = [
+    "DEFAULT_GENERATOR",
+    "WHICH",
+    "CHECKPOINT_NAME",
+    "checkpoints",
+    "latest_checkpoint",
+    "resolve_model",
+    "describe",
+]
 
 WHICH = ("final", "best", "latest")
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
-_CHECKPOINT = re.compile(r"^step-(\d{8})\.npz$")
+CHECKPOINT_NAME = re.compile(r"step-(\d{8})\.npz")  # a checkpoint's whole name, as artgen writes it
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
@@ -25,7 +33,7 @@ def checkpoints(run_dir: Path) -> list[Path]:
     folder = Path(run_dir) / "checkpoints"
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.glob("step-*.npz") if _CHECKPOINT.match(path.name))
+    return sorted(path for path in folder.glob("step-*.npz") if CHECKPOINT_NAME.fullmatch(path.name))
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
@@ -82,6 +90,6 @@ def describe(path: Path) -> str:
         return f"{path} (final)"
     if path.name == "generator-best.keras":
         return f"{path} (best FD)"
-    if _CHECKPOINT.match(path.name):
+    if CHECKPOINT_NAME.fullmatch(path.name):
         return f"{path} (latest checkpoint, step {int(path.stem.split('-')[1])})"
     return str(path)

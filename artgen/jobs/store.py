@@ -9,6 +9,12 @@ A history that cannot be read (damaged, truncated, not SQLite) must not keep
 the studio or ``artgen jobs`` from opening: it is moved aside, kept under a
 name that says so, and a fresh one started, with a ``notice`` to show. A
 history locked by another process is waited for briefly, then named.
+
+A readable SQLite file that is not artgen's (another program's database at
+this path) is never written to: artgen marks its own with
+``PRAGMA application_id`` when it creates one, and opens a file only if it
+bears that mark, or holds exactly artgen's tables (made before the mark), or
+nothing at all.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ _COLUMNS = (
 )
 # Columns added since the first release, with their SQL types: an older history gains them on open.
 _ADDED_COLUMNS = {"placement": "TEXT"}
+APPLICATION_ID = 0x61727467  # "artg": the mark in an SQLite header that says the file is artgen's
+_TABLES = {"jobs": set(_COLUMNS) - set(_ADDED_COLUMNS), "log": {"job_id", "seq", "level", "text"}}
 LOG_LIMIT = 500  # lines kept per job; a long training run logs far fewer
 LOCK_WAIT = 5.0  # seconds to wait for another process's write before saying who holds the history
 
@@ -87,7 +95,12 @@ class HistoryStore:
         self._lock = threading.Lock()
         try:
             with self._connect() as db:
-                db.executescript(_SCHEMA)
+                if not _is_artgen(db):
+                    raise InputError(
+                        f"{self.path} is not an artgen job history (another program's database); "
+                        "move it elsewhere or set $ARTGEN_DATA_DIR to another folder"
+                    )
+                _create(db)
                 _add_new_columns(db)
                 _check(db)
         except sqlite3.DatabaseError as exc:  # damaged, truncated, or not SQLite at all
@@ -97,11 +110,18 @@ class HistoryStore:
                 "and a new history started"
             )
             with self._connect() as db:
-                db.executescript(_SCHEMA)
+                _create(db)
 
     def _move_aside(self) -> Path:
-        kept = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        """Rename the damaged history (and SQLite's files beside it) to a name nothing holds yet."""
+        stamp = f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+        suffixes = ("", "-journal", "-wal", "-shm")
+        kept = self.path.with_name(stamp)
+        for number in range(2, 1000):
+            if not any(Path(f"{kept}{suffix}").exists() for suffix in suffixes):
+                break
+            kept = self.path.with_name(f"{stamp}-{number}")
+        for suffix in suffixes:
             source = Path(f"{self.path}{suffix}")
             if source.exists():
                 os.replace(source, Path(f"{kept}{suffix}"))
@@ -160,6 +180,34 @@ class HistoryStore:
             query = "SELECT level, text FROM log WHERE job_id = ? ORDER BY seq"
             rows = db.execute(query, (job_id,)).fetchall()
         return [(level, text) for level, text in rows]
+
+
+def _is_artgen(db: sqlite3.Connection) -> bool:
+    """The file bears artgen's mark, or holds exactly artgen's tables (an older history), or nothing."""
+    mark = db.execute("PRAGMA application_id").fetchone()[0]
+    if mark == APPLICATION_ID:
+        return True
+    if mark != 0 or db.execute("PRAGMA user_version").fetchone()[0] != 0:
+        return False  # another program's mark
+    if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+        return True  # a new, empty file
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables - {"sqlite_sequence"} != set(_TABLES):
+        return False
+    return all(
+        needed <= {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for table, needed in _TABLES.items()
+    )
+
+
+def _create(db: sqlite3.Connection) -> None:
+    """artgen's tables, and its mark, so that no other program's database is ever taken for it.
+
+    Both only where missing: a damaged history must be moved aside as it was, not written to.
+    """
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.executescript(_SCHEMA)
 
 
 def _add_new_columns(db: sqlite3.Connection) -> None:

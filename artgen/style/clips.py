@@ -11,13 +11,12 @@ its per-frame delays and its loop count.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ __all__ = [
     "open_clip",
     "output_suffix",
     "default_clip_out",
+    "reserved_clip_out",
     "check_clip_out",
     "write_clip",
     "stats_path",
@@ -230,17 +230,39 @@ def output_suffix(clip: Clip) -> str:
     return OUT_SUFFIXES[clip.kind]
 
 
-def default_clip_out(clip: Clip, styles: Iterable[str], folder: Path | None = None) -> Path:
-    """``<content>_<style>.<kind>`` (or a folder) in ``folder`` (the working directory), numbered if taken."""
-    folder = folder or Path.cwd()
+def default_clip_out(
+    clip: Clip, styles: Iterable[str], folder: Path | None = None
+) -> AbstractContextManager[Path]:
+    """``<content>_<style>.<kind>`` (or a folder) in ``folder`` (the working directory), numbered; held."""
     name = clip.path.name if clip.kind == "frames" else clip.path.stem
     stem = f"{name}_{'+'.join(Path(style).stem for style in styles)}"
-    suffix = output_suffix(clip)
-    return runs.untaken(folder, stem, suffix, taken=lambda path: path.exists() or stats_path(path).exists())
+    return runs.reserve_free(
+        folder or Path.cwd(),
+        stem,
+        output_suffix(clip),
+        kind=_out_kind(clip),
+        taken=lambda path: stats_path(path).exists(),
+    )
 
 
-def check_clip_out(clip: Clip, out: Path, overwrite: bool) -> None:
-    """``out`` must be the clip's own kind, and must not replace anything unasked."""
+def reserved_clip_out(
+    clip: Clip, out: str | None, styles: Iterable[str], overwrite: bool
+) -> AbstractContextManager[Path]:
+    """``-o`` as given (checked, then held), or the default name (held)."""
+    if out is None:
+        return default_clip_out(clip, styles)
+    check_clip_out(clip, Path(out))
+    replaces = media.FRAME_NAME if clip.kind == "frames" else None
+    return runs.reserve(out, kind=_out_kind(clip), replaces=replaces, overwrite=overwrite)
+
+
+def _out_kind(clip: Clip) -> str:
+    """A folder of frames is built whole and renamed into place; anything else is a file."""
+    return "folder" if clip.kind == "frames" else "file"
+
+
+def check_clip_out(clip: Clip, out: Path) -> None:
+    """``out`` must be the clip's own kind, and not the clip itself."""
     suffix = out.suffix.lower()
     if clip.kind == "frames":
         if suffix in (".png", ".gif", ".webp", *images.VIDEO_SUFFIXES):
@@ -250,11 +272,6 @@ def check_clip_out(clip: Clip, out: Path, overwrite: bool) -> None:
         raise InputError(
             f"-o {out}: {clip.path.name} is written as {wanted} (its own kind); end -o with {wanted}"
         )
-    if out.is_dir() and clip.kind != "frames":
-        raise InputError(f"{out} is a folder; -o must name a {output_suffix(clip)} file")
-    taken = out.exists() and not (clip.kind == "frames" and out.is_dir() and not any(out.iterdir()))
-    if taken and not overwrite:
-        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
     if out.resolve() == clip.path.resolve():
         raise InputError(f"-o {out} is the content itself; choose another -o")
 
@@ -282,7 +299,7 @@ def write_clip(
             written += 1
             yield frame[None]
 
-    with _replacing(out, clip.kind) as tmp:
+    with runs.atomic_path(out, folder=clip.kind == "frames") as tmp:
         if clip.kind == "gif":
             sample = np.stack(palette_from)
             media.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
@@ -322,22 +339,3 @@ def _write_webp(path: Path, batches: Iterator[np.ndarray], clip: Clip) -> None:
             yield frame[None]
 
     media.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)
-
-
-@contextlib.contextmanager
-def _replacing(out: Path, kind: str) -> Iterator[Path]:
-    """:func:`artgen.runs.atomic_path`, which for a folder of frames may also replace an old folder.
-
-    The old folder is moved aside first and removed only once the new one is
-    in place, so an interrupted run leaves one or the other whole.
-    """
-    if not (kind == "frames" and out.is_dir() and any(out.iterdir())):
-        with runs.atomic_path(out) as tmp:
-            yield tmp
-        return
-    aside = out.with_name(f"{runs.TMP_PREFIX}{out.name}-old")
-    with runs.atomic_path(out.with_name(f"{out.name}-new")) as tmp:
-        yield tmp
-        os.replace(out, aside)
-    os.replace(out.with_name(f"{out.name}-new"), out)
-    shutil.rmtree(aside, ignore_errors=True)

@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from artgen.style.regions import RegionMasks, composite
 from artgen.style.seam import Seam, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
+PREVIEW_NAME = "preview.png"  # the picture so far, in the scratch folder
 
 __all__ = [
     "StyleResult",
@@ -49,11 +51,13 @@ __all__ = [
     "evaluate",
     "load_image",
     "default_out",
-    "checked_out",
+    "reserved_out",
+    "frames_folder",
     "memory_plan",
     "start_picture",
     "next_start",
     "remove_previews",
+    "PREVIEW_NAME",
 ]
 
 
@@ -93,23 +97,22 @@ def _photo(content: Image.Image, size: tuple[int, int], config: StyleConfig) -> 
     return periodic_component(rgb) if config.seamless else rgb
 
 
-def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
-    """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if that name is taken."""
-    folder = folder or Path.cwd()
+def default_out(config: StyleConfig, folder: Path | None = None) -> AbstractContextManager[Path]:
+    """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if taken; held."""
     stem = f"{Path(config.content).stem}_{'+'.join(Path(style).stem for style in config.styles)}"
-    return runs.untaken(folder, stem, ".png")
+    return runs.reserve_free(folder or Path.cwd(), stem, ".png")
 
 
-def checked_out(out: str | None, overwrite: bool, default: Callable[[], Path]) -> Path:
-    """``-o`` as given, refused if it is a folder or taken without ``--overwrite``; else ``default()``."""
-    if out is None:
-        return default()
-    path = Path(out)
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; -o must name a .png file")
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; choose another -o or pass --overwrite")
-    return path
+def reserved_out(
+    out: str | None, overwrite: bool, default: Callable[[], AbstractContextManager[Path]]
+) -> AbstractContextManager[Path]:
+    """``-o`` as given, held (refused if a folder, or there without ``--overwrite``); else ``default()``."""
+    return default() if out is None else runs.reserve(out, overwrite=overwrite)
+
+
+def frames_folder(out: Path, overwrite: bool) -> AbstractContextManager[Path]:
+    """``--save-every``'s folder beside ``out``, held: new or empty, unless ``--overwrite``."""
+    return runs.reserve(out.parent / f"{out.stem}-frames", kind="into", overwrite=overwrite)
 
 
 class Scale:
@@ -298,7 +301,20 @@ def transfer(
     """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is.
 
     ``style_cache``: the styles' targets kept across calls (a batch of photos fills it once).
+    The output's name is held from before the model loads until the picture is in place.
     """
+    with contextlib.ExitStack() as held:
+        return _transfer(config, on_event, should_stop, style_cache, held)
+
+
+def _transfer(
+    config: StyleConfig,
+    on_event: OnEvent,
+    should_stop: ShouldStop,
+    style_cache: StyleCache | None,
+    held: contextlib.ExitStack,
+) -> StyleResult:
+    """:func:`transfer`, its outputs' names held in ``held`` until it returns."""
     started = time.perf_counter()
     content = load_image(config.content, config.size)
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
@@ -306,14 +322,14 @@ def transfer(
     regions = RegionMasks.load(config, final_size)
     for note in regions.notes if regions else ():
         on_event(Message(note, "warning"))
-    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
+    out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
+    frames = held.enter_context(frames_folder(out, config.overwrite)) if config.save_every else None
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = memory_plan(config, content.size, styles)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
-    frames = out.parent / f"{out.stem}-frames" if config.save_every else None
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
     frame_paths: list[Path] = []
@@ -339,7 +355,7 @@ def transfer(
             images.save_png(frame, _picture(best.x, scale, config))
             frame_paths.append(frame)
         if config.preview_every and done // config.preview_every > before // config.preview_every:
-            preview = work / "preview.png"
+            preview = work / PREVIEW_NAME
             images.save_png(preview, _picture(best.x, scale, config))
             on_event(Preview(str(preview), caption=f"iteration {done}/{tracker.total}, {scale.stage}"))
 
@@ -469,10 +485,9 @@ def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Pa
 
 
 def remove_previews(work: Path) -> None:
-    for leftover in work.glob("preview*.png"):
-        leftover.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # someone put something else there; leave it
-        work.rmdir()
+    """The scratch folder artgen made, with its preview; anything else put there keeps it."""
+    runs.remove_own(work / PREVIEW_NAME, work, PREVIEW_NAME)
+    runs.remove_empty_dir(work, work.parent)
 
 
 def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:

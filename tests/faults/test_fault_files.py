@@ -94,7 +94,7 @@ REASONS = {name: reason for name, (_, reason) in ODD.items()} | {"socket.png": S
 
 
 def _no_temporaries(root: Path) -> None:
-    assert not [p for p in root.rglob(".tmp-*")], list(root.rglob(".tmp-*"))
+    assert not [p for p in root.rglob(".artgen-tmp-*")], list(root.rglob(".artgen-tmp-*"))
 
 
 def test_a_folder_with_every_odd_name_trains_on_the_rest_and_counts_them(
