@@ -119,7 +119,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
     kept, so a studio or job runner doing transfer after transfer builds
     each network once; they are frozen, so sharing them is safe.
     ``seamless``: every convolution pads by wrapping around
-    (:mod:`artgen.style.circular`), so the picture is seen as a tile.
+    (:mod:`artgen.vgg.circular`), so the picture is seen as a tile.
     """
     import keras
 
