@@ -90,8 +90,8 @@ class ConfigDict:
             raise InputError(f"unknown {kind} settings: {', '.join(sorted(unknown))}")
         values = {key: value for key, value in data.items() if key in known}
         hints = _hints(cls)
-        for name, value in values.items():
-            if wrong := type_problem(hints[name], value):
+        for name, value in values.items():  # None is the config's own check: "required" or "unset"
+            if value is not None and (wrong := type_problem(hints[name], value)):
                 raise InputError(f"{option(cls, name).flag} {wrong}")
         for name in _tuple_fields(cls) & values.keys():
             if values[name] is not None:
@@ -118,7 +118,8 @@ class ConfigDict:
         for opt in options(cls):
             if opt.name in data:
                 value = data[opt.name]
-                if wrong := type_problem(hints[opt.name], value) or problem(opt, value):
+                wrong = type_problem(hints[opt.name], value) if value is not None else None
+                if wrong := wrong or problem(opt, value):
                     raise DamagedFile(f"{path}: {opt.name} {wrong}")
         try:
             return cls.from_dict(data)

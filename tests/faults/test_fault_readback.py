@@ -415,3 +415,16 @@ def test_kill_9_as_a_run_starts_leaves_a_run_resume_continues_or_restarts(
         outcome = artgen(*shlex.split(line.split("start it again with: ")[1])[1:], "--steps", "2")
     assert outcome.status == 0, outcome.err
     assert _metrics(run_dir)[-1, 0] == 2 and not list(run_dir.rglob(".tmp-*"))
+
+
+def test_vgg_weights_that_do_not_fit_their_layer_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from artgen.errors import ModelError
+    from artgen.style import vgg
+
+    weights = vgg.vgg16_weights()
+    weights["block1_conv2.kernel"] = weights["block1_conv2.kernel"][..., :5]
+    monkeypatch.setattr(vgg, "vgg16_weights", lambda: weights)
+    with pytest.raises(
+        ModelError, match="vgg16_conv.npz do not fit its layer block1_conv2; reinstall artgen"
+    ):
+        vgg.build_features.__wrapped__("vgg16", ("block1_conv2",))
