@@ -109,14 +109,19 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _not_a_run(run_dir: Path) -> RunDirError:
-    """Why ``--resume`` cannot continue a folder without config.json, and, if it never started, how to."""
+    """Why ``--resume`` cannot continue a folder without config.json, and how to start a run there."""
     from artgen import runs
 
     if not run_dir.exists():
         return RunDirError(f"{run_dir} does not exist")
     if not run_dir.is_dir() or not runs.holds_no_run(run_dir):
         return RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
-    # What started it, if it got as far as taking the lock
+    if not any(run_dir.iterdir()):
+        return RunDirError(
+            f"{run_dir} is not an artgen training run (no config.json); "
+            f"start one there with: artgen {NAME} DIR --run-dir {run_dir}"
+        )
+    # A lock or a temporary and no config.json: killed as it started. Its lock says what started it.
     command = (runs.lock_holder(run_dir) or {}).get("command")
     whole = isinstance(command, str) and len(command) < 200  # the lock keeps 200 characters of it
     if not whole or not command.startswith(f"artgen {NAME} ") or "--resume" in command:

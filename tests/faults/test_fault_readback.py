@@ -362,8 +362,8 @@ def test_a_run_stopped_before_its_settings_were_written_names_the_command_that_s
     monkeypatch.chdir(tmp_path)
     made = tmp_path / "made"
     made.mkdir()  # what runs.open_run's output_dir leaves
-    line = refused(artgen("train", "--resume", made), 2, "has no steps yet")
-    assert line.endswith(f"start it again with: artgen train DIR --run-dir {made}"), line
+    line = refused(artgen("train", "--resume", made), 2, "is not an artgen training run")
+    assert line.endswith(f"start one there with: artgen train DIR --run-dir {made}"), line
     assert not list(made.iterdir())
 
     locked = tmp_path / "locked"
@@ -411,8 +411,9 @@ def test_kill_9_as_a_run_starts_leaves_a_run_resume_continues_or_restarts(
         process.kill()
     outcome = artgen("train", "--resume", run_dir, "--steps", "2")
     if outcome.status != 0:  # killed before config.json: the line says how to start it again
-        line = refused(outcome, 2, "has no steps yet", "start it again with: artgen train")
-        outcome = artgen(*shlex.split(line.split("start it again with: ")[1])[1:], "--steps", "2")
+        line = refused(outcome, 2, " with: artgen train ", f"--run-dir {run_dir}")
+        argv = [str(shapes_dir) if arg == "DIR" else arg for arg in shlex.split(line.split(" with: ")[1])[1:]]
+        outcome = artgen(*argv, *TINY, "--steps", "2")
     assert outcome.status == 0, outcome.err
     assert _metrics(run_dir)[-1, 0] == 2 and not list(run_dir.rglob(".tmp-*"))
 
