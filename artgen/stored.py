@@ -8,8 +8,9 @@ artgen writes and raises :class:`~artgen.errors.DamagedFile` naming the file
 and what is wrong (exit status 2). So no value of the wrong type reaches an
 engine, and a resumed run is refused before it has rewritten anything.
 A cache is the exception: a damaged entry reads as none, and is built again.
-(Configs are checked by ``ConfigDict.from_stored``, checkpoints by
-``artgen.dcgan.checkpoint``, both with the same field types.)
+Configs are checked by ``ConfigDict.from_stored`` with the same field types
+(:func:`artgen.schema.type_problem`); checkpoints, arrays rather than JSON, by
+``artgen.dcgan.checkpoint``.
 """
 
 from __future__ import annotations
