@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "RunDirError",
+    "DamagedFile",
     "TrainingDiverged",
     "DependencyError",
     "OutOfMemory",
@@ -38,6 +39,10 @@ class ModelError(ArtgenError):
 
 class RunDirError(ArtgenError):
     """A run directory is missing, incomplete or would be overwritten."""
+
+
+class DamagedFile(RunDirError):
+    """A file artgen wrote and reads back was damaged or edited; the message names it and what is wrong."""
 
 
 class TrainingDiverged(ArtgenError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,10 +26,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from artgen import environment, runs
+from artgen import environment, runs, stored
 from artgen.errors import ArtgenError, InputError
 from artgen.events import OnEvent, Progress, ignore_events
-from artgen.files import open_regular, read_text, regular_file
+from artgen.files import open_regular, regular_file
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -297,15 +296,8 @@ def load_folder(
     key = _cache_key(root, files, size, background)
     array_path = cache_dir() / f"{key}.npy"
     report_path = cache_dir() / f"{key}.json"
-    if use_cache and array_path.exists() and report_path.exists():
-        try:
-            report = json.loads(read_text(report_path))
-            with open_regular(array_path) as handle:
-                images = np.load(handle, allow_pickle=False)
-            skipped = [(str(p), str(r)) for p, r in report["skipped"]]
-            return FolderData(images, report["found"], skipped, from_cache=True)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is rebuilt below
+    if use_cache and (cached := _read_cache(array_path, report_path, len(files), size)) is not None:
+        return cached
 
     decoded = _decode_all(files, size, background, on_event)
     kept = [array for array in decoded if isinstance(array, np.ndarray)]
@@ -338,6 +330,31 @@ def _decode_all(
             if index % every == 0 or index == len(files):
                 on_event(Progress(index, len(files), unit="image", stage="decoding images"))
     return results
+
+
+@dataclass(frozen=True)
+class _CacheReport:
+    """The ``.json`` beside a cached folder's ``.npy``: how many files there were, which were skipped."""
+
+    found: int
+    skipped: list[tuple[str, str]]  # (path, reason)
+
+
+def _read_cache(array_path: Path, report_path: Path, found: int, size: int) -> FolderData | None:
+    """The cached decode of a folder of ``found`` files; None when missing or damaged (then it is rebuilt)."""
+    if not (array_path.is_file() and report_path.is_file()):
+        return None
+    try:
+        report = stored.read_record(_CacheReport, report_path)
+    except ArtgenError:
+        return None
+    kept = report.found - len(report.skipped)
+    if report.found != found or kept < 1:
+        return None
+    images = stored.cached_array(array_path, (kept, size, size, 3), np.uint8)
+    if images is None:
+        return None
+    return FolderData(images, found, [tuple(entry) for entry in report.skipped], from_cache=True)
 
 
 def _write_cache(array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list) -> None:

@@ -44,7 +44,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from artgen import files
+from artgen import files, stored
 from artgen.errors import ArtgenError, InputError, RunDirError, RunInUse, WriteFailed
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
     "write_text",
     "write_json",
     "write_csv",
-    "read_json",
     "new_run_dir",
     "reserve",
     "reserve_free",
@@ -69,6 +68,8 @@ __all__ = [
     "write_error",
     "os_error_reason",
     "run_lock",
+    "lock_holder",
+    "holds_no_run",
     "clean_temporaries",
     "clear_stale_temporaries",
     "differing_settings",
@@ -241,18 +242,6 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         data = dataclasses.asdict(data)
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def read_json(path: str | os.PathLike[str]) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(files.read_text(path))
-    except FileNotFoundError:
-        raise RunDirError(f"{path} is missing") from None
-    except OSError as exc:
-        raise RunDirError(f"{path} cannot be read: {os_error_reason(exc)[1]}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{path} is not valid JSON ({exc})") from None
 
 
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -760,6 +749,18 @@ def _read_holder(lock: Path) -> dict[str, Any] | None:
     return holder if isinstance(holder, dict) else None
 
 
+def lock_holder(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Who holds (or, killed, last held) ``run_dir``: PID, host, since and command; None without a lock."""
+    return _read_holder(Path(run_dir) / LOCK_NAME)
+
+
+def holds_no_run(run_dir: str | os.PathLike[str]) -> bool:
+    """Whether the folder ``run_dir`` holds nothing but what a run leaves as it starts (lock, temporaries)."""
+    return all(
+        entry.name == LOCK_NAME or TEMPORARY.fullmatch(entry.name) for entry in Path(run_dir).iterdir()
+    )
+
+
 def check_free(run_dir: str | os.PathLike[str]) -> None:
     """Refuse at once (before any slow start-up) a run folder another live process holds."""
     run_dir = Path(run_dir)
@@ -861,7 +862,10 @@ def open_run(
     ``may_change``: a run is continued, never taken over by different
     settings or by a run that cannot continue it. Call it once inputs are
     valid, so a refused run leaves no empty folder behind. Holding the lock,
-    it removes the temporaries a killed run left; ``lock=False`` does neither.
+    it removes the temporaries a killed run left and, in a new run, writes
+    ``settings`` as ``config.json`` before the engine's slow start, so a run
+    killed at any moment after is one ``--resume`` continues. ``lock=False``
+    does none of these.
     """
     check_run_dir(run_dir, runs_root, settings, may_change, resumable)
     path = new_run_dir(runs_root, description) if run_dir is None else output_dir(run_dir)
@@ -870,6 +874,8 @@ def open_run(
         return
     with run_lock(path):
         clean_temporaries(path)
+        if not (path / "config.json").exists():
+            write_json(path / "config.json", settings)
         yield path
 
 
@@ -890,20 +896,20 @@ def check_run_dir(
         _check_lock(path)
         stored_path = path / "config.json"
         if stored_path.exists():
-            stored = read_json(stored_path)
-            if stored.get("engine", settings.get("engine")) != settings.get("engine"):
-                raise RunDirError(f"{path} holds a {stored.get('engine')} run; choose another run directory")
+            held = stored.read_json(stored_path)
+            if held.get("engine", settings.get("engine")) != settings.get("engine"):
+                raise RunDirError(f"{path} holds a {held.get('engine')} run; choose another run directory")
             if not resumable:
                 raise RunDirError(
                     f"{path} is not empty: it holds a {settings.get('engine')} run, "
                     "which cannot be continued; choose a new run directory"
                 )
-            differ = differing_settings(stored, settings, may_change)
+            differ = differing_settings(held, settings, may_change)
             if differ:
                 more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
                 raise RunDirError(
                     f"{path} holds a run with {differ[0]}{more}; resume it with its own settings "
                     "or choose another run directory"
                 )
-        elif any(entry.name != LOCK_NAME and not TEMPORARY.fullmatch(entry.name) for entry in path.iterdir()):
+        elif not holds_no_run(path):
             raise RunDirError(f"{path} is not empty and is not an artgen run; choose another run directory")

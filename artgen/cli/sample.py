@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from artgen import files
 from artgen.cli.common import console, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.events import Event, Message
@@ -77,12 +75,13 @@ def _show_message(event: Event) -> None:
 
 
 def _info(model: str | None) -> int:
+    from artgen import stored
     from artgen.generators.locate import resolve_model
 
     path = resolve_model(model)
     provenance = path.with_suffix(".json")
     if provenance.exists():
-        info = json.loads(files.read_text(provenance))
+        info = stored.read_json(provenance)
         show_result(str(path))
         for key, value in info.items():
             show_result(f"  {key}: {value}")

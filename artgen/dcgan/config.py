@@ -8,6 +8,7 @@ and ``--resume`` rebuilds the exact same run from it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,16 +287,21 @@ class TrainConfig(ConfigDict):
         return cls(**{**RECIPES.get(recipe, {}), **values, "recipe": recipe})
 
     @classmethod
-    def from_run(cls, stored: dict[str, Any]) -> TrainConfig:
-        """The config of a run directory's ``config.json``, as the code that wrote it meant it.
+    def from_run(cls, stored: dict[str, Any], path: str | os.PathLike[str]) -> TrainConfig:
+        """The config of a run directory's ``config.json`` at ``path``, as the code that wrote it meant it.
 
         Files written before recipes existed have no ``recipe`` key: their missing
-        settings take the classic recipe's values, so such a run resumes exactly as before.
-        Settings added later (``ADDED_LATER``) take the values of the code before them.
+        settings take the classic recipe's values (the rest, which that code did
+        not have, their defaults), so such a run resumes exactly as before.
+        Settings added later (``ADDED_LATER``) take the values of the code before
+        them. Any other setting missing, of the wrong type or out of bounds is
+        one line naming the file (:meth:`ConfigDict.from_stored`).
         """
+        may_lack: frozenset[str] = frozenset()
         if "recipe" not in stored:
             stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
-        return cls.from_dict({**ADDED_LATER, **stored})
+            may_lack = frozenset(cls.__dataclass_fields__) - {"data_dir"}
+        return cls.from_stored({**ADDED_LATER, **stored}, path, may_lack)
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""

@@ -67,12 +67,15 @@ def judge(recent: list[float], relative_diversity: float, peak_diversity: float)
 class QualityWatch:
     """Scores the sampler against a fixed set of real images with fixed latents."""
 
-    def __init__(self, images: np.ndarray, latent_dim: int, seed: int, count: int, path: Path) -> None:
+    def __init__(
+        self, images: np.ndarray, latent_dim: int, seed: int, count: int, path: Path, state: WatchState
+    ) -> None:
+        """``state``: what ``path`` (quality.json) held, read back by the run before it wrote anything."""
         self.real = quality.real_features(images, max(REAL_FACTOR * count, 512))
         self.data_diversity = quality.diversity(self.real)
         self.latents = rng_for(seed, STREAM_EVAL, 0).standard_normal((count, latent_dim), dtype=np.float32)
         self.path = path
-        self.state = WatchState(**runs.read_json(path)) if path.exists() else WatchState()
+        self.state = state
 
     def evaluate(self, generator: keras.Model, step: int) -> Evaluation:
         parts = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import files, runs
+from artgen import files, runs, stored
 from artgen import images as image_io
 from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
@@ -72,12 +72,14 @@ def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Mod
     from artgen.dcgan.models import build_generator
 
     run_dir = path.parent.parent
-    config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
-    generator = build_generator(config.size, config.latent_dim, config.width)
+    config_path = run_dir / "config.json"
+    config = TrainConfig.from_run(stored.read_json(config_path), config_path)
     found = checkpoint.newest_readable(run_dir, on_event, newest=path)
     if found is None:
         raise ModelError(f"{path} is missing")
-    generator.set_weights(checkpoint.group(found[1], "ema_generator" if config.ema else "generator"))
+    generator = build_generator(config.size, config.latent_dim, config.width)
+    group = "ema_generator" if config.ema else "generator"
+    checkpoint.assign({group: generator.weights}, found[0], found[1], {"engine": "dcgan", **config.to_dict()})
     return recalibrate_batch_norm(generator, config.seed) if config.ema_bn else generator
 
 

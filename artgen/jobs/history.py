@@ -7,13 +7,12 @@ over the same run, so its chart starts with the rows the run wrote before.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import threading
 from pathlib import Path
 
-from artgen import files
+from artgen import stored
+from artgen.errors import ArtgenError
 from artgen.events import Metrics
 
 __all__ = ["RunHistory", "read_metrics_csv"]
@@ -23,32 +22,24 @@ NOT_PLOTTED = ("step", "epoch", "time", "seconds")
 
 
 def read_metrics_csv(path: Path) -> list[Metrics]:
-    """Rows of ``path`` as Metrics; missing, torn or foreign files read as no rows."""
+    """Rows of ``path`` as Metrics; a missing or damaged file (``stored.read_table``) reads as no rows.
+
+    The chart only shows a run's history; the run itself refuses a damaged
+    file, naming it, when it is resumed.
+    """
     try:
-        rows = list(csv.DictReader(io.StringIO(files.read_text(path), newline="")))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        table = stored.read_table(path)
+    except ArtgenError:
         return []
-    points = []
-    for row in rows:
-        step_column = next((name for name in STEP_COLUMNS if row.get(name)), None)
-        if step_column is None:
-            continue
-        try:
-            step = int(float(row[step_column]))
-        except ValueError:
-            continue
-        values = {}
-        for name, text in row.items():
-            if name is None or name in NOT_PLOTTED or not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                continue
-            if math.isfinite(value):
-                values[name] = value
-        points.append(Metrics(step, values))
-    return points
+    step_column = next((name for name in STEP_COLUMNS if name in table.columns), None)
+    if step_column is None:
+        return []
+    at = table.columns.index(step_column)
+    plotted = [(index, name) for index, name in enumerate(table.columns) if name not in NOT_PLOTTED]
+    return [
+        Metrics(int(row[at]), {name: row[index] for index, name in plotted if math.isfinite(row[index])})
+        for row in table.rows
+    ]
 
 
 class RunHistory:

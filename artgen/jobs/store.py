@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from artgen import environment, runs
-from artgen.errors import InputError, RunInUse, WriteFailed
+from artgen import environment, runs, stored
+from artgen.errors import DamagedFile, InputError, RunInUse, WriteFailed
 from artgen.jobs.records import JobRecord
 
 __all__ = ["data_dir", "HistoryStore"]
@@ -86,6 +86,7 @@ class HistoryStore:
         self.path = Path(path) if path is not None else data_dir() / "jobs.sqlite"
         self.wait = LOCK_WAIT if wait is None else wait
         self.notice: str | None = None  # set when a damaged history was moved aside
+        self._where = f" in the job history {self.path}"  # how a damaged record is named
         try:
             runs.output_dir(self.path.parent)
         except InputError as exc:
@@ -151,14 +152,14 @@ class HistoryStore:
     def get(self, job_id: str) -> JobRecord | None:
         with self._connect() as db:
             row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _from_row(row) if row else None
+        return _from_row(row, self._where) if row else None
 
     def all(self, limit: int | None = None) -> list[JobRecord]:
         """Newest first."""
         query = f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY created DESC, id DESC"
         with self._connect() as db:
             rows = db.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
-        return [_from_row(row) for row in rows]
+        return [_from_row(row, self._where) for row in rows]
 
     def add_log(self, job_id: str, lines: list[tuple[str, str]]) -> None:
         """Append ``(level, text)`` lines, keeping the newest :data:`LOG_LIMIT`."""
@@ -219,12 +220,18 @@ def _add_new_columns(db: sqlite3.Connection) -> None:
 
 
 def _check(db: sqlite3.Connection) -> None:
-    """Raise ``DatabaseError`` unless the file reads back whole with the columns we use."""
+    """Raise ``DatabaseError`` unless the file reads back whole, every record and log line of its types."""
     result = db.execute("PRAGMA quick_check").fetchone()
     if result is None or result[0] != "ok":
         raise sqlite3.DatabaseError(f"integrity check: {result[0] if result else 'no answer'}")
-    db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs LIMIT 1").fetchall()
-    db.execute("SELECT job_id, seq, level, text FROM log LIMIT 1").fetchall()
+    try:
+        for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs"):
+            _from_row(row, "")
+    except DamagedFile as exc:
+        raise sqlite3.DatabaseError(str(exc)) from None
+    not_text = " OR ".join(f"typeof({column}) != 'text'" for column in ("job_id", "level", "text"))
+    if db.execute(f"SELECT count(*) FROM log WHERE {not_text}").fetchone()[0]:
+        raise sqlite3.DatabaseError("a log line is not text")
 
 
 def _fault(exc: sqlite3.OperationalError, path: Path) -> Exception:
@@ -274,9 +281,15 @@ def _to_row(record: JobRecord) -> tuple[object, ...]:
     return tuple(values[name] for name in _COLUMNS)
 
 
-def _from_row(row: tuple[object, ...]) -> JobRecord:
+def _from_row(row: tuple[object, ...], where: str) -> JobRecord:
+    """The record of one row, every column of its type (:func:`artgen.stored.record`)."""
     values = dict(zip(_COLUMNS, row, strict=True))
-    values["config"] = json.loads(str(values["config"]))
-    values["outputs"] = json.loads(str(values["outputs"]))
-    values["resumable"] = bool(values["resumable"])
-    return JobRecord(**values)  # type: ignore[arg-type]
+    source = f"job {values['id']!r}{where}"
+    for name in ("config", "outputs"):
+        try:
+            values[name] = json.loads(str(values[name]))
+        except ValueError:
+            raise DamagedFile(f"{source}: its {name} is not JSON") from None
+    if values["resumable"] in (0, 1):  # SQLite has no booleans
+        values["resumable"] = bool(values["resumable"])
+    return stored.record(JobRecord, values, source)

@@ -144,7 +144,12 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
     )
     weights = vgg16_weights() if net == "vgg16" else _vgg19_weights()
     for name in names[: deepest + 1]:
-        model.get_layer(name).set_weights([weights[f"{name}.kernel"], weights[f"{name}.bias"]])
+        layer = model.get_layer(name)
+        arrays = [weights.get(f"{name}.kernel"), weights.get(f"{name}.bias")]
+        if any(a is None or a.shape != tuple(v.shape) for a, v in zip(arrays, layer.weights, strict=True)):
+            where = VGG16_WEIGHTS if net == "vgg16" else f"Keras' {VGG19_FILE}"
+            raise ModelError(f"the {net} weights in {where} do not fit its layer {name}; reinstall artgen")
+        layer.set_weights(arrays)
     model.trainable = False
     return model
 

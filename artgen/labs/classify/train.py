@@ -104,7 +104,6 @@ def train_classifier(
         on_event(Message(f"split: {len(train_idx)} training, {len(val_idx)} validation images (stratified)"))
         name = f"classify-{Path(config.data_dir).resolve().name}"
         with runs.open_run(config.run_dir, config.runs_root, name, settings, resumable=False) as run_dir:
-            runs.write_json(run_dir / "config.json", settings)
             return _fit(config, run_dir, data, (train_idx, val_idx), output, on_event, should_stop)
 
 

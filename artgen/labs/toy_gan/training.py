@@ -63,7 +63,6 @@ def train_toy(
     settings = {"engine": "toy_gan", **config.to_dict()}
     # Toy runs are never continued: a folder that holds anything is refused.
     with runs.open_run(config.run_dir, config.runs_root, "toy", settings, resumable=False) as run_dir:
-        runs.write_json(run_dir / "config.json", settings)
         return _Lab(config, run_dir, on_event).run(should_stop)
 
 
