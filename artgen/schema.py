@@ -49,7 +49,7 @@ Widget = Literal[
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",  # a generator: a .keras file or a training run's folder
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
@@ -65,7 +65,7 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",
     "output",
     "source",
     "destination",

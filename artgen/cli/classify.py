@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.labs.classify.config import ClassifyConfig
 
@@ -49,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_options(train, ClassifyConfig)
+    add_history_flag(train)
     predict = actions.add_parser(
         "predict",
         help="classify images with a trained model",
@@ -89,8 +91,13 @@ def _train(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.labs.classify import train_classifier
 
-    with StopRequest() as stop, EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render:
-        result = train_classifier(config, render, stop)
+    with (
+        StopRequest() as stop,
+        EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render,
+        recorded(args, "classify", config) as history,
+    ):
+        result = train_classifier(history.config, history.relay(render), stop)
+        history.finished(result)
     out = result_console()
     out.print(_scores_table(result))
     out.print(_confusion_table(result.classes, result.confusion))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
+
 from rich.text import Text
 
 from artgen.events import Progress
+from artgen.jobs import kinds as job_kinds
 from artgen.jobs.records import JobRecord
+from artgen.schema import Option, options, show
 
-__all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta"]
+__all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta", "command_text"]
+
+COMMANDS = {"classify": "classify train"}  # a kind's command, where it is not the kind's own name
 
 STATE_STYLES = {
     "queued": "dim",
@@ -60,3 +66,40 @@ def eta(step: int, total: int | None, steps_per_second: float | None) -> str:
     if not total or not steps_per_second or step >= total:
         return "-"
     return duration((total - step) / steps_per_second)
+
+
+def command_text(record: JobRecord) -> str | None:
+    """The ``artgen ...`` command that runs the same job from a shell: every setting that differs
+    from its default, paths as the job holds them (absolute); None for a kind the CLI does not run."""
+    spec = job_kinds.KINDS.get(record.kind)
+    if spec is None:
+        return None
+    words = ["artgen", *COMMANDS.get(spec.name, spec.name).split()]
+    if record.device != "auto":
+        words[1:1] = ["--device", record.device]
+    arguments: list[str] = []
+    for opt in options(spec.config):
+        if opt.setting.cli and opt.name in record.config:
+            arguments += _words(opt, record.config[opt.name])
+    return shlex.join(words + arguments)
+
+
+def _words(opt: Option, value: object) -> list[str]:
+    """How one setting is typed: nothing at its default, else its flag and value, or the bare value."""
+    default = None if opt.required else opt.default
+    if show(opt, value) == show(opt, default):
+        return []
+    if opt.setting.positional:
+        return (
+            [str(item) for item in value]
+            if opt.widget == "images" and isinstance(value, list)
+            else [show(opt, value)]
+        )
+    if opt.kind is bool:
+        if value:
+            return [opt.flag]
+        return ["--no-" + opt.flag.removeprefix("--")] if opt.setting.negatable else []
+    if value is None:
+        return []  # an option left to the engine's choice, where its default is a value: not typeable
+    items = value if opt.setting.repeatable and isinstance(value, list) else [value]
+    return [word for item in items for word in (opt.flag, show(opt, item))]

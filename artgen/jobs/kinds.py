@@ -44,6 +44,7 @@ __all__ = [
     "resume_path",
     "absolute_paths",
     "suggestions",
+    "output_fields",
     "PATH_KINDS",
 ]
 
@@ -254,6 +255,11 @@ def absolute_paths(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, (list, tuple)):
             result[name] = [os.path.abspath(os.path.expanduser(str(item))) for item in value]
     return result
+
+
+def output_fields(kind: JobKind) -> list[str]:
+    """The names of the kind's fields that name a file or folder to write."""
+    return [spec.name for spec in form_fields(kind) if spec.kind in ("output", "destination")]
 
 
 def suggestions(kind: JobKind) -> dict[str, Any]:

@@ -5,13 +5,22 @@ No engine imports here: these run in the studio's process.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from artgen import runs
 from artgen.assets import asset
 
-__all__ = ["fix_run_dir", "new_file", "suggest_walk", "suggest_sample", "suggest_style", "suggest_texture"]
+__all__ = [
+    "fix_run_dir",
+    "new_file",
+    "next_free",
+    "suggest_walk",
+    "suggest_sample",
+    "suggest_style",
+    "suggest_texture",
+]
 
 BUNDLED_PHOTO = ("samples", "chelsea.jpg")
 BUNDLED_PAINTING = ("styles", "starry_night.jpg")
@@ -41,6 +50,24 @@ def new_file(stem: str, suffix: str, folder: Path | None = None) -> str:
     while (folder / f"{stem}-{number}{suffix}").exists():
         number += 1
     return str(folder / f"{stem}-{number}{suffix}")
+
+
+def next_free(path: str, taken: Collection[str] = ()) -> str:
+    """``path`` if neither on disk nor in ``taken``, else the next number after its own that is:
+    ``walk-2.gif`` after ``walk-1.gif``, ``grid-2.png`` after ``grid.png``, ``run-3`` after ``run-2``."""
+    given = Path(path)
+    if not given.exists() and path not in taken:
+        return path
+    suffix = "".join(given.suffixes[-1:]) if given.suffix and not given.is_dir() else ""
+    stem = given.name.removesuffix(suffix) if suffix else given.name
+    base, dash, number = stem.rpartition("-")
+    start = int(number) + 1 if dash and number.isdigit() and base else 2
+    stem = base if dash and number.isdigit() and base else stem
+    choice = given.with_name(f"{stem}-{start}{suffix}")
+    while choice.exists() or str(choice) in taken:
+        start += 1
+        choice = given.with_name(f"{stem}-{start}{suffix}")
+    return str(choice)
 
 
 def suggest_walk() -> dict[str, Any]:
