@@ -50,6 +50,7 @@ Widget = Literal[
     "image",
     "images",
     "generator",  # a generator: a .keras file or a training run's folder
+    "classifier",  # a classifier: a .keras file with its class names, or a classify run's folder
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
@@ -66,6 +67,7 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "image",
     "images",
     "generator",
+    "classifier",
     "output",
     "source",
     "destination",

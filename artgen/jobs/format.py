@@ -13,7 +13,8 @@ from artgen.schema import Option, options, show
 
 __all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta", "command_text"]
 
-COMMANDS = {"classify": "classify train"}  # a kind's command, where it is not the kind's own name
+# A kind's command, where it is not the kind's own name.
+COMMANDS = {"classify": "classify train", "predict": "classify predict"}
 
 STATE_STYLES = {
     "queued": "dim",

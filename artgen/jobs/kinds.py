@@ -18,6 +18,7 @@ from typing import Any
 
 from artgen.dcgan.config import TrainConfig
 from artgen.errors import InputError
+from artgen.jobs.predict_job import PredictConfig
 from artgen.jobs.sample_job import SampleConfig
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
@@ -97,6 +98,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
             prepare="artgen.jobs.prepare:fix_run_dir",
             fresh=("run_dir",),
             description="train a DCGAN on a folder of images",
+            suggest="artgen.jobs.prepare:suggest_images",
         ),
         JobKind(
             "sample",
@@ -149,6 +151,16 @@ def _builtin_kinds() -> dict[str, JobKind]:
             ClassifyConfig,
             "artgen.labs.classify:train_classifier",
             description="train an image classifier on class folders (VGG16 transfer or a small CNN)",
+            suggest="artgen.jobs.prepare:suggest_images",
+        ),
+        JobKind(
+            "predict",
+            "Lab: classify images",
+            "p",
+            PredictConfig,
+            "artgen.jobs.predict_job:classify_images",
+            description="try a classifier you trained on other pictures",
+            suggest="artgen.jobs.prepare:suggest_predict",
         ),
     ]
     return {kind.name: kind for kind in kinds}

@@ -20,10 +20,13 @@ __all__ = [
     "suggest_sample",
     "suggest_style",
     "suggest_texture",
+    "suggest_images",
+    "suggest_predict",
 ]
 
 BUNDLED_PHOTO = ("samples", "chelsea.jpg")
 BUNDLED_PAINTING = ("styles", "starry_night.jpg")
+BUNDLED_IMAGES = ("emoji",)  # a few hundred emoji in class folders (scripts/build_bundled_dataset.py)
 
 
 def fix_run_dir(config: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +88,24 @@ def suggest_style() -> dict[str, Any]:
     if not (photo.is_file() and painting.is_file()):  # a partial checkout: the user must choose
         return {}
     return {"content": str(photo), "styles": (str(painting),)}
+
+
+def suggest_images() -> dict[str, Any]:
+    """The bundled emoji, so training and the classifier lab start with one key before the user has
+    a folder of their own (a DCGAN learns from them all; the classifier tells their classes apart)."""
+    folder = asset(*BUNDLED_IMAGES)
+    return {"data_dir": str(folder)} if folder.is_dir() else {}
+
+
+def suggest_predict() -> dict[str, Any]:
+    """The newest classifier trained under ``runs/`` here, and one bundled emoji of each class."""
+    models = sorted(Path("runs").glob("*/model.keras"), key=lambda path: path.stat().st_mtime)
+    values: dict[str, Any] = {"model": str(models[-1].parent.resolve())} if models else {}
+    folder = asset(*BUNDLED_IMAGES)
+    if folder.is_dir():
+        classes = sorted(path for path in folder.iterdir() if path.is_dir())
+        values["images"] = tuple(str(min(path.glob("*.png"))) for path in classes if any(path.glob("*.png")))
+    return values
 
 
 def suggest_texture() -> dict[str, Any]:

@@ -42,7 +42,7 @@ class ArtgenApp(App[int]):
     BINDINGS = [
         Binding("j", "jobs", "Jobs"),
         Binding("question_mark", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the help and the palette
         Binding("q", "quit", "Quit"),
     ]
 
@@ -158,7 +158,11 @@ class ArtgenApp(App[int]):
         if not record.active:
             self.notify(f"job {job_id} is already {record.state}")
             return
-        self.runner.cancel(job_id)
+        try:
+            self.runner.cancel(job_id)
+        except ArtgenError as exc:  # a job another studio runs, or one whose process just ended
+            self.notify(str(exc), severity="warning")
+            return
         self.notify(f"cancelling {job_id}: it stops at its next step")
 
     def action_resume_job(self) -> None:

@@ -30,6 +30,7 @@ from artgen.generators.locate import resolve_model
 from artgen.images import IMAGE_EXTENSIONS
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
+from artgen.labs.classify.inference import MODEL_NAME, classes_path
 from artgen.style.clips import VIDEO_SUFFIXES
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
@@ -201,10 +202,8 @@ class FormScreen(Screen):
             if path:
                 field.value = path
 
-        folders, either = (
-            spec.kind in ("folder", "outdir"),
-            spec.kind in ("source", "destination", "generator"),
-        )
+        folders = spec.kind in ("folder", "outdir")
+        either = spec.kind in ("source", "destination", "generator", "classifier")
         self.app.push_screen(PathPicker(field.value, folders=folders, either=either), chosen)
 
 
@@ -266,6 +265,8 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return f"{path} is a file, not a folder" if path.is_file() else None
     if spec.kind == "generator":
         return _check_generator(path)
+    if spec.kind == "classifier":
+        return _check_classifier(path)
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
     if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
@@ -303,4 +304,18 @@ def _check_generator(path: Path) -> str | None:
         return f"{path.name} is not a generator: give a .keras file or a training run's folder"
     if not zipfile.is_zipfile(resolved):
         return f"{resolved.name} is not a whole .keras file (not a zip archive)"
+    return None
+
+
+def _check_classifier(path: Path) -> str | None:
+    """A classify run's folder, or its ``.keras`` file with the class names beside it."""
+    model = path / MODEL_NAME if path.is_dir() else path
+    if path.is_dir() and not model.is_file():
+        return f"{path} is not a classifier's run (no {MODEL_NAME})"
+    if not model.is_file():
+        return f"no file or folder {path}"
+    if not zipfile.is_zipfile(model):
+        return f"{model.name} is not a whole .keras file (not a zip archive)"
+    if not classes_path(model).is_file():
+        return f"{classes_path(model).name} is missing beside {model.name}: it names the classes"
     return None

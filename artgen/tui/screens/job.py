@@ -66,7 +66,9 @@ class JobScreen(JobView):
                 yield Label("", id="job-stats")
             with Horizontal(id="job-panes"):
                 yield LossChart(id="chart")
-                yield Preview(halfcell=self.app.halfcell_previews, id="preview")
+                # a browser (artgen serve) draws text cells only: pictures as coloured half-blocks there
+                halfcell = self.app.halfcell_previews or self.app.is_web
+                yield Preview(halfcell=halfcell, id="preview")
             yield RichLog(id="log", wrap=True, markup=False, max_lines=1000)
         yield KeysFooter()
 
@@ -136,6 +138,8 @@ class JobScreen(JobView):
         picture = record.preview or self._earlier_picture
         if picture:
             self.query_one(Preview).show(picture, Path(picture).name)
+        no_picture = not record.active and self.query_one(Preview).path is None
+        self.query_one("#job").set_class(no_picture, "no-preview")
 
     def _traceback_file(self, record: JobRecord) -> Path | None:
         """Where the job's traceback was kept, if it left one."""
