@@ -13,8 +13,17 @@ from artgen.schema import Option, options, show
 
 __all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta", "command_text"]
 
-# A kind's command, where it is not the kind's own name.
-COMMANDS = {"classify": "classify train", "predict": "classify predict"}
+# The command that runs each kind from a shell (a kind a test or a plugin adds has none).
+COMMANDS = {
+    "train": "train",
+    "sample": "sample",
+    "walk": "walk",
+    "style": "style",
+    "texture": "texture",
+    "toy": "toy",
+    "classify": "classify train",
+    "predict": "classify predict",
+}
 
 STATE_STYLES = {
     "queued": "dim",
@@ -71,11 +80,11 @@ def eta(step: int, total: int | None, steps_per_second: float | None) -> str:
 
 def command_text(record: JobRecord) -> str | None:
     """The ``artgen ...`` command that runs the same job from a shell: every setting that differs
-    from its default, paths as the job holds them (absolute); None for a kind the CLI does not run."""
+    from its default, paths as the job holds them (absolute); None for a kind no command runs."""
     spec = job_kinds.KINDS.get(record.kind)
-    if spec is None:
+    if spec is None or spec.name not in COMMANDS:
         return None
-    words = ["artgen", *COMMANDS.get(spec.name, spec.name).split()]
+    words = ["artgen", *COMMANDS[spec.name].split()]
     if record.device != "auto":
         words[1:1] = ["--device", record.device]
     arguments: list[str] = []

@@ -150,7 +150,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "c",
             ClassifyConfig,
             "artgen.labs.classify:train_classifier",
-            description="train an image classifier on class folders (VGG16 transfer or a small CNN)",
+            description="train an image classifier on class folders",
             suggest="artgen.jobs.prepare:suggest_images",
         ),
         JobKind(

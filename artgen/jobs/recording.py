@@ -14,6 +14,7 @@ opened or is busy is passed over (said once), and writes are few.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -126,7 +127,9 @@ class Recording:
             return
         if exc is None:
             stopped = bool(getattr(self._result, "stopped", False))
-            outputs = result_outputs(self._result) or self._record.outputs
+            # absolute, as the studio's are: the history is read from other folders
+            written = {name: os.path.abspath(path) for name, path in result_outputs(self._result).items()}
+            outputs = written or self._record.outputs
             state, error = ("cancelled", None) if stopped else ("done", None)
             self._record = self._record.replace(outputs=outputs)
         elif isinstance(exc, KeyboardInterrupt):
