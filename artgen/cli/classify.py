@@ -13,6 +13,7 @@ from rich.table import Table
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
 from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
+from artgen.jobs.predict_job import PredictConfig
 from artgen.labs.classify.config import ClassifyConfig
 
 if TYPE_CHECKING:
@@ -59,8 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    predict.add_argument("model", metavar="MODEL", help="a .keras file from classify train, or its run dir")
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="images to classify")
+    add_options(predict, PredictConfig)
     predict.add_argument("--json", action="store_true", help="print JSON with every class's probability")
     parser.set_defaults(classify_parser=parser)
 
@@ -152,10 +152,11 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
 
 
 def _predict(args: argparse.Namespace) -> int:
+    config = PredictConfig(**typed(args, PredictConfig))
     with quiet_backend_import():
         from artgen.labs.classify import predict
 
-    predictions = predict(args.model, args.images)
+    predictions = predict(config.model, config.images, batch_size=config.batch_size)
     if args.json:
         print(json.dumps([dataclasses.asdict(p) for p in predictions], indent=2))
         return 0

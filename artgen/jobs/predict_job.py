@@ -12,11 +12,9 @@ from pathlib import Path
 
 from artgen.configs import ConfigDict
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
-from artgen.schema import setting
+from artgen.schema import check, setting
 
 __all__ = ["PredictConfig", "PredictResult", "classify_images"]
-
-BATCH = 32  # images per call: the log moves while a large folder is classified, and a stop comes soon
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,11 @@ class PredictConfig(ConfigDict):
     images: tuple[str, ...] = setting(
         help="images to classify", positional=True, metavar="IMAGE", widget="images", label="images"
     )
+    # images per call: in the studio the log moves on between calls, and a stop is heard there
+    batch_size: int = setting(32, help="images per model call", min=1, max=4_096, advanced=True)
+
+    def __post_init__(self) -> None:
+        check(self)
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,11 @@ def classify_images(
     counts: Counter[str] = Counter()
     total = len(config.images)
     on_event(Progress(0, total, unit="image", stage="classify"))
-    for start in range(0, total, BATCH):
+    for start in range(0, total, config.batch_size):
         if should_stop():
             return PredictResult(dict(counts), stopped=True)
-        for prediction in predict(classifier, config.images[start : start + BATCH]):
+        batch = config.images[start : start + config.batch_size]
+        for prediction in predict(classifier, batch, batch_size=config.batch_size):
             others = ", ".join(f"{label} {chance:.2f}" for label, chance in prediction.top[1:])
             name = Path(prediction.path).name
             on_event(
@@ -63,7 +67,7 @@ def classify_images(
             )
             on_event(Preview(prediction.path, f"{name}: {prediction.label}"))
             counts[prediction.label] += 1
-        done = min(start + BATCH, total)
+        done = min(start + config.batch_size, total)
         on_event(Progress(done, total, unit="image", stage="classify"))
     on_event(Message("predicted: " + ", ".join(f"{label} {count}" for label, count in counts.most_common())))
     return PredictResult(dict(counts), stopped=False)

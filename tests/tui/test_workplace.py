@@ -296,3 +296,31 @@ def test_the_bundled_dataset_is_small_square_pngs_in_class_folders():
     for path in files[::17]:
         with Image.open(path) as picture:
             assert picture.format == "PNG" and picture.size == (64, 64)
+
+
+def test_the_classifier_lab_predicts_from_the_studio(runner, tmp_path):
+    asyncio.run(_predict(runner, tmp_path))
+
+
+async def _predict(runner, tmp_path):
+    model = Path(__file__).parents[1] / "unit" / "data" / "classify-v1.keras"  # red, green, blue
+    red = tmp_path / "red.png"
+    Image.new("RGB", (16, 16), (220, 30, 40)).save(red)
+    app = _app(runner)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("p")
+        form = app.screen
+        field, note = form.query_one("#field-model", Input), form.query_one("#note-model", Static)
+        field.value = str(tmp_path)
+        await pilot.pause()
+        assert "is not a classifier's run (no model.keras)" in _text(note)
+        field.value = str(model)
+        form.query_one("#field-images", Input).value = str(red)
+        await pilot.pause()
+        assert not form.errors
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: isinstance(app.screen, JobScreen))
+        job_id = app.screen.job_id
+        await _until(pilot, lambda: not runner.get(job_id).active, timeout=90)
+        lines = [text for _, text in runner.log(job_id)]
+        assert any(line.startswith("red.png: red ") for line in lines), lines
