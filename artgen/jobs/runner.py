@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from artgen.errors import InputError
+from artgen.errors import ArtgenError, InputError
 from artgen.events import Event, Message, Metrics, Preview, Progress
 from artgen.jobs import kinds as job_kinds
 from artgen.jobs.devices import DeviceInfo, DeviceProbe, parse_device, visible_devices
@@ -319,17 +320,17 @@ class Runner:
             record = self._records.get(job_id)
             if record is None or job_id not in self._queue:
                 return None
-            ahead = self._queue[: self._queue.index(job_id)]
+            ahead = [self._records[other] for other in self._queue[: self._queue.index(job_id)]]
             holders = {live.slot: other for other, live in self._live.items()} | {
                 slot: other for other, slot in self._starting.items()
             }
         if self.executor.schedules_itself:
             return f"waits to be sent to the {self.executor.where}"
         if not self._wants_gpu(record):
-            busy = holders.get("cpu") or next(
-                (other for other in ahead if not self._wants_gpu(self._records[other])), None
-            )
-            return f"waits for the CPU: job {busy} goes first" if busy else "waits for the CPU"
+            if running := holders.get("cpu"):
+                return f"waits for the CPU: job {running} runs there"
+            first = next((job.id for job in ahead if not self._wants_gpu(job)), None)
+            return f"waits for the CPU: job {first} goes first" if first else "waits for the CPU"
         index = parse_device(record.device)
         if index is not None:
             busy = holders.get(f"gpu:{index}")
@@ -388,7 +389,7 @@ class Runner:
         try:
             self.store.close_orphans(self._with_resumable)
             records, lines, self._marks = self.store.since(self._marks)
-        except Exception:  # a locked or vanished history: the next look may do better
+        except (ArtgenError, sqlite3.Error, OSError):  # locked, or gone for now: the next look may do better
             return
         updates: list[JobUpdate] = []
         with self._lock:

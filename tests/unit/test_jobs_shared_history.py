@@ -193,3 +193,12 @@ def test_the_equivalent_command_names_what_differs_from_the_defaults():
     classify = JobRecord("x", "classify", {"data_dir": "/d", "epochs": 3}, device="cpu")
     assert command_text(classify) == "artgen --device cpu classify train /d --epochs 3"
     assert command_text(JobRecord("x", "no-such-kind", {})) is None
+
+
+def test_a_queued_job_says_what_it_waits_for(runner, tmp_path, wait_for):
+    first = runner.submit("demo", {"run_dir": str(tmp_path / "a"), "steps": 2000, "delay": 0.01})
+    second = runner.submit("demo", {"run_dir": str(tmp_path / "b"), "steps": 2, "delay": 0.0})
+    wait_for(lambda: runner.get(first.id).state == "running")
+    assert runner.waiting_for(second.id) == f"waits for the CPU: job {first.id} runs there"
+    assert runner.waiting_for(first.id) is None
+    runner.cancel(first.id)
