@@ -3,8 +3,10 @@ interrupted, a runner sees what others wrote, a command's run is recorded, a re-
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -202,3 +204,34 @@ def test_a_queued_job_says_what_it_waits_for(runner, tmp_path, wait_for):
     assert runner.waiting_for(second.id) == f"waits for the CPU: job {first.id} runs there"
     assert runner.waiting_for(first.id) is None
     runner.cancel(first.id)
+
+
+def test_cancelling_a_command_line_run_from_a_studio_asks_it_to_stop(runner, tmp_path, wait_for):
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})  # tests/, where the demo engine lives
+        from demo_engine import DEMO_KIND, DemoConfig, DemoResult
+        from artgen.cli.common import StopRequest
+        from artgen.jobs import kinds
+        from artgen.jobs.recording import Recording
+        kinds.register(DEMO_KIND)
+        with StopRequest() as stop, Recording("demo", DemoConfig(run_dir={str(tmp_path)!r})) as recording:
+            print("started", flush=True)
+            while not stop():
+                time.sleep(0.02)
+            recording.finished(DemoResult({str(tmp_path)!r}, 1, stopped=True))
+        """
+    )
+    env = {**os.environ, "ARTGEN_DATA_DIR": str(runner.store.path.parent)}  # the runner's history
+    command = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert command.stdout.readline().strip() == "started"
+        wait_for(lambda: any(job.state == "running" for job in runner.jobs()), timeout=5)
+        (job,) = runner.jobs()
+        runner.cancel(job.id)  # SIGTERM: the command stops at its next step, as after Ctrl-C
+        assert command.wait(timeout=10) == 0
+        wait_for(lambda: runner.get(job.id).state == "cancelled", timeout=5)
+    finally:
+        command.kill()
+        command.wait()
