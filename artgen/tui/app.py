@@ -24,6 +24,7 @@ from textual.screen import Screen
 from artgen.errors import ArtgenError, InputError
 from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
 from artgen.jobs.executors import Executor
+from artgen.jobs.owners import this_process
 from artgen.tui.messages import DevicesFound, JobChanged
 from artgen.tui.runner import StudioRunner
 from artgen.tui.screens.base import JobView
@@ -268,7 +269,10 @@ def main(cluster: str | None = None) -> int:
     try:
         app.run()
     finally:
-        running = [record for record in app.runner.jobs() if record.state in ("running", "stopping")]
+        mine = this_process("studio").text()  # other studios' and commands' jobs go on without this one
+        running = [
+            job for job in app.runner.jobs() if job.owner == mine and job.state in ("running", "stopping")
+        ]
         if running:
             print(
                 f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",

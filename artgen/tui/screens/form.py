@@ -291,7 +291,10 @@ def _check_generator(path: Path) -> str | None:
     generator or checkpoint, or a ``.keras`` file (a zip archive); so a wrong pick fails here, not in
     the queue minutes later."""
     if path.is_dir() and not (path / "config.json").is_file():
-        inside = sorted(child.name for child in path.iterdir() if (child / "config.json").is_file())
+        try:
+            inside = sorted(child.name for child in path.iterdir() if (child / "config.json").is_file())
+        except OSError:  # unreadable: no runs to name
+            inside = []
         hint = (
             f"; the runs in it: {', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''}" if inside else ""
         )
