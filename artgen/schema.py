@@ -51,7 +51,8 @@ Widget = Literal[
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",  # a generator: a .keras file or a training run's folder
+    "classifier",  # a classifier: a .keras file with its class names, or a classify run's folder
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
@@ -67,7 +68,8 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",
+    "classifier",
     "output",
     "source",
     "destination",

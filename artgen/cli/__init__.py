@@ -25,7 +25,7 @@ from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify")
+COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify", "serve")
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
 
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
+from artgen.jobs.predict_job import PredictConfig
 from artgen.labs.classify.config import ClassifyConfig
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_options(train, ClassifyConfig)
+    add_history_flag(train)
     predict = actions.add_parser(
         "predict",
         help="classify images with a trained model",
@@ -57,8 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    predict.add_argument("model", metavar="MODEL", help="a .keras file from classify train, or its run dir")
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="images to classify")
+    add_options(predict, PredictConfig)
     predict.add_argument("--json", action="store_true", help="print JSON with every class's probability")
     parser.set_defaults(classify_parser=parser)
 
@@ -89,8 +91,13 @@ def _train(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.labs.classify import train_classifier
 
-    with StopRequest() as stop, EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render:
-        result = train_classifier(config, render, stop)
+    with (
+        StopRequest() as stop,
+        EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render,
+        recorded(args, "classify", config) as history,
+    ):
+        result = train_classifier(history.config, history.relay(render), stop)
+        history.finished(result)
     out = result_console()
     out.print(_scores_table(result))
     out.print(_confusion_table(result.classes, result.confusion))
@@ -145,10 +152,11 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
 
 
 def _predict(args: argparse.Namespace) -> int:
+    config = PredictConfig(**typed(args, PredictConfig))
     with quiet_backend_import():
         from artgen.labs.classify import predict
 
-    predictions = predict(args.model, args.images)
+    predictions = predict(config.model, config.images, batch_size=config.batch_size)
     if args.json:
         print(json.dumps([dataclasses.asdict(p) for p in predictions], indent=2))
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artgen.cli.common import console, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.events import Event, Message
 from artgen.generators.locate import WHICH
@@ -38,14 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
     parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.info:
         return _info(args.model)
-    check_values(
-        SampleConfig, {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
-    )
+    given = {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
+    check_values(SampleConfig, given)
     from artgen.generators.output import plan_samples, write_samples
 
     plan = plan_samples(
@@ -59,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
         separate=args.separate,
         overwrite=args.overwrite,
     )
-    with quiet_backend_import():
-        written = write_samples(plan, on_event=_show_message)
+    # A grid is a job the studio can run again; one PNG per image alone (--separate) is not.
+    keep = args.out is not None
+    with quiet_backend_import(), recorded(args, "sample", SampleConfig(**given), keep=keep) as history:
+        written = write_samples(plan, on_event=history.relay(_show_message))
+        history.finished(written)
     for line in written.lines():
         show_result(line)
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.style.config import StyleConfig
 
@@ -57,6 +58,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, StyleConfig)
+    add_history_flag(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
@@ -70,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
         from artgen.style.batch import BatchResult
         from artgen.style.sequence import SequenceResult
 
-    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total", "flicker")) as render:
-        result = stylise(config, render, stop)
+    with (
+        StopRequest() as stop,
+        EventRenderer(("content", "style", "tv", "total", "flicker")) as render,
+        recorded(args, "style", config) as history,
+    ):
+        result = stylise(history.config, history.relay(render), stop)
+        history.finished(result)
     if isinstance(result, BatchResult):
         return _show_batch(result)
     width, height = result.size

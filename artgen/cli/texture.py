@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.style.texture_config import TextureConfig
 
@@ -32,6 +33,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, TextureConfig)
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,8 +41,13 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.style.texture import synthesise
 
-    with StopRequest() as stop, EventRenderer(("style", "tv", "total")) as render:
-        result = synthesise(config, render, stop)
+    with (
+        StopRequest() as stop,
+        EventRenderer(("style", "tv", "total")) as render,
+        recorded(args, "texture", config) as history,
+    ):
+        result = synthesise(history.config, history.relay(render), stop)
+        history.finished(result)
     width, height = result.size
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s, {result.seam.describe()})")
     return 130 if result.stopped else 0

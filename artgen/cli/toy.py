@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.labs.toy_gan.config import ToyConfig
 
@@ -30,6 +31,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, ToyConfig)
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
         from artgen.labs.toy_gan import train_toy
 
     shown = ("distance", "gen_mean", "gen_std")
-    with StopRequest() as stop, EventRenderer(shown) as render:
-        result = train_toy(config, render, stop)
+    with StopRequest() as stop, EventRenderer(shown) as render, recorded(args, "toy", config) as history:
+        result = train_toy(history.config, history.relay(render), stop)
+        history.finished(result)
     show_result(f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}")
     show_result(
         f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  distance {result.distance:.4f}"

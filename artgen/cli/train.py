@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
 from artgen.errors import InputError, RunDirError
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --resume: where the run's images are now, if they moved",
     )
     add_options(parser, TrainConfig, nargs={"data_dir": "?"})
+    add_history_flag(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -138,8 +140,13 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.dcgan import train
 
-    with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake", "fd")) as render:
-        result = train(config, render, stop)
+    with (
+        StopRequest() as stop,
+        EventRenderer(("d_loss", "g_loss", "d_real", "d_fake", "fd")) as render,
+        recorded(args, "train", config) as history,
+    ):
+        result = train(history.config, history.relay(render), stop)
+        history.finished(result)
     show_result(f"run directory: {result.run_dir}")
     if result.stopped:  # the engine's own message said where it stopped and how to resume
         return 130

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
 from artgen.generators.locate import WHICH
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
         "(default: final, else latest)",
     )
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     with quiet_backend_import():
         from artgen.walk.engine import render_walk
 
-    with EventRenderer() as renderer, StopRequest() as stop:
-        result = render_walk(config, on_event=renderer, should_stop=stop)
+    with EventRenderer() as renderer, StopRequest() as stop, recorded(args, "walk", config) as history:
+        result = render_walk(history.config, on_event=history.relay(renderer), should_stop=stop)
+        history.finished(result)
     if result.stopped:
         return 130
     flicker = ""

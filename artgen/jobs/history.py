@@ -15,10 +15,11 @@ from artgen import stored
 from artgen.errors import ArtgenError
 from artgen.events import Metrics
 
-__all__ = ["RunHistory", "read_metrics_csv"]
+__all__ = ["RunHistory", "read_metrics_csv", "latest_picture"]
 
 STEP_COLUMNS = ("step", "epoch")  # the x axis, in this order of preference
 NOT_PLOTTED = ("step", "epoch", "time", "seconds")
+PICTURE_FOLDERS = ("images", "frames")  # where runs keep their sample grids and plots, named in step order
 
 
 def read_metrics_csv(path: Path) -> list[Metrics]:
@@ -40,6 +41,19 @@ def read_metrics_csv(path: Path) -> list[Metrics]:
         Metrics(int(row[at]), {name: row[index] for index, name in plotted if math.isfinite(row[index])})
         for row in table.rows
     ]
+
+
+def latest_picture(run_dir: str | Path) -> Path | None:
+    """The newest sample grid or plot a run wrote: what a resumed job shows until it draws its own."""
+    for folder in PICTURE_FOLDERS:
+        try:
+            found = (Path(run_dir) / folder).glob("*.png")
+            pictures = sorted(path for path in found if path.is_file() and not path.name.startswith("."))
+        except OSError:
+            continue
+        if pictures:
+            return pictures[-1]
+    return None
 
 
 class RunHistory:

@@ -24,28 +24,32 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from artgen import environment, runs, stored
 from artgen.errors import DamagedFile, InputError, RunInUse, WriteFailed
-from artgen.jobs.records import JobRecord
+from artgen.jobs.owners import Owner
+from artgen.jobs.records import ACTIVE_STATES, JobRecord, ending_line, planned_outputs
 
-__all__ = ["data_dir", "HistoryStore"]
+__all__ = ["data_dir", "HistoryStore", "orphaned"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, config TEXT NOT NULL, device TEXT NOT NULL,
     state TEXT NOT NULL, created REAL NOT NULL, started REAL, finished REAL,
     step INTEGER NOT NULL, total INTEGER, stage TEXT NOT NULL, outputs TEXT NOT NULL,
-    error TEXT, preview TEXT, resumable INTEGER NOT NULL, placement TEXT
+    error TEXT, preview TEXT, resumable INTEGER NOT NULL, placement TEXT, owner TEXT,
+    updated REAL, changed INTEGER
 );
 CREATE TABLE IF NOT EXISTS log (
     job_id TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT, level TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS log_job ON log (job_id);
 """
+# After the columns an older history gains on open (``changed`` may be one of them).
+_INDEXES = "CREATE INDEX IF NOT EXISTS jobs_changed ON jobs (changed);"
 _COLUMNS = (
     "id",
     "kind",
@@ -63,9 +67,12 @@ _COLUMNS = (
     "preview",
     "resumable",
     "placement",
+    "owner",
 )
 # Columns added since the first release, with their SQL types: an older history gains them on open.
-_ADDED_COLUMNS = {"placement": "TEXT"}
+# ``updated`` (when a row was last written) and ``changed`` (a number that grows with every write to
+# any row) are the store's own: readers in other processes ask for the rows changed since they last looked.
+_ADDED_COLUMNS = {"placement": "TEXT", "owner": "TEXT", "updated": "REAL", "changed": "INTEGER"}
 APPLICATION_ID = 0x61727467  # "artg": the mark in an SQLite header that says the file is artgen's
 _TABLES = {"jobs": set(_COLUMNS) - set(_ADDED_COLUMNS), "log": {"job_id", "seq", "level", "text"}}
 LOG_LIMIT = 500  # lines kept per job; a long training run logs far fewer
@@ -103,6 +110,7 @@ class HistoryStore:
                     )
                 _create(db)
                 _add_new_columns(db)
+                db.executescript(_INDEXES)
                 _check(db)
         except sqlite3.DatabaseError as exc:  # damaged, truncated, or not SQLite at all
             kept = self._move_aside()
@@ -112,6 +120,8 @@ class HistoryStore:
             )
             with self._connect() as db:
                 _create(db)
+                _add_new_columns(db)
+                db.executescript(_INDEXES)
 
     def _move_aside(self) -> Path:
         """Rename the damaged history (and SQLite's files beside it) to a name nothing holds yet."""
@@ -147,19 +157,68 @@ class HistoryStore:
         row = _to_row(record)
         marks = ", ".join("?" for _ in _COLUMNS)
         with self._connect() as db:
-            db.execute(f"INSERT OR REPLACE INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
+            db.execute(
+                f"INSERT OR REPLACE INTO jobs ({', '.join(_COLUMNS)}, updated, changed) VALUES ({marks}, ?, "
+                "(SELECT COALESCE(MAX(changed), 0) + 1 FROM jobs))",
+                (*row, time.time()),
+            )
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._connect() as db:
-            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = db.execute(f"SELECT {_SELECTED} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _from_row(row, self._where) if row else None
 
     def all(self, limit: int | None = None) -> list[JobRecord]:
         """Newest first."""
-        query = f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY created DESC, id DESC"
+        query = f"SELECT {_SELECTED} FROM jobs ORDER BY created DESC, id DESC"
         with self._connect() as db:
             rows = db.execute(query + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
         return [_from_row(row, self._where) for row in rows]
+
+    def marks(self) -> tuple[int, int]:
+        """Where the history is now: its newest change and newest log line, for :meth:`since`."""
+        with self._connect() as db:
+            changed = db.execute("SELECT COALESCE(MAX(changed), 0) FROM jobs").fetchone()[0]
+            logged = db.execute("SELECT COALESCE(MAX(seq), 0) FROM log").fetchone()[0]
+        return int(changed), int(logged)
+
+    def since(
+        self, marks: tuple[int, int]
+    ) -> tuple[list[JobRecord], list[tuple[str, str, str]], tuple[int, int]]:
+        """The records written and the ``(job_id, level, text)`` log lines added after ``marks``,
+        oldest first, and the new marks: how a process sees what others wrote to the history."""
+        changed, logged = marks
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {_SELECTED}, changed FROM jobs WHERE changed > ? ORDER BY changed", (changed,)
+            ).fetchall()
+            lines = db.execute(
+                "SELECT seq, job_id, level, text FROM log WHERE seq > ? ORDER BY seq", (logged,)
+            ).fetchall()
+        if rows:
+            changed = int(rows[-1][-1])
+        if lines:
+            logged = int(lines[-1][0])
+        records = [_from_row(row[:-1], self._where) for row in rows]
+        return records, [(job_id, level, text) for _, job_id, level, text in lines], (changed, logged)
+
+    def close_orphans(
+        self, finish: Callable[[JobRecord], JobRecord] = lambda record: record
+    ) -> list[JobRecord]:
+        """Write down, as interrupted, every active job whose process is gone; ``finish`` may add to
+        each record (whether it can be resumed) before it is saved. Returns the records written.
+
+        Reading already shows such a job as interrupted; writing it down ends it for good, with its
+        reason as the last line of its log, so ``artgen jobs ID`` and every studio tell the same story.
+        """
+        active = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {_SELECTED} FROM jobs WHERE state IN ({active})").fetchall()
+        closed = [finish(record) for record in map(_from_row, rows) if not record.active]
+        for record in closed:
+            self.save(record)
+            self.add_log(record.id, [("warning", ending_line(record))])
+        return closed
 
     def add_log(self, job_id: str, lines: list[tuple[str, str]]) -> None:
         """Append ``(level, text)`` lines, keeping the newest :data:`LOG_LIMIT`."""
@@ -225,10 +284,11 @@ def _check(db: sqlite3.Connection) -> None:
     if result is None or result[0] != "ok":
         raise sqlite3.DatabaseError(f"integrity check: {result[0] if result else 'no answer'}")
     try:
-        for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs"):
+        for row in db.execute(f"SELECT {_SELECTED} FROM jobs"):
             _from_row(row, "")
     except DamagedFile as exc:
         raise sqlite3.DatabaseError(str(exc)) from None
+    db.execute(f"SELECT {_SELECTED}, changed FROM jobs LIMIT 1").fetchall()
     not_text = " OR ".join(f"typeof({column}) != 'text'" for column in ("job_id", "level", "text"))
     if db.execute(f"SELECT count(*) FROM log WHERE {not_text}").fetchone()[0]:
         raise sqlite3.DatabaseError("a log line is not text")
@@ -273,6 +333,9 @@ def _command(pid: str) -> str:
     return " ".join(command.split())[:80] or "unknown"  # one line, however the command was written
 
 
+_SELECTED = ", ".join((*_COLUMNS, "updated"))
+
+
 def _to_row(record: JobRecord) -> tuple[object, ...]:
     values = {name: getattr(record, name) for name in _COLUMNS}
     values["config"] = json.dumps(record.config, sort_keys=True)
@@ -282,8 +345,11 @@ def _to_row(record: JobRecord) -> tuple[object, ...]:
 
 
 def _from_row(row: tuple[object, ...], where: str) -> JobRecord:
-    """The record of one row, every column of its type (:func:`artgen.stored.record`)."""
-    values = dict(zip(_COLUMNS, row, strict=True))
+    """The record of one row, every column of its type (:func:`artgen.stored.record`), and as it
+    truly is: one its process left active, and that process is gone, reads as interrupted at the
+    time it was last written."""
+    *fields, updated = row
+    values = dict(zip(_COLUMNS, fields, strict=True))
     source = f"job {values['id']!r}{where}"
     for name in ("config", "outputs"):
         try:
@@ -292,4 +358,25 @@ def _from_row(row: tuple[object, ...], where: str) -> JobRecord:
             raise DamagedFile(f"{source}: its {name} is not JSON") from None
     if values["resumable"] in (0, 1):  # SQLite has no booleans
         values["resumable"] = bool(values["resumable"])
-    return stored.record(JobRecord, values, source)
+    record = stored.record(JobRecord, values, source)
+    return orphaned(record, updated if isinstance(updated, float) else None) or record
+
+
+def orphaned(record: JobRecord, last_written: float | None = None) -> JobRecord | None:
+    """``record`` as interrupted if it is active and the process that keeps it is gone; else None.
+
+    A record with no owner was written by an artgen that did not name one; it is
+    taken to be gone, as a studio of that version would have taken it.
+    """
+    if not record.active:
+        return None
+    owner = Owner.parse(record.owner)
+    if owner is not None and owner.alive():
+        return None
+    who = owner.describe() if owner is not None else "the program that ran it"
+    return record.replace(
+        state="cancelled",
+        finished=record.finished or last_written or record.started or record.created,
+        error=f"interrupted: {who} ended while this job was {record.state}",
+        outputs=record.outputs or planned_outputs(record.config),
+    )

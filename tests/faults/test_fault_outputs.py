@@ -139,7 +139,10 @@ def _lookalike_db(path: Path) -> None:
 
 
 @pytest.mark.parametrize("make", [_notes_db, _marked_db, _lookalike_db], ids=["notes", "marked", "lookalike"])
-def test_another_programs_database_at_the_history_path_is_never_written(artgen, make) -> None:
+def test_another_programs_database_at_the_history_path_is_never_written(artgen, make, monkeypatch) -> None:
+    from artgen import cli
+
+    monkeypatch.setattr(cli, "_has_terminal", lambda: True)  # as if run in one: the studio opens
     history = Path(os.environ["ARTGEN_DATA_DIR"]) / "jobs.sqlite"
     history.parent.mkdir(parents=True, exist_ok=True)
     make(history)

@@ -169,6 +169,7 @@ def test_webp_and_png_folder_writers(tmp_path):
             im.load()  # WebP frames report their duration once decoded
             durations.append(im.info["duration"])
     assert durations == [100] * 20
+    (tmp_path / "f").mkdir()  # the caller's temporary folder, as runs.atomic_path(folder=True) makes it
     media.write("frames", tmp_path / "f", _batches(12, 5), 10, 12, np.zeros((1, 48, 48, 3), np.uint8))
     assert sorted(p.name for p in (tmp_path / "f").iterdir())[-1] == "frame-00011.png"
 

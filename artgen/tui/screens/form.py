@@ -11,6 +11,8 @@ the CLI prints), so nothing about an engine's options is written twice.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static, Switch
 
 from artgen import schema
-from artgen.errors import ArtgenError, InputError
+from artgen.errors import ArtgenError, InputError, ModelError
+from artgen.generators.locate import resolve_model
 from artgen.images import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, UnusableImage, open_image
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
 from artgen.jobs.kinds import PATH_KINDS
+from artgen.labs.classify.inference import MODEL_NAME, classes_path
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
 
@@ -72,7 +76,7 @@ class FormScreen(Screen):
                 yield self._widget(spec, self.initial.get(spec.name))
                 if spec.kind in PATH_KINDS:
                     yield Button("…", id=f"browse-{spec.name}", classes="browse", compact=True)
-            yield Static(spec.help, id=f"note-{spec.name}", classes="note")
+            yield Static(self.words(spec.help), id=f"note-{spec.name}", classes="note")
 
     def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         widget_id = f"field-{spec.name}"
@@ -124,21 +128,45 @@ class FormScreen(Screen):
 
     def validate(self) -> bool:
         values = self.values()
-        for spec in self.fields:
-            note = self.query_one(f"#note-{spec.name}", Static)
-            error = self.errors.get(spec.name)
-            note.update(error or spec.help)
-            note.set_class(bool(error), "error")
         message = ""
         if not self.errors:
             try:
                 kinds.build_config(self.kind, values)
             except ArtgenError as exc:
-                message = str(exc)
+                message = self.words(str(exc))
+                # A check across options (a mixture, a batch that packs) names its option first:
+                # said at that option, not only at the foot of the form, far below it.
+                if (name := self._named_first(str(exc))) is not None:
+                    self.errors[name] = message
+        for spec in self.fields:
+            note = self.query_one(f"#note-{spec.name}", Static)
+            error = self.errors.get(spec.name)
+            note.update(error or self.words(spec.help))
+            note.set_class(bool(error), "error")
         self.query_one("#form-error", Static).update(message)
         ok = not self.errors and not message
         self.query_one("#start", Button).disabled = not ok
         return ok
+
+    def words(self, text: str) -> str:
+        """``text`` with the CLI's flags (``--mixture``, ``--no-seamless``) as this form's labels."""
+        for spec in sorted(self.fields, key=lambda spec: -len(spec.option.flag)):
+            name = spec.option.flag.removeprefix("--")
+            text = re.sub(rf"--no-{re.escape(name)}(?![\w-])", f"{spec.label} off", text)
+            for flag in (spec.option.flag, *spec.option.setting.aliases):
+                if flag.startswith("--"):
+                    text = re.sub(rf"{re.escape(flag)}(?![\w-])", spec.label, text)
+        return text
+
+    def _named_first(self, message: str) -> str | None:
+        """The field whose flag comes first in ``message``, if any does."""
+        found = []
+        for spec in self.fields:
+            for flag in (spec.option.flag, *spec.option.setting.aliases):
+                match = re.search(rf"{re.escape(flag)}(?![\w-])", message) if flag.startswith("--") else None
+                if match is not None:
+                    found.append((match.start(), spec.name))
+        return min(found)[1] if found else None
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
@@ -172,7 +200,8 @@ class FormScreen(Screen):
             if path:
                 field.value = path
 
-        folders, either = spec.kind in ("folder", "outdir"), spec.kind in ("source", "destination")
+        folders = spec.kind in ("folder", "outdir")
+        either = spec.kind in ("source", "destination", "generator", "classifier")
         self.app.push_screen(PathPicker(field.value, folders=folders, either=either), chosen)
 
 
@@ -232,8 +261,10 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return None if path.is_dir() else f"{path} is a file, not a folder"
     if spec.kind == "outdir":
         return f"{path} is a file, not a folder" if path.is_file() else None
-    if spec.kind == "file" and not path.exists():
-        return f"{path} does not exist"
+    if spec.kind == "generator":
+        return _check_generator(path)
+    if spec.kind == "classifier":
+        return _check_classifier(path)
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
     if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
@@ -250,4 +281,42 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
             return f"{path.name} is not a readable image"
     if spec.kind == "output" and path.is_dir():
         return f"{path} is a folder; give a file name"
+    return None
+
+
+def _check_generator(path: Path) -> str | None:
+    """What can be known of a generator without loading it: a run folder with its config.json and a
+    generator or checkpoint, or a ``.keras`` file (a zip archive); so a wrong pick fails here, not in
+    the queue minutes later."""
+    if path.is_dir() and not (path / "config.json").is_file():
+        try:
+            inside = sorted(child.name for child in path.iterdir() if (child / "config.json").is_file())
+        except OSError:  # unreadable: no runs to name
+            inside = []
+        hint = (
+            f"; the runs in it: {', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''}" if inside else ""
+        )
+        return f"{path} is not a training run (no config.json){hint}"
+    try:
+        resolved = resolve_model(path)
+    except ModelError as exc:
+        return str(exc)
+    if resolved.suffix.lower() not in (".keras", ".npz"):
+        return f"{path.name} is not a generator: give a .keras file or a training run's folder"
+    if not zipfile.is_zipfile(resolved):
+        return f"{resolved.name} is not a whole .keras file (not a zip archive)"
+    return None
+
+
+def _check_classifier(path: Path) -> str | None:
+    """A classify run's folder, or its ``.keras`` file with the class names beside it."""
+    model = path / MODEL_NAME if path.is_dir() else path
+    if path.is_dir() and not model.is_file():
+        return f"{path} is not a classifier's run (no {MODEL_NAME})"
+    if not model.is_file():
+        return f"no file or folder {path}"
+    if not zipfile.is_zipfile(model):
+        return f"{model.name} is not a whole .keras file (not a zip archive)"
+    if not classes_path(model).is_file():
+        return f"{classes_path(model).name} is missing beside {model.name}: it names the classes"
     return None
