@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artgen import environment, runs, stored
-from artgen.errors import ArtgenError, InputError
+from artgen.errors import ArtgenError, InputError, os_error_reason
 from artgen.events import OnEvent, Progress, ignore_events
 from artgen.files import open_regular, regular_file
 
@@ -156,7 +156,7 @@ def open_image(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
     try:
         handle = open_regular(path)
     except OSError as exc:
-        raise UnusableImage(runs.os_error_reason(exc)[1]) from None
+        raise UnusableImage(os_error_reason(exc)[1]) from None
     with handle:
         try:
             with Image.open(handle, formats=IMAGE_FORMATS) as im:

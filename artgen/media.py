@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from artgen.errors import DependencyError
-from artgen.runs import MACHINE_ERRNOS
+from artgen.errors import MACHINE_ERRNOS, DependencyError
 
 __all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg", "FRAME_NAME"]
 

@@ -45,7 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from artgen import files, stored
-from artgen.errors import ArtgenError, InputError, RunDirError, RunInUse, WriteFailed
+from artgen.errors import (
+    MACHINE_ERRNOS,
+    ArtgenError,
+    InputError,
+    RunDirError,
+    RunInUse,
+    WriteFailed,
+    os_error_reason,
+)
 
 __all__ = [
     "TMP_PREFIX",
@@ -66,7 +74,6 @@ __all__ = [
     "slug",
     "output_dir",
     "write_error",
-    "os_error_reason",
     "run_lock",
     "lock_holder",
     "holds_no_run",
@@ -84,14 +91,6 @@ TMP_PREFIX = ".artgen-tmp-"
 # stem, "-", eight random characters, the destination's suffix. Only these are ever swept.
 TEMPORARY = re.compile(re.escape(TMP_PREFIX) + r".*-[a-z0-9_]{8}(?:\.[A-Za-z0-9]+)?")
 LOCK_NAME = ".artgen-lock"
-# errno values that mean the machine, not the path the user gave, is at fault (EPIPE: a writer
-# process such as ffmpeg was killed)
-MACHINE_ERRNOS = frozenset(
-    code
-    for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EIO, errno.EROFS, errno.EFBIG)
-    + (errno.EPIPE,)
-    if code is not None
-)
 
 
 @contextlib.contextmanager
@@ -195,15 +194,6 @@ def usable_dir(path: str | os.PathLike[str]) -> Path:
                 raise InputError(f"{folder} is a file, not a folder; choose another place to write")
             break
     return path
-
-
-def os_error_reason(exc: OSError) -> tuple[int | None, str]:
-    """(errno, one lower-case line) of ``exc``, also for libraries that put "[Errno N]" in a message."""
-    code, text = exc.errno, exc.strerror or str(exc) or type(exc).__name__
-    if code is None and (found := re.match(r"\[Errno (\d+)\]\s*(.*)", text)):
-        code, text = int(found[1]), found[2]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return code, (lines[0] if lines else type(exc).__name__).lower()
 
 
 def output_dir(path: str | os.PathLike[str]) -> Path:

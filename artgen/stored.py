@@ -44,7 +44,7 @@ def _read_text(path: Path) -> str:
     except FileNotFoundError:
         raise DamagedFile(f"{path} is missing") from None
     except OSError as exc:
-        from artgen.runs import MACHINE_ERRNOS, os_error_reason  # runs reads its config through here
+        from artgen.errors import MACHINE_ERRNOS, os_error_reason
 
         code, reason = os_error_reason(exc)
         if code in MACHINE_ERRNOS:

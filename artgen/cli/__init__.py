@@ -20,8 +20,7 @@ from types import ModuleType
 
 from artgen import __version__, environment
 from artgen.cli.common import STOP_SIGNALS
-from artgen.errors import ArtgenError, InputError, exit_status
-from artgen.runs import MACHINE_ERRNOS, os_error_reason
+from artgen.errors import MACHINE_ERRNOS, ArtgenError, InputError, exit_status, os_error_reason
 
 __all__ = ["main", "build_parser"]
 

@@ -26,10 +26,10 @@ import numpy as np
 from artgen import files, runs
 from artgen.dcgan.config import RESUMABLE
 from artgen.dcgan.gan import GAN
+from artgen.dcgan.run_files import CHECKPOINT_NAME, checkpoints
+from artgen.dcgan.run_files import latest_checkpoint as latest
 from artgen.errors import RunDirError
 from artgen.events import Message, OnEvent, ignore_events
-from artgen.generators.locate import CHECKPOINT_NAME, checkpoints
-from artgen.generators.locate import latest_checkpoint as latest
 
 __all__ = ["save", "restore", "restore_latest", "latest", "newest_readable", "load_group", "group", "assign"]
 

@@ -6,18 +6,15 @@ paths too, and must not pay for a TensorFlow import to do it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from artgen.assets import asset
+from artgen.dcgan.run_files import CHECKPOINT_NAME, latest_checkpoint
 from artgen.errors import ModelError
 
 __all__ = [
     "DEFAULT_GENERATOR",
     "WHICH",
-    "CHECKPOINT_NAME",
-    "checkpoints",
-    "latest_checkpoint",
     "resolve_model",
     "describe",
 ]
@@ -25,21 +22,6 @@ __all__ = [
 WHICH = ("final", "best", "latest")
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
-CHECKPOINT_NAME = re.compile(r"step-(\d{8})\.npz")  # a checkpoint's whole name, as artgen writes it
-
-
-def checkpoints(run_dir: Path) -> list[Path]:
-    """A run's checkpoints, oldest first (temporaries are never matched)."""
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.glob("step-*.npz") if CHECKPOINT_NAME.fullmatch(path.name))
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest checkpoint file of a run; reading it verifies it (see ``checkpoint.newest_readable``)."""
-    found = checkpoints(run_dir)
-    return found[-1] if found else None
 
 
 def resolve_model(model: str | Path | None, which: str | None = None) -> Path:

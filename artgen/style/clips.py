@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from artgen import images, media, runs
-from artgen.errors import DependencyError, InputError
+from artgen.errors import DependencyError, InputError, os_error_reason
 
 __all__ = [
     "Clip",
@@ -129,7 +129,7 @@ def _video(path: Path) -> Clip:
     try:
         source, options = images.video_input(path)
     except OSError as exc:
-        raise InputError(f"{path}: {runs.os_error_reason(exc)[1]}") from None
+        raise InputError(f"{path}: {os_error_reason(exc)[1]}") from None
     reader = imageio_ffmpeg.read_frames(source, input_params=options)
     try:
         meta = next(reader)

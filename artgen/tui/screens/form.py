@@ -12,7 +12,6 @@ the CLI prints), so nothing about an engine's options is written twice.
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static, Switch
 
 from artgen import schema
-from artgen.errors import ArtgenError, InputError, ModelError
-from artgen.generators.locate import resolve_model
+from artgen.errors import ArtgenError, InputError
 from artgen.images import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, UnusableImage, open_image
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
+from artgen.jobs.checks import check_classifier_path, check_generator_path
 from artgen.jobs.kinds import PATH_KINDS
-from artgen.labs.classify.inference import MODEL_NAME, classes_path
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
 
@@ -262,9 +260,9 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
     if spec.kind == "outdir":
         return f"{path} is a file, not a folder" if path.is_file() else None
     if spec.kind == "generator":
-        return _check_generator(path)
+        return check_generator_path(path)
     if spec.kind == "classifier":
-        return _check_classifier(path)
+        return check_classifier_path(path)
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
     if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
@@ -281,42 +279,4 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
             return f"{path.name} is not a readable image"
     if spec.kind == "output" and path.is_dir():
         return f"{path} is a folder; give a file name"
-    return None
-
-
-def _check_generator(path: Path) -> str | None:
-    """What can be known of a generator without loading it: a run folder with its config.json and a
-    generator or checkpoint, or a ``.keras`` file (a zip archive); so a wrong pick fails here, not in
-    the queue minutes later."""
-    if path.is_dir() and not (path / "config.json").is_file():
-        try:
-            inside = sorted(child.name for child in path.iterdir() if (child / "config.json").is_file())
-        except OSError:  # unreadable: no runs to name
-            inside = []
-        hint = (
-            f"; the runs in it: {', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''}" if inside else ""
-        )
-        return f"{path} is not a training run (no config.json){hint}"
-    try:
-        resolved = resolve_model(path)
-    except ModelError as exc:
-        return str(exc)
-    if resolved.suffix.lower() not in (".keras", ".npz"):
-        return f"{path.name} is not a generator: give a .keras file or a training run's folder"
-    if not zipfile.is_zipfile(resolved):
-        return f"{resolved.name} is not a whole .keras file (not a zip archive)"
-    return None
-
-
-def _check_classifier(path: Path) -> str | None:
-    """A classify run's folder, or its ``.keras`` file with the class names beside it."""
-    model = path / MODEL_NAME if path.is_dir() else path
-    if path.is_dir() and not model.is_file():
-        return f"{path} is not a classifier's run (no {MODEL_NAME})"
-    if not model.is_file():
-        return f"no file or folder {path}"
-    if not zipfile.is_zipfile(model):
-        return f"{model.name} is not a whole .keras file (not a zip archive)"
-    if not classes_path(model).is_file():
-        return f"{classes_path(model).name} is missing beside {model.name}: it names the classes"
     return None
