@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 4:
         raise InputError("-n must be at least 4")
     with quiet_backend_import():
-        from artgen.quality.evaluate import evaluate
+        from artgen.generators.evaluate import evaluate
 
     report = evaluate(args.source, args.real, args.count, args.size, args.which, args.seed)
     if args.json:
