@@ -103,6 +103,14 @@ class Setting:
     format: Callable[[Any], str] | None = None  # value to text, the inverse of ``parse``
     cli: bool = True  # offered by the CLI (False: set by the studio or tests only)
     repeatable: bool = False  # a list flag that may be given again to add items (``--mask a --mask b``)
+    resumable: bool = False  # may change when a stopped run continues (``--resume``, the studio's resume)
+
+
+def resumable_fields(config: type) -> frozenset[str]:
+    """The fields of ``config`` that a continued run may change; every other one must stay as it was."""
+    return frozenset(
+        field.name for field in dataclasses.fields(config) if field.metadata["setting"].resumable
+    )
 
 
 def setting(default: Any = dataclasses.MISSING, *, help: str, **parts: Any) -> Any:

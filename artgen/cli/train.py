@@ -9,7 +9,7 @@ from pathlib import Path
 from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
 from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
-from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
+from artgen.dcgan.config import DEFAULT_EPOCHS, RESUMABLE, TrainConfig
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
@@ -30,19 +30,6 @@ EXAMPLES = (
     "  artgen train --resume runs/faces-20261123-101500 --epochs 40   (train longer)\n"
     "  artgen train faces/ --recipe classic        the recipe of artgen 0.1, exactly"
 )
-
-# What may change when resuming: how long and how often, never what the model is.
-RESUME_OVERRIDES = {
-    "epochs",
-    "steps",
-    "checkpoint_every",
-    "sample_every",
-    "log_every",
-    "keep_checkpoints",
-    "keep_samples",
-    "eval_every",
-    "on_collapse",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +80,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if settings.get("engine") != "dcgan":
         raise RunDirError(f"{run_dir} is not a DCGAN training run")
     config = TrainConfig.from_run(settings, path)  # all of it checked before anything is written
-    fixed = sorted(set(given) - RESUME_OVERRIDES - {"run_dir"})
+    fixed = sorted(set(given) - RESUMABLE)
     if fixed:
         names = ", ".join("--" + name.replace("_", "-") for name in fixed)
         raise InputError(f"{names} cannot change when resuming; start a new run instead")
