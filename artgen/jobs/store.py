@@ -214,7 +214,8 @@ class HistoryStore:
         active = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
         with self._connect() as db:
             rows = db.execute(f"SELECT {_SELECTED} FROM jobs WHERE state IN ({active})").fetchall()
-        closed = [finish(record) for record in map(_from_row, rows) if not record.active]
+        records = (_from_row(row, self._where) for row in rows)
+        closed = [finish(record) for record in records if not record.active]
         for record in closed:
             self.save(record)
             self.add_log(record.id, [("warning", ending_line(record))])
