@@ -32,7 +32,7 @@ from artgen.style.seam import Seam, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
-__all__ = ["StyleResult", "transfer", "evaluate", "load_image", "default_out", "fit_size"]
+__all__ = ["StyleResult", "transfer", "evaluate", "load_image", "default_out", "checked_out", "fit_size"]
 
 MIN_STYLE_SIDE = 32  # a smaller style image leaves block5 with a 2x2 map: no texture to speak of
 
@@ -278,13 +278,18 @@ def _bounds(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     return lower, lower + np.float32(255)
 
 
-def _initial(config: StyleConfig, scale: _Scale, styles: list[Image.Image]) -> np.ndarray:
+def _initial(
+    config: StyleConfig, scale: _Scale, styles: list[Image.Image], start: Image.Image | None = None
+) -> np.ndarray:
+    """The first scale's starting picture; ``start``: the fast picture, for ``--init fast``."""
     width, height = scale.size
     if config.init == "noise":
         rng = np.random.default_rng(config.seed)
         picture = rng.uniform(0, 255, (height, width, 3))
     elif config.init == "style":
         picture = _resized(styles[0], (width, height))
+    elif config.init == "fast":
+        picture = _resized(start, (width, height))
     else:
         picture = scale.content_in
     if config.preserve_colors and config.init != "content":
@@ -313,7 +318,9 @@ def _upsample(x: np.ndarray, old: tuple[int, ...], new: tuple[int, ...], wrap: b
     return np.stack(resized, axis=-1).ravel()
 
 
-def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Scale) -> np.ndarray:
+def _next_scale(
+    config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Scale, start: Image.Image | None = None
+) -> np.ndarray:
     """The starting picture at a finer scale: the coarser result upsampled, plus the photo's new detail.
 
     Upsampling alone gives a blurred picture: the photo's edges and fine
@@ -323,13 +330,17 @@ def _next_scale(config: StyleConfig, x: np.ndarray, previous: _Scale, scale: _Sc
     strength). So, as in a Laplacian pyramid, the photo's band of detail between
     the two sizes is added back; the optimiser then paints over it at this
     scale's own texture size. Starting from noise or the painting, there is no
-    photo detail to keep.
+    photo detail to keep; starting from the fast picture (``start``), its
+    detail is added instead.
     """
     upsampled = _upsample(x, previous.shape, scale.shape, config.seamless)
-    if config.init != "content":
+    if config.init == "fast":
+        fine, coarse = _initial(config, scale, [], start), _initial(config, previous, [], start)
+    elif config.init == "content":
+        fine, coarse = vgg.preprocess(scale.content_in).ravel(), vgg.preprocess(previous.content_in).ravel()
+    else:
         return upsampled
-    upsampled += vgg.preprocess(scale.content_in).ravel()
-    coarse = vgg.preprocess(previous.content_in).ravel()
+    upsampled += fine
     upsampled -= _upsample(coarse, previous.shape, scale.shape, config.seamless)
     return np.clip(upsampled, *_bounds(scale.shape), out=upsampled)
 
@@ -360,6 +371,12 @@ def transfer(
     for note in regions.notes if regions else ():
         on_event(Message(note, "warning"))
     out = checked_out(config.out, config.overwrite, lambda: default_out(config))
+    start = None
+    if config.init == "fast":
+        from artgen.style.fast import start_picture
+
+        on_event(Message("painting the start with --method fast"))
+        start = start_picture(config, content, styles, final_size, on_event)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = _memory_plan(config, content.size, styles)
@@ -375,7 +392,10 @@ def transfer(
     timing = _Timing()
     for index, long_side in enumerate(sizes, start=1):
         scale = _Scale(config, model, content, styles, long_side, tiling, regions, style_cache)
-        x = _initial(config, scale, styles) if previous is None else _next_scale(config, x, previous, scale)
+        if previous is None:
+            x = _initial(config, scale, styles, start)
+        else:
+            x = _next_scale(config, x, previous, scale, start)
         stage = f"scale {index}/{len(sizes)} ({scale.size[0]}x{scale.size[1]})"
         on_device = _on_device(config, scale)
         if on_device:
