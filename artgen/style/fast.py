@@ -277,7 +277,7 @@ def paint(
     stopped = should_stop()  # one pass: nothing to stop part way, and the picture is done
     images.save_png(out, picture)
     seconds = time.perf_counter() - started
-    on_event(Progress(1, 1, unit="picture", rate=1 / max(seconds, 1e-9), rate_unit="pictures/s"))
+    on_event(Progress(1, 1, unit="picture"))
     on_event(Preview(str(out), caption="final"))
     return StyleResult(out=out, losses={}, size=size, iterations=0, seconds=seconds, stopped=stopped)
 
