@@ -22,8 +22,9 @@ Prints, for every bundled photo (artgen/bundled/samples) and painting
   them, from the bundled copies of its photos (a still camera with the coffee
   cup sliding across the cat, 10 frames; the astronaut panned and zoomed over
   10 and 40 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
-  flicker along the flow, the *floor* (the flicker of the painting had it only
-  moved along the flow) and the strokes' contrast (mean gradient) of the fast
+  flicker along the flow (for every row along the stable Gatys path's flow and
+  trust, ``artgen.style.flow.between``), the *floor* (the flicker of the
+  painting had it only moved along the flow) and the strokes' contrast (mean gradient) of the fast
   path, stable and frame by frame, and with ``--gatys`` the stable Gatys path
   on the same clips (its defaults, 2 scales x 40 steps for the first frame).
 
@@ -226,9 +227,12 @@ def flicker_row(name, label, ratio, along, frames, painted, cpu) -> str:
 def flicker(gatys: bool, work: Path) -> None:
     from artgen.style import fast
     from artgen.style.dispatch import stylise
+    from artgen.style.sequence import Flicker
 
     style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)
-    print("\n## Flicker, 128 px clips, Starry Night\n")
+    print(
+        "\n## Flicker, 128 px clips, Starry Night (along the flow: the stable Gatys path's flow and trust)\n"
+    )
     print("| clip | painter | flicker | along the flow | floor | contrast | CPU s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, frames in (
@@ -243,8 +247,11 @@ def flicker(gatys: bool, work: Path) -> None:
             painted, cpu, _ = measured(
                 lambda painter=painter, frames=frames: [painter.paint(f) for f in frames]
             )
-            row = (name, label, painter.flicker.ratio, painter.flicker.warped_ratio, frames, painted, cpu)
-            print(flicker_row(*row), flush=True)
+            # measured along the stable Gatys path's flow and trust, as its own figures are
+            same = Flicker()
+            for frame, picture in zip(frames, painted, strict=True):
+                same.add(frame, picture)
+            print(flicker_row(name, label, same.ratio, same.warped_ratio, frames, painted, cpu), flush=True)
         if gatys:
             folder = work / name.replace(", ", "-").replace(" ", "-")
             folder.mkdir()

@@ -63,10 +63,11 @@ STYLE_READ_SIDE = 2048  # paintings are read reduced to this at most: the predic
 # quarter more for the picture's arrays around it
 BYTES_PER_PIXEL = {"tensorflow": 290, "jax": 400}
 MEMORY_SHARE = 0.5  # of the free memory, what one picture may take (the machine is shared)
-# A clip's temporal filter: where the moved last frame is trusted, it makes up this share of the new one.
-# On 128 px clips (benchmarks/style_fast.py --flicker) flicker along the flow fell with it (a still camera:
-# 1.33 painted frame by frame, 0.31 at 0.85, 0.16 at 0.95, where the stable Gatys path has 0.17) and
-# a frame's strokes are carried for about 1 / (1 - HOLD) frames.
+# A clip's temporal filter: where the moved last frame is trusted, it makes up this share of the new one,
+# so a frame's strokes are carried for about 1 / (1 - HOLD) frames. Flicker along the flow on 128 px clips
+# (benchmarks/style_fast.py --flicker, along the stable Gatys path's flow): a still camera 1.14 painted
+# frame by frame, 0.14 held at 0.95 (the stable Gatys path 0.17); a 40-frame pan 1.70 and 0.24 (Gatys
+# 0.14). Held at 0.97 and 0.98 the pan went to 0.20 and 0.18, but its strokes' contrast and raw flicker rose.
 HOLD = 0.95
 DETAIL_SIGMA = 2.0  # px: the strokes are what a Gaussian blur of this radius takes out of a painting
 MAX_GAIN = 2.0  # the most a blend's strokes are sharpened back
