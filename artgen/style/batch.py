@@ -1,10 +1,11 @@
 """A folder of photos painted in one job: ``artgen style FOLDER STYLE [-o OUTDIR]``.
 
-Every photo is painted as ``transfer`` (or ``--method fast``'s ``paint``) paints one,
-with two differences that make a batch more than a loop in a shell: the styles' targets (their Gram
-matrices at each scale, which depend on the styles and the size only) are
-computed once and shared, and a photo that cannot be painted (unreadable,
-too small) is reported and skipped while the rest go on. Progress counts
+Every photo is painted as ``transfer`` (or ``--method fast``'s ``paint``)
+paints one, with two differences that make a batch more than a loop in a
+shell: the styles' targets (their Gram matrices at each scale, which depend on
+the styles and the size only; the fast method's style vectors) are computed
+once and shared, and a photo that cannot be painted (unreadable, too small) is
+reported and skipped while the rest go on. Progress counts
 iterations over the whole batch, so the ETA is the batch's.
 
 The output folder mirrors the photos' sub-folders, one PNG per photo, plus
