@@ -1,10 +1,11 @@
 """A folder of photos painted in one job: ``artgen style FOLDER STYLE [-o OUTDIR]``.
 
-Every photo is painted as ``transfer`` paints one, with two differences that
-make a batch more than a loop in a shell: the styles' targets (their Gram
-matrices at each scale, which depend on the styles and the size only) are
-computed once and shared, and a photo that cannot be painted (unreadable,
-too small) is reported and skipped while the rest go on. Progress counts
+Every photo is painted as ``transfer`` (or ``--method fast``'s ``paint``)
+paints one, with two differences that make a batch more than a loop in a
+shell: the styles' targets (their Gram matrices at each scale, which depend on
+the styles and the size only; the fast method's style vectors) are computed
+once and shared, and a photo that cannot be painted (unreadable, too small) is
+reported and skipped while the rest go on. Progress counts
 iterations over the whole batch, so the ETA is the batch's.
 
 The output folder mirrors the photos' sub-folders, one PNG per photo, plus
@@ -135,7 +136,12 @@ def _paint(config: StyleConfig, out: Path, on_event: OnEvent, should_stop: Shoul
     photos = _photos(config, out)
     RegionMasks.load(config, (config.size, config.size))  # a bad mask is the whole batch's error, said once
     report = out / REPORT_NAME  # written once the first picture is: a batch refused leaves nothing
-    per_photo = config.iterations * len(config.scale_sizes())
+    if config.method == "fast":
+        from artgen.style.fast import paint
+
+        per_photo = 1
+    else:
+        paint, per_photo = transfer, config.iterations * len(config.scale_sizes())
     events = _BatchEvents(on_event, per_photo, len(photos))
     cache: StyleCache = {}
     written: list[dict[str, Any]] = []
@@ -146,7 +152,7 @@ def _paint(config: StyleConfig, out: Path, on_event: OnEvent, should_stop: Shoul
         events.start(index, photo.name)
         target = out / name
         try:
-            result = transfer(
+            result = paint(
                 replace(config, content=str(photo), out=str(target)), events, should_stop, style_cache=cache
             )
         except (InputError, TrainingDiverged) as exc:

@@ -249,13 +249,18 @@ class _Tiling:
         return tiles.plan_tiles(height, width, self.core, self.margin)
 
 
-def start_picture(config: StyleConfig, scale: Scale, styles: list[Image.Image]) -> np.ndarray:
+def start_picture(
+    config: StyleConfig, scale: Scale, styles: list[Image.Image], start: Image.Image | None = None
+) -> np.ndarray:
+    """The first scale's starting picture; ``start``: the fast picture, for ``--init fast``."""
     width, height = scale.size
     if config.init == "noise":
         rng = np.random.default_rng(config.seed)
         picture = rng.uniform(0, 255, (height, width, 3))
     elif config.init == "style":
         picture = resized(styles[0], (width, height))
+    elif config.init == "fast":
+        picture = resized(start, (width, height))
     else:
         picture = scale.content_in
     if config.preserve_colors and config.init != "content":
@@ -263,7 +268,9 @@ def start_picture(config: StyleConfig, scale: Scale, styles: list[Image.Image]) 
     return vgg.preprocess(picture).ravel()
 
 
-def next_start(config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale) -> np.ndarray:
+def next_start(
+    config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale, start: Image.Image | None = None
+) -> np.ndarray:
     """The starting picture at a finer scale: the coarser result upsampled, plus the photo's new detail.
 
     Upsampling alone gives a blurred picture: the photo's edges and fine
@@ -273,13 +280,17 @@ def next_start(config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale
     strength). So, as in a Laplacian pyramid, the photo's band of detail between
     the two sizes is added back; the optimiser then paints over it at this
     scale's own texture size. Starting from noise or the painting, there is no
-    photo detail to keep.
+    photo detail to keep; starting from the fast picture (``start``), its
+    detail is added instead.
     """
     upsampled = upsample(x, previous.shape, scale.shape, config.seamless)
-    if config.init != "content":
+    if config.init == "fast":
+        fine, coarse = start_picture(config, scale, [], start), start_picture(config, previous, [], start)
+    elif config.init == "content":
+        fine, coarse = vgg.preprocess(scale.content_in).ravel(), vgg.preprocess(previous.content_in).ravel()
+    else:
         return upsampled
-    upsampled += vgg.preprocess(scale.content_in).ravel()
-    coarse = vgg.preprocess(previous.content_in).ravel()
+    upsampled += fine
     upsampled -= upsample(coarse, previous.shape, scale.shape, config.seamless)
     return np.clip(upsampled, *bounds(scale.shape), out=upsampled)
 
@@ -324,6 +335,12 @@ def _transfer(
         on_event(Message(note, "warning"))
     out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
     frames = held.enter_context(frames_folder(out, config.overwrite)) if config.save_every else None
+    start = None
+    if config.init == "fast":
+        from artgen.style.fast import start_picture as fast_picture
+
+        on_event(Message("painting the start with --method fast"))
+        start = fast_picture(config, content, styles, final_size, on_event)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = memory_plan(config, content.size, styles)
@@ -361,8 +378,8 @@ def _transfer(
 
     outcome = optimise(
         levels(),
-        lambda scale: start_picture(config, scale, styles),
-        lambda x, previous, scale: next_start(config, x, previous, scale),
+        lambda scale: start_picture(config, scale, styles, start),
+        lambda x, previous, scale: next_start(config, x, previous, scale, start),
         segments,
         tracker,
         optimizer=config.optimizer,

@@ -42,7 +42,7 @@ from artgen.style.engine import PREVIEW_NAME, StyleResult, load_image, memory_pl
 from artgen.style.losses import Weights, content_target, targets_for
 from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side
 
-__all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
+__all__ = ["SequenceResult", "Flicker", "FramePainter", "Previews", "stylise_clip", "mean_change"]
 
 CHANGE_LEVELS = 12.0  # where the moved input misses the new frame by this many levels (0-255), weight e^-1
 PREVIEW_SECONDS = 1.0  # previews of the newest frame at most this often
@@ -352,7 +352,7 @@ def _stylise_clip(
     on_event(Message(f"loading {config.net.upper()} features; {needed.describe()}"))
     painter = FramePainter(config, styles, size, clip.count, on_event, should_stop)
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-clip-"))
-    previews = _Previews(work, on_event, clip.count)
+    previews = Previews(work, on_event, clip.count)
     frames = clip.frames()
     first_frame = _fit(next(frames), size)
     if config.preserve_colors:
@@ -418,7 +418,7 @@ def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
 
 
-class _Previews:
+class Previews:
     """The newest painted frame as a preview, at most once a second, and the result at the end."""
 
     def __init__(self, work: Path, on_event: OnEvent, total: int) -> None:

@@ -181,6 +181,24 @@ CASES = {
     "style-batch-out-has-files": (["style", "{data}", "{painting}", "-o", "{full}"], "already has files"),
     "style-batch-out-png": (["style", "{data}", "{painting}", "-o", "x.png"], "-o names a folder"),
     "style-batch-all-broken": (["style", "{bad}", "{painting}"], "none of the 4 photos"),
+    "style-fast-content-not-image": (["style", "{notes}", "{painting}", "--method", "fast"], "not an image"),
+    "style-fast-style-cut-short": (["style", "{photo}", "{cutpng}", "--method", "fast"], "unreadable"),
+    "style-fast-out-exists": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "-o", "{existing}"],
+        "exists",
+    ),
+    "style-fast-strength-huge": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--strength", "1.5"],
+        "--strength must be between 0 and 1",
+    ),
+    "style-fast-gatys-setting": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--scales", "2"],
+        "--scales is for --method gatys",
+    ),
+    "style-fast-mask-not-image": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--mask", "{notes}"],
+        "--mask",
+    ),
     # classify, jobs, the command itself
     "classify-missing": (["classify", "train", "{missing}"], "does not exist"),
     "classify-seed": (["classify", "train", "{data}", "--seed", "-1"], "--seed must be between 0"),
