@@ -154,7 +154,7 @@ def scene_frames(count: int, size: int) -> list[np.ndarray]:
 def clip(size: int, count: int, work: Path) -> None:
     import imageio.v3 as iio
 
-    from artgen.style import fast
+    from artgen.style import fast, fast_clips
     from artgen.style.dispatch import stylise
 
     frames = pan_frames(count, size)
@@ -183,7 +183,7 @@ def clip(size: int, count: int, work: Path) -> None:
         )
     config = StyleConfig(str(path), (str(STARRY),), method="fast", size=size)
     style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)
-    painter = fast.FastFramePainter(fast.fast_net(), config, [style], (size, size))
+    painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (size, size))
     painter.paint(frames[0])
     _, cpu, _ = measured(lambda: [painter.paint(frame) for frame in frames[1:]])
     per_frame = cpu / (count - 1)
@@ -225,7 +225,7 @@ def flicker_row(name, label, ratio, along, frames, painted, cpu) -> str:
 
 
 def flicker(gatys: bool, work: Path) -> None:
-    from artgen.style import fast
+    from artgen.style import fast, fast_clips
     from artgen.style.dispatch import stylise
     from artgen.style.sequence import Flicker
 
@@ -243,7 +243,7 @@ def flicker(gatys: bool, work: Path) -> None:
         rows = [("fast, frame by frame", 0.0), ("fast, stable", 300.0)]
         for label, weight in rows:
             config = StyleConfig("clip", (str(STARRY),), method="fast", size=128, temporal_weight=weight)
-            painter = fast.FastFramePainter(fast.fast_net(), config, [style], (128, 128))
+            painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (128, 128))
             painted, cpu, _ = measured(
                 lambda painter=painter, frames=frames: [painter.paint(f) for f in frames]
             )

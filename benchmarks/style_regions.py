@@ -88,9 +88,10 @@ def masked(args: argparse.Namespace, work: Path) -> None:
 
 def cost(args: argparse.Namespace, work: Path) -> None:
     """A mask's cost per loss-and-gradient evaluation, the two kinds interleaved so load hits both alike."""
-    from artgen.style.engine import Scale, load_image
+    from artgen.style.engine import Scale
     from artgen.style.losses import Weights
     from artgen.style.objective import make_value_and_grad
+    from artgen.style.pictures import load_image
 
     photo = SAMPLES / "astronaut.jpg"
     with Image.open(photo) as im:

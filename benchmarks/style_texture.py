@@ -130,10 +130,10 @@ def _bicubic_wrap(x: np.ndarray, old: tuple, new: tuple, wrap: bool = False) -> 
 def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float:
     """The Gram term (style weight 1) of an RGB tile, averaged over 8 shifts (0, then a spread of phases)."""
     from artgen import vgg
-    from artgen.style.engine import load_image
     from artgen.style.losses import Weights, style_grams, targets_for
     from artgen.style.objective import make_value_and_grad
     from artgen.style.optimise import MIN_STYLE_SIDE, fit_size, resized
+    from artgen.style.pictures import load_image
 
     model = vgg.build_features("vgg16", seamless=True)
     side = max(MIN_STYLE_SIDE, round(picture.shape[0] * style_scale))

@@ -13,7 +13,8 @@ from artgen.errors import InputError
 from artgen.events import OnEvent, ShouldStop, ignore_events, never_stop
 from artgen.style.batch import BatchResult, paint_folder
 from artgen.style.config import StyleConfig
-from artgen.style.engine import StyleResult, transfer
+from artgen.style.engine import transfer
+from artgen.style.pictures import StyleResult
 
 if TYPE_CHECKING:
     from artgen.style.sequence import SequenceResult
@@ -39,7 +40,7 @@ def stylise(
                 "--init fast paints still pictures and folders of photos; for a clip use --method fast"
             )
         if config.method == "fast":
-            from artgen.style.fast import paint_clip
+            from artgen.style.fast_clips import paint_clip
 
             return paint_clip(config, clip, on_event, should_stop)
         from artgen.style.sequence import stylise_clip

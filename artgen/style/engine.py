@@ -10,12 +10,10 @@ close to its answer and needs few iterations; this is also what keeps a
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,81 +36,34 @@ from artgen.style.optimise import (
     upsample,
 )
 from artgen.style.periodic import periodic_component
+from artgen.style.pictures import (
+    PREVIEW_NAME,
+    StyleResult,
+    default_out,
+    frames_folder,
+    load_image,
+    reserved_out,
+)
 from artgen.style.regions import RegionMasks, composite
-from artgen.style.seam import Seam, seam_metric
+from artgen.style.seam import seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
-PREVIEW_NAME = "preview.png"  # the picture so far, in the scratch folder
 
 __all__ = [
-    "StyleResult",
     "Scale",
     "transfer",
     "evaluate",
-    "load_image",
-    "default_out",
-    "reserved_out",
-    "frames_folder",
     "memory_plan",
     "start_picture",
     "next_start",
     "remove_previews",
-    "PREVIEW_NAME",
 ]
-
-
-@dataclass(frozen=True)
-class StyleResult:
-    """What a transfer produced. ``losses`` are the weighted terms of the written image at its last scale."""
-
-    out: Path
-    losses: dict[str, float]
-    size: tuple[int, int]  # (width, height)
-    iterations: int  # over all scales
-    seconds: float
-    stopped: bool = False
-    frames: Path | None = None
-    gif: Path | None = None
-    compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
-    iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
-    round_trips: int = 0  # host-device exchanges while optimising (previews and frames not counted)
-    seam: Seam | None = None  # with --seamless: how the written picture tiles
-
-
-def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
-    """An RGB image for the engine, or an :class:`InputError` saying why it cannot be one.
-
-    With ``long_side`` (the largest size the engine will use), a photo too
-    large to decode whole is read reduced instead of refused.
-    """
-    try:
-        return images.open_rgb(path, fit=long_side)
-    except images.UnusableImage as exc:
-        raise InputError(f"{path}: {exc}") from None
 
 
 def _photo(content: Image.Image, size: tuple[int, int], config: StyleConfig) -> np.ndarray:
     """The photo at ``size``, as the picture keeps it: made to tile first when the picture must."""
     rgb = resized(content, size)
     return periodic_component(rgb) if config.seamless else rgb
-
-
-def default_out(config: StyleConfig, folder: Path | None = None) -> AbstractContextManager[Path]:
-    """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if taken; held."""
-    stem = f"{Path(config.content).stem}_{'+'.join(Path(style).stem for style in config.styles)}"
-    return runs.reserve_free(folder or Path.cwd(), stem, ".png")
-
-
-def reserved_out(
-    out: str | None, overwrite: bool, default: Callable[[], AbstractContextManager[Path]]
-) -> AbstractContextManager[Path]:
-    """``-o`` as given, held (refused if a folder, or there without ``--overwrite``); else ``default()``."""
-    return default() if out is None else runs.reserve(out, overwrite=overwrite)
-
-
-def frames_folder(out: Path, overwrite: bool) -> AbstractContextManager[Path]:
-    """``--save-every``'s folder beside ``out``, held: new or empty, unless ``--overwrite``."""
-    return runs.reserve(out.parent / f"{out.stem}-frames", kind="into", overwrite=overwrite)
 
 
 class Scale:

@@ -38,9 +38,10 @@ from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore
 from artgen.style import color, flow, optimizers
 from artgen.style.clips import Clip, reserved_clip_out, stats_path, write_clip
 from artgen.style.config import StyleConfig
-from artgen.style.engine import PREVIEW_NAME, StyleResult, load_image, memory_plan, next_start, start_picture
+from artgen.style.engine import memory_plan, next_start, start_picture
 from artgen.style.losses import Weights, content_target, targets_for
 from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side
+from artgen.style.pictures import PREVIEW_NAME, StyleResult, load_image
 
 __all__ = ["SequenceResult", "Flicker", "FramePainter", "Previews", "stylise_clip", "mean_change"]
 

@@ -27,10 +27,11 @@ from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import memory, optimizers
-from artgen.style.engine import PREVIEW_NAME, load_image, remove_previews, reserved_out
+from artgen.style.engine import remove_previews
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
 from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side, upsample
+from artgen.style.pictures import PREVIEW_NAME, load_image, reserved_out
 from artgen.style.seam import Seam, calmest_origin, seam_metric
 from artgen.style.texture_config import TextureConfig
 

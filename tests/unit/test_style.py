@@ -240,7 +240,7 @@ def _png_claiming_size(path: Path, width: int, height: int) -> None:
 
 
 def test_unusable_images_are_refused_with_one_clear_line(pictures, tmp_path):
-    from artgen.style.engine import load_image
+    from artgen.style.pictures import load_image
 
     (tmp_path / "text.jpg").write_text("not a picture")
     Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
@@ -257,7 +257,7 @@ def test_unusable_images_are_refused_with_one_clear_line(pictures, tmp_path):
 
 
 def test_cmyk_16_bit_and_animated_images_become_rgb(tmp_path):
-    from artgen.style.engine import load_image
+    from artgen.style.pictures import load_image
 
     Image.new("CMYK", (20, 20), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg")
     Image.fromarray(np.full((20, 20), 40000, np.uint16)).save(tmp_path / "deep.png")

@@ -40,7 +40,7 @@ def test_writes_the_file_and_refuses_to_overwrite_it(pair, tmp_path, capsys):
 
 
 def test_default_name_is_content_and_style_numbered_when_taken(tmp_path, monkeypatch):
-    from artgen.style.engine import default_out
+    from artgen.style.pictures import default_out
 
     monkeypatch.chdir(tmp_path)
     config = StyleConfig("in/photo.jpg", ("a/starry.jpg", "b/wave.png"))
