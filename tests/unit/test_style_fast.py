@@ -183,7 +183,7 @@ def test_fast_cli_writes_a_picture_and_never_overwrites_silently(tmp_path, capsy
     assert main(["style", PHOTO, STARRY, "--method", "fast", "--size", "64", "-o", str(out)]) == 0
     before = out.read_bytes()
     assert main(["style", PHOTO, STARRY, "--method", "fast", "--size", "64", "-o", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "exists; pass --overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
     argv = ["style", PHOTO, STARRY, "--method", "fast", "--size", "64", "-o", str(out), "--overwrite"]
     assert main([*argv, "--strength", "0.3"]) == 0
