@@ -17,14 +17,15 @@ HELP = "draw images from a trained generator"
 DESCRIPTION = (
     "Write a grid of generated images to OUT.png (or one PNG per image with --separate).\n"
     "--model takes a .keras file or a training run directory; without it, the generator\n"
-    "bundled with artgen is used."
+    "bundled with artgen is used. --select keeps the candidates a run's discriminator rates\n"
+    "most real, trading variety for quality."
 )
 _COUNT = option(SampleConfig, "count").default
 EXAMPLES = (
     "Examples:\n"
     f"  artgen sample out.png                          {_COUNT} images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
-    "  artgen sample --truncation 1.5 --separate frames/\n"
+    "  artgen sample --model runs/faces-20261123-101500 --select 0.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"
 )
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         which=args.which,
         count=args.count,
         seed=args.seed,
-        truncation=args.truncation,
+        select=args.select,
         columns=args.columns,
         separate=args.separate,
         overwrite=args.overwrite,
