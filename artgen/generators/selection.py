@@ -21,7 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import runs
+from artgen import stored
 from artgen.errors import ModelError
 from artgen.events import Message, OnEvent, ignore_events
 from artgen.generators.locate import critic_checkpoint, no_critic
@@ -51,7 +51,8 @@ def load_critic(model: Path, on_event: OnEvent = ignore_events) -> keras.Model:
     if saved is None:
         raise ModelError(no_critic(model))
     run_dir = model.parent.parent if model.suffix == ".npz" else model.parent
-    config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
+    path = run_dir / "config.json"
+    config = TrainConfig.from_run(stored.read_json(path), path)
     found = checkpoint.newest_readable(saved.parent.parent, on_event, newest=saved)
     if found is None:
         raise ModelError(f"{saved} is missing; --select needs the run's discriminator")
