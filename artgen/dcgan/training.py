@@ -23,6 +23,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -37,6 +38,9 @@ from artgen.dcgan.gan import GAN, build_gan, sampling_copy
 from artgen.dcgan.watch import WatchState
 from artgen.errors import DamagedFile, InputError, OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+
+if TYPE_CHECKING:  # the watch loads VGG16: only a run that evaluates imports it
+    from artgen.dcgan.watch import QualityWatch
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
@@ -157,7 +161,7 @@ class _Loop:
         )
         self.rows = [list(row) for row in earlier.rows]
         self.sampler_copy: keras.Model | None = None
-        self.watch = None
+        self.watch: QualityWatch | None = None
         self.schedule: schedule.EvalSchedule | None = None
         self.last_quality: dict[str, float] = {}
         self.earlier_watch = earlier.watch  # quality.json as the run read it before writing anything
@@ -324,9 +328,9 @@ class _Loop:
                 Message(f"step {step}: {result.alarm}; stopping (best: generator-best.keras)", "warning")
             )
             return "stop"
-        best = checkpoint.latest(self.run_dir / "best")
-        assert best is not None
-        checkpoint.restore(self.gan, best)
+        kept = checkpoint.latest(self.run_dir / "best")
+        assert kept is not None
+        checkpoint.restore(self.gan, kept)
         for optimizer in (self.gan.g_optimizer, self.gan.d_optimizer):
             if isinstance(optimizer.learning_rate, keras.Variable):
                 optimizer.learning_rate = optimizer.learning_rate * ROLLBACK_LR_FACTOR
