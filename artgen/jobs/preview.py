@@ -26,7 +26,7 @@ __all__ = ["PREVIEW_SIDE", "PreviewRequest", "PreviewAnswer", "Painter", "Previe
 
 PREVIEW_SIDE = 256  # the preview's long side: the network answers in a fraction of a second at this size
 LOG_NAME = "worker.log"  # the child's stderr, in its folder: its last line says why it stopped
-STOP_WAIT = 2.0  # seconds a closing studio waits for the child before killing it
+STOP_WAIT = 2.0  # seconds a closing studio waits for the child to end before killing it
 
 
 @dataclass(frozen=True)
@@ -159,20 +159,17 @@ class PreviewWorker:
 
 
 def _end(process: subprocess.Popen[str]) -> None:
-    """Close its input (the child's cue to leave), then ask, then insist; its output once it is gone.
+    """Stop the child at once (it holds nothing to keep: each preview was written whole), then insist.
 
-    The output is closed last: a thread may be reading it, and closing it would wait for that read.
+    Its output is closed last: a thread may be reading it, and closing it would wait for that read.
     """
     _close_quietly(process.stdin)
+    process.terminate()
     try:
         process.wait(STOP_WAIT)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        try:
-            process.wait(STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait()
     _close_quietly(process.stdout)
 
 
