@@ -100,9 +100,6 @@ def _flag(section: Any, opt: Option, defaults: bool) -> None:
         if spec.repeatable:
             kwargs["action"] = "extend"
     section.add_argument(*flags, **kwargs)
-    hidden = {**kwargs, "help": argparse.SUPPRESS, "default": argparse.SUPPRESS}
-    for alias in spec.hidden_aliases:
-        section.add_argument(alias, **hidden)
     if spec.negation is not None:
         section.add_argument(
             "--no-" + opt.flag.removeprefix("--"),

@@ -83,7 +83,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
             ["style", "photo.jpg", "paint.jpg"],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
-            [f"wrote {out} (32x24, 1s)"],
+            [f"wrote {out} (32x24, 1.0s)"],
         ),
         "texture": (
             ["texture", "paint.jpg", "-o", str(out)],
@@ -237,7 +237,7 @@ def test_sample_never_replaces_a_file_without_overwrite(
     before = grid.read_bytes()
     assert main(["sample", "-n", "1", "--seed", "3", str(grid)]) == 2
     assert "--overwrite" in capsys.readouterr().err and grid.read_bytes() == before
-    assert main(["sample", "-n", "1", "--seed", "3", "--force", str(grid)]) == 0  # the old name still works
+    assert main(["sample", "-n", "1", "--seed", "3", "--overwrite", str(grid)]) == 0
     assert grid.read_bytes() != before
 
 
