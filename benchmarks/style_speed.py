@@ -57,12 +57,12 @@ from artgen.style.optimise import fit_size  # noqa: E402
 
 
 def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:
-    import skimage.data
+    content = ROOT / "artgen" / "bundled" / "samples" / f"{photo}.jpg"
+    if photo == "astronaut":  # scikit-image's full-size copy, as the earlier tables used
+        import skimage.data
 
-    content = out_dir / "astronaut.png"
-    Image.fromarray(skimage.data.astronaut()).save(content)
-    if photo != "astronaut":
-        content = ROOT / "artgen" / "bundled" / "samples" / f"{photo}.jpg"
+        content = out_dir / "astronaut.png"
+        Image.fromarray(skimage.data.astronaut()).save(content)
     shared = ROOT.parent / "shared" / "styles" / f"{style_name}.jpg"
     style = shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{style_name}.jpg"
     return str(content), str(style)
