@@ -251,5 +251,8 @@ def _studio(backend: str | None, cluster: str | None = None) -> int:
 
 
 def _has_terminal() -> bool:
-    """Standard input and output both a terminal: the studio reads keys and draws its screen there."""
+    """Standard input and output both a terminal, where the studio reads keys and draws its screen, or
+    a driver Textual was given that draws elsewhere (``artgen serve``: textual-serve's web driver)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return True
     return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))

@@ -75,7 +75,7 @@ def test_every_variable_artgen_reads_has_a_bad_case() -> None:
 
 
 # Variables read as free text, handed on to their own library: no value is wrong for artgen.
-FREE_TEXT = {"XLA_FLAGS"}
+FREE_TEXT = {"XLA_FLAGS", "TEXTUAL_DRIVER"}
 READ = re.compile(  # os.environ.get("X"), os.getenv("X"), os.environ["X"] (not assigned), "X" in os.environ
     r"""(?:environ\.get|getenv)\(\s*["'](\w+)["']|environ\[\s*["'](\w+)["']\s*\](?!\s*=[^=])"""
     r"""|["'](\w+)["']\s+(?:not\s+)?in\s+os\.environ\b(?!\.)"""
