@@ -14,11 +14,13 @@ import importlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
 from artgen import __version__, environment
-from artgen.cli.common import STOP_SIGNALS
+from artgen.cli.common import STOP_SIGNALS, note, set_verbosity
+from artgen.cli.parser import Parser, subcommands
 from artgen.errors import ArtgenError, InputError, exit_status
 from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
@@ -55,8 +57,8 @@ def _modules() -> list[ModuleType]:
     return [importlib.import_module(f"artgen.cli.{name}") for name in COMMANDS]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="artgen",
         description="Generative art and style transfer from the terminal. "
         "Run with no arguments to open the terminal studio.",
@@ -105,7 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
                 help="largest image read, in pixels (default 64000000); refuses decompression bombs",
             )
         sub.set_defaults(handler=module.run)
+    _add_output_flags(parser)
     return parser
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``-q`` and ``-v`` on ``parser`` and every parser below it: before or after the command name."""
+    group = parser.add_argument_group("terminal output").add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,  # absent from a subcommand's namespace: an earlier -q stays
+        help="only results (stdout) and errors: no progress, messages or hints",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="every message, the engines' detail notes and timings included",
+    )
+    for _, parsers in subcommands(parser):
+        for sub in parsers.values():
+            _add_output_flags(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,9 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    set_verbosity()  # an earlier in-process command's -q or -v does not carry over
     if not argv:
         return _studio(None)
     args = build_parser().parse_args(argv)
+    set_verbosity(getattr(args, "quiet", False), getattr(args, "verbose", False))
     if args.command is None and args.cluster:
         return _studio(args.backend, args.cluster)
     if args.command is None:
@@ -134,7 +161,10 @@ def _dispatch(argv: list[str]) -> int:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
     environment.check(args.backend)
     _use_device(args.device)
-    return int(args.handler(args) or 0)
+    started = time.perf_counter()
+    status = int(args.handler(args) or 0)
+    note(f"{args.command} took {time.perf_counter() - started:.1f} s", "detail")
+    return status
 
 
 @contextlib.contextmanager

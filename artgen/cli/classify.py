@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, result_console
+from artgen.cli import preflight
+from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, result_console
 from artgen.cli.options import add_options, typed
 from artgen.labs.classify.config import ClassifyConfig
 
@@ -86,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> ClassifyConfig:
 
 def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.labs.classify import train_classifier
 
@@ -113,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
     out.print(f"run directory: {result.run_dir}", markup=False, highlight=False)
     out.print(f"model: {model}", markup=False, highlight=False)
     out.print(f"plots: {result.curves_png}, {result.confusion_png}", markup=False, highlight=False)
-    console.print(f"try: artgen classify predict {model} IMAGE", highlight=False)
+    note(f"try: artgen classify predict {model} IMAGE")
     return 130 if result.stopped else 0
 
 
@@ -145,6 +147,7 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
 
 
 def _predict(args: argparse.Namespace) -> int:
+    preflight.classifier(args.model, args.images)
     with quiet_backend_import():
         from artgen.labs.classify import predict
 

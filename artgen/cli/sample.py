@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from artgen.cli.common import console, quiet_backend_import, show_result
+from artgen.cli.common import EventRenderer, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
-from artgen.events import Event, Message
+from artgen.events import Event, Progress
 from artgen.generators.locate import WHICH
 from artgen.jobs.sample_job import SampleConfig
 from artgen.schema import check_values, option
@@ -60,19 +60,16 @@ def run(args: argparse.Namespace) -> int:
         separate=args.separate,
         overwrite=args.overwrite,
     )
-    with quiet_backend_import():
-        written = write_samples(plan, on_event=_show_message)
+    with quiet_backend_import(), EventRenderer() as render:
+        written = write_samples(plan, on_event=lambda event: _shown(event) and render(event))
     for line in written.lines():
         show_result(line)
     return 0
 
 
-def _show_message(event: Event) -> None:
-    """Loading a run can warn (a damaged checkpoint skipped) and says which generator it used."""
-    if isinstance(event, Message) and event.level == "warning":
-        console.print(f"[yellow]{event.text}[/]", highlight=False, soft_wrap=True)
-    elif isinstance(event, Message):
-        console.print(event.text, highlight=False)
+def _shown(event: Event) -> bool:
+    """All but the grid's own 0/1, 1/1: the studio's bar for the job, a flash of nothing here."""
+    return not (isinstance(event, Progress) and event.unit == "grid")
 
 
 def _info(model: str | None) -> int:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from artgen.cli import preflight
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.style.config import StyleConfig
@@ -65,6 +66,7 @@ def config_from_args(args: argparse.Namespace) -> StyleConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.style import stylise
         from artgen.style.batch import BatchResult

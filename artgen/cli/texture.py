@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from artgen.cli import preflight
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.style.texture_config import TextureConfig
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = TextureConfig(**typed(args, TextureConfig))
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.style.texture import synthesise
 

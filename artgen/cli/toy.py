@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from artgen.cli import preflight
 from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.labs.toy_gan.config import ToyConfig
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = ToyConfig(**typed(args, ToyConfig))
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.labs.toy_gan import train_toy
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
+from artgen.cli import preflight
+from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
 from artgen.errors import InputError, RunDirError
@@ -106,6 +107,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.dcgan import train
 
@@ -115,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
     if result.stopped:  # the engine's own message said where it stopped and how to resume
         return 130
     if result.generator_path is None:  # a non-chief worker of a multi-worker run
-        console.print("this worker trained its share; the chief (worker 0) wrote the run's files")
+        note("this worker trained its share; the chief (worker 0) wrote the run's files")
         return 0
     show_result(f"generator: {result.generator_path}")
-    console.print(f"try: artgen sample --model {result.run_dir} samples.png", highlight=False)
+    note(f"try: artgen sample --model {result.run_dir} samples.png")
     return 0

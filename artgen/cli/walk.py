@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artgen.cli.common import EventRenderer, StopRequest, console, quiet_backend_import, show_result
+from artgen.cli import preflight
+from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, show_result
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
 from artgen.generators.locate import WHICH
@@ -50,11 +51,12 @@ def run(args: argparse.Namespace) -> int:
 
         resolved = resolve_model(args.model, args.which)
         if Path(args.model).is_dir():  # a run holds several generators: say which one
-            console.print(f"using {describe(resolved)}", highlight=False)
+            note(f"using {describe(resolved)}")
         model = str(resolved)
     elif args.which is not None:
         raise InputError("--which needs --model RUN_DIR (a training run directory)")
     config = WalkConfig(**{**typed(args, WalkConfig), "model": model})
+    preflight.check(config)
     with quiet_backend_import():
         from artgen.walk.engine import render_walk
 

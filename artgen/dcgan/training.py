@@ -139,7 +139,12 @@ class _Loop:
 
             on_event(Message(f"measuring quality every {config.eval_every} steps (FD/KID, VGG16 features)"))
             self.watch = QualityWatch(
-                images, config.latent_dim, config.seed, config.eval_samples, run_dir / "quality.json"
+                images,
+                config.latent_dim,
+                config.seed,
+                config.eval_samples,
+                run_dir / "quality.json",
+                on_event,
             )
 
     def run(self, start: int, should_stop: ShouldStop) -> TrainResult:
@@ -148,6 +153,11 @@ class _Loop:
         window_start = time.perf_counter()
         last_saved = start
         step = start
+        # The bar shows at once, where a resumed run starts; the first step builds (traces) the train
+        # step, which can take minutes on a loaded CPU before any step is counted.
+        self.on_event(
+            Progress(start, self.total, unit="step", rate_unit="img/s", stage="building the train step")
+        )
         for step, inputs in prefetch(self.images, self.config, start, self.total):
             if should_stop():
                 self._checkpoint(step)

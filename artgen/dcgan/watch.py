@@ -18,6 +18,7 @@ import numpy as np
 from artgen import images as image_io
 from artgen import quality, runs
 from artgen.dcgan.feed import rng_for
+from artgen.events import OnEvent, ignore_events
 
 __all__ = ["Evaluation", "WatchState", "QualityWatch", "judge", "RISES", "DIVERSITY_FLOOR"]
 
@@ -67,8 +68,16 @@ def judge(recent: list[float], relative_diversity: float, peak_diversity: float)
 class QualityWatch:
     """Scores the sampler against a fixed set of real images with fixed latents."""
 
-    def __init__(self, images: np.ndarray, latent_dim: int, seed: int, count: int, path: Path) -> None:
-        self.real = quality.real_features(images, max(REAL_FACTOR * count, 512))
+    def __init__(
+        self,
+        images: np.ndarray,
+        latent_dim: int,
+        seed: int,
+        count: int,
+        path: Path,
+        on_event: OnEvent = ignore_events,
+    ) -> None:
+        self.real = quality.real_features(images, max(REAL_FACTOR * count, 512), on_event)
         self.data_diversity = quality.diversity(self.real)
         self.latents = rng_for(seed, STREAM_EVAL, 0).standard_normal((count, latent_dim), dtype=np.float32)
         self.path = path

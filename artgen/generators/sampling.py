@@ -14,7 +14,7 @@ from artgen import runs
 from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError
-from artgen.events import OnEvent, ignore_events
+from artgen.events import OnEvent, Ticker, ignore_events
 from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.roles import check_generator
 
@@ -125,12 +125,17 @@ def latents(count: int, dim: int, seed: int, truncation: float | None = None) ->
     return z
 
 
-def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def generate(
+    generator: keras.Model, z: np.ndarray, batch_size: int = 256, on_event: OnEvent = ignore_events
+) -> np.ndarray:
     """Images for latents ``z`` as (N, H, W, 3) uint8, in batches to bound memory."""
-    parts = [
-        image_io.to_uint8(keras.ops.convert_to_numpy(generator(z[i : i + batch_size], training=False)))
-        for i in range(0, len(z), batch_size)
-    ]
+    tick = Ticker(on_event, len(z), "image", "drawing images")
+    parts = []
+    for i in range(0, len(z), batch_size):
+        parts.append(
+            image_io.to_uint8(keras.ops.convert_to_numpy(generator(z[i : i + batch_size], training=False)))
+        )
+        tick(min(i + batch_size, len(z)))
     return np.concatenate(parts)
 
 
@@ -145,4 +150,4 @@ def sample(
     if not 1 <= count <= MAX_SAMPLES:
         raise InputError(f"-n must be between 1 and {MAX_SAMPLES}, not {count}")
     generator = model if isinstance(model, keras.Model) else load_generator(model, on_event=on_event)
-    return generate(generator, latents(count, latent_dim(generator), seed, truncation))
+    return generate(generator, latents(count, latent_dim(generator), seed, truncation), on_event=on_event)

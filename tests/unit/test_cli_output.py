@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from artgen.cli import build_parser, main
 from artgen.cli.common import EventRenderer
@@ -68,7 +69,11 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         base="none",
         most_confused=(),
     )
-    (tmp_path / "data").mkdir(exist_ok=True)
+    # the inputs are real files: every command looks at them before it loads its (faked) engine
+    photo, paint = tmp_path / "photo.jpg", tmp_path / "paint.jpg"
+    for path in (photo, paint, tmp_path / "data" / "a" / "1.png", tmp_path / "data" / "b" / "1.png"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (24, 24)).save(path)
     return {
         "train": (
             ["train", str(tmp_path / "data")],
@@ -79,13 +84,13 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
             [f"run directory: {run}", f"generator: {run / 'generator.keras'}"],
         ),
         "style": (
-            ["style", "photo.jpg", "paint.jpg"],
+            ["style", str(photo), str(paint)],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
             [f"wrote {out} (32x24, 1s)"],
         ),
         "texture": (
-            ["texture", "paint.jpg", "-o", str(out)],
+            ["texture", str(paint), "-o", str(out)],
             "artgen.style.texture.synthesise",
             SimpleNamespace(out=out, size=(32, 32), seconds=1.0, seam=Seam(9.0, 10.0, 0.5), stopped=False),
             [f"wrote {out} (32x32, 1s, {Seam(9.0, 10.0, 0.5).describe()})"],
@@ -158,7 +163,10 @@ def test_plain_progress_without_metrics_is_a_line_per_tenth(monkeypatch, capsys)
         for frame in range(0, 101):
             render(Progress(frame, 100, unit="frame", stage="walk"))
     lines = capsys.readouterr().err.splitlines()
-    assert lines == [f"walk  {step}/100" for step in range(0, 101, 10)]
+    assert [line.split("  ")[:3] for line in lines] == [
+        ["walk", f"{step}/100", f"{step}%"] for step in range(0, 101, 10)
+    ]
+    assert lines[0].endswith("eta -:--:--") and lines[-1].endswith("eta 0:00:00")  # unknown, then done
 
 
 def test_plain_progress_is_at_most_a_line_a_second(capsys: pytest.CaptureFixture[str]) -> None:
