@@ -20,13 +20,13 @@ from types import ModuleType
 
 from artgen import __version__, environment
 from artgen.cli.common import STOP_SIGNALS, note, set_verbosity
-from artgen.cli.parser import Parser, subcommands
+from artgen.cli.parser import Parser, set_completion, subcommands
 from artgen.errors import ArtgenError, InputError, exit_status
 from artgen.runs import MACHINE_ERRNOS, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify")
+COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify", "completion")
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
 
 
@@ -68,19 +68,21 @@ def build_parser() -> Parser:
         "Run 'artgen COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
-    parser.add_argument(
+    backend = parser.add_argument(
         "--backend",
         type=_option(environment.parse_backend),
         metavar="{" + ",".join(environment.BACKENDS) + "}",
         help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
     )
-    parser.add_argument(
+    set_completion(backend, "choices", tuple(environment.BACKENDS))
+    device = parser.add_argument(
         "--device",
         type=_device,
         default="auto",
         help="where the engines run: auto (a GPU when there is one), cpu, gpu, or gpu:N for one GPU "
         "(default auto)",
     )
+    set_completion(device, "choices", ("auto", "cpu", "gpu"))
     parser.add_argument(
         "--cluster",
         metavar="ADDRESS",

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "actions", "subcommands"]
+__all__ = ["Parser", "actions", "command_help", "subcommands", "set_completion", "completion"]
 
 _CHOSEN = "_artgen_parser"  # the namespace attribute naming the innermost parser that took part
 _NOUNS = {"int": "a whole number", "float": "a number"}
@@ -119,8 +119,46 @@ def actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     return list(parser._actions)
 
 
+def command_help(action: argparse.Action, name: str) -> str:
+    """The help line of subcommand ``name`` of a subparsers ``action`` (argparse keeps it privately)."""
+    for choice in action._choices_actions:  # type: ignore[attr-defined]
+        if choice.dest == name:
+            return " ".join((choice.help or "").split())
+    return ""
+
+
 def subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[argparse.Action, dict[str, Any]]]:
     """``parser``'s subcommand arguments, each with its ``{name: parser}`` map."""
     for action in actions(parser):
         if isinstance(action.choices, dict):  # only a subparsers action maps names to parsers
             yield action, action.choices
+
+
+_COMPLETION = "artgen_completion"  # the attribute an argument's completion kind is kept in
+
+
+def set_completion(action: argparse.Action, kind: str, choices: Sequence[str] = ()) -> argparse.Action:
+    """Say what a shell completes for ``action``'s value: ``file``, ``dir``, ``none``, or
+    ``choices`` (words a value parsed by a function of its own may take)."""
+    setattr(action, _COMPLETION, (kind, tuple(choices)))
+    return action
+
+
+def completion(action: argparse.Action) -> tuple[str, tuple[str, ...]]:
+    """What a shell offers for ``action``: (``choices``, ``file``, ``dir``, ``none`` or ``flag``
+    for no value, and the choices).
+
+    Arguments say so with :func:`set_completion`; the rest are read from how they parse: a
+    typed value (a number) completes nothing, a text whose name ends in DIR a folder, other
+    text a path, the most common kind of untyped argument here.
+    """
+    if action.nargs == 0:
+        return "flag", ()
+    if action.choices is not None:
+        return "choices", tuple(str(choice) for choice in action.choices)
+    if hasattr(action, _COMPLETION):
+        return getattr(action, _COMPLETION)
+    if action.type is not None:
+        return "none", ()
+    name = action.metavar if isinstance(action.metavar, str) else action.dest
+    return ("dir" if name.upper().endswith("DIR") else "file"), ()
