@@ -18,6 +18,10 @@ DESCRIPTION = (
     "Write a grid of generated images to OUT.png (or one PNG per image with --separate).\n"
     "--model takes a .keras file or a training run directory; without it, the generator\n"
     "bundled with artgen is used."
+    "\n\n"
+    "Cost: loading TensorFlow and the model takes most of it; the bundled 64 px generator draws\n"
+    "400-645 images/s on a 2-core CPU (measured as walk frames, docs/benchmarks.md). Not measured\n"
+    "on a GPU."
 )
 _COUNT = option(SampleConfig, "count").default
 EXAMPLES = (
