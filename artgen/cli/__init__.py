@@ -28,6 +28,7 @@ __all__ = ["main", "build_parser"]
 
 COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify", "completion")
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
+RUNS_HERE = ("eval",)  # an engine command that is not a job kind: refused with --cluster
 
 
 def _option(parse: Callable[[str], str | int]) -> Callable[[str], str | int]:
@@ -87,8 +88,9 @@ def build_parser() -> Parser:
         "--cluster",
         metavar="ADDRESS",
         type=_option(environment.parse_cluster),
-        help="run the studio's jobs on a Ray cluster: ray://HOST:PORT (Ray Client), HOST:PORT or auto "
-        "(default: $ARTGEN_RAY_ADDRESS; needs pip install 'artgen[cluster]')",
+        help="run the command (or the studio's jobs) as a job on a Ray cluster: ray://HOST:PORT "
+        "(Ray Client), HOST:PORT or auto (default: $ARTGEN_RAY_ADDRESS; needs pip install "
+        "'artgen[cluster]'); outputs must be on storage the cluster shares",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
@@ -152,13 +154,8 @@ def _dispatch(argv: list[str]) -> int:
     if args.command is None:
         build_parser().print_help()
         return 2
-    if args.cluster and args.command != "jobs":
-        print(
-            "artgen: error: --cluster sends the studio's jobs to a Ray cluster; open it with "
-            f"'artgen --cluster {args.cluster}' and start the {args.command} job there",
-            file=sys.stderr,
-        )
-        return 2
+    if args.cluster and args.command in RUNS_HERE:
+        raise InputError(f"{args.command} runs on this machine only; leave out --cluster")
     if getattr(args, "max_pixels", None) is not None:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
     environment.check(args.backend)

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, result_console
+from artgen.cli.common import note, quiet_backend_import, result_console
+from artgen.cli.engine import cluster, run_engine
 from artgen.cli.options import add_options, typed
+from artgen.errors import InputError
 from artgen.labs.classify.config import ClassifyConfig
 
 if TYPE_CHECKING:
@@ -92,11 +94,7 @@ def config_from_args(args: argparse.Namespace) -> ClassifyConfig:
 def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.labs.classify import train_classifier
-
-    with StopRequest() as stop, EventRenderer(("loss", "accuracy", "val_loss", "val_accuracy")) as render:
-        result = train_classifier(config, render, stop)
+    result = run_engine(args, "classify", config, ("loss", "accuracy", "val_loss", "val_accuracy"))
     out = result_console()
     out.print(_scores_table(result))
     out.print(_confusion_table(result.classes, result.confusion))
@@ -151,6 +149,10 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
 
 
 def _predict(args: argparse.Namespace) -> int:
+    if cluster(args):
+        raise InputError(
+            "classify predict runs on this machine; leave out --cluster (and $ARTGEN_RAY_ADDRESS)"
+        )
     preflight.classifier(args.model, args.images)
     with quiet_backend_import():
         from artgen.labs.classify import predict

@@ -6,8 +6,10 @@ import argparse
 import json
 
 from artgen.cli.common import EventRenderer, quiet_backend_import, show_result
+from artgen.cli.engine import cluster, run_engine
 from artgen.cli.options import add_options, typed
-from artgen.events import Event, Progress
+from artgen.errors import InputError
+from artgen.events import Event, Message, Progress
 from artgen.generators.locate import WHICH
 from artgen.jobs.sample_job import SampleConfig
 from artgen.schema import check_values, option
@@ -48,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.info:
         return _info(args.model)
-    check_values(
-        SampleConfig, {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
-    )
+    given = {key: value for key, value in typed(args, SampleConfig).items() if value is not None}
+    check_values(SampleConfig, given)
+    if cluster(args) and args.separate is not None:
+        raise InputError("--separate is written here only; with --cluster give OUT.png alone")
     from artgen.generators.output import plan_samples, write_samples
 
     plan = plan_samples(
@@ -64,15 +67,23 @@ def run(args: argparse.Namespace) -> int:
         separate=args.separate,
         overwrite=args.overwrite,
     )
-    with quiet_backend_import(), EventRenderer() as render:
-        written = write_samples(plan, on_event=lambda event: _shown(event) and render(event))
+    if cluster(args):  # the studio's sample job: the grid, of the generator found here
+        written = run_engine(
+            args, "sample", SampleConfig(**{**given, "model": str(plan.model)}), shown=_shown
+        )
+    else:
+        with quiet_backend_import(), EventRenderer() as render:
+            written = write_samples(plan, on_event=lambda event: _shown(event) and render(event))
     for line in written.lines():
         show_result(line)
     return 0
 
 
 def _shown(event: Event) -> bool:
-    """All but the grid's own 0/1, 1/1: the studio's bar for the job, a flash of nothing here."""
+    """All but what the studio's sample job says for its own view: the grid's 0/1, 1/1 (a flash of
+    nothing here) and the lines written, which are this command's result on stdout."""
+    if isinstance(event, Message):
+        return not event.text.startswith("wrote ")
     return not (isinstance(event, Progress) and event.unit == "grid")
 
 

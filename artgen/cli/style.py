@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.common import quiet_backend_import, show_result
+from artgen.cli.engine import run_engine
 from artgen.cli.options import add_options, typed
 from artgen.style.config import StyleConfig
 
@@ -71,13 +72,11 @@ def config_from_args(args: argparse.Namespace) -> StyleConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.style import stylise
+    result = run_engine(args, "style", config, ("content", "style", "tv", "total", "flicker"))
+    with quiet_backend_import():  # loaded already by the engine, or by the cluster job's result
         from artgen.style.batch import BatchResult
         from artgen.style.sequence import SequenceResult
 
-    with StopRequest() as stop, EventRenderer(("content", "style", "tv", "total", "flicker")) as render:
-        result = stylise(config, render, stop)
     if isinstance(result, BatchResult):
         return _show_batch(result)
     width, height = result.size

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.common import show_result
+from artgen.cli.engine import run_engine
 from artgen.cli.options import add_options, typed
 from artgen.style.texture_config import TextureConfig
 
@@ -41,11 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = TextureConfig(**typed(args, TextureConfig))
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.style.texture import synthesise
-
-    with StopRequest() as stop, EventRenderer(("style", "tv", "total")) as render:
-        result = synthesise(config, render, stop)
+    result = run_engine(args, "texture", config, ("style", "tv", "total"))
     width, height = result.size
     show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s, {result.seam.describe()})")
     return 130 if result.stopped else 0

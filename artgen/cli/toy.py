@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, quiet_backend_import, show_result
+from artgen.cli.common import show_result
+from artgen.cli.engine import run_engine
 from artgen.cli.options import add_options, typed
 from artgen.labs.toy_gan.config import ToyConfig
 
@@ -39,12 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     config = ToyConfig(**typed(args, ToyConfig))
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.labs.toy_gan import train_toy
-
-    shown = ("distance", "gen_mean", "gen_std")
-    with StopRequest() as stop, EventRenderer(shown) as render:
-        result = train_toy(config, render, stop)
+    result = run_engine(args, "toy", config, ("distance", "gen_mean", "gen_std"))
     show_result(f"real      mean {result.real_mean:8.4f}  std {result.real_std:8.4f}")
     show_result(
         f"generated mean {result.gen_mean:8.4f}  std {result.gen_std:8.4f}  distance {result.distance:.4f}"

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, show_result
+from artgen.cli.common import note, show_result
+from artgen.cli.engine import run_engine
 from artgen.cli.options import add_options, typed
 from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
 from artgen.errors import InputError, RunDirError
@@ -113,11 +114,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.dcgan import train
-
-    with StopRequest() as stop, EventRenderer(("d_loss", "g_loss", "d_real", "d_fake", "fd")) as render:
-        result = train(config, render, stop)
+    result = run_engine(args, "train", config, ("d_loss", "g_loss", "d_real", "d_fake", "fd"))
     show_result(f"run directory: {result.run_dir}")
     if result.stopped:  # the engine's own message said where it stopped and how to resume
         return 130

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from artgen.cli import preflight
-from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import, show_result
+from artgen.cli.common import note, show_result
+from artgen.cli.engine import run_engine
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
 from artgen.generators.locate import WHICH
@@ -61,11 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--which needs --model RUN_DIR (a training run directory)")
     config = WalkConfig(**{**typed(args, WalkConfig), "model": model})
     preflight.check(config)
-    with quiet_backend_import():
-        from artgen.walk.engine import render_walk
-
-    with EventRenderer() as renderer, StopRequest() as stop:
-        result = render_walk(config, on_event=renderer, should_stop=stop)
+    result = run_engine(args, "walk", config)
     if result.stopped:
         return 130
     flicker = ""

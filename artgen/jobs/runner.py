@@ -119,6 +119,7 @@ class Runner:
         self._progress: dict[str, Progress] = {}
         self._history = RunHistory()
         self._listeners: tuple[Listener, ...] = ()
+        self._outcomes: dict[str, dict[str, Any]] = {}  # per job ended in this session: its result or error
         self._recover()
         self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
         self._thread.start()
@@ -174,6 +175,12 @@ class Runner:
         if record is None or record.run_dir is None:
             return live
         return self._history.before(Path(record.run_dir), live)
+
+    def outcome(self, job_id: str) -> dict[str, Any] | None:
+        """How a job of this session ended, as its worker said: the ``result`` or ``error`` message's
+        payload (see :mod:`artgen.jobs.worker`); None while it runs, or if it died without a word."""
+        with self._lock:
+            return self._outcomes.get(job_id)
 
     def log_file(self, job_id: str) -> Path:
         """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
@@ -450,6 +457,9 @@ class Runner:
             live.kill_at = float("inf")
 
     def _handle(self, job_id: str, live: _Live, tag: str, payload: Any) -> None:
+        if tag in ("result", "error"):
+            with self._lock:
+                self._outcomes[job_id] = payload
         if tag == "result":
             live.outcome = payload
             self._conclude(job_id, live)  # now, not when the process has finished exiting (seconds)

@@ -187,16 +187,16 @@ def test_ctrl_c_prints_the_resume_hint_once(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import artgen.cli.train as train_cli
+    import artgen.cli.engine as engine_cli
 
-    class CtrlCAfterTwoSteps(train_cli.StopRequest):
+    class CtrlCAfterTwoSteps(engine_cli.StopRequest):
         calls = 0
 
         def __call__(self) -> bool:
             CtrlCAfterTwoSteps.calls += 1
             return CtrlCAfterTwoSteps.calls > 2
 
-    monkeypatch.setattr(train_cli, "StopRequest", CtrlCAfterTwoSteps)
+    monkeypatch.setattr(engine_cli, "StopRequest", CtrlCAfterTwoSteps)
     run_dir = tmp_path / "run"
     argv = ["train", str(shapes_dir), *tiny_model, "--steps", "50", "--run-dir", str(run_dir)]
     assert main(argv) == 130
