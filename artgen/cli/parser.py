@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -31,6 +32,7 @@ class Parser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        self.words = list(sys.argv[1:] if args is None else args)  # what error() may look back at
         parsed, extras = super().parse_known_args(args, namespace)
         if not hasattr(parsed, _CHOSEN):  # a subcommand's parser ran first and set itself
             setattr(parsed, _CHOSEN, self)
@@ -51,17 +53,26 @@ class Parser(argparse.ArgumentParser):
 
     def unexpected(self, extras: list[str]) -> str:
         """What to say about the words this command did not take: an unknown option first."""
-        unknown = next((word for word in extras if word.startswith("-") and len(word) > 1), None)
-        if unknown is None:
-            return f"unexpected argument {extras[0]!r}"
-        flag = unknown.partition("=")[0]
+        unknown = self._unknown_option(extras)
+        return unknown if unknown is not None else f"unexpected argument {extras[0]!r}"
+
+    def _unknown_option(self, words: list[str]) -> str | None:
+        """The first of ``words`` that looks like an option and is none of this command's, said so."""
         known = [option for action in actions(self) for option in action.option_strings]
-        return f"unknown option {flag}" + _did_you_mean(flag, known)
+        for word in words:
+            flag = word.partition("=")[0]
+            if len(flag) < 2 or not flag.startswith("-") or re.fullmatch(r"-[\d.]+", flag):
+                continue  # a value, or a negative number
+            if not any(option.startswith(flag) for option in known):  # argparse takes a unique prefix
+                return f"unknown option {flag}" + _did_you_mean(flag, known)
+        return None
 
     def explain(self, message: str) -> str:
         """argparse's message in artgen's words: the option first, then what it accepts."""
         if message.startswith("the following arguments are required: "):
-            return self._missing(message.partition(": ")[2].split(", "))
+            # a mistyped option is the mistake to name, not the arguments it kept from being read
+            unknown = self._unknown_option(getattr(self, "words", []))
+            return unknown or self._missing(message.partition(": ")[2].split(", "))
         found = re.fullmatch(r"argument (?P<name>.+?): (?P<rest>.*)", message, re.DOTALL)
         if found is None:
             return message

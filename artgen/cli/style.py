@@ -40,8 +40,8 @@ DESCRIPTION = (
     "the painting does not flicker; the flicker figure is printed and written to OUT.json."
     "\n\n"
     "Cost, measured (docs/benchmarks.md): 512 px with the defaults, 153 s (a 512x341 photo) to 232 s\n"
-    "(512x512) on an idle 2-core CPU; 384 px, about 138 CPU-s. On an NVIDIA H100 (JAX) 512 px took\n"
-    "73 s, mostly compiling, before the device loop existed: not yet measured again."
+    "(512x512) on an idle 2-core CPU; 384 px, about 138 CPU-s. On a GPU, an NVIDIA H100 (JAX), 512 px\n"
+    "took 73 s, mostly compiling, before the device loop existed: not yet measured again."
 )
 EXAMPLES = (
     "Examples:\n"

@@ -22,12 +22,12 @@ DESCRIPTION = (
     "without --overwrite) and reports the seam: the mean step across the wrap-around edges\n"
     "against the mean step between neighbouring pixels. Ctrl-C stops early and still writes."
     "\n\n"
-    "Cost, measured (docs/benchmarks.md): 256 px with the defaults, 54 s on an idle 2-core CPU\n"
+    "Cost, measured (docs/benchmarks.md): 256 px with the defaults, 53 s on an idle 2-core CPU\n"
     "(91 CPU-s, 46 per core). Not measured on a GPU."
 )
 EXAMPLES = (
     "Examples:\n"
-    "  artgen texture artgen/bundled/styles/starry_night.jpg         256 px tile, 54 s on a 2-core CPU\n"
+    "  artgen texture artgen/bundled/styles/starry_night.jpg         256 px tile, 53 s on a 2-core CPU\n"
     "  artgen texture scream.jpg -o tile.png --size 512\n"
     "  artgen texture a.jpg b.jpg --style-blend 0.7,0.3 --seed 3\n"
     "  artgen texture wave.jpg --style-scale 0.5                     finer strokes\n"
