@@ -29,6 +29,10 @@ from artgen.walk.config import WalkConfig
 
 __all__ = ["check", "classifier", "image", "images_folder", "free_file", "model"]
 
+_STYLE_OUT = (
+    "{path} already exists; choose another -o or pass --overwrite",
+    "{path} is a folder; -o must name a .png file",
+)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")  # read through ffmpeg, not Pillow
 
 
@@ -52,16 +56,24 @@ def images_folder(path: str) -> None:
     images.image_files(path)
 
 
-def free_file(path: str | None, overwrite: bool) -> None:
-    """A file name to write: its folder usable, and nothing there unless ``overwrite``."""
+def free_file(
+    path: str | None,
+    overwrite: bool,
+    exists: str = "{path} exists; pass --overwrite to replace it",
+    folder: str = "{path} is a folder; name a file to write",
+) -> None:
+    """A file name to write: its folder usable, and nothing there unless ``overwrite``.
+
+    ``exists`` and ``folder``: the refusals in the words of the engine that writes it.
+    """
     if path is None:
         return
     out = Path(path)
     runs.usable_dir(out.parent)
     if out.is_dir():
-        raise InputError(f"{out} is a folder; name a file to write")
+        raise InputError(folder.format(path=out))
     if out.exists() and not overwrite:
-        raise InputError(f"{out} exists; pass --overwrite to replace it")
+        raise InputError(exists.format(path=out))
 
 
 def model(path: str | None, which: str | None = None) -> None:
@@ -97,7 +109,11 @@ def _walk(config: WalkConfig) -> None:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise InputError(f"{out} exists and is not an empty folder; choose a new folder for the frames")
     else:
-        free_file(config.out, config.overwrite)
+        free_file(
+            config.out,
+            config.overwrite,
+            folder=f"{{path}} is a folder; give a file name ending in .{config.format}",
+        )
     if config.format == "mp4":
         from artgen.walk import writers
 
@@ -120,12 +136,12 @@ def _style(config: StyleConfig) -> None:
     for mask in config.masks or ():
         image(mask, "--mask ")
     if not content.is_dir():
-        free_file(config.out, config.overwrite)
+        free_file(config.out, config.overwrite, *_STYLE_OUT)
 
 
 def _texture(config: TextureConfig) -> None:
     _paintings(config.styles, config.size)
-    free_file(config.out, config.overwrite)
+    free_file(config.out, config.overwrite, *_STYLE_OUT)
 
 
 def _toy(config: ToyConfig) -> None:
@@ -152,7 +168,12 @@ def _classify(config: ClassifyConfig) -> None:
         from artgen.labs.classify.inference import classes_path
 
         for path in (config.output, str(classes_path(config.output))):
-            free_file(path, config.overwrite)
+            free_file(
+                path,
+                config.overwrite,
+                "{path} exists; choose another -o or add --overwrite",
+                "{path} is a folder; -o takes a file name ending in .keras",
+            )
     settings = {"engine": "classify", **config.to_dict()}
     runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
 

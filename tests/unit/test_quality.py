@@ -98,7 +98,7 @@ def _forced_fds(monkeypatch: pytest.MonkeyPatch, fds: list[float]) -> list[int]:
     return steps
 
 
-def _fake_watch_init(self, images, latent_dim, seed, count, path) -> None:
+def _fake_watch_init(self, images, latent_dim, seed, count, path, on_event=None) -> None:
     from artgen.dcgan.watch import WatchState
 
     self.path, self.state = path, WatchState()
