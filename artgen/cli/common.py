@@ -72,8 +72,8 @@ def shows(level: str) -> bool:
 def note(text: str, level: str = "info") -> None:
     """A line about the work (not its result) on stderr, if the verbosity shows ``level``."""
     if shows(level):
-        style = {"warning": "yellow", "detail": "dim italic"}.get(level)
-        console.print(f"[{style}]{escape(text)}[/]" if style else escape(text), highlight=False)
+        style = {"warning": "yellow", "detail": "dim italic"}.get(level, "dim")
+        console.print(f"[{style}]{escape(text)}[/]", highlight=False)
 
 
 def show_result(text: str) -> None:
@@ -145,9 +145,8 @@ class EventRenderer:
     def _message(self, event: Message) -> None:
         if not shows(event.level):
             return
-        if self.live:
-            style = {"warning": "yellow", "detail": "dim italic"}.get(event.level, "dim")
-            self.bar.console.print(f"[{style}]{escape(event.text)}[/]", highlight=False)
+        if self.live:  # printed above the live lines
+            note(event.text, event.level)
         else:
             _plain(("warning: " if event.level == "warning" else "") + event.text)
 

@@ -88,8 +88,9 @@ def classifier(path: str, pictures: Sequence[str]) -> None:
     names = classes_path(model_file(path))
     if not names.is_file():
         raise InputError(f"{names} is missing; it holds the class names of {model_file(path).name}")
-    for picture in pictures:
-        image(picture)
+    for picture in pictures:  # there (what is in them is for the engine to say, after the model)
+        if not Path(picture).is_file():
+            image(picture)
 
 
 def _train(config: TrainConfig) -> None:
@@ -122,11 +123,10 @@ def _walk(config: WalkConfig) -> None:
 
 def _style(config: StyleConfig) -> None:
     content = Path(config.content)
-    if content.is_dir():
-        if config.sequence:
-            images_folder(config.content)
-        elif config.out is not None and _holds_files(Path(config.out)) and not config.overwrite:
-            raise InputError(f"{config.out} already has files in it; choose another -o or pass --overwrite")
+    if content.is_dir():  # a batch's -o folder (a sequence's frames are for the clip reader to judge)
+        batch_out = None if config.sequence or config.out is None else Path(config.out)
+        if batch_out is not None and _holds_files(batch_out) and not config.overwrite:
+            raise InputError(f"{batch_out} already has files in it; choose another -o or pass --overwrite")
     elif content.suffix.lower() in VIDEO_SUFFIXES:
         if not content.is_file():
             raise InputError(f"{content}: no such file")
