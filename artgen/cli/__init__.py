@@ -66,7 +66,8 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n  artgen train faces/\n  artgen sample out.png\n"
         "  artgen walk --frames 120 out.gif\n  artgen style content.jpg style.jpg\n\n"
-        "Run 'artgen COMMAND --help' for a command's options.",
+        "Run 'artgen COMMAND --help' for a command's options, and 'artgen completion --help' to have\n"
+        "your shell complete them.",
     )
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
     backend = parser.add_argument(
