@@ -4,7 +4,8 @@ Configs are frozen dataclasses stored as ``config.json`` in run directories
 and sent to job processes. JSON has lists, not tuples, so ``from_dict``
 turns lists back into tuples for fields annotated as tuples. Unknown keys are
 an error (a typo in a job's settings must not silently fall back to a
-default), except the ``engine`` tag that run directories store beside them.
+default), except the ``engine`` tag that run directories store beside them,
+and so is a value of the wrong type: a JSON value reaches no engine unchecked.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import types
 import typing
+from collections.abc import Collection
 from typing import Any, TypeVar
 
-from artgen.errors import InputError
+from artgen.errors import DamagedFile, InputError
+from artgen.schema import option, options, problem, type_problem
 
 __all__ = ["ConfigDict", "MAX_SEED", "check_seed", "check_range"]
 
@@ -50,9 +54,19 @@ def _is_tuple(annotation: Any) -> bool:
 
 
 @functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
 def _tuple_fields(cls: type) -> frozenset[str]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     return frozenset(field.name for field in dataclasses.fields(cls) if _is_tuple(hints[field.name]))
+
+
+def _renamed(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    known = {field.name for field in dataclasses.fields(cls)}
+    return {RENAMED.get(key, key) if key not in known else key: value for key, value in data.items()}
 
 
 class ConfigDict:
@@ -69,13 +83,45 @@ class ConfigDict:
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
         known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        data = {RENAMED.get(key, key) if key not in known else key: value for key, value in data.items()}
+        data = _renamed(cls, data)
         unknown = set(data) - known - STORED_TAGS
         if unknown:
             kind = cls.__name__.removesuffix("Config").lower()
             raise InputError(f"unknown {kind} settings: {', '.join(sorted(unknown))}")
         values = {key: value for key, value in data.items() if key in known}
+        hints = _hints(cls)
+        for name, value in values.items():  # None is the config's own check: "required" or "unset"
+            if value is not None and (wrong := type_problem(hints[name], value)):
+                raise InputError(f"{option(cls, name).flag} {wrong}")
         for name in _tuple_fields(cls) & values.keys():
             if values[name] is not None:
                 values[name] = tuple(values[name])
         return cls(**values)
+
+    @classmethod
+    def from_stored(
+        cls: type[C], data: dict[str, Any], path: str | os.PathLike[str], may_lack: Collection[str] = ()
+    ) -> C:
+        """The config a run folder's ``config.json`` holds, or one line naming the file and the fault.
+
+        Every setting must be there (``may_lack``: those a file of older code
+        lacks, which take their defaults), of its type and within its bounds,
+        so an edited or damaged file is refused before a resumed run has
+        rewritten anything, in the file's own names rather than flags.
+        """
+        data = _renamed(cls, data)
+        hints = _hints(cls)
+        lacking = [opt.name for opt in options(cls) if opt.name not in data and opt.name not in may_lack]
+        if lacking:
+            more = f" (and {len(lacking) - 1} more)" if len(lacking) > 1 else ""
+            raise DamagedFile(f"{path} lacks the setting {lacking[0]}{more}")
+        for opt in options(cls):
+            if opt.name in data:
+                value = data[opt.name]
+                wrong = type_problem(hints[opt.name], value) if value is not None else None
+                if wrong := wrong or problem(opt, value):
+                    raise DamagedFile(f"{path}: {opt.name} {wrong}")
+        try:
+            return cls.from_dict(data)
+        except InputError as exc:  # what the config checks across settings
+            raise DamagedFile(f"{path}: {exc}") from None

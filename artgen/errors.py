@@ -9,11 +9,15 @@ is the other kind of one-line error: something outside the user's control
 
 from __future__ import annotations
 
+import errno
+import re
+
 __all__ = [
     "ArtgenError",
     "InputError",
     "ModelError",
     "RunDirError",
+    "DamagedFile",
     "TrainingDiverged",
     "DependencyError",
     "OutOfMemory",
@@ -21,6 +25,8 @@ __all__ = [
     "WriteFailed",
     "RunInUse",
     "exit_status",
+    "MACHINE_ERRNOS",
+    "os_error_reason",
 ]
 
 
@@ -38,6 +44,10 @@ class ModelError(ArtgenError):
 
 class RunDirError(ArtgenError):
     """A run directory is missing, incomplete or would be overwritten."""
+
+
+class DamagedFile(RunDirError):
+    """A file artgen wrote and reads back was damaged or edited; the message names it and what is wrong."""
 
 
 class TrainingDiverged(ArtgenError):
@@ -67,3 +77,22 @@ class RunInUse(Fault):
 def exit_status(error: ArtgenError) -> int:
     """2 for what the user can fix by changing the command, 1 for a fault outside their control."""
     return 1 if isinstance(error, Fault) else 2
+
+
+# errno values that mean the machine, not the path the user gave, is at fault (EPIPE: a writer
+# process such as ffmpeg was killed)
+MACHINE_ERRNOS = frozenset(
+    code
+    for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EIO, errno.EROFS, errno.EFBIG)
+    + (errno.EPIPE,)
+    if code is not None
+)
+
+
+def os_error_reason(exc: OSError) -> tuple[int | None, str]:
+    """(errno, one lower-case line) of ``exc``, also for libraries that put "[Errno N]" in a message."""
+    code, text = exc.errno, exc.strerror or str(exc) or type(exc).__name__
+    if code is None and (found := re.match(r"\[Errno (\d+)\]\s*(.*)", text)):
+        code, text = int(found[1]), found[2]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return code, (lines[0] if lines else type(exc).__name__).lower()

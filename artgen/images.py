@@ -5,13 +5,18 @@ transparency or 16-bit samples, scans are CMYK, and a few files are always
 truncated or not images at all. Every engine goes through :func:`open_rgb`,
 so they all agree on what an image looks like, and training folders go
 through :func:`load_folder`, which decodes once and caches the result.
+
+Every image artgen reads is opened by :func:`open_image`, with Pillow's
+decoders for the formats artgen names and no others: a PostScript or PDF
+file named ``poster.png`` is "not an image", never handed to Ghostscript.
+Videos go to ffmpeg only, with their container's demuxer named
+(:func:`video_input`); a file with an image suffix never reaches it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +26,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from artgen import environment, runs
-from artgen.errors import ArtgenError, InputError
+from artgen import environment, runs, stored
+from artgen.errors import ArtgenError, InputError, os_error_reason
 from artgen.events import OnEvent, Progress, Ticker, ignore_events
+from artgen.files import open_regular, regular_file
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "IMAGE_FORMATS",
+    "VIDEO_SUFFIXES",
     "MAX_PIXELS",
     "max_pixels",
     "Background",
@@ -36,8 +44,10 @@ __all__ = [
     "parse_color",
     "list_images",
     "image_files",
-    "open_rgb",
     "check_image",
+    "open_image",
+    "open_rgb",
+    "video_input",
     "square_resize",
     "load_folder",
     "save_png",
@@ -50,6 +60,20 @@ __all__ = [
 Image.MAX_IMAGE_PIXELS = None
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
+# The only Pillow decoders artgen uses, whatever a file's name or first bytes claim; none of them
+# calls out to another program (EPS and PDF would start Ghostscript). A camera's MPO opens as a JPEG.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
+# A video's suffix names the one ffmpeg demuxer that reads it: ffmpeg never guesses a format from the
+# contents, so a playlist or script saved as clip.mp4 is not followed to the files it names.
+VIDEO_DEMUXERS = {
+    ".mp4": "mov",
+    ".mov": "mov",
+    ".m4v": "mov",
+    ".webm": "matroska",
+    ".mkv": "matroska",
+    ".avi": "avi",
+}
+VIDEO_SUFFIXES = frozenset(VIDEO_DEMUXERS)
 MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs (--max-pixels)
 MIN_SIDE = 8
 CACHE_FORMAT = 1
@@ -130,6 +154,53 @@ def _too_large(width: int, height: int, limit: int) -> UnusableImage:
     )
 
 
+@contextlib.contextmanager
+def open_image(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
+    """``path`` opened by one of the :data:`IMAGE_FORMATS` decoders, for the ``with`` block only.
+
+    The one way artgen opens an image. Only a regular file is opened (see
+    :mod:`artgen.files`), and only those decoders may claim it. Pillow
+    decodes lazily, inside the block, so any exception raised there is the
+    decoder's: it becomes an :class:`UnusableImage` with a one-line reason,
+    whatever its type, and a folder skips the file instead of stopping.
+    """
+    if Path(path).suffix.lower() in VIDEO_SUFFIXES:
+        raise UnusableImage("a video, not a picture")
+    try:
+        handle = open_regular(path)
+    except OSError as exc:
+        raise UnusableImage(os_error_reason(exc)[1]) from None
+    with handle:
+        try:
+            with Image.open(handle, formats=IMAGE_FORMATS) as im:
+                yield im
+        except (UnusableImage, ArtgenError):
+            raise
+        except UnidentifiedImageError:
+            raise UnusableImage("not an image") from None
+        except Exception as exc:  # noqa: BLE001  a damaged file can make a decoder raise anything
+            raise UnusableImage(f"unreadable ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+def video_input(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """The resolved file and the ffmpeg input options that read the video at ``path``.
+
+    Only a regular file with a video suffix, read by that suffix's demuxer
+    from the local file alone. Raises ``OSError`` for a file that is not
+    regular, :class:`InputError` for a suffix that is not a video's.
+    """
+    demuxer = VIDEO_DEMUXERS.get(Path(path).suffix.lower())
+    if demuxer is None:
+        raise InputError(f"{path} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))})")
+    source = os.path.realpath(regular_file(path))
+    return source, ["-f", demuxer, "-protocol_whitelist", "file"]
+
+
 def open_rgb(
     path: str | os.PathLike[str],
     background: Background = (255, 255, 255),
@@ -146,17 +217,16 @@ def open_rgb(
     only to a photo above :func:`max_pixels`, so it is read instead of refused.
     Raises :class:`UnusableImage` with a short reason.
     """
-    with _reasons(), Image.open(path) as im:
+    with open_image(path) as im:
         _sized(im, draft_size, fit)
         im.load()
-        im = ImageOps.exif_transpose(im)
-        return _to_rgb(im, background)
+        return _to_rgb(ImageOps.exif_transpose(im), background)
 
 
 def check_image(path: str | os.PathLike[str], fit: int | None = None) -> None:
     """What :func:`open_rgb` refuses that the file's header shows (missing, not an image, too small or
     too large), found without decoding it: for a command to refuse a typo before a slow start-up."""
-    with _reasons(), Image.open(path) as im:
+    with open_image(path) as im:
         _sized(im, None, fit)
 
 
@@ -171,21 +241,6 @@ def _sized(im: Image.Image, draft_size: int | None, fit: int | None) -> None:
         im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
     if im.size[0] * im.size[1] > limit:
         raise _too_large(width, height, limit)
-
-
-@contextlib.contextmanager
-def _reasons() -> Iterator[None]:
-    """Whatever opening or decoding an image raises, as an :class:`UnusableImage` with a short reason."""
-    try:
-        yield
-    except UnusableImage:
-        raise
-    except UnidentifiedImageError:
-        raise UnusableImage("not an image") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise UnusableImage(exc.strerror.lower() if exc.strerror else str(exc)) from None
-        raise UnusableImage(f"unreadable ({str(exc) or type(exc).__name__})") from None
 
 
 def _to_rgb(im: Image.Image, background: Background) -> Image.Image:
@@ -233,9 +288,17 @@ def _cache_key(
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{max_pixels()}|{root.resolve()}".encode())
     for done, path in enumerate(files, 1):
         tick(done)
-        stat = path.stat()
-        digest.update(f"|{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        digest.update(f"|{path.relative_to(root)}|{_stamp(path)}".encode())
     return digest.hexdigest()[:32]
+
+
+def _stamp(path: Path) -> str:
+    """What changes when the file does; a dangling link or a loop is stamped, and skipped when decoded."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return f"unreadable {exc.errno}"
+    return f"{stat.st_mode}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def load_folder(
@@ -259,14 +322,8 @@ def load_folder(
     )
     array_path = cache_dir() / f"{key}.npy"
     report_path = cache_dir() / f"{key}.json"
-    if use_cache and array_path.exists() and report_path.exists():
-        try:
-            report = json.loads(report_path.read_text())
-            images = np.load(array_path, allow_pickle=False)
-            skipped = [(str(p), str(r)) for p, r in report["skipped"]]
-            return FolderData(images, report["found"], skipped, from_cache=True)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is rebuilt below
+    if use_cache and (cached := _read_cache(array_path, report_path, len(files), size)) is not None:
+        return cached
 
     decoded = _decode_all(files, size, background, on_event)
     kept = [array for array in decoded if isinstance(array, np.ndarray)]
@@ -299,6 +356,31 @@ def _decode_all(
             if index % every == 0 or index == len(files):
                 on_event(Progress(index, len(files), unit="image", stage="decoding images"))
     return results
+
+
+@dataclass(frozen=True)
+class _CacheReport:
+    """The ``.json`` beside a cached folder's ``.npy``: how many files there were, which were skipped."""
+
+    found: int
+    skipped: list[tuple[str, str]]  # (path, reason)
+
+
+def _read_cache(array_path: Path, report_path: Path, found: int, size: int) -> FolderData | None:
+    """The cached decode of a folder of ``found`` files; None when missing or damaged (then it is rebuilt)."""
+    if not (array_path.is_file() and report_path.is_file()):
+        return None
+    try:
+        report = stored.read_record(_CacheReport, report_path)
+    except ArtgenError:
+        return None
+    kept = report.found - len(report.skipped)
+    if report.found != found or kept < 1:
+        return None
+    images = stored.cached_array(array_path, (kept, size, size, 3), np.uint8)
+    if images is None:
+        return None
+    return FolderData(images, found, [tuple(entry) for entry in report.skipped], from_cache=True)
 
 
 def _write_cache(array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import types
 import typing
@@ -36,6 +37,7 @@ __all__ = [
     "check",
     "check_values",
     "problem",
+    "type_problem",
     "range_text",
     "default_text",
     "parse_list",
@@ -49,7 +51,8 @@ Widget = Literal[
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",  # a generator: a .keras file or a training run's folder
+    "classifier",  # a classifier: a .keras file with its class names, or a classify run's folder
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
@@ -65,7 +68,8 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "outdir",
     "image",
     "images",
-    "file",
+    "generator",
+    "classifier",
     "output",
     "source",
     "destination",
@@ -99,6 +103,14 @@ class Setting:
     format: Callable[[Any], str] | None = None  # value to text, the inverse of ``parse``
     cli: bool = True  # offered by the CLI (False: set by the studio or tests only)
     repeatable: bool = False  # a list flag that may be given again to add items (``--mask a --mask b``)
+    resumable: bool = False  # may change when a stopped run continues (``--resume``, the studio's resume)
+
+
+def resumable_fields(config: type) -> frozenset[str]:
+    """The fields of ``config`` that a continued run may change; every other one must stay as it was."""
+    return frozenset(
+        field.name for field in dataclasses.fields(config) if field.metadata["setting"].resumable
+    )
 
 
 def setting(default: Any = dataclasses.MISSING, *, help: str, **parts: Any) -> Any:
@@ -244,6 +256,89 @@ def problem(opt: Option, value: Any) -> str | None:
     if bounded and isinstance(value, (int, float)) and not _in_range(spec, value):
         return f"must be {range_text(spec)}, not {_number(value) if math.isfinite(value) else value}"
     return None
+
+
+def type_problem(hint: Any, value: Any) -> str | None:
+    """Why ``value``, as JSON gives it, is not a ``hint`` ("must be a whole number, not "8""), or None.
+
+    What artgen reads back from its own files (a run's config.json, a job record)
+    passes here before any code trusts it, so an edited or damaged value is one
+    line naming it rather than a failure deep inside an engine. JSON has lists
+    where Python has tuples, and an integer is a valid float.
+    """
+    if hint is Any or hint is object:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        problems = [type_problem(arg, value) for arg in args if arg is not type(None)]
+        if None in problems:
+            return None
+        return problems[0] if len(problems) == 1 else f"must be {_type_name(hint)}, not {_shown_json(value)}"
+    if origin is Literal:
+        if any(value == arg and type(value) is type(arg) for arg in args):
+            return None
+        return f"must be {_type_name(hint)}, not {_shown_json(value)}"
+    if origin in (tuple, list) or hint in (tuple, list):
+        return _items_problem(hint, value)
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            return f"must be {_type_name(hint)}, not {_shown_json(value)}"
+        key_hint, value_hint = args or (str, Any)
+        for key, item in value.items():
+            if wrong := type_problem(key_hint, key) or type_problem(value_hint, item):
+                return f"entry {_shown_json(key)} {wrong}"
+        return None
+    if hint is float:
+        fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif hint is int:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        fits = isinstance(value, hint)
+    return None if fits else f"must be {_type_name(hint)}, not {_shown_json(value)}"
+
+
+def _items_problem(hint: Any, value: Any) -> str | None:
+    if not isinstance(value, (list, tuple)):
+        return f"must be {_type_name(hint)}, not {_shown_json(value)}"
+    args = typing.get_args(hint)
+    if (len(args) == 2 and args[1] is Ellipsis) or typing.get_origin(hint) is list:
+        hints = [args[0] if args else Any] * len(value)
+    elif args:
+        if len(value) != len(args):
+            return f"must be a list of {len(args)} values, not {_shown_json(value)}"
+        hints = list(args)
+    else:
+        hints = [Any] * len(value)
+    for index, (item_hint, item) in enumerate(zip(hints, value, strict=True), start=1):
+        if wrong := type_problem(item_hint, item):
+            return f"item {index} {wrong}"
+    return None
+
+
+def _type_name(hint: Any) -> str:
+    """A type in a reader's words: "a whole number", "a list of numbers", "one of "ns", "hinge"."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in args)
+    if origin is Literal:
+        return "one of " + ", ".join(map(_shown_json, args))
+    if origin in (tuple, list) or hint in (tuple, list):
+        return "a list"
+    if origin is dict or hint is dict:
+        return "an object"
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true or false", type(None): "null"}
+    return names.get(hint, f"a {getattr(hint, '__name__', hint)}")
+
+
+def _shown_json(value: Any) -> str:
+    """``value`` as its file spells it, cut short: ``"abc"``, ``[1, 2]``, ``null``."""
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):  # keys JSON cannot hold
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check(config: Any) -> None:

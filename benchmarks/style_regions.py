@@ -36,7 +36,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artgen.style import StyleConfig, engine, transfer, vgg  # noqa: E402
+from artgen import vgg  # noqa: E402
+from artgen.style import StyleConfig, engine, transfer  # noqa: E402
 from artgen.style.batch import paint_folder  # noqa: E402
 from artgen.style.optimise import fit_size, resized  # noqa: E402
 from artgen.style.regions import RegionMasks  # noqa: E402
@@ -87,9 +88,10 @@ def masked(args: argparse.Namespace, work: Path) -> None:
 
 def cost(args: argparse.Namespace, work: Path) -> None:
     """A mask's cost per loss-and-gradient evaluation, the two kinds interleaved so load hits both alike."""
-    from artgen.style.engine import Scale, load_image
+    from artgen.style.engine import Scale
     from artgen.style.losses import Weights
     from artgen.style.objective import make_value_and_grad
+    from artgen.style.pictures import load_image
 
     photo = SAMPLES / "astronaut.jpg"
     with Image.open(photo) as im:

@@ -69,7 +69,7 @@ def reference(content: str, style: str, size: int, steps: int, style_weight: flo
     """TensorFlow's tutorial recipe, step for step, on artgen's bundled VGG16."""
     import tensorflow as tf
 
-    from artgen.style import vgg
+    from artgen import vgg
 
     style_layers = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
     model = vgg.build_features("vgg16", (*style_layers, "block5_conv2"))
@@ -130,14 +130,14 @@ class Judge:
     """
 
     def __init__(self, content: str, style: str) -> None:
-        from artgen.style import vgg
+        from artgen import vgg
 
         self.model = vgg.build_features("vgg16", (*STYLE_LAYERS, *LIKENESS_LAYERS))
         self.content, self.style = load_image(content), load_image(style)
         self._targets: dict[tuple[int, int], tuple] = {}
 
     def _features(self, rgb: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        from artgen.style import vgg
+        from artgen import vgg
 
         outputs = [np.asarray(f, np.float64)[0] for f in self.model(vgg.preprocess(rgb))]
         grams = [

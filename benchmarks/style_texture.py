@@ -87,7 +87,7 @@ def wrapping_cost(size: int, repeats: int) -> tuple[float, float]:
     """CPU seconds of one VGG16 forward+backward pass at ``size`` px: (ordinary, circular), interleaved."""
     import tensorflow as tf
 
-    from artgen.style import vgg
+    from artgen import vgg
 
     models = [vgg.build_features("vgg16"), vgg.build_features("vgg16", seamless=True)]
     image = tf.constant(np.random.default_rng(0).normal(0, 60, (1, size, size, 3)).astype(np.float32))
@@ -129,11 +129,11 @@ def _bicubic_wrap(x: np.ndarray, old: tuple, new: tuple, wrap: bool = False) -> 
 
 def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float:
     """The Gram term (style weight 1) of an RGB tile, averaged over 8 shifts (0, then a spread of phases)."""
-    from artgen.style import vgg
-    from artgen.style.engine import load_image
+    from artgen import vgg
     from artgen.style.losses import Weights, style_grams, targets_for
     from artgen.style.objective import make_value_and_grad
     from artgen.style.optimise import MIN_STYLE_SIDE, fit_size, resized
+    from artgen.style.pictures import load_image
 
     model = vgg.build_features("vgg16", seamless=True)
     side = max(MIN_STYLE_SIDE, round(picture.shape[0] * style_scale))

@@ -41,6 +41,7 @@ class DemoConfig(ConfigDict):
     fail_at: int | None = setting(
         None, help="raise an InputError at this step, to test failures", advanced=True
     )
+    bug_at: int | None = setting(None, help="raise a RuntimeError at this step: a bug", advanced=True)
     # seconds the process takes to exit after returning, like TensorFlow's teardown
     linger: float = setting(0.0, help="seconds the process lingers after returning", advanced=True)
 
@@ -82,6 +83,8 @@ def run_demo(
             return DemoResult(run_dir, step, stopped=True)
         if config.fail_at is not None and step == config.fail_at:
             raise InputError(f"demo failure at step {step}")
+        if config.bug_at is not None and step == config.bug_at:
+            raise RuntimeError(f"demo bug at step {step}")
         time.sleep(config.delay)
         done = step + 1
         on_event(Metrics(done, {"loss": 1.0 / done, "score": 1.0 - 1.0 / done}))

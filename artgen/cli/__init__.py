@@ -15,20 +15,32 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
 from artgen import __version__, environment
 from artgen.cli.common import STOP_SIGNALS, note, set_verbosity
 from artgen.cli.parser import Parser, set_completion, subcommands
-from artgen.errors import ArtgenError, InputError, exit_status
-from artgen.runs import MACHINE_ERRNOS, os_error_reason
+from artgen.errors import MACHINE_ERRNOS, ArtgenError, InputError, exit_status, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify", "completion")
+COMMANDS = (
+    "train",
+    "sample",
+    "walk",
+    "eval",
+    "jobs",
+    "style",
+    "texture",
+    "toy",
+    "classify",
+    "serve",
+    "completion",
+)
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
-RUNS_HERE = ("eval",)  # an engine command that is not a job kind: refused with --cluster
+RUNS_HERE = ("eval", "serve")  # refused with --cluster: eval is no job kind, serve serves this machine
 
 
 def _option(parse: Callable[[str], str | int]) -> Callable[[str], str | int]:
@@ -140,6 +152,9 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A decoder's note on a damaged file ("Tag data larger than file") would be lines beside the one
+    # a command promises: the file is read as well as it can be, or skipped with its reason.
+    warnings.filterwarnings("ignore", module=r"PIL\.")
     with _stop_signals_as_interrupt():
         return _guarded(lambda: _dispatch(argv))
 

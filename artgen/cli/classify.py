@@ -13,8 +13,10 @@ from rich.table import Table
 from artgen.cli import preflight
 from artgen.cli.common import note, quiet_backend_import, result_console
 from artgen.cli.engine import cluster, run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
+from artgen.jobs.predict_job import PredictConfig
 from artgen.labs.classify.config import ClassifyConfig
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_options(train, ClassifyConfig)
+    add_history_flag(train)
     predict = actions.add_parser(
         "predict",
         help="classify images with a trained model",
@@ -64,8 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  artgen classify predict runs/classify-rps-20261123-101500 a.png b.png --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    predict.add_argument("model", metavar="MODEL", help="a .keras file from classify train, or its run dir")
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="images to classify")
+    add_options(predict, PredictConfig)
     predict.add_argument("--json", action="store_true", help="print JSON with every class's probability")
     parser.set_defaults(classify_parser=parser)
 
@@ -149,15 +151,14 @@ def _confusion_table(classes: Sequence[str], matrix: Sequence[Sequence[int]]) ->
 
 
 def _predict(args: argparse.Namespace) -> int:
-    if cluster(args):
-        raise InputError(
-            "classify predict runs on this machine; leave out --cluster (and $ARTGEN_RAY_ADDRESS)"
-        )
-    preflight.classifier(args.model, args.images)
+    if cluster(args):  # its table is of every image's classes: the studio's predict job keeps counts
+        raise InputError("classify predict runs on this machine; leave out --cluster ($ARTGEN_RAY_ADDRESS)")
+    config = PredictConfig(**typed(args, PredictConfig))
+    preflight.classifier(config.model, config.images)
     with quiet_backend_import():
         from artgen.labs.classify import predict
 
-    predictions = predict(args.model, args.images)
+    predictions = predict(config.model, config.images, batch_size=config.batch_size)
     if args.json:
         print(json.dumps([dataclasses.asdict(p) for p in predictions], indent=2))
         return 0

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from artgen import environment
 from artgen.cli.common import EventRenderer, StopRequest, note, quiet_backend_import
+from artgen.cli.history import recorded
 from artgen.errors import DependencyError, Fault, InputError
 from artgen.events import Event, OnEvent
 
@@ -44,8 +45,10 @@ def run_engine(
 ) -> Any:
     """The engine of job kind ``kind`` called on ``config``, here or on the cluster; its result.
 
-    ``metrics``: the metric names the progress line shows, in order of importance. ``shown``:
-    which events reach the terminal (default: all).
+    Either way the run is in the job history: here as this command's record (unless
+    ``--no-history``), on a cluster as the runner's job. ``metrics``: the metric names the
+    progress line shows, in order of importance. ``shown``: which events reach the terminal
+    (default: all).
     """
     from artgen.jobs.kinds import get, resolve
 
@@ -59,7 +62,10 @@ def run_engine(
         on_event = render if shown is None else lambda event: shown(event) and render(event)
         if remote is not None:
             return remote.run(kind, config, on_event, stop, getattr(args, "device", "auto"))
-        return engine(config, on_event, stop)
+        with recorded(args, kind, config) as history:
+            result = engine(history.config, history.relay(on_event), stop)
+            history.finished(result)
+        return result
 
 
 class Remote:
@@ -75,7 +81,7 @@ class Remote:
         from artgen.jobs import HistoryStore, Runner
 
         note(f"connecting to the Ray cluster at {address}…")
-        self.runner: Runner = Runner(HistoryStore(), executor=RayExecutor(address))
+        self.runner: Runner = Runner(HistoryStore(), executor=RayExecutor(address), role="cli")
         if self.runner.notice:
             note(self.runner.notice, "warning")
 

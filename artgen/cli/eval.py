@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from artgen.errors import InputError
-    from artgen.quality.evaluate import is_generator
+    from artgen.generators.evaluate import is_generator
 
     source = Path(args.source)
     if not source.exists():
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         preflight.images_folder(args.source)
     preflight.images_folder(args.real)
     with quiet_backend_import():
-        from artgen.quality.evaluate import evaluate
+        from artgen.generators.evaluate import evaluate
 
     with EventRenderer() as render:
         report = evaluate(args.source, args.real, args.count, args.size, args.which, args.seed, render)

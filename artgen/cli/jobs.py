@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from artgen.jobs.store import HistoryStore
 
 NAME = "jobs"
-HELP = "list the studio's jobs and their outputs"
+HELP = "list the jobs of the studio and the command line, and their outputs"
 DESCRIPTION = (
-    "List the jobs run from the terminal studio (newest first): kind, state, when, how long,\n"
-    "and where the outputs are. Give a job id for its settings and log. The history lives in\n"
-    "$ARTGEN_DATA_DIR/jobs.sqlite (default ~/.local/share/artgen)."
+    "List the jobs run from the terminal studio or the command line (newest first): kind, state,\n"
+    "when, how long, and where the outputs are; a job whose process is gone reads as interrupted.\n"
+    "Give a job id for its settings, the command that runs it again, and its log. The history\n"
+    "lives in $ARTGEN_DATA_DIR/jobs.sqlite (default ~/.local/share/artgen); engine commands add\n"
+    "their runs unless given --no-history."
 )
 EXAMPLES = (
     "Examples:\n"
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(store: HistoryStore, job_id: str) -> int:
-    from artgen.jobs.format import duration, state_text
+    from artgen.jobs.format import command_text, duration, state_text
 
     record = store.get(job_id)
     if record is None:
@@ -78,6 +80,8 @@ def _show(store: HistoryStore, job_id: str) -> int:
         console.print(f"ran on: {record.placement}", highlight=False)
     if record.error:
         console.print(f"error: {record.error}", highlight=False)
+    if command := command_text(record):
+        console.print(f"command: {command}", highlight=False)
     for name, path in record.outputs.items():
         console.print(f"{name}: {path}", highlight=False)
     console.print("settings:")

@@ -1,13 +1,14 @@
 """The paths a command is given, looked at before the backend loads: a typo costs a moment.
 
-Importing Keras and TensorFlow takes 10 to 25 s on a CPU; an engine meets a
-missing photo or an output that is already there only after it. So every
-command first looks at what it reads (there, of the right kind, an image
-by its header) and what it writes (not there, unless ``--overwrite``; its
-folder not a file), with the engines' own words, and only then imports
-the engine. Nothing here decodes a whole image, loads a model or creates a
-file: what needs those (a truncated photo, a held output name) stays the
-engine's to refuse, as it is for the studio's jobs.
+Importing Keras and TensorFlow takes from seconds to half a minute on a CPU;
+an engine meets a missing photo or an output that is already there only
+after it. So every command first looks at what it reads (there, of the
+right kind, an image by its header) and what it writes (free, as
+:func:`artgen.runs.check_output` sees it: not there unless ``--overwrite``,
+held by no other artgen, its folder not a file), in the engines' own words,
+and only then imports the engine. Nothing here decodes a whole image, loads
+a model or takes a name: a truncated photo or a model of the wrong kind
+stays the engine's to refuse, and the engine still holds its outputs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 
 from artgen import images, runs
 from artgen.dcgan.config import RESUMABLE, TrainConfig
-from artgen.errors import InputError
+from artgen.errors import InputError, os_error_reason
+from artgen.files import regular_file
 from artgen.generators.locate import resolve_model
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
@@ -27,13 +29,7 @@ from artgen.style.config import StyleConfig
 from artgen.style.texture_config import TextureConfig
 from artgen.walk.config import WalkConfig
 
-__all__ = ["check", "classifier", "image", "images_folder", "free_file", "model"]
-
-_STYLE_OUT = (
-    "{path} already exists; choose another -o or pass --overwrite",
-    "{path} is a folder; -o must name a .png file",
-)
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")  # read through ffmpeg, not Pillow
+__all__ = ["check", "classifier", "image", "images_folder", "free_output", "model"]
 
 
 def check(config: Any) -> None:
@@ -56,24 +52,11 @@ def images_folder(path: str) -> None:
     images.image_files(path)
 
 
-def free_file(
-    path: str | None,
-    overwrite: bool,
-    exists: str = "{path} exists; pass --overwrite to replace it",
-    folder: str = "{path} is a folder; name a file to write",
-) -> None:
-    """A file name to write: its folder usable, and nothing there unless ``overwrite``.
-
-    ``exists`` and ``folder``: the refusals in the words of the engine that writes it.
-    """
-    if path is None:
-        return
-    out = Path(path)
-    runs.usable_dir(out.parent)
-    if out.is_dir():
-        raise InputError(folder.format(path=out))
-    if out.exists() and not overwrite:
-        raise InputError(exists.format(path=out))
+def free_output(path: str | None, overwrite: bool, kind: str = "file") -> None:
+    """An output name: what :func:`artgen.runs.reserve` will refuse when the engine takes it (a file
+    there without ``overwrite``, a name another artgen holds, a folder where a file goes...)."""
+    if path is not None:
+        runs.check_output(path, kind=kind, overwrite=overwrite)
 
 
 def model(path: str | None, which: str | None = None) -> None:
@@ -104,44 +87,38 @@ def _walk(config: WalkConfig) -> None:
     model(config.model)
     if config.style is not None:
         image(config.style, "--style ")
-    out = Path(config.out)
-    runs.usable_dir(out.parent)
-    if config.format == "frames":
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise InputError(f"{out} exists and is not an empty folder; choose a new folder for the frames")
-    else:
-        free_file(
-            config.out,
-            config.overwrite,
-            folder=f"{{path}} is a folder; give a file name ending in .{config.format}",
-        )
-    if config.format == "mp4":
-        from artgen.walk import writers
+    from artgen import media
 
-        writers.require_ffmpeg()
+    if config.format == "frames":  # as the engine holds it: a folder built whole, replacing frames only
+        runs.check_output(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
+    else:
+        free_output(config.out, config.overwrite)
+    if config.format == "mp4":
+        media.require_ffmpeg()
 
 
 def _style(config: StyleConfig) -> None:
     content = Path(config.content)
     if content.is_dir():  # a batch's -o folder (a sequence's frames are for the clip reader to judge)
-        batch_out = None if config.sequence or config.out is None else Path(config.out)
-        if batch_out is not None and _holds_files(batch_out) and not config.overwrite:
-            raise InputError(f"{batch_out} already has files in it; choose another -o or pass --overwrite")
-    elif content.suffix.lower() in VIDEO_SUFFIXES:
-        if not content.is_file():
-            raise InputError(f"{content}: no such file")
+        if not config.sequence:
+            free_output(config.out, config.overwrite, kind="into")
+    elif content.suffix.lower() in images.VIDEO_SUFFIXES:  # read by ffmpeg, not Pillow
+        try:
+            regular_file(content)
+        except OSError as exc:
+            raise InputError(f"{content}: {os_error_reason(exc)[1]}") from None
     else:
         image(config.content, fit=config.size)
     _paintings(config.styles, config.size)
     for mask in config.masks or ():
         image(mask, "--mask ")
     if not content.is_dir():
-        free_file(config.out, config.overwrite, *_STYLE_OUT)
+        free_output(config.out, config.overwrite)
 
 
 def _texture(config: TextureConfig) -> None:
     _paintings(config.styles, config.size)
-    free_file(config.out, config.overwrite, *_STYLE_OUT)
+    free_output(config.out, config.overwrite)
 
 
 def _toy(config: ToyConfig) -> None:
@@ -168,12 +145,7 @@ def _classify(config: ClassifyConfig) -> None:
         from artgen.labs.classify.inference import classes_path
 
         for path in (config.output, str(classes_path(config.output))):
-            free_file(
-                path,
-                config.overwrite,
-                "{path} exists; choose another -o or add --overwrite",
-                "{path} is a folder; -o takes a file name ending in .keras",
-            )
+            free_output(path, config.overwrite)
     settings = {"engine": "classify", **config.to_dict()}
     runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
 
@@ -193,10 +165,6 @@ def _has_images(folder: Path) -> bool:
         ):
             return True
     return False
-
-
-def _holds_files(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.iterdir())
 
 
 _CHECKS: dict[type, Callable[[Any], None]] = {

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from artgen.cli.common import EventRenderer, quiet_backend_import, show_result
 from artgen.cli.engine import cluster, run_engine
+from artgen.cli.history import add_history_flag, recorded
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
 from artgen.events import Event, Message, Progress
@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--separate", metavar="DIR", help="also write one PNG per image into DIR")
     parser.add_argument("--info", action="store_true", help="show the model's provenance and exit")
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,8 +73,17 @@ def run(args: argparse.Namespace) -> int:
             args, "sample", SampleConfig(**{**given, "model": str(plan.model)}), shown=_shown
         )
     else:
-        with quiet_backend_import(), EventRenderer() as render:
-            written = write_samples(plan, on_event=lambda event: _shown(event) and render(event))
+        # A grid is a job the studio can run again; one PNG per image alone (--separate) is not.
+        keep = args.out is not None
+        with (
+            quiet_backend_import(),
+            EventRenderer() as render,
+            recorded(args, "sample", SampleConfig(**given), keep=keep) as history,
+        ):
+            written = write_samples(
+                plan, on_event=history.relay(lambda event: _shown(event) and render(event))
+            )
+            history.finished(written)
     for line in written.lines():
         show_result(line)
     return 0
@@ -88,12 +98,13 @@ def _shown(event: Event) -> bool:
 
 
 def _info(model: str | None) -> int:
+    from artgen import stored
     from artgen.generators.locate import resolve_model
 
     path = resolve_model(model)
     provenance = path.with_suffix(".json")
     if provenance.exists():
-        info = json.loads(provenance.read_text())
+        info = stored.read_json(provenance)
         show_result(str(path))
         for key, value in info.items():
             show_result(f"  {key}: {value}")

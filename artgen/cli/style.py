@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from artgen.cli import preflight
 from artgen.cli.common import quiet_backend_import, show_result
 from artgen.cli.engine import run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
 from artgen.style.config import StyleConfig
 
@@ -20,6 +21,9 @@ HELP = "paint a photo in the style of one or more paintings"
 DESCRIPTION = (
     "Neural style transfer (Gatys et al.) on bundled ImageNet VGG16 weights, offline.\n"
     "Optimises coarse to fine (--scales sizes, each twice the last) with L-BFGS by default.\n"
+    "--method fast paints in one pass instead (Magenta's arbitrary-style network, bundled):\n"
+    "about a second a picture on a CPU, any painting as the style, --strength for how much;\n"
+    "--init fast starts the optimisation from that picture.\n"
     "Writes OUT (default <content>_<style>.png here; an existing -o file is never overwritten\n"
     "without --overwrite). Ctrl-C stops early and still writes the best image so far.\n"
     "\n"
@@ -50,6 +54,10 @@ EXAMPLES = (
     "  artgen style photo.jpg a.jpg b.jpg --style-blend 0.7,0.3 --preserve-colors\n"
     "  artgen style photo.jpg wave.jpg --save-every 10      (frames and progress.gif in OUT-frames/)\n"
     "  artgen style photo.jpg wave.jpg --seamless           (a picture that tiles; see artgen texture)\n"
+    "  artgen style photo.jpg starry.jpg --method fast      (one pass, about a second)\n"
+    "  artgen style photo.jpg starry.jpg --method fast --strength 0.5\n"
+    "  artgen style photo.jpg starry.jpg --init fast --iterations 30   (Gatys from the fast picture)\n"
+    "  artgen style clip.mp4 starry.jpg --method fast --size 512     (every frame in one pass)\n"
     "  artgen style photo.jpg starry.jpg --mask sky.png     (only the sky; the rest stays the photo)\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask left.png --mask right.png\n"
     "  artgen style photo.jpg a.jpg b.jpg --mask regions.png --mask-colors red,blue\n"
@@ -63,6 +71,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, StyleConfig)
+    add_history_flag(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
@@ -92,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130 if result.stopped else 0
     seam = f", {result.seam.describe()}" if result.seam else ""
-    show_result(f"wrote {result.out} ({width}x{height}, {result.seconds:.0f}s{seam})")
+    seconds = f"{result.seconds:.1f}" if result.seconds < 10 else f"{result.seconds:.0f}"
+    show_result(f"wrote {result.out} ({width}x{height}, {seconds}s{seam})")
     if result.gif:
         show_result(f"progress: {result.gif}")
     return 130 if result.stopped else 0

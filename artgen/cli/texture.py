@@ -7,6 +7,7 @@ import argparse
 from artgen.cli import preflight
 from artgen.cli.common import show_result
 from artgen.cli.engine import run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
 from artgen.style.texture_config import TextureConfig
 
@@ -37,6 +38,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, TextureConfig)
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:

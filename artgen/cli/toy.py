@@ -7,6 +7,7 @@ import argparse
 from artgen.cli import preflight
 from artgen.cli.common import show_result
 from artgen.cli.engine import run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
 from artgen.labs.toy_gan.config import ToyConfig
 
@@ -35,6 +36,7 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, ToyConfig)
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:

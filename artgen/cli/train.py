@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from artgen.cli import preflight
 from artgen.cli.common import note, show_result
 from artgen.cli.engine import run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
-from artgen.dcgan.config import DEFAULT_EPOCHS, TrainConfig
+from artgen.dcgan.config import DEFAULT_EPOCHS, RESUMABLE, TrainConfig
 from artgen.errors import InputError, RunDirError
 
 NAME = "train"
@@ -36,19 +38,6 @@ EXAMPLES = (
     "  artgen train faces/ --recipe classic        the recipe of artgen 0.1, exactly"
 )
 
-# What may change when resuming: how long and how often, never what the model is.
-RESUME_OVERRIDES = {
-    "epochs",
-    "steps",
-    "checkpoint_every",
-    "sample_every",
-    "log_every",
-    "keep_checkpoints",
-    "keep_samples",
-    "eval_every",
-    "on_collapse",
-}
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """TrainConfig's options, plus --resume and --data, which are about a run rather than a setting."""
@@ -65,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --resume: where the run's images are now, if they moved",
     )
     add_options(parser, TrainConfig, nargs={"data_dir": "?"})
+    add_history_flag(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -85,30 +75,58 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         return TrainConfig.with_recipe(**given)
     if getattr(args, "data_dir", None) is not None:
         raise InputError("give either DIR or --resume RUN_DIR, not both (--data DIR moves a run's images)")
-    run_dir = Path(resume)
-    if not (run_dir / "config.json").is_file():
-        raise RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
-    from artgen.runs import check_free, read_json
+    from artgen import runs, stored
 
-    check_free(run_dir)  # another process training this run is named now, not after start-up
-    stored = read_json(run_dir / "config.json")
-    if stored.get("engine") != "dcgan":
+    run_dir = Path(resume)
+    if run_dir.is_dir():
+        runs.check_free(run_dir)  # another process training this run is named now, not after start-up
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise _not_a_run(run_dir)
+    settings = stored.read_json(path)
+    if settings.get("engine") != "dcgan":
         raise RunDirError(f"{run_dir} is not a DCGAN training run")
-    fixed = sorted(set(given) - RESUME_OVERRIDES - {"run_dir"})
+    config = TrainConfig.from_run(settings, path)  # all of it checked before anything is written
+    fixed = sorted(set(given) - RESUMABLE)
     if fixed:
         names = ", ".join("--" + name.replace("_", "-") for name in fixed)
         raise InputError(f"{names} cannot change when resuming; start a new run instead")
+    changes = {**given, "run_dir": str(run_dir)}
     if "steps" in given or "epochs" in given:
-        stored.update(steps=None, epochs=None)
-    stored.update(given, run_dir=str(run_dir))
+        changes = {"steps": None, "epochs": None, **changes}
     if getattr(args, "data", None) is not None:
-        stored["data_dir"] = str(Path(args.data).resolve())
-    elif not Path(stored["data_dir"]).is_dir():
+        changes["data_dir"] = str(Path(args.data).resolve())
+    elif not Path(config.data_dir).is_dir():
         raise InputError(
-            f"this run's images were in {stored['data_dir']}, which is gone; "
+            f"this run's images were in {config.data_dir}, which is gone; "
             f"if they moved: artgen train --resume {run_dir} --data NEW_DIR"
         )
-    return TrainConfig.from_run(stored)
+    return dataclasses.replace(config, **changes)
+
+
+def _not_a_run(run_dir: Path) -> RunDirError:
+    """Why ``--resume`` cannot continue a folder without config.json, and how to start a run there."""
+    from artgen import runs
+
+    if not run_dir.exists():
+        return RunDirError(f"{run_dir} does not exist")
+    if not run_dir.is_dir() or not runs.holds_no_run(run_dir):
+        return RunDirError(f"{run_dir} is not an artgen training run (no config.json)")
+    if not any(run_dir.iterdir()):
+        return RunDirError(
+            f"{run_dir} is not an artgen training run (no config.json); "
+            f"start one there with: artgen {NAME} DIR --run-dir {run_dir}"
+        )
+    # A lock or a temporary and no config.json: killed as it started. Its lock says what started it.
+    command = (runs.lock_holder(run_dir) or {}).get("command")
+    whole = isinstance(command, str) and len(command) < 200  # the lock keeps 200 characters of it
+    if not whole or not command.startswith(f"artgen {NAME} ") or "--resume" in command:
+        command = f"artgen {NAME} DIR"
+    if "--run-dir" not in command:
+        command += f" --run-dir {run_dir}"
+    return RunDirError(
+        f"{run_dir} has no steps yet (it was stopped as it started); start it again with: {command}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from artgen.cli import preflight
 from artgen.cli.common import note, show_result
 from artgen.cli.engine import run_engine
+from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
 from artgen.errors import InputError
 from artgen.generators.locate import WHICH
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="in a run directory: final generator, best (lowest FD) or latest checkpoint "
         "(default: final, else latest)",
     )
+    add_history_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,12 +8,13 @@ and ``--resume`` rebuilds the exact same run from it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
-from artgen.schema import check, setting
+from artgen.schema import check, resumable_fields, setting
 
 __all__ = [
     "SIZES",
@@ -36,13 +37,6 @@ AUGMENTATIONS = ("translation", "color", "cutout")
 LR_DECAYS = ("none", "linear", "cosine")
 STRATEGIES = ("none", "mirrored", "multi-worker")
 PRECISIONS = ("auto", "float32", "mixed", "bf16")
-# Settings a continued run may change (how long, how often, where, on what device); the rest
-# define the model and its losses, and a run folder holding other values is refused.
-RESUMABLE = frozenset(
-    {"epochs", "steps", "checkpoint_every", "sample_every", "log_every", "keep_checkpoints", "samples"}
-    | {"eval_every", "eval_samples", "on_collapse", "sample_unit", "keep_samples"}
-    | {"data_dir", "run_dir", "runs_root", "precision", "xla", "strategy", "devices"}
-)
 MAX_SAMPLES = 10_000  # images one ``artgen sample`` draws (a 128 px grid of them is already 0.5 GB)
 LOSSES = ("ns", "hinge")
 ON_COLLAPSE = ("warn", "rollback", "stop")
@@ -87,6 +81,7 @@ class TrainConfig(ConfigDict):
         metavar="DIR",
         widget="folder",
         label="image folder",
+        resumable=True,
     )
     size: int = setting(64, help="image size in pixels", choices=SIZES, group="model")
     latent_dim: int = setting(
@@ -108,6 +103,7 @@ class TrainConfig(ConfigDict):
         min=1,
         max=1_000_000,
         group="training",
+        resumable=True,
     )
     steps: int | None = setting(
         None,
@@ -116,6 +112,7 @@ class TrainConfig(ConfigDict):
         min=1,
         max=100_000_000,
         group="training",
+        resumable=True,
     )
     learning_rate: float = setting(
         2e-4, help="Adam learning rate", aliases=("--lr",), min=0, above=True, max=1, group="training"
@@ -199,10 +196,20 @@ class TrainConfig(ConfigDict):
         0, help="same seed and data give the same losses", min=0, max=MAX_SEED, group="training"
     )
     checkpoint_every: int = setting(
-        500, help="steps between checkpoints", min=1, group="output", advanced=True
+        500,
+        help="steps between checkpoints",
+        min=1,
+        group="output",
+        advanced=True,
+        resumable=True,
     )
     keep_checkpoints: int = setting(
-        2, help="newest checkpoints kept (--resume needs the newest)", min=1, group="output", advanced=True
+        2,
+        help="newest checkpoints kept (--resume needs the newest)",
+        min=1,
+        group="output",
+        advanced=True,
+        resumable=True,
     )
     sample_every: int = setting(
         500,
@@ -210,19 +217,40 @@ class TrainConfig(ConfigDict):
         min=1,
         group="output",
         advanced=True,
+        resumable=True,
     )
     sample_unit: str = setting(
-        "step", help="unit of --sample-every", choices=SAMPLE_UNITS, group="output", advanced=True
+        "step",
+        help="unit of --sample-every",
+        choices=SAMPLE_UNITS,
+        group="output",
+        advanced=True,
+        resumable=True,
     )
     keep_samples: int = setting(
-        8, help="newest sample grids kept, plus every 10th; 0 keeps all", min=0, group="output", advanced=True
+        8,
+        help="newest sample grids kept, plus every 10th; 0 keeps all",
+        min=0,
+        group="output",
+        advanced=True,
+        resumable=True,
     )
     # about 6% of the time at 32 px
     eval_every: int = setting(
-        2000, help="steps between FD/KID evaluations, 0 = off", min=0, group=QUALITY, advanced=True
+        2000,
+        help="steps between FD/KID evaluations, 0 = off",
+        min=0,
+        group=QUALITY,
+        advanced=True,
+        resumable=True,
     )
     eval_samples: int = setting(
-        256, help="generated images per evaluation", min=8, group=QUALITY, advanced=True
+        256,
+        help="generated images per evaluation",
+        min=8,
+        group=QUALITY,
+        advanced=True,
+        resumable=True,
     )
     on_collapse: str = setting(
         "warn",
@@ -231,10 +259,19 @@ class TrainConfig(ConfigDict):
         choices=ON_COLLAPSE,
         group=QUALITY,
         advanced=True,
+        resumable=True,
     )
-    log_every: int = setting(10, help="steps between metrics rows", min=1, group="output", advanced=True)
+    log_every: int = setting(
+        10, help="steps between metrics rows", min=1, group="output", advanced=True, resumable=True
+    )
     samples: int = setting(
-        64, help="images in each sample grid", min=1, max=1_024, group="output", advanced=True
+        64,
+        help="images in each sample grid",
+        min=1,
+        max=1_024,
+        group="output",
+        advanced=True,
+        resumable=True,
     )
     background: str = setting("white", help="colour behind transparent images", group="output", advanced=True)
     run_dir: str | None = setting(
@@ -244,9 +281,15 @@ class TrainConfig(ConfigDict):
         widget="outdir",
         group="output",
         advanced=True,
+        resumable=True,
     )
     runs_root: str = setting(
-        "runs", help="parent of new run directories", widget="outdir", label="runs folder", group="output"
+        "runs",
+        help="parent of new run directories",
+        widget="outdir",
+        label="runs folder",
+        group="output",
+        resumable=True,
     )
     precision: str = setting(
         "auto",
@@ -254,14 +297,18 @@ class TrainConfig(ConfigDict):
         choices=PRECISIONS,
         group=DEVICES,
         advanced=True,
+        resumable=True,
     )
-    xla: bool = setting(False, help="compile the step with XLA (TensorFlow)", group=DEVICES, advanced=True)
+    xla: bool = setting(
+        False, help="compile the step with XLA (TensorFlow)", group=DEVICES, advanced=True, resumable=True
+    )
     strategy: str = setting(
         "none",
         help="data parallelism: mirrored (one machine) or multi-worker (TF_CONFIG)",
         choices=STRATEGIES,
         group=DEVICES,
         advanced=True,
+        resumable=True,
     )
     devices: int | None = setting(
         None,
@@ -271,6 +318,7 @@ class TrainConfig(ConfigDict):
         max=1_024,
         group=DEVICES,
         advanced=True,
+        resumable=True,
     )
 
     def __post_init__(self) -> None:
@@ -286,16 +334,21 @@ class TrainConfig(ConfigDict):
         return cls(**{**RECIPES.get(recipe, {}), **values, "recipe": recipe})
 
     @classmethod
-    def from_run(cls, stored: dict[str, Any]) -> TrainConfig:
-        """The config of a run directory's ``config.json``, as the code that wrote it meant it.
+    def from_run(cls, stored: dict[str, Any], path: str | os.PathLike[str]) -> TrainConfig:
+        """The config of a run directory's ``config.json`` at ``path``, as the code that wrote it meant it.
 
         Files written before recipes existed have no ``recipe`` key: their missing
-        settings take the classic recipe's values, so such a run resumes exactly as before.
-        Settings added later (``ADDED_LATER``) take the values of the code before them.
+        settings take the classic recipe's values (the rest, which that code did
+        not have, their defaults), so such a run resumes exactly as before.
+        Settings added later (``ADDED_LATER``) take the values of the code before
+        them. Any other setting missing, of the wrong type or out of bounds is
+        one line naming the file (:meth:`ConfigDict.from_stored`).
         """
+        may_lack: frozenset[str] = frozenset()
         if "recipe" not in stored:
             stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
-        return cls.from_dict({**ADDED_LATER, **stored})
+            may_lack = frozenset(cls.__dataclass_fields__) - {"data_dir"}
+        return cls.from_stored({**ADDED_LATER, **stored}, path, may_lack)
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""
@@ -323,3 +376,8 @@ class TrainConfig(ConfigDict):
         )
         values.update(overrides)
         return cls.with_recipe(values.pop("recipe", "artgen"), data_dir=data_dir, **values)
+
+
+# What a stopped run may change when it continues (how long, how often, where, on what device);
+# the rest define the model and its losses, and a run folder holding other values is refused.
+RESUMABLE = resumable_fields(TrainConfig)

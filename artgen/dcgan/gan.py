@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import keras
 
 from artgen.dcgan.config import TrainConfig
-from artgen.dcgan.models import build_discriminator, build_generator
-from artgen.generators.sampling import recalibrate_batch_norm
+from artgen.dcgan.models import build_discriminator, build_generator, recalibrate_batch_norm
 
 __all__ = ["GAN", "DTYPE_POLICIES", "build_gan", "ema_decay_at", "sampling_copy"]
 

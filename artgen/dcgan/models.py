@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 from keras import layers
 
-__all__ = ["build_generator", "build_discriminator", "channel_plan"]
+__all__ = ["build_generator", "build_discriminator", "channel_plan", "recalibrate_batch_norm"]
 
 
 def _init(seeds: keras.random.SeedGenerator) -> keras.initializers.Initializer:
@@ -117,3 +118,28 @@ def _normalized(layer: layers.Layer, spectral_norm: bool) -> layers.Layer:
     if not spectral_norm:
         return layer
     return layers.SpectralNormalization(layer, dtype=layer.dtype_policy, name=f"sn_{layer.name}")
+
+
+def recalibrate_batch_norm(generator: keras.Model, seed: int, batch_size: int = 256) -> keras.Model:
+    """Set every batch-norm layer's moving statistics to those of one large batch, in place.
+
+    An averaged (EMA) generator's weights never produced the moving statistics it
+    carries: those are an average of statistics of other weights, and early in a
+    run they are far off, which is what turned short runs' samples flat grey.
+    BigGAN's "standing statistics" fix this by measuring them again.
+    """
+    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not layers:
+        return generator
+    latent = np.random.default_rng([seed, 7919]).standard_normal(
+        (batch_size, int(generator.input_shape[-1])), dtype=np.float32
+    )
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0  # the next training-mode call replaces the statistics
+        generator(latent, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return generator

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +27,14 @@ import keras
 import numpy as np
 
 from artgen import images as image_io
-from artgen import plots, runs
+from artgen import plots, runs, stored
 from artgen.dcgan import augment, checkpoint
 from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan, sampling_copy
-from artgen.errors import InputError, OutOfMemory, TrainingDiverged
+from artgen.dcgan.watch import WatchState
+from artgen.errors import DamagedFile, InputError, OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
@@ -40,6 +42,7 @@ __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "fd", "kid")
 LEGACY_COLUMNS = 6  # metrics.csv before FD/KID were measured
 ARCHIVE_EVERY = 10  # beyond the newest --keep-samples grids, every 10th grid is kept
+GRID_NAME = re.compile(r"step-\d{8}\.png")  # a sample grid's whole name, as _scheduled_samples writes it
 ROLLBACK_LR_FACTOR = 0.5
 
 
@@ -59,6 +62,7 @@ def train(
     config = dataclasses.replace(config, data_dir=os.path.abspath(config.data_dir))  # resumable from anywhere
     settings = {"engine": "dcgan", **config.to_dict()}
     runs.check_run_dir(config.run_dir, config.runs_root, settings, RESUMABLE)  # refuse before the slow part
+    earlier = _Earlier.read(Path(config.run_dir)) if config.run_dir is not None else _Earlier()
     data = image_io.load_folder(
         config.data_dir, config.size, image_io.parse_color(config.background), on_event
     )
@@ -67,11 +71,32 @@ def train(
     with runs.open_run(
         config.run_dir, config.runs_root, name, settings, RESUMABLE, lock=config.strategy != "multi-worker"
     ) as run_dir:
-        return _train(config, run_dir, data, on_event, should_stop)
+        return _train(config, run_dir, data, earlier, on_event, should_stop)
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """What a resumed run reads back besides its checkpoint, all checked before anything is written."""
+
+    rows: list[list[float]] = dataclasses.field(default_factory=list)  # metrics.csv
+    watch: WatchState | None = None  # quality.json
+
+    @classmethod
+    def read(cls, run_dir: Path) -> _Earlier:
+        metrics, quality = run_dir / "metrics.csv", run_dir / "quality.json"
+        return cls(
+            _read_metrics(metrics) if metrics.exists() else [],
+            stored.read_record(WatchState, quality) if quality.exists() else None,
+        )
 
 
 def _train(
-    config: TrainConfig, run_dir: Path, data: image_io.FolderData, on_event: OnEvent, should_stop: ShouldStop
+    config: TrainConfig,
+    run_dir: Path,
+    data: image_io.FolderData,
+    earlier: _Earlier,
+    on_event: OnEvent,
+    should_stop: ShouldStop,
 ) -> TrainResult:
     _report_dataset(data, config, on_event)
     total = config.total_steps(len(data.images))
@@ -96,7 +121,7 @@ def _train(
         on_event(Message(f"data parallel over {place.replicas} replicas, global batch {config.batch_size}"))
     if place.writes_files:
         runs.write_json(run_dir / "config.json", {"engine": "dcgan", **config.to_dict()})
-    loop = _Loop(config, run_dir, gan, data.images, total, on_event, place)
+    loop = _Loop(config, run_dir, gan, data.images, total, earlier, on_event, place)
     return loop.run(start, should_stop)
 
 
@@ -117,6 +142,7 @@ class _Loop:
         gan: GAN,
         images: np.ndarray,
         total: int,
+        earlier: _Earlier,
         on_event: OnEvent,
         place: Placement,
     ) -> None:
@@ -128,7 +154,7 @@ class _Loop:
         self.fixed_latents = rng_for(config.seed, STREAM_FIXED, 0).standard_normal(
             (config.samples, config.latent_dim), dtype=np.float32
         )
-        self.rows = _read_metrics(run_dir / "metrics.csv")
+        self.rows = [list(row) for row in earlier.rows]
         self.sampler_copy: keras.Model | None = None
         self.watch = None
         self.last_quality: dict[str, float] = {}
@@ -144,6 +170,7 @@ class _Loop:
                 config.seed,
                 config.eval_samples,
                 run_dir / "quality.json",
+                earlier.watch or WatchState(),
                 on_event,
             )
 
@@ -243,11 +270,13 @@ class _Loop:
         keep = self.config.keep_samples
         if not keep or not self.writes_files:
             return
-        grids = sorted((self.run_dir / "images").glob("step-*.png"))
+        grids = sorted(
+            path for path in (self.run_dir / "images").glob("step-*.png") if GRID_NAME.fullmatch(path.name)
+        )
         every = self.config.sample_every * ARCHIVE_EVERY
         for path in grids[:-keep]:
             if int(path.stem.split("-")[1]) % every:
-                path.unlink(missing_ok=True)
+                runs.remove_own(path, self.run_dir, GRID_NAME)
 
     def _samples(self, name: str, caption: str) -> None:
         if not self.writes_files:
@@ -278,7 +307,7 @@ class _Loop:
             )
         )
         if result.is_best:
-            checkpoint.save(self.gan, self.run_dir / "best", step, keep=1)
+            checkpoint.save(self.gan, self.run_dir / "best", step, keep=1, root=self.run_dir)
             with runs.atomic_path(self.run_dir / "generator-best.keras") as tmp:
                 sampler.save(tmp)
         if result.alarm is None:
@@ -348,13 +377,9 @@ class _Loop:
 
 
 def _read_metrics(path: Path) -> list[list[float]]:
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text().splitlines()[1:]:
-        cells = line.split(",")
-        if len(cells) == LEGACY_COLUMNS:
-            cells += ["nan", "nan"]
-        if len(cells) == len(METRIC_COLUMNS):
-            rows.append([int(cells[0]), *map(float, cells[1:])])
-    return rows
+    """The rows of a run's metrics.csv, steps as ints; files from before FD/KID get NaN for them."""
+    table = stored.read_table(path)
+    if table.columns not in (METRIC_COLUMNS, METRIC_COLUMNS[:LEGACY_COLUMNS]):
+        raise DamagedFile(f"{path} is damaged: its columns are not {','.join(METRIC_COLUMNS)}")
+    padding = [math.nan] * (len(METRIC_COLUMNS) - len(table.columns))
+    return [[int(row[0]), *row[1:], *padding] for row in table.rows]

@@ -75,13 +75,16 @@ class QualityWatch:
         seed: int,
         count: int,
         path: Path,
+        state: WatchState,
         on_event: OnEvent = ignore_events,
     ) -> None:
+        """``state``: what ``path`` (quality.json) held, read back by the run before it wrote anything;
+        ``on_event`` hears the real images' features being computed (once per folder and size)."""
         self.real = quality.real_features(images, max(REAL_FACTOR * count, 512), on_event)
         self.data_diversity = quality.diversity(self.real)
         self.latents = rng_for(seed, STREAM_EVAL, 0).standard_normal((count, latent_dim), dtype=np.float32)
         self.path = path
-        self.state = WatchState(**runs.read_json(path)) if path.exists() else WatchState()
+        self.state = state
 
     def evaluate(self, generator: keras.Model, step: int) -> Evaluation:
         parts = [

@@ -6,32 +6,22 @@ paths too, and must not pay for a TensorFlow import to do it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from artgen.assets import asset
+from artgen.dcgan.run_files import CHECKPOINT_NAME, latest_checkpoint
 from artgen.errors import ModelError
 
-__all__ = ["DEFAULT_GENERATOR", "WHICH", "checkpoints", "latest_checkpoint", "resolve_model", "describe"]
+__all__ = [
+    "DEFAULT_GENERATOR",
+    "WHICH",
+    "resolve_model",
+    "describe",
+]
 
 WHICH = ("final", "best", "latest")
 
 DEFAULT_GENERATOR = asset("generator", "emoji64.keras")
-_CHECKPOINT = re.compile(r"^step-(\d{8})\.npz$")
-
-
-def checkpoints(run_dir: Path) -> list[Path]:
-    """A run's checkpoints, oldest first (temporaries are never matched)."""
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.glob("step-*.npz") if _CHECKPOINT.match(path.name))
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest checkpoint file of a run; reading it verifies it (see ``checkpoint.newest_readable``)."""
-    found = checkpoints(run_dir)
-    return found[-1] if found else None
 
 
 def resolve_model(model: str | Path | None, which: str | None = None) -> Path:
@@ -82,6 +72,6 @@ def describe(path: Path) -> str:
         return f"{path} (final)"
     if path.name == "generator-best.keras":
         return f"{path} (best FD)"
-    if _CHECKPOINT.match(path.name):
+    if CHECKPOINT_NAME.fullmatch(path.name):
         return f"{path} (latest checkpoint, step {int(path.stem.split('-')[1])})"
     return str(path)

@@ -7,6 +7,7 @@ importing Keras; :func:`write_samples` loads the model, draws and writes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class SamplePlan:
     columns: int | None
     separate: Path | None  # the folder of one PNG per image
     separate_files: tuple[Path, ...]
+    overwrite: bool
+    how_to_overwrite: str
 
 
 @dataclass(frozen=True)
@@ -63,34 +66,50 @@ def plan_samples(
 ) -> SamplePlan:
     """A grid at ``out`` (a PNG) and/or one PNG per image in ``separate``, checked before anything loads.
 
-    No file is replaced unless ``overwrite``; ``how_to_overwrite`` tells the
-    caller's user how to ask for that (a flag, a tick box).
+    No file is replaced unless ``overwrite``, and ``separate`` must be a new
+    or empty folder unless ``overwrite`` (then only the files it writes are
+    replaced); ``how_to_overwrite`` tells the caller's user how to ask for
+    that (a flag, a tick box).
     """
     if out is None and separate is None:
         raise InputError("give OUT.png, --separate DIR, or both")
     if columns is not None and columns > count:
         raise InputError(f"--columns {columns} is more than the {count} images (-n)")
     out = Path(out) if out is not None else None
-    if out is not None:
-        if out.suffix.lower() != ".png":
-            raise InputError(f"{out} must end in .png")
-        if out.exists() and not overwrite:
-            raise InputError(f"{out} exists; {how_to_overwrite} to replace it")
+    if out is not None and out.suffix.lower() != ".png":
+        raise InputError(f"{out} must end in .png")
     folder = Path(separate) if separate is not None else None
-    for parent in ([out.parent] if out else []) + ([folder] if folder else []):
-        runs.usable_dir(parent)  # a file in the way is refused before the model loads
+    # refused before the model loads; write_samples takes the names, checked again, for its whole run
+    if out is not None:
+        runs.check_output(out, overwrite=overwrite, how=how_to_overwrite)
+    if folder is not None:
+        runs.check_output(folder, kind="into", overwrite=overwrite, how=how_to_overwrite)
     each = tuple(folder / f"{seed:04d}-{index:05d}.png" for index in range(count)) if folder else ()
-    taken = [path for path in each if path.exists()]
-    if taken and not overwrite:
-        more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
-        raise InputError(f"{taken[0]}{more} exist; {how_to_overwrite} to replace them, or another folder")
     path = resolve_model(model, which)
     from_run = model is not None and Path(model).is_dir()
-    return SamplePlan(path, from_run, count, seed, truncation, out, columns, folder, each)
+    return SamplePlan(
+        path, from_run, count, seed, truncation, out, columns, folder, each, overwrite, how_to_overwrite
+    )
 
 
 def write_samples(plan: SamplePlan, on_event: OnEvent = ignore_events) -> SampleFiles:
-    """Load the model, draw ``plan.count`` images and write them; each file atomically."""
+    """Load the model, draw ``plan.count`` images and write them; each file atomically.
+
+    The grid's name and the folder are held from before the model loads; a
+    failure or a stop removes what was held for them and nothing else.
+    """
+    with contextlib.ExitStack() as held:
+        if plan.out is not None:
+            held.enter_context(runs.reserve(plan.out, overwrite=plan.overwrite, how=plan.how_to_overwrite))
+        if plan.separate is not None:
+            into = runs.reserve(
+                plan.separate, kind="into", overwrite=plan.overwrite, how=plan.how_to_overwrite
+            )
+            held.enter_context(into)
+        return _draw(plan, on_event)
+
+
+def _draw(plan: SamplePlan, on_event: OnEvent) -> SampleFiles:
     from artgen import images
     from artgen.generators import sampling
 

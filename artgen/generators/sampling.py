@@ -9,11 +9,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from artgen import files, stored
 from artgen import images as image_io
-from artgen import runs
 from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
-from artgen.errors import InputError, ModelError
+from artgen.errors import InputError, ModelError, os_error_reason
 from artgen.events import OnEvent, Ticker, ignore_events
 from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.roles import check_generator
@@ -22,7 +22,6 @@ __all__ = [
     "DEFAULT_GENERATOR",
     "resolve_model",
     "load_generator",
-    "recalibrate_batch_norm",
     "latent_dim",
     "latents",
     "generate",
@@ -39,6 +38,10 @@ def load_generator(
         return _from_checkpoint(path, on_event)
     if path.suffix not in (".keras", ".h5"):
         raise ModelError(f"{path} is not a model file; give a .keras file or a training run directory")
+    try:
+        files.regular_file(path)
+    except OSError as exc:
+        raise ModelError(f"cannot load model {path}: {os_error_reason(exc)[1]}") from None
     if path.suffix == ".keras" and not _intact_zip(path):
         raise ModelError(f"cannot load model {path}: not a readable Keras file (truncated or damaged)")
     try:
@@ -53,7 +56,7 @@ def load_generator(
 def _intact_zip(path: Path) -> bool:
     """A ``.keras`` file is a zip archive; one cut short fails here, before Keras's vaguer errors."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with files.open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
             return archive.testzip() is None
     except (OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
         return False
@@ -65,41 +68,18 @@ def _from_checkpoint(path: Path, on_event: OnEvent = ignore_events) -> keras.Mod
     # checkpoint.py reaches this module through gan.py.
     from artgen.dcgan import checkpoint
     from artgen.dcgan.config import TrainConfig
-    from artgen.dcgan.models import build_generator
+    from artgen.dcgan.models import build_generator, recalibrate_batch_norm
 
     run_dir = path.parent.parent
-    config = TrainConfig.from_run(runs.read_json(run_dir / "config.json"))
-    generator = build_generator(config.size, config.latent_dim, config.width)
+    config_path = run_dir / "config.json"
+    config = TrainConfig.from_run(stored.read_json(config_path), config_path)
     found = checkpoint.newest_readable(run_dir, on_event, newest=path)
     if found is None:
         raise ModelError(f"{path} is missing")
-    generator.set_weights(checkpoint.group(found[1], "ema_generator" if config.ema else "generator"))
+    generator = build_generator(config.size, config.latent_dim, config.width)
+    group = "ema_generator" if config.ema else "generator"
+    checkpoint.assign({group: generator.weights}, found[0], found[1], {"engine": "dcgan", **config.to_dict()})
     return recalibrate_batch_norm(generator, config.seed) if config.ema_bn else generator
-
-
-def recalibrate_batch_norm(generator: keras.Model, seed: int, batch_size: int = 256) -> keras.Model:
-    """Set every batch-norm layer's moving statistics to those of one large batch, in place.
-
-    An averaged (EMA) generator's weights never produced the moving statistics it
-    carries: those are an average of statistics of other weights, and early in a
-    run they are far off, which is what turned short runs' samples flat grey.
-    BigGAN's "standing statistics" fix this by measuring them again.
-    """
-    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    if not layers:
-        return generator
-    latent = np.random.default_rng([seed, 7919]).standard_normal(
-        (batch_size, int(generator.input_shape[-1])), dtype=np.float32
-    )
-    momenta = [layer.momentum for layer in layers]
-    try:
-        for layer in layers:
-            layer.momentum = 0.0  # the next training-mode call replaces the statistics
-        generator(latent, training=True)
-    finally:
-        for layer, momentum in zip(layers, momenta, strict=True):
-            layer.momentum = momentum
-    return generator
 
 
 def latent_dim(generator: keras.Model) -> int:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import shlex
+
 from rich.text import Text
 
 from artgen.events import Progress
+from artgen.jobs import kinds as job_kinds
 from artgen.jobs.records import JobRecord
+from artgen.schema import Option, options, show
 
-__all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta"]
+__all__ = ["STATE_STYLES", "duration", "state_text", "where_text", "rate", "eta", "command_text"]
+
+# The command that runs each kind from a shell (a kind a test or a plugin adds has none).
+COMMANDS = {
+    "train": "train",
+    "sample": "sample",
+    "walk": "walk",
+    "style": "style",
+    "texture": "texture",
+    "toy": "toy",
+    "classify": "classify train",
+    "predict": "classify predict",
+}
 
 STATE_STYLES = {
     "queued": "dim",
@@ -60,3 +76,40 @@ def eta(step: int, total: int | None, steps_per_second: float | None) -> str:
     if not total or not steps_per_second or step >= total:
         return "-"
     return duration((total - step) / steps_per_second)
+
+
+def command_text(record: JobRecord) -> str | None:
+    """The ``artgen ...`` command that runs the same job from a shell: every setting that differs
+    from its default, paths as the job holds them (absolute); None for a kind no command runs."""
+    spec = job_kinds.KINDS.get(record.kind)
+    if spec is None or spec.name not in COMMANDS:
+        return None
+    words = ["artgen", *COMMANDS[spec.name].split()]
+    if record.device != "auto":
+        words[1:1] = ["--device", record.device]
+    arguments: list[str] = []
+    for opt in options(spec.config):
+        if opt.setting.cli and opt.name in record.config:
+            arguments += _words(opt, record.config[opt.name])
+    return shlex.join(words + arguments)
+
+
+def _words(opt: Option, value: object) -> list[str]:
+    """How one setting is typed: nothing at its default, else its flag and value, or the bare value."""
+    default = None if opt.required else opt.default
+    if show(opt, value) == show(opt, default):
+        return []
+    if opt.setting.positional:
+        return (
+            [str(item) for item in value]
+            if opt.widget == "images" and isinstance(value, list)
+            else [show(opt, value)]
+        )
+    if opt.kind is bool:
+        if value:
+            return [opt.flag]
+        return ["--no-" + opt.flag.removeprefix("--")] if opt.setting.negatable else []
+    if value is None:
+        return []  # an option left to the engine's choice, where its default is a value: not typeable
+    items = value if opt.setting.repeatable and isinstance(value, list) else [value]
+    return [word for item in items for word in (opt.flag, show(opt, item))]

@@ -7,47 +7,53 @@ over the same run, so its chart starts with the rows the run wrote before.
 
 from __future__ import annotations
 
-import csv
 import math
 import threading
 from pathlib import Path
 
+from artgen import stored
+from artgen.errors import ArtgenError
 from artgen.events import Metrics
 
-__all__ = ["RunHistory", "read_metrics_csv"]
+__all__ = ["RunHistory", "read_metrics_csv", "latest_picture"]
 
 STEP_COLUMNS = ("step", "epoch")  # the x axis, in this order of preference
 NOT_PLOTTED = ("step", "epoch", "time", "seconds")
+PICTURE_FOLDERS = ("images", "frames")  # where runs keep their sample grids and plots, named in step order
 
 
 def read_metrics_csv(path: Path) -> list[Metrics]:
-    """Rows of ``path`` as Metrics; missing, torn or foreign files read as no rows."""
+    """Rows of ``path`` as Metrics; a missing or damaged file (``stored.read_table``) reads as no rows.
+
+    The chart only shows a run's history; the run itself refuses a damaged
+    file, naming it, when it is resumed.
+    """
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
+        table = stored.read_table(path)
+    except ArtgenError:
         return []
-    points = []
-    for row in rows:
-        step_column = next((name for name in STEP_COLUMNS if row.get(name)), None)
-        if step_column is None:
-            continue
+    step_column = next((name for name in STEP_COLUMNS if name in table.columns), None)
+    if step_column is None:
+        return []
+    at = table.columns.index(step_column)
+    plotted = [(index, name) for index, name in enumerate(table.columns) if name not in NOT_PLOTTED]
+    return [
+        Metrics(int(row[at]), {name: row[index] for index, name in plotted if math.isfinite(row[index])})
+        for row in table.rows
+    ]
+
+
+def latest_picture(run_dir: str | Path) -> Path | None:
+    """The newest sample grid or plot a run wrote: what a resumed job shows until it draws its own."""
+    for folder in PICTURE_FOLDERS:
         try:
-            step = int(float(row[step_column]))
-        except ValueError:
+            found = (Path(run_dir) / folder).glob("*.png")
+            pictures = sorted(path for path in found if path.is_file() and not path.name.startswith("."))
+        except OSError:
             continue
-        values = {}
-        for name, text in row.items():
-            if name is None or name in NOT_PLOTTED or not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                continue
-            if math.isfinite(value):
-                values[name] = value
-        points.append(Metrics(step, values))
-    return points
+        if pictures:
+            return pictures[-1]
+    return None
 
 
 class RunHistory:

@@ -18,6 +18,7 @@ from typing import Any
 
 from artgen.dcgan.config import TrainConfig
 from artgen.errors import InputError
+from artgen.jobs.predict_job import PredictConfig
 from artgen.jobs.sample_job import SampleConfig
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
@@ -44,6 +45,7 @@ __all__ = [
     "resume_path",
     "absolute_paths",
     "suggestions",
+    "output_fields",
     "PATH_KINDS",
 ]
 
@@ -96,6 +98,7 @@ def _builtin_kinds() -> dict[str, JobKind]:
             prepare="artgen.jobs.prepare:fix_run_dir",
             fresh=("run_dir",),
             description="train a DCGAN on a folder of images",
+            suggest="artgen.jobs.prepare:suggest_images",
         ),
         JobKind(
             "sample",
@@ -147,7 +150,17 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "c",
             ClassifyConfig,
             "artgen.labs.classify:train_classifier",
-            description="train an image classifier on class folders (VGG16 transfer or a small CNN)",
+            description="train an image classifier on class folders",
+            suggest="artgen.jobs.prepare:suggest_images",
+        ),
+        JobKind(
+            "predict",
+            "Lab: classify images",
+            "p",
+            PredictConfig,
+            "artgen.jobs.predict_job:classify_images",
+            description="try a classifier you trained on other pictures",
+            suggest="artgen.jobs.prepare:suggest_predict",
         ),
     ]
     return {kind.name: kind for kind in kinds}
@@ -254,6 +267,11 @@ def absolute_paths(kind: JobKind, config: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, (list, tuple)):
             result[name] = [os.path.abspath(os.path.expanduser(str(item))) for item in value]
     return result
+
+
+def output_fields(kind: JobKind) -> list[str]:
+    """The names of the kind's fields that name a file or folder to write."""
+    return [spec.name for spec in form_fields(kind) if spec.kind in ("output", "destination")]
 
 
 def suggestions(kind: JobKind) -> dict[str, Any]:

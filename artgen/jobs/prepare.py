@@ -5,16 +5,28 @@ No engine imports here: these run in the studio's process.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from artgen import runs
 from artgen.assets import asset
 
-__all__ = ["fix_run_dir", "new_file", "suggest_walk", "suggest_sample", "suggest_style", "suggest_texture"]
+__all__ = [
+    "fix_run_dir",
+    "new_file",
+    "next_free",
+    "suggest_walk",
+    "suggest_sample",
+    "suggest_style",
+    "suggest_texture",
+    "suggest_images",
+    "suggest_predict",
+]
 
 BUNDLED_PHOTO = ("samples", "chelsea.jpg")
 BUNDLED_PAINTING = ("styles", "starry_night.jpg")
+BUNDLED_IMAGES = ("emoji",)  # a few hundred emoji in class folders (scripts/build_bundled_dataset.py)
 
 
 def fix_run_dir(config: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +55,24 @@ def new_file(stem: str, suffix: str, folder: Path | None = None) -> str:
     return str(folder / f"{stem}-{number}{suffix}")
 
 
+def next_free(path: str, taken: Collection[str] = ()) -> str:
+    """``path`` if neither on disk nor in ``taken``, else the next number after its own that is:
+    ``walk-2.gif`` after ``walk-1.gif``, ``grid-2.png`` after ``grid.png``, ``run-3`` after ``run-2``."""
+    given = Path(path)
+    if not given.exists() and path not in taken:
+        return path
+    suffix = "".join(given.suffixes[-1:]) if given.suffix and not given.is_dir() else ""
+    stem = given.name.removesuffix(suffix) if suffix else given.name
+    base, dash, number = stem.rpartition("-")
+    start = int(number) + 1 if dash and number.isdigit() and base else 2
+    stem = base if dash and number.isdigit() and base else stem
+    choice = given.with_name(f"{stem}-{start}{suffix}")
+    while choice.exists() or str(choice) in taken:
+        start += 1
+        choice = given.with_name(f"{stem}-{start}{suffix}")
+    return str(choice)
+
+
 def suggest_walk() -> dict[str, Any]:
     """A walk form starts with a new numbered GIF in the working folder: one key makes a walk."""
     return {"out": new_file("walk", ".gif")}
@@ -58,6 +88,24 @@ def suggest_style() -> dict[str, Any]:
     if not (photo.is_file() and painting.is_file()):  # a partial checkout: the user must choose
         return {}
     return {"content": str(photo), "styles": (str(painting),)}
+
+
+def suggest_images() -> dict[str, Any]:
+    """The bundled emoji, so training and the classifier lab start with one key before the user has
+    a folder of their own (a DCGAN learns from them all; the classifier tells their classes apart)."""
+    folder = asset(*BUNDLED_IMAGES)
+    return {"data_dir": str(folder)} if folder.is_dir() else {}
+
+
+def suggest_predict() -> dict[str, Any]:
+    """The newest classifier trained under ``runs/`` here, and one bundled emoji of each class."""
+    models = sorted(Path("runs").glob("*/model.keras"), key=lambda path: path.stat().st_mtime)
+    values: dict[str, Any] = {"model": str(models[-1].parent.resolve())} if models else {}
+    folder = asset(*BUNDLED_IMAGES)
+    if folder.is_dir():
+        classes = sorted(path for path in folder.iterdir() if path.is_dir())
+        values["images"] = tuple(str(min(path.glob("*.png"))) for path in classes if any(path.glob("*.png")))
+    return values
 
 
 def suggest_texture() -> dict[str, Any]:

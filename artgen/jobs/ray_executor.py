@@ -19,6 +19,7 @@ Only this module imports Ray, and only the runner's ``--cluster`` path imports i
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 import socket
 import threading
@@ -30,6 +31,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from artgen import files, runs
 from artgen.errors import InputError
 from artgen.jobs.devices import DeviceInfo, parse_device
 from artgen.jobs.executors import Launch
@@ -38,6 +40,7 @@ __all__ = ["RayExecutor", "RayExecution", "connect"]
 
 FLUSH_EVERY = 0.05  # seconds: events are sent in batches, one actor call per batch
 STOP_CHECK_EVERY = 0.25  # seconds between a task's looks at its stop request
+PROBE_NAME = re.compile(r"\.artgen-shared-[0-9a-f]{12}")  # the probe file's whole name
 PROBE_TIMEOUT = 60.0  # seconds for the shared-storage probe (a busy cluster schedules it late)
 REACH_TIMEOUT = 5.0  # seconds to open a connection to the cluster's address before giving up on it
 RAY_CLIENT_PORT, RAY_GCS_PORT = 10001, 6379  # Ray's defaults for ray://HOST and HOST
@@ -279,7 +282,7 @@ class RayExecutor:
                 unseen = [node for node, (path, token) in probes.items() if _read(path) != token]
             finally:
                 for path, _ in probes.values():
-                    path.unlink(missing_ok=True)
+                    runs.remove_own(path, base, PROBE_NAME)
             if unseen:
                 raise InputError(
                     f"{folder} is not on storage the Ray cluster shares: a file a task wrote there on node "
@@ -333,7 +336,7 @@ def _existing(folder: Path) -> Path | None:
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return files.read_text(path)
     except OSError:
         return None
 

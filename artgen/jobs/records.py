@@ -7,7 +7,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["JobState", "JobRecord", "ACTIVE_STATES", "FINAL_STATES", "new_job_id"]
+__all__ = [
+    "JobState",
+    "JobRecord",
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "new_job_id",
+    "planned_outputs",
+    "ending_line",
+]
 
 # "stopping": asked to stop, not yet stopped (a training run is writing its checkpoint)
 JobState = Literal["queued", "running", "stopping", "done", "failed", "cancelled"]
@@ -46,6 +54,7 @@ class JobRecord:
     preview: str | None = None
     resumable: bool = False
     placement: str | None = None  # where it runs or ran: "cpu", "gpu:1", "ray gpu:0 @ 10.0.0.7"
+    owner: str | None = None  # the process that keeps this record (artgen.jobs.owners.Owner.text())
 
     @property
     def active(self) -> bool:
@@ -74,3 +83,13 @@ class JobRecord:
 
     def replace(self, **changes: Any) -> JobRecord:
         return dataclasses.replace(self, **changes)
+
+
+def planned_outputs(config: dict[str, Any]) -> dict[str, str]:
+    """Where a job will write, known before it starts: shown while it runs, and after a crash."""
+    return {key: str(config[key]) for key in ("run_dir", "out", "output") if config.get(key)}
+
+
+def ending_line(record: JobRecord) -> str:
+    """The last line of a finished job's log: how it ended, and why if it did not end well."""
+    return f"job {record.state}" + (f": {record.error}" if record.error else "")

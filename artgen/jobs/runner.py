@@ -10,6 +10,9 @@ posts them to its event loop; the CLI could print them).
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -19,13 +22,15 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from artgen.errors import InputError
+from artgen.errors import ArtgenError, InputError
 from artgen.events import Event, Message, Metrics, Preview, Progress
 from artgen.jobs import kinds as job_kinds
 from artgen.jobs.devices import DeviceInfo, DeviceProbe, parse_device, visible_devices
 from artgen.jobs.executors import Execution, Executor, Launch, LocalExecutor
 from artgen.jobs.history import RunHistory
-from artgen.jobs.records import JobRecord, new_job_id
+from artgen.jobs.owners import Owner, Role, this_process
+from artgen.jobs.prepare import next_free
+from artgen.jobs.records import JobRecord, ending_line, new_job_id, planned_outputs
 from artgen.jobs.store import HistoryStore
 
 __all__ = ["Runner", "JobUpdate", "Listener"]
@@ -33,6 +38,7 @@ __all__ = ["Runner", "JobUpdate", "Listener"]
 METRICS_KEPT = 5000  # points per job kept for the live chart
 SAVE_EVERY = 1.0  # seconds between progress writes to the history
 DEVICE_REFRESH = 2.0  # seconds between device probes (memory, utilisation) while a probe is given
+HISTORY_POLL = 1.0  # seconds between looks at what other processes wrote to the history
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,12 @@ class Runner:
     seconds and before a GPU is picked, so ``devices`` stays live for the
     studio without a probe on its UI thread.
 
+    Other processes share the history: another studio, a command run in a
+    shell (``artgen train`` records its run there). The monitor thread reads
+    what they wrote every :data:`HISTORY_POLL` seconds and tells subscribers,
+    so every studio lists every job; a job whose process is gone is written
+    down as interrupted by whichever reader sees it first.
+
     The lock guards only the runner's own dictionaries and lists, and is
     never held across slow work: spawning a process, writing the history,
     reading a file or calling a listener all happen outside it, so the
@@ -95,6 +107,7 @@ class Runner:
         slots: dict[str, int] | None = None,
         stop_timeout: float = 30.0,
         logs_dir: str | Path | None = None,
+        role: Role = "studio",
     ) -> None:
         self.store = store or HistoryStore()
         self.devices = devices or DeviceInfo()
@@ -119,6 +132,10 @@ class Runner:
         self._progress: dict[str, Progress] = {}
         self._history = RunHistory()
         self._listeners: tuple[Listener, ...] = ()
+        self.owner = this_process(role)  # a command driving a cluster job records itself as one
+        self._own: set[str] = set()  # the jobs this runner queued; the others' records are read
+        self._polled = float("-inf")
+        self._marks = self.store.marks()  # before the first read: what changes after it is read again
         self._outcomes: dict[str, dict[str, Any]] = {}  # per job ended in this session: its result or error
         self._recover()
         self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
@@ -220,11 +237,19 @@ class Runner:
         # Absolute paths: the history is read from other folders (artgen jobs, a studio started elsewhere).
         values = job_kinds.prepare(spec, job_kinds.absolute_paths(spec, settings.to_dict()))
         self.executor.check_outputs(_output_folders(values))
-        record = JobRecord(new_job_id(), kind, values, device=device, outputs=_planned_outputs(values))
+        record = JobRecord(
+            new_job_id(),
+            kind,
+            values,
+            device=device,
+            outputs=planned_outputs(values),
+            owner=self.owner.text(),
+        )
         with self._lock:
             while record.id in self._records:
                 record = record.replace(id=new_job_id())
             self._records[record.id] = record
+            self._own.add(record.id)
         # Saved and announced before the monitor can see it queued, so its later states come after.
         self._save_and_emit(record)
         with self._lock:
@@ -234,19 +259,23 @@ class Runner:
 
     def cancel(self, job_id: str) -> None:
         """Queued: dropped. Running: "stopping" at once, asked to stop at its next step, killed after
-        ``stop_timeout``."""
+        ``stop_timeout``. A job another process runs: see :func:`_stop_elsewhere`."""
         dropped = stopping = None
         with self._lock:
             record = self._records.get(job_id)
             if record is None:
                 raise InputError(f"no job {job_id}")
-            if job_id in self._queue:
+            own = job_id in self._own
+            if own and job_id in self._queue:
                 self._queue.remove(job_id)
                 dropped = record
-            elif job_id in self._starting:
+            elif own and job_id in self._starting:
                 self._cancel_on_start.add(job_id)  # the launch asks it to stop once it runs
-            elif job_id in self._live:
+            elif own and job_id in self._live:
                 stopping = self._ask_to_stop(job_id)
+        if not own:
+            _stop_elsewhere(record)
+            return
         if dropped is not None:
             self._finish(dropped, "cancelled", error=None)
         if stopping is not None:
@@ -277,11 +306,45 @@ class Runner:
         return self.submit(record.kind, record.config, record.device)
 
     def rerun(self, job_id: str) -> JobRecord:
-        """The same settings again, into fresh outputs where the kind makes them (e.g. a new run dir)."""
+        """The same settings again, into fresh outputs: a new run directory where the kind makes one,
+        the next free name for an output file (``walk-2.gif`` after ``walk-1.gif``) unless the job
+        was told to overwrite it."""
         record = self.get(job_id)
         spec = job_kinds.get(record.kind)
         config = {key: value for key, value in record.config.items() if key not in spec.fresh}
+        if not config.get("overwrite"):
+            with self._lock:
+                taken = {
+                    path for job in self._records.values() if job.active for path in job.outputs.values()
+                }
+            for name in job_kinds.output_fields(spec):
+                if config.get(name):
+                    config[name] = next_free(str(config[name]), taken)
         return self.submit(record.kind, config, record.device)
+
+    def waiting_for(self, job_id: str) -> str | None:
+        """What a queued job waits for, in a line; None when it is not waiting."""
+        with self._lock:
+            record = self._records.get(job_id)
+            if record is None or job_id not in self._queue:
+                return None
+            ahead = [self._records[other] for other in self._queue[: self._queue.index(job_id)]]
+            holders = {live.slot: other for other, live in self._live.items()} | {
+                slot: other for other, slot in self._starting.items()
+            }
+        if self.executor.schedules_itself:
+            return f"waits to be sent to the {self.executor.where}"
+        if not self._wants_gpu(record):
+            if running := holders.get("cpu"):
+                return f"waits for the CPU: job {running} runs there"
+            first = next((job.id for job in ahead if not self._wants_gpu(job)), None)
+            return f"waits for the CPU: job {first} goes first" if first else "waits for the CPU"
+        index = parse_device(record.device)
+        if index is not None:
+            busy = holders.get(f"gpu:{index}")
+            return f"waits for GPU {index}" + (f": job {busy} holds it" if busy else "")
+        gpus = sorted(slot for slot in holders if slot.startswith("gpu:"))
+        return "waits for a free GPU" + (f" ({len(gpus)} busy)" if gpus else "")
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         """Block until the job ends (for tests and scripts)."""
@@ -317,22 +380,45 @@ class Runner:
     # -- the monitor thread --------------------------------------------------------------------------
 
     def _recover(self) -> None:
-        """Load the history; jobs the last app left running or queued are marked as interrupted."""
+        """Load the history, writing down as interrupted the jobs whose process is gone (a studio or a
+        command that was killed); the jobs of processes still running stay theirs."""
+        self.store.close_orphans(self._with_resumable)
         for record in self.store.all():
-            if record.active:
-                record = record.replace(
-                    state="cancelled",
-                    finished=record.finished or time.time(),
-                    error="interrupted: the studio closed while this job was " + record.state,
-                    outputs=record.outputs or _planned_outputs(record.config),
-                )
-                record = record.replace(resumable=self._resumable(record))
-                self.store.save(record)
             self._records[record.id] = record
+
+    def _with_resumable(self, record: JobRecord) -> JobRecord:
+        return record.replace(resumable=self._resumable(record))
+
+    def _poll_history(self) -> None:
+        """Tell subscribers what other processes wrote since the last look (monitor thread only)."""
+        if time.monotonic() - self._polled < HISTORY_POLL:
+            return
+        self._polled = time.monotonic()
+        try:
+            self.store.close_orphans(self._with_resumable)
+            records, lines, self._marks = self.store.since(self._marks)
+        except (ArtgenError, sqlite3.Error, OSError):  # locked, or gone for now: the next look may do better
+            return
+        updates: list[JobUpdate] = []
+        with self._lock:
+            for record in records:
+                if record.id in self._own:
+                    continue
+                before = self._records.get(record.id)
+                self._records[record.id] = record
+                moved = before is not None and before.state == record.state
+                event = Progress(record.step, record.total, stage=record.stage) if moved else None
+                updates.append(JobUpdate(record, event))
+            for job_id, level, text in lines:
+                if job_id not in self._own and job_id in self._records:
+                    updates.append(JobUpdate(self._records[job_id], Message(text, _level(level))))
+        for update in updates:
+            self._emit(update.record, update.event)
 
     def _monitor(self) -> None:
         while not self._closed:
             self._refresh_devices(DEVICE_REFRESH)
+            self._poll_history()
             self._start_ready()
             with self._lock:
                 waitables: list[Any] = [w for live in self._live.values() for w in live.execution.waitables()]
@@ -468,6 +554,7 @@ class Runner:
             live.error = payload
             if payload.get("traceback"):
                 self._append_log(job_id, live, "warning", payload["traceback"].rstrip())
+                self._keep_traceback(job_id, payload["traceback"])
             self._conclude(job_id, live)
             return
         if tag == "placed":  # a cluster task says where it landed
@@ -498,6 +585,14 @@ class Runner:
             self._save_log(job_id, live)
         self._emit(record, event)
 
+    def _keep_traceback(self, job_id: str, text: str) -> None:
+        """A bug's traceback, after the child's own output in its log file, where the job's view points."""
+        try:
+            with open(self.log_file(job_id), "a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError:
+            pass  # the log in the history has it too
+
     def _end(self, job_id: str, live: _Live) -> None:
         """The process is gone: its slot is free, and its state final if no result said so."""
         if not live.concluded:
@@ -526,11 +621,21 @@ class Runner:
         self._finish(record, state, error)
 
     def _finish(self, record: JobRecord, state: str, error: str | None) -> None:
+        """The job's final state, and its last log line saying so (with why, if it did not end well)."""
         record = record.replace(state=state, error=error, finished=time.time())
         record = record.replace(resumable=self._resumable(record))  # looks for a checkpoint: unlocked
+        line = ("info" if state == "done" else "warning", ending_line(record))
         with self._lock:
             self._records[record.id] = record
+            live = self._live.get(record.id)
+            if live is not None:
+                live.log.append(line)
         self._save_and_emit(record)
+        if live is not None:
+            self._save_log(record.id, live)
+        else:
+            self.store.add_log(record.id, [line])
+        self._emit(record, Message(line[1], line[0]))
 
     def _resumable(self, record: JobRecord) -> bool:
         spec = job_kinds.KINDS.get(record.kind)
@@ -564,9 +669,24 @@ class Runner:
             listener(JobUpdate(record, event))
 
 
-def _planned_outputs(config: dict[str, Any]) -> dict[str, str]:
-    """Where a job will write, known before it starts: shown while it runs, and after a crash."""
-    return {key: str(config[key]) for key in ("run_dir", "out", "output") if config.get(key)}
+def _level(level: str) -> str:
+    return "warning" if level == "warning" else "info"
+
+
+def _stop_elsewhere(record: JobRecord) -> None:
+    """Cancel a job another process runs: a command is asked to stop as Ctrl-C would (it stops at its
+    next step, a training run with a checkpoint); another studio's jobs are that studio's to cancel."""
+    if not record.active:
+        return
+    owner = Owner.parse(record.owner)
+    if owner is None or not owner.alive():
+        raise InputError(f"job {record.id} is no longer running")
+    if owner.role != "cli" or not owner.local:
+        raise InputError(f"job {record.id} runs in {owner.describe()}; cancel it there")
+    try:
+        os.kill(owner.pid, signal.SIGTERM)
+    except OSError as exc:
+        raise InputError(f"cannot ask {owner.describe()} to stop: {exc.strerror}") from None
 
 
 def _gpu_index(slot: str) -> int | None:
@@ -576,7 +696,7 @@ def _gpu_index(slot: str) -> int | None:
 def _output_folders(config: dict[str, Any]) -> list[Path]:
     """The folders a job will write into: a run directory itself, an output file's parent."""
     folders = []
-    for key, value in _planned_outputs(config).items():
+    for key, value in planned_outputs(config).items():
         path = Path(value)
         folders.append(path if key == "run_dir" else path.parent)
     return folders

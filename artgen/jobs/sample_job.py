@@ -28,7 +28,7 @@ class SampleConfig(ConfigDict):
         label="output PNG",
     )
     model: str | None = setting(
-        None, help="generator .keras file or run directory", unset="the bundled generator", widget="file"
+        None, help="generator .keras file or run directory", unset="the bundled generator", widget="generator"
     )
     count: int = setting(64, help="number of images", flag="-n", aliases=("--count",), min=1, max=MAX_SAMPLES)
     seed: int = setting(0, help="latent seed", min=0, max=MAX_SEED)

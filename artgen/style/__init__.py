@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "StyleResult": "artgen.style.engine",
+    "StyleResult": "artgen.style.pictures",
     "BatchResult": "artgen.style.batch",
     "transfer": "artgen.style.engine",
     "evaluate": "artgen.style.engine",

@@ -1,10 +1,11 @@
 """A folder of photos painted in one job: ``artgen style FOLDER STYLE [-o OUTDIR]``.
 
-Every photo is painted as ``transfer`` paints one, with two differences that
-make a batch more than a loop in a shell: the styles' targets (their Gram
-matrices at each scale, which depend on the styles and the size only) are
-computed once and shared, and a photo that cannot be painted (unreadable,
-too small) is reported and skipped while the rest go on. Progress counts
+Every photo is painted as ``transfer`` (or ``--method fast``'s ``paint``)
+paints one, with two differences that make a batch more than a loop in a
+shell: the styles' targets (their Gram matrices at each scale, which depend on
+the styles and the size only; the fast method's style vectors) are computed
+once and shared, and a photo that cannot be painted (unreadable, too small) is
+reported and skipped while the rest go on. Progress counts
 iterations over the whole batch, so the ETA is the batch's.
 
 The output folder mirrors the photos' sub-folders, one PNG per photo, plus
@@ -12,13 +13,16 @@ The output folder mirrors the photos' sub-folders, one PNG per photo, plus
 photo so that a killed batch still says how far it got. A batch in which no
 photo could be painted is refused (exit 2) and leaves no folder behind. Nothing is taken
 over: an existing, non-empty ``-o`` folder is refused without ``--overwrite``,
-and the default folder gets a fresh numbered name.
+and the default folder gets a fresh numbered name; the folder is held for
+the batch's whole run, so a second batch into it is refused.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,33 +52,25 @@ class BatchResult:
     stopped: bool = False
 
 
-def default_out_dir(config: StyleConfig, folder: Path | None = None) -> Path:
-    """``<content>_<style>/`` in ``folder`` (the working directory), numbered if that one has files."""
-    folder = folder or Path.cwd()
+def default_out_dir(config: StyleConfig, folder: Path | None = None) -> AbstractContextManager[Path]:
+    """``<content>_<style>/`` in ``folder`` (the working directory), numbered if that one has files; held."""
     styles = "+".join(Path(style).stem for style in config.styles)
     stem = f"{Path(config.content).resolve().name}_{styles}"
-    return runs.untaken(folder, stem, taken=_has_files)
+    return runs.reserve_free(folder or Path.cwd(), stem, kind="into")
 
 
-def _has_files(path: Path) -> bool:
-    return path.exists() and (not path.is_dir() or any(path.iterdir()))
-
-
-def _out_dir(config: StyleConfig) -> Path:
+def _out_dir(config: StyleConfig) -> AbstractContextManager[Path]:
+    """The output folder, held for the batch: new or empty, unless ``--overwrite``."""
     if config.out is None:
         return default_out_dir(config)
-    out = Path(config.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} is a file; -o must name a folder for a folder of photos")
-    if _has_files(out) and not config.overwrite:
-        raise InputError(f"{out} already has files in it; choose another -o or pass --overwrite")
-    return out
+    return runs.reserve(config.out, kind="into", overwrite=config.overwrite)
 
 
 def _photos(config: StyleConfig, out: Path) -> list[Path]:
     """The folder's images, less any inside the output folder (a re-run writing into CONTENT)."""
     out = out.resolve()
-    found = [p for p in images.list_images(config.content) if out not in p.resolve().parents]
+    # realpath, not resolve: a symlink loop among the photos is skipped when painted, not fatal here
+    found = [p for p in images.list_images(config.content) if out not in Path(os.path.realpath(p)).parents]
     if not found:
         kinds = ", ".join(sorted(images.IMAGE_EXTENSIONS))
         raise InputError(f"{config.content} has no photos ({kinds})")
@@ -129,13 +125,23 @@ class _BatchEvents:
 
 def paint_folder(config: StyleConfig, on_event: OnEvent, should_stop: ShouldStop) -> BatchResult:
     """Paint every photo in the folder ``config.content``; see the module's docstring."""
+    with _out_dir(config) as out:
+        return _paint(config, out, on_event, should_stop)
+
+
+def _paint(config: StyleConfig, out: Path, on_event: OnEvent, should_stop: ShouldStop) -> BatchResult:
+    """:func:`paint_folder` into ``out``, held by this process."""
     started = time.perf_counter()
     root = Path(config.content)
-    out = _out_dir(config)
     photos = _photos(config, out)
     RegionMasks.load(config, (config.size, config.size))  # a bad mask is the whole batch's error, said once
     report = out / REPORT_NAME  # written once the first picture is: a batch refused leaves nothing
-    per_photo = config.iterations * len(config.scale_sizes())
+    if config.method == "fast":
+        from artgen.style.fast import paint
+
+        per_photo = 1
+    else:
+        paint, per_photo = transfer, config.iterations * len(config.scale_sizes())
     events = _BatchEvents(on_event, per_photo, len(photos))
     cache: StyleCache = {}
     written: list[dict[str, Any]] = []
@@ -146,7 +152,7 @@ def paint_folder(config: StyleConfig, on_event: OnEvent, should_stop: ShouldStop
         events.start(index, photo.name)
         target = out / name
         try:
-            result = transfer(
+            result = paint(
                 replace(config, content=str(photo), out=str(target)), events, should_stop, style_cache=cache
             )
         except (InputError, TrainingDiverged) as exc:

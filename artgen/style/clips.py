@@ -3,7 +3,7 @@
 An animated GIF or WebP (more than one frame), a video (.mp4, .mov, .webm,
 .mkv, .avi, .m4v) or, with ``--sequence``, a folder of frames in name order
 is a clip. Frames are decoded one at a time and written through the walk's
-streaming writers (:mod:`artgen.walk.writers`), so a clip of any length holds
+streaming writers (:mod:`artgen.media`), so a clip of any length holds
 a frame or two in memory, never the whole clip. The output is the input's
 kind (a video becomes an MP4) at the input's frame rate; a GIF or WebP keeps
 its per-frame delays and its loop count.
@@ -11,34 +11,32 @@ its per-frame delays and its loop count.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import re
-import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
-from artgen.errors import DependencyError, InputError
-from artgen.walk import writers
+from artgen import images, media, runs
+from artgen.errors import DependencyError, InputError, os_error_reason
 
 __all__ = [
-    "VIDEO_SUFFIXES",
     "Clip",
     "open_clip",
     "output_suffix",
     "default_clip_out",
+    "reserved_clip_out",
     "check_clip_out",
     "write_clip",
     "stats_path",
 ]
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 ANIMATED_FORMATS = {"GIF": "gif", "WEBP": "webp"}
 DEFAULT_DELAY_MS = 100  # what browsers show for a GIF frame without a delay
 OUT_SUFFIXES = {"gif": ".gif", "webp": ".webp", "mp4": ".mp4", "frames": ""}
@@ -56,6 +54,7 @@ class Clip:
     durations: tuple[int, ...] | None = None  # per-frame delays in ms (GIF, WebP)
     loop: int = 0  # plays: 0 forever (GIF, WebP)
     files: tuple[Path, ...] = ()  # a folder's frames, in order
+    skipped: tuple[tuple[str, str], ...] = ()  # a folder's unusable files, with reasons
 
     def frames(self) -> Iterator[np.ndarray]:
         """(H, W, 3) uint8 RGB frames, decoded one at a time."""
@@ -65,10 +64,7 @@ class Clip:
         elif self.kind == "mp4":
             yield from _video_frames(self.path)
         else:
-            with Image.open(self.path) as im:
-                for index in range(self.count):
-                    im.seek(index)
-                    yield np.asarray(_rgb(im))
+            yield from _animation_frames(self.path, self.count)
 
     def describe(self) -> str:
         rate = f" at {self.fps:.3g} fps" if self.fps else ""
@@ -85,69 +81,114 @@ def open_clip(path: str | os.PathLike[str], sequence: bool = False) -> Clip | No
         return _frames_folder(path) if sequence else None
     if sequence:
         raise InputError(f"--sequence reads a folder of frames; {path} is not a folder")
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    if path.suffix.lower() in images.VIDEO_SUFFIXES:
         return _video(path)
     try:
-        with Image.open(path) as im:
+        with images.open_image(path) as im:
             kind = ANIMATED_FORMATS.get(im.format or "")
             if kind is None or getattr(im, "n_frames", 1) < 2:
                 return None
-            return _animated(path, im, kind)
-    except (OSError, SyntaxError, ValueError, EOFError):
+    except images.UnusableImage:
         return None  # not an image, or unreadable: the still path names the reason
+    return _animated(path, kind)
 
 
-def _animated(path: Path, im: Image.Image, kind: str) -> Clip:
+def _animated(path: Path, kind: str) -> Clip:
     """An animated GIF or WebP; its delays are read by seeking through it (decoding, keeping nothing)."""
-    count, loop = im.n_frames, int(im.info.get("loop", 1 if kind == "gif" else 0))
-    durations = []
     try:
-        for index in range(count):
-            im.seek(index)
-            im.load()  # WebP tells a frame's duration only once it is decoded
-            durations.append(int(im.info.get("duration") or DEFAULT_DELAY_MS))
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: unreadable animation ({str(exc) or type(exc).__name__})") from None
+        with images.open_image(path) as im:
+            count, loop = im.n_frames, int(im.info.get("loop", 1 if kind == "gif" else 0))
+            durations = []
+            for index in range(count):
+                im.seek(index)
+                im.load()  # WebP tells a frame's duration only once it is decoded
+                durations.append(int(im.info.get("duration") or DEFAULT_DELAY_MS))
+            size = im.size
+    except images.UnusableImage as exc:
+        raise InputError(f"{path}: unreadable animation ({exc})") from None
     fps = 1000 * count / sum(durations)
     # a GIF without a loop extension plays once: "loop" 1 here, written back as such
-    return Clip(path, kind, count, im.size, fps, tuple(durations), loop)
+    return Clip(path, kind, count, size, fps, tuple(durations), loop)
+
+
+def _animation_frames(path: Path, count: int) -> Iterator[np.ndarray]:
+    try:
+        with images.open_image(path) as im:
+            for index in range(count):
+                im.seek(index)
+                yield np.asarray(_rgb(im))
+    except images.UnusableImage as exc:
+        raise InputError(f"{path}: unreadable animation ({exc})") from None
 
 
 def _video(path: Path) -> Clip:
+    """A video, read by ffmpeg alone, with its suffix's demuxer only: its header, then its frames counted."""
     _require_ffmpeg("reading video")
-    import imageio.v2 as imageio
+    import imageio_ffmpeg
 
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
     try:
-        with imageio.get_reader(path, format="FFMPEG") as reader:
-            meta = reader.get_meta_data()
-            count = reader.count_frames()
-    except (OSError, RuntimeError, ValueError, IndexError) as exc:
+        source, options = images.video_input(path)
+    except OSError as exc:
+        raise InputError(f"{path}: {os_error_reason(exc)[1]}") from None
+    reader = imageio_ffmpeg.read_frames(source, input_params=options)
+    try:
+        meta = next(reader)
+    except Exception as exc:  # noqa: BLE001  ffmpeg's failures on a damaged file come as any of several types
         raise InputError(f"{path}: unreadable video ({_first_line(exc)})") from None
+    finally:
+        reader.close()
+    count = _count_frames(path, source, options)
     if count < 2:
         raise InputError(f"{path}: a video needs at least 2 frames, this one has {count}")
     width, height = meta["size"]
     return Clip(path, "mp4", count, (int(width), int(height)), float(meta.get("fps") or 24))
 
 
-def _video_frames(path: Path) -> Iterator[np.ndarray]:
-    import imageio.v2 as imageio
+def _count_frames(path: Path, source: str, options: list[str]) -> int:
+    """The frames ffmpeg decodes from the video's first video stream (decoded, written nowhere)."""
+    import imageio_ffmpeg
 
-    with imageio.get_reader(path, format="FFMPEG") as reader:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *options, "-i", source]
+    done = subprocess.run([*command, "-map", "0:v:0", "-f", "null", "-"], capture_output=True, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
+        raise InputError(f"{path}: unreadable video ({reason[-1] if reason else 'ffmpeg failed'})")
+    counted = re.findall(rb"frame=\s*(\d+)", done.stderr)
+    return int(counted[-1]) if counted else 0
+
+
+def _video_frames(path: Path) -> Iterator[np.ndarray]:
+    import imageio_ffmpeg
+
+    source, options = images.video_input(path)
+    reader = imageio_ffmpeg.read_frames(source, input_params=options)
+    try:
+        width, height = next(reader)["size"]
         for frame in reader:
-            yield np.asarray(frame)[..., :3]
+            yield np.frombuffer(frame, np.uint8).reshape(height, width, 3)
+    except Exception as exc:  # noqa: BLE001  a video damaged past its header fails part way, as anything
+        raise InputError(f"{path}: unreadable video ({_first_line(exc)})") from None
+    finally:
+        reader.close()
 
 
 def _frames_folder(folder: Path) -> Clip:
-    files = sorted(images.list_images(folder), key=_natural)
-    if len(files) < 2:
-        raise InputError(f"{folder}: --sequence needs a folder of at least 2 frames, found {len(files)}")
-    try:
-        first = images.open_rgb(files[0])
-    except images.UnusableImage as exc:
-        raise InputError(f"{files[0]}: {exc}") from None
-    return Clip(folder, "frames", len(files), first.size, None, files=tuple(files))
+    """A folder's frames, each decoded once here so that an unusable one is skipped, not met mid-clip."""
+    usable, skipped, size = [], [], (0, 0)
+    for path in sorted(images.list_images(folder), key=_natural):
+        try:
+            picture = images.open_rgb(path)
+        except images.UnusableImage as exc:
+            skipped.append((str(path), str(exc)))
+            continue
+        size = size if usable else picture.size
+        usable.append(path)
+    if len(usable) < 2:
+        unusable = f" ({images.describe_skipped(skipped)})" if skipped else ""
+        raise InputError(
+            f"{folder}: --sequence needs a folder of at least 2 frames, found {len(usable)}{unusable}"
+        )
+    return Clip(folder, "frames", len(usable), size, None, files=tuple(usable), skipped=tuple(skipped))
 
 
 def _frame_file(path: Path, size: tuple[int, int]) -> Image.Image:
@@ -189,31 +230,48 @@ def output_suffix(clip: Clip) -> str:
     return OUT_SUFFIXES[clip.kind]
 
 
-def default_clip_out(clip: Clip, styles: Iterable[str], folder: Path | None = None) -> Path:
-    """``<content>_<style>.<kind>`` (or a folder) in ``folder`` (the working directory), numbered if taken."""
-    folder = folder or Path.cwd()
+def default_clip_out(
+    clip: Clip, styles: Iterable[str], folder: Path | None = None
+) -> AbstractContextManager[Path]:
+    """``<content>_<style>.<kind>`` (or a folder) in ``folder`` (the working directory), numbered; held."""
     name = clip.path.name if clip.kind == "frames" else clip.path.stem
     stem = f"{name}_{'+'.join(Path(style).stem for style in styles)}"
-    suffix = output_suffix(clip)
-    return runs.untaken(folder, stem, suffix, taken=lambda path: path.exists() or stats_path(path).exists())
+    return runs.reserve_free(
+        folder or Path.cwd(),
+        stem,
+        output_suffix(clip),
+        kind=_out_kind(clip),
+        taken=lambda path: stats_path(path).exists(),
+    )
 
 
-def check_clip_out(clip: Clip, out: Path, overwrite: bool) -> None:
-    """``out`` must be the clip's own kind, and must not replace anything unasked."""
+def reserved_clip_out(
+    clip: Clip, out: str | None, styles: Iterable[str], overwrite: bool
+) -> AbstractContextManager[Path]:
+    """``-o`` as given (checked, then held), or the default name (held)."""
+    if out is None:
+        return default_clip_out(clip, styles)
+    check_clip_out(clip, Path(out))
+    replaces = media.FRAME_NAME if clip.kind == "frames" else None
+    return runs.reserve(out, kind=_out_kind(clip), replaces=replaces, overwrite=overwrite)
+
+
+def _out_kind(clip: Clip) -> str:
+    """A folder of frames is built whole and renamed into place; anything else is a file."""
+    return "folder" if clip.kind == "frames" else "file"
+
+
+def check_clip_out(clip: Clip, out: Path) -> None:
+    """``out`` must be the clip's own kind, and not the clip itself."""
     suffix = out.suffix.lower()
     if clip.kind == "frames":
-        if suffix in (".png", ".gif", ".webp", *VIDEO_SUFFIXES):
+        if suffix in (".png", ".gif", ".webp", *images.VIDEO_SUFFIXES):
             raise InputError(f"-o {out}: a folder of frames is written as a folder; give a folder name")
     elif suffix != output_suffix(clip):
         wanted = output_suffix(clip)
         raise InputError(
             f"-o {out}: {clip.path.name} is written as {wanted} (its own kind); end -o with {wanted}"
         )
-    if out.is_dir() and clip.kind != "frames":
-        raise InputError(f"{out} is a folder; -o must name a {output_suffix(clip)} file")
-    taken = out.exists() and not (clip.kind == "frames" and out.is_dir() and not any(out.iterdir()))
-    if taken and not overwrite:
-        raise InputError(f"{out} already exists; choose another -o or pass --overwrite")
     if out.resolve() == clip.path.resolve():
         raise InputError(f"-o {out} is the content itself; choose another -o")
 
@@ -241,16 +299,16 @@ def write_clip(
             written += 1
             yield frame[None]
 
-    with _replacing(out, clip.kind) as tmp:
+    with runs.atomic_path(out, folder=clip.kind == "frames") as tmp:
         if clip.kind == "gif":
             sample = np.stack(palette_from)
-            writers.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
+            media.write_gif(tmp, counted(), clip.fps, sample, durations=clip.durations, loop=clip.loop)
         elif clip.kind == "webp":
             _write_webp(tmp, counted(), clip)
         elif clip.kind == "mp4":
-            writers.write_mp4(tmp, counted(), clip.fps)
+            media.write_mp4(tmp, counted(), clip.fps)
         else:
-            writers.write_frames(tmp, counted())
+            media.write_frames(tmp, counted())
     return written
 
 
@@ -280,23 +338,4 @@ def _write_webp(path: Path, batches: Iterator[np.ndarray], clip: Clip) -> None:
             last = frame
             yield frame[None]
 
-    writers.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)
-
-
-@contextlib.contextmanager
-def _replacing(out: Path, kind: str) -> Iterator[Path]:
-    """:func:`artgen.runs.atomic_path`, which for a folder of frames may also replace an old folder.
-
-    The old folder is moved aside first and removed only once the new one is
-    in place, so an interrupted run leaves one or the other whole.
-    """
-    if not (kind == "frames" and out.is_dir() and any(out.iterdir())):
-        with runs.atomic_path(out) as tmp:
-            yield tmp
-        return
-    aside = out.with_name(f"{runs.TMP_PREFIX}{out.name}-old")
-    with runs.atomic_path(out.with_name(f"{out.name}-new")) as tmp:
-        yield tmp
-        os.replace(out, aside)
-    os.replace(out.with_name(f"{out.name}-new"), out)
-    shutil.rmtree(aside, ignore_errors=True)
+    media.write_webp(path, padded(), clip.fps, clip.count, durations=durations, loop=clip.loop)

@@ -13,13 +13,25 @@ from typing import Any
 
 from artgen.configs import MAX_SEED, ConfigDict
 from artgen.errors import InputError
-from artgen.schema import check, setting
+from artgen.schema import check, options, setting
 
-__all__ = ["NETS", "OPTIMIZERS", "INITS", "LOOPS", "TILES", "MIN_SIZE", "MAX_SIZE", "StyleConfig"]
+__all__ = [
+    "METHODS",
+    "NETS",
+    "OPTIMIZERS",
+    "INITS",
+    "LOOPS",
+    "TILES",
+    "MIN_SIZE",
+    "MAX_SIZE",
+    "GATYS_ONLY",
+    "StyleConfig",
+]
 
+METHODS = ("gatys", "fast")  # gatys: optimise the picture against VGG; fast: Magenta's network, one pass
 NETS = ("vgg16", "vgg19")
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "style")
+INITS = ("content", "noise", "style", "fast")  # fast: the --method fast picture
 LOOPS = ("auto", "device", "host")  # device: iterate inside one compiled loop; host: SciPy/numpy
 TILES = ("auto", "on", "off")  # auto: in tiles only when the whole picture would not fit
 MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
@@ -39,6 +51,24 @@ LOOK = "look"
 REGIONS = "regions"
 ANIMATION = "animations"
 SMALLEST_SCALE = 32  # coarser than this, VGG's deep layers see a few pixels: nothing to settle
+# what only the optimisation reads: --method fast refuses them set to anything but their defaults
+GATYS_ONLY = (
+    "iterations",
+    "optimizer",
+    "content_weight",
+    "style_weight",
+    "tv_weight",
+    "init",
+    "style_scale",
+    "seamless",
+    "scales",
+    "save_every",
+    "seed",
+    "net",
+    "tile_size",
+    "loop",
+    "frame_iterations",
+)
 
 
 def settle_styles(config: Any) -> None:
@@ -100,6 +130,13 @@ class StyleConfig(ConfigDict):
         metavar="OUT",
         widget="destination",
     )
+    method: str = setting(
+        "gatys",
+        help="gatys: optimise the picture against VGG16's features (minutes on a CPU; --iterations, "
+        "--init, the loss weights); fast: Magenta's arbitrary-style network paints it in one pass "
+        "(about a second; --strength)",
+        choices=METHODS,
+    )
     size: int = setting(512, help="output long side in pixels", min=MIN_SIZE, max=MAX_SIZE, group=EFFORT)
     iterations: int = setting(
         80, help="optimizer steps at each scale", min=1, max=MAX_ITERATIONS, group=EFFORT
@@ -110,7 +147,22 @@ class StyleConfig(ConfigDict):
         10.0, help="take on the painting's texture", min=0, max=MAX_WEIGHT, group=LOOK
     )
     tv_weight: float = setting(1.0, help="smoothness", min=0, max=MAX_WEIGHT, group=LOOK, advanced=True)
-    init: str = setting("content", help="starting picture", choices=INITS, group=LOOK, advanced=True)
+    strength: float = setting(
+        1.0,
+        help="the fast method's style strength (--method fast, and --init fast's start): 0 keeps the "
+        "photo's own style, 1 takes the painting's, between blends the two styles (Magenta's content "
+        "blending); Gatys' own is --style-weight",
+        min=0,
+        max=1,
+        group=LOOK,
+    )
+    init: str = setting(
+        "content",
+        help="starting picture; fast: the --method fast picture (--strength sets its strength)",
+        choices=INITS,
+        group=LOOK,
+        advanced=True,
+    )
     style_blend: tuple[float, ...] | None = setting(
         None,
         help="weights of several styles, one per style, e.g. 0.7,0.3",
@@ -236,7 +288,8 @@ class StyleConfig(ConfigDict):
     temporal_weight: float = setting(
         TEMPORAL_WEIGHT,
         help="hold each frame's painting to the last one's, moved along the clip's optical flow, "
-        "wherever the flow is trusted; 0 = paint every frame on its own (flickers)",
+        "wherever the flow is trusted; 0 = paint every frame on its own (flickers); "
+        "--method fast blends each frame with the last one's moved painting unless this is 0",
         min=0,
         max=MAX_WEIGHT,
         group=ANIMATION,
@@ -261,6 +314,7 @@ class StyleConfig(ConfigDict):
         if self.tile_size and (self.tile_size < 32 or self.tile_size % 16):
             raise InputError(f"--tile-size must be a multiple of 16 and at least 32, not {self.tile_size}")
         check_blend(self.styles, self.style_blend)
+        self._check_method()
         self._check_masks()
         if self.is_batch():
             if self.out is not None and self.out.lower().endswith(".png"):
@@ -269,6 +323,24 @@ class StyleConfig(ConfigDict):
             raise InputError(
                 f"-o must name a .png file (an animation's own kind for a clip), not {self.out!r}"
             )
+
+    def _check_method(self) -> None:
+        """What each method reads: the other's settings, changed, are refused rather than ignored."""
+        if self.method == "fast":
+            for opt in options(type(self)):
+                if opt.name in GATYS_ONLY and getattr(self, opt.name) != opt.default:
+                    raise InputError(
+                        f"{opt.flag} is for --method gatys; --method fast paints in one pass without it"
+                    )
+            if self.tile == "on":
+                raise InputError("--method fast does not paint in tiles; drop --tile")
+        elif self.strength != 1 and self.init != "fast":
+            raise InputError(
+                "--strength is the fast method's; use it with --method fast or --init fast "
+                "(the optimisation's own is --style-weight)"
+            )
+        if self.init == "fast" and self.seamless:
+            raise InputError("--init fast does not tile; drop --seamless or choose another --init")
 
     def _check_masks(self) -> None:
         """Mask counts against styles; the files themselves are read when the job starts."""

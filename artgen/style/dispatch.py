@@ -13,7 +13,8 @@ from artgen.errors import InputError
 from artgen.events import OnEvent, ShouldStop, ignore_events, never_stop
 from artgen.style.batch import BatchResult, paint_folder
 from artgen.style.config import StyleConfig
-from artgen.style.engine import StyleResult, transfer
+from artgen.style.engine import transfer
+from artgen.style.pictures import StyleResult
 
 if TYPE_CHECKING:
     from artgen.style.sequence import SequenceResult
@@ -34,9 +35,21 @@ def stylise(
     if clip is not None:
         if config.masks or config.seamless:
             raise InputError("--mask and --seamless paint still pictures and folders of photos, not clips")
+        if config.init == "fast":
+            raise InputError(
+                "--init fast paints still pictures and folders of photos; for a clip use --method fast"
+            )
+        if config.method == "fast":
+            from artgen.style.fast_clips import paint_clip
+
+            return paint_clip(config, clip, on_event, should_stop)
         from artgen.style.sequence import stylise_clip
 
         return stylise_clip(config, clip, on_event, should_stop)
     if config.out is not None and Path(config.out).suffix.lower() != ".png":
         raise InputError(f"-o must name a .png file for a still picture, not {config.out!r}")
+    if config.method == "fast":
+        from artgen.style.fast import paint
+
+        return paint(config, on_event, should_stop)
     return transfer(config, on_event, should_stop)

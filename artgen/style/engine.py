@@ -10,20 +10,19 @@ close to its answer and needs few iterations; this is also what keeps a
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import color, memory, optimizers, tiles, vgg
+from artgen.style import color, memory, optimizers, tiles
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
 from artgen.style.optimise import (
@@ -37,19 +36,23 @@ from artgen.style.optimise import (
     upsample,
 )
 from artgen.style.periodic import periodic_component
+from artgen.style.pictures import (
+    PREVIEW_NAME,
+    StyleResult,
+    default_out,
+    frames_folder,
+    load_image,
+    reserved_out,
+)
 from artgen.style.regions import RegionMasks, composite
-from artgen.style.seam import Seam, seam_metric
+from artgen.style.seam import seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
 __all__ = [
-    "StyleResult",
     "Scale",
     "transfer",
     "evaluate",
-    "load_image",
-    "default_out",
-    "checked_out",
     "memory_plan",
     "start_picture",
     "next_start",
@@ -57,59 +60,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class StyleResult:
-    """What a transfer produced. ``losses`` are the weighted terms of the written image at its last scale."""
-
-    out: Path
-    losses: dict[str, float]
-    size: tuple[int, int]  # (width, height)
-    iterations: int  # over all scales
-    seconds: float
-    stopped: bool = False
-    frames: Path | None = None
-    gif: Path | None = None
-    compile_seconds: float = 0.0  # over all scales: the first iteration's time beyond an ordinary one
-    iteration_seconds: float = 0.0  # per iteration at the last scale, compiling excluded
-    round_trips: int = 0  # host-device exchanges while optimising (previews and frames not counted)
-    seam: Seam | None = None  # with --seamless: how the written picture tiles
-
-
-def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Image.Image:
-    """An RGB image for the engine, or an :class:`InputError` saying why it cannot be one.
-
-    With ``long_side`` (the largest size the engine will use), a photo too
-    large to decode whole is read reduced instead of refused.
-    """
-    try:
-        return images.open_rgb(path, fit=long_side)
-    except images.UnusableImage as exc:
-        raise InputError(f"{path}: {exc}") from None
-
-
 def _photo(content: Image.Image, size: tuple[int, int], config: StyleConfig) -> np.ndarray:
     """The photo at ``size``, as the picture keeps it: made to tile first when the picture must."""
     rgb = resized(content, size)
     return periodic_component(rgb) if config.seamless else rgb
-
-
-def default_out(config: StyleConfig, folder: Path | None = None) -> Path:
-    """``<content>_<style>.png`` in ``folder`` (the working directory), numbered if that name is taken."""
-    folder = folder or Path.cwd()
-    stem = f"{Path(config.content).stem}_{'+'.join(Path(style).stem for style in config.styles)}"
-    return runs.untaken(folder, stem, ".png")
-
-
-def checked_out(out: str | None, overwrite: bool, default: Callable[[], Path]) -> Path:
-    """``-o`` as given, refused if it is a folder or taken without ``--overwrite``; else ``default()``."""
-    if out is None:
-        return default()
-    path = Path(out)
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; -o must name a .png file")
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; choose another -o or pass --overwrite")
-    return path
 
 
 class Scale:
@@ -246,13 +200,18 @@ class _Tiling:
         return tiles.plan_tiles(height, width, self.core, self.margin)
 
 
-def start_picture(config: StyleConfig, scale: Scale, styles: list[Image.Image]) -> np.ndarray:
+def start_picture(
+    config: StyleConfig, scale: Scale, styles: list[Image.Image], start: Image.Image | None = None
+) -> np.ndarray:
+    """The first scale's starting picture; ``start``: the fast picture, for ``--init fast``."""
     width, height = scale.size
     if config.init == "noise":
         rng = np.random.default_rng(config.seed)
         picture = rng.uniform(0, 255, (height, width, 3))
     elif config.init == "style":
         picture = resized(styles[0], (width, height))
+    elif config.init == "fast":
+        picture = resized(start, (width, height))
     else:
         picture = scale.content_in
     if config.preserve_colors and config.init != "content":
@@ -260,7 +219,9 @@ def start_picture(config: StyleConfig, scale: Scale, styles: list[Image.Image]) 
     return vgg.preprocess(picture).ravel()
 
 
-def next_start(config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale) -> np.ndarray:
+def next_start(
+    config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale, start: Image.Image | None = None
+) -> np.ndarray:
     """The starting picture at a finer scale: the coarser result upsampled, plus the photo's new detail.
 
     Upsampling alone gives a blurred picture: the photo's edges and fine
@@ -270,13 +231,17 @@ def next_start(config: StyleConfig, x: np.ndarray, previous: Scale, scale: Scale
     strength). So, as in a Laplacian pyramid, the photo's band of detail between
     the two sizes is added back; the optimiser then paints over it at this
     scale's own texture size. Starting from noise or the painting, there is no
-    photo detail to keep.
+    photo detail to keep; starting from the fast picture (``start``), its
+    detail is added instead.
     """
     upsampled = upsample(x, previous.shape, scale.shape, config.seamless)
-    if config.init != "content":
+    if config.init == "fast":
+        fine, coarse = start_picture(config, scale, [], start), start_picture(config, previous, [], start)
+    elif config.init == "content":
+        fine, coarse = vgg.preprocess(scale.content_in).ravel(), vgg.preprocess(previous.content_in).ravel()
+    else:
         return upsampled
-    upsampled += vgg.preprocess(scale.content_in).ravel()
-    coarse = vgg.preprocess(previous.content_in).ravel()
+    upsampled += fine
     upsampled -= upsample(coarse, previous.shape, scale.shape, config.seamless)
     return np.clip(upsampled, *bounds(scale.shape), out=upsampled)
 
@@ -298,7 +263,20 @@ def transfer(
     """Paint ``config.content`` in the style of ``config.styles``; write the PNG and return where it is.
 
     ``style_cache``: the styles' targets kept across calls (a batch of photos fills it once).
+    The output's name is held from before the model loads until the picture is in place.
     """
+    with contextlib.ExitStack() as held:
+        return _transfer(config, on_event, should_stop, style_cache, held)
+
+
+def _transfer(
+    config: StyleConfig,
+    on_event: OnEvent,
+    should_stop: ShouldStop,
+    style_cache: StyleCache | None,
+    held: contextlib.ExitStack,
+) -> StyleResult:
+    """:func:`transfer`, its outputs' names held in ``held`` until it returns."""
     started = time.perf_counter()
     content = load_image(config.content, config.size)
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
@@ -306,14 +284,20 @@ def transfer(
     regions = RegionMasks.load(config, final_size)
     for note in regions.notes if regions else ():
         on_event(Message(note, "warning"))
-    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
+    out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
+    frames = held.enter_context(frames_folder(out, config.overwrite)) if config.save_every else None
+    start = None
+    if config.init == "fast":
+        from artgen.style.fast import start_picture as fast_picture
+
+        on_event(Message("painting the start with --method fast"))
+        start = fast_picture(config, content, styles, final_size, on_event)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
     core, history, needed = memory_plan(config, content.size, styles)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
-    frames = out.parent / f"{out.stem}-frames" if config.save_every else None
     weights = Weights(config.content_weight, config.style_weight, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
     frame_paths: list[Path] = []
@@ -339,14 +323,14 @@ def transfer(
             images.save_png(frame, _picture(best.x, scale, config))
             frame_paths.append(frame)
         if config.preview_every and done // config.preview_every > before // config.preview_every:
-            preview = work / "preview.png"
+            preview = work / PREVIEW_NAME
             images.save_png(preview, _picture(best.x, scale, config))
             on_event(Preview(str(preview), caption=f"iteration {done}/{tracker.total}, {scale.stage}"))
 
     outcome = optimise(
         levels(),
-        lambda scale: start_picture(config, scale, styles),
-        lambda x, previous, scale: next_start(config, x, previous, scale),
+        lambda scale: start_picture(config, scale, styles, start),
+        lambda x, previous, scale: next_start(config, x, previous, scale, start),
         segments,
         tracker,
         optimizer=config.optimizer,
@@ -461,9 +445,7 @@ def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Pa
     """All saved frames, brought to the output's size, as a looping GIF."""
     import imageio.v3 as iio
 
-    pictures = [
-        np.asarray(Image.open(p).convert("RGB").resize(size, Image.Resampling.BICUBIC)) for p in frame_paths
-    ]
+    pictures = [np.asarray(images.open_rgb(p).resize(size, Image.Resampling.BICUBIC)) for p in frame_paths]
     pictures += [pictures[-1]] * 5  # linger on the result before looping
     with runs.atomic_path(path) as tmp:
         iio.imwrite(tmp, np.stack(pictures), extension=".gif", duration=100, loop=0)
@@ -471,10 +453,9 @@ def _write_gif(frame_paths: list[Path], size: tuple[int, int], path: Path) -> Pa
 
 
 def remove_previews(work: Path) -> None:
-    for leftover in work.glob("preview*.png"):
-        leftover.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # someone put something else there; leave it
-        work.rmdir()
+    """The scratch folder artgen made, with its preview; anything else put there keeps it."""
+    runs.remove_own(work / PREVIEW_NAME, work, PREVIEW_NAME)
+    runs.remove_empty_dir(work, work.parent)
 
 
 def evaluate(config: StyleConfig, picture: np.ndarray) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Random wrap-around shifts of a tile before VGG, so no phase of its 16 px pooling grid is favoured.
 
-With circular padding (:mod:`artgen.style.circular`) VGG sees a tile as a
+With circular padding (:mod:`artgen.vgg.circular`) VGG sees a tile as a
 torus, but its four 2x2 poolings cut that torus into 16 px cells: its
 features of ``roll(x, s)`` are those of ``x`` rolled only when ``s`` is a
 multiple of 16. An optimiser that always looks at the tile at one phase

@@ -25,6 +25,7 @@ __all__ = [
     "loss_terms",
     "frame_loss_terms",
     "content_target",
+    "device_targets",
     "targets_for",
     "style_grams",
     "region_targets",
@@ -254,3 +255,26 @@ def tile_share(model, tile, masks, gram_grads, content_target, content_scale):
         surrogate = surrogate + ops.sum(ops.matmul(flat, grad) * flat)
     content = content_scale * ops.sum(masks[-1] * ops.square(content_features - content_target))
     return surrogate + content, content
+
+
+def device_targets(targets: Targets) -> Targets:
+    """The targets as backend tensors, converted once per scale rather than at every evaluation."""
+    return Targets(
+        content=ops.convert_to_tensor(targets.content),
+        grams=tuple(ops.convert_to_tensor(g) for g in targets.grams),
+        layer_weights=targets.layer_weights,
+        content_norm=targets.content_norm,
+        gram_norms=targets.gram_norms,
+        regions=_device_regions(targets.regions),
+    )
+
+
+def _device_regions(regions: RegionTargets | None) -> RegionTargets | None:
+    if regions is None:
+        return None
+    return RegionTargets(
+        masks=tuple(tuple(ops.convert_to_tensor(m) for m in masks) for masks in regions.masks),
+        grams=tuple(tuple(ops.convert_to_tensor(g) for g in grams) for grams in regions.grams),
+        gram_norms=regions.gram_norms,
+        shares=regions.shares,
+    )

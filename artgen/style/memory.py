@@ -18,7 +18,7 @@ import os
 import resource
 from dataclasses import dataclass
 
-from artgen.style import vgg
+from artgen import vgg
 
 __all__ = [
     "Estimate",
@@ -142,7 +142,7 @@ def estimate(
     (see :func:`optimizer_vectors`); ``None`` counts a full history.
 
     ``seamless``: each convolution reads a wrap-padded copy of its input
-    (:mod:`artgen.style.circular`), kept for the backward pass: one more
+    (:mod:`artgen.vgg.circular`), kept for the backward pass: one more
     float32 copy of the activations (:data:`SEAMLESS_EXTRA`).
     """
     base = process_bytes() if base is None else base

@@ -16,41 +16,18 @@ from keras import ops
 
 from artgen.style import backend
 from artgen.style.losses import (
-    RegionTargets,
     Targets,
     Weights,
+    device_targets,
     frame_loss_terms,
     loss_terms,
     tile_share,
     tile_statistics,
 )
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "device_targets", "FrameObjective"]
+__all__ = ["make_value_and_grad", "make_tile_functions", "FrameObjective"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
-
-
-def device_targets(targets: Targets) -> Targets:
-    """The targets as backend tensors, converted once per scale rather than at every evaluation."""
-    return Targets(
-        content=ops.convert_to_tensor(targets.content),
-        grams=tuple(ops.convert_to_tensor(g) for g in targets.grams),
-        layer_weights=targets.layer_weights,
-        content_norm=targets.content_norm,
-        gram_norms=targets.gram_norms,
-        regions=_device_regions(targets.regions),
-    )
-
-
-def _device_regions(regions: RegionTargets | None) -> RegionTargets | None:
-    if regions is None:
-        return None
-    return RegionTargets(
-        masks=tuple(tuple(ops.convert_to_tensor(m) for m in masks) for masks in regions.masks),
-        grams=tuple(tuple(ops.convert_to_tensor(g) for g in grams) for grams in regions.grams),
-        gram_norms=regions.gram_norms,
-        shares=regions.shares,
-    )
 
 
 def make_value_and_grad(

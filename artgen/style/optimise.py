@@ -6,7 +6,7 @@ the first start, how a coarser result becomes the next start, and what to do aft
 iteration (previews, saved frames). The loop owns what they share: the optimiser's choice,
 the best-so-far picture, divergence, a stop in the middle of an evaluation, progress and timing.
 
-The picture is a flat Caffe-space vector (:mod:`artgen.style.vgg`): BGR, mean subtracted,
+The picture is a flat Caffe-space vector (:mod:`artgen.vgg`): BGR, mean subtracted,
 bounded so that every value is 0-255 before the mean.
 """
 
@@ -20,9 +20,10 @@ from typing import Protocol, TypeVar
 import numpy as np
 from PIL import Image
 
+from artgen import vgg
 from artgen.errors import TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Progress, ShouldStop
-from artgen.style import optimizers, vgg
+from artgen.style import optimizers
 from artgen.style.periodic import fourier_upsample
 
 __all__ = [

@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from artgen import images
+from artgen import images, vgg
 from artgen.errors import InputError
-from artgen.style import vgg
 from artgen.style.config import StyleConfig
 
 __all__ = ["RegionMasks", "composite", "MIN_COLOR_SHARE"]

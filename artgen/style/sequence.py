@@ -32,17 +32,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import color, flow, optimizers, vgg
-from artgen.style.clips import Clip, check_clip_out, default_clip_out, stats_path, write_clip
+from artgen.style import color, flow, optimizers
+from artgen.style.clips import Clip, reserved_clip_out, stats_path, write_clip
 from artgen.style.config import StyleConfig
-from artgen.style.engine import StyleResult, load_image, memory_plan, next_start, start_picture
+from artgen.style.engine import memory_plan, next_start, start_picture
 from artgen.style.losses import Weights, content_target, targets_for
 from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side
+from artgen.style.pictures import PREVIEW_NAME, StyleResult, load_image
 
-__all__ = ["SequenceResult", "Flicker", "FramePainter", "stylise_clip", "mean_change"]
+__all__ = ["SequenceResult", "Flicker", "FramePainter", "Previews", "stylise_clip", "mean_change"]
 
 CHANGE_LEVELS = 12.0  # where the moved input misses the new frame by this many levels (0-255), weight e^-1
 PREVIEW_SECONDS = 1.0  # previews of the newest frame at most this often
@@ -328,20 +329,33 @@ def stylise_clip(
     on_event: OnEvent = ignore_events,
     should_stop: ShouldStop = never_stop,
 ) -> SequenceResult:
-    """Paint every frame of ``clip`` and write the same kind of animation; a stop writes what is done."""
+    """Paint every frame of ``clip`` and write the same kind of animation; a stop writes what is done.
+
+    The output's name and its figures' are held from the start until both are in place.
+    """
+    with contextlib.ExitStack() as held:
+        return _stylise_clip(config, clip, on_event, should_stop, held)
+
+
+def _stylise_clip(
+    config: StyleConfig, clip: Clip, on_event: OnEvent, should_stop: ShouldStop, held: contextlib.ExitStack
+) -> SequenceResult:
+    """:func:`stylise_clip`, its outputs' names held in ``held`` until it returns."""
     started = time.perf_counter()
-    out = Path(config.out) if config.out else default_clip_out(clip, config.styles)
-    check_clip_out(clip, out, config.overwrite)
+    out = held.enter_context(reserved_clip_out(clip, config.out, config.styles, config.overwrite))
+    stats = held.enter_context(runs.reserve(stats_path(out), overwrite=config.overwrite))
     size = fit_size(*clip.size, config.size)
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     on_event(Message(f"{clip.describe()}; painting at {size[0]}x{size[1]}"))
+    if clip.skipped:
+        on_event(Message(images.describe_skipped(list(clip.skipped)), "warning"))
     core, _, needed = memory_plan(config, size, styles)
     if core:
         raise InputError(f"frames of {size[0]}x{size[1]} px do not fit in memory whole; use a smaller --size")
     on_event(Message(f"loading {config.net.upper()} features; {needed.describe()}"))
     painter = FramePainter(config, styles, size, clip.count, on_event, should_stop)
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-clip-"))
-    previews = _Previews(work, on_event, clip.count)
+    previews = Previews(work, on_event, clip.count)
     frames = clip.frames()
     first_frame = _fit(next(frames), size)
     if config.preserve_colors:
@@ -382,7 +396,6 @@ def stylise_clip(
         "frame_iterations": config.frame_iterations,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    stats = stats_path(out)
     runs.write_json(stats, figures)
     if not config.work_dir:
         previews.remove()
@@ -408,7 +421,7 @@ def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
 
 
-class _Previews:
+class Previews:
     """The newest painted frame as a preview, at most once a second, and the result at the end."""
 
     def __init__(self, work: Path, on_event: OnEvent, total: int) -> None:
@@ -420,11 +433,11 @@ class _Previews:
         if now - self.shown_at < PREVIEW_SECONDS and index < self.total:
             return
         self.shown_at = now
-        path = self.work / "preview.png"
+        path = self.work / PREVIEW_NAME
         images.save_png(path, picture)
         self.on_event(Preview(str(path), caption=f"frame {index}/{self.total}"))
 
     def remove(self) -> None:
-        (self.work / "preview.png").unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # someone put something else there; leave it
-            self.work.rmdir()
+        """The scratch folder artgen made, with its preview; anything else put there keeps it."""
+        runs.remove_own(self.work / PREVIEW_NAME, self.work, PREVIEW_NAME)
+        runs.remove_empty_dir(self.work, self.work.parent)

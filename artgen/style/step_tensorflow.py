@@ -12,8 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from artgen.style.compilations import CompileCounter
-from artgen.style.losses import Targets, Weights, loss_terms
-from artgen.style.objective import device_targets
+from artgen.style.losses import Targets, Weights, device_targets, loss_terms
 from artgen.style.updates import adam_update, keep_best
 
 __all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]

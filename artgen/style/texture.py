@@ -13,22 +13,25 @@ The final line of work is the seam measure (:mod:`artgen.style.seam`).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from artgen import images, runs
+from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import memory, optimizers, vgg
-from artgen.style.engine import checked_out, load_image, remove_previews
+from artgen.style import memory, optimizers
+from artgen.style.engine import remove_previews
 from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
 from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side, upsample
+from artgen.style.pictures import PREVIEW_NAME, load_image, reserved_out
 from artgen.style.seam import Seam, calmest_origin, seam_metric
 from artgen.style.texture_config import TextureConfig
 
@@ -50,11 +53,10 @@ class TextureResult:
     stopped: bool = False
 
 
-def default_out(config: TextureConfig, folder: Path | None = None) -> Path:
-    """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken."""
-    folder = folder or Path.cwd()
+def default_out(config: TextureConfig, folder: Path | None = None) -> AbstractContextManager[Path]:
+    """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken; held."""
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
-    return runs.untaken(folder, stem, ".png")
+    return runs.reserve_free(folder or Path.cwd(), stem, ".png")
 
 
 def _check_memory(config: TextureConfig) -> memory.Estimate:
@@ -111,12 +113,23 @@ def _noise(config: TextureConfig, side: int) -> np.ndarray:
 def synthesise(
     config: TextureConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> TextureResult:
-    """Paint a ``config.size`` px square texture in the style of ``config.styles``; write the PNG."""
+    """Paint a ``config.size`` px square texture in the style of ``config.styles``; write the PNG.
+
+    The output's name is held from before the model loads until the texture is in place.
+    """
+    with contextlib.ExitStack() as held:
+        return _synthesise(config, on_event, should_stop, held)
+
+
+def _synthesise(
+    config: TextureConfig, on_event: OnEvent, should_stop: ShouldStop, held: contextlib.ExitStack
+) -> TextureResult:
+    """:func:`synthesise`, its output's name held in ``held`` until it returns."""
     from artgen.style.objective import make_value_and_grad
 
     started = time.perf_counter()
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
-    out = checked_out(config.out, config.overwrite, lambda: default_out(config))
+    out = held.enter_context(reserved_out(config.out, config.overwrite, lambda: default_out(config)))
     on_event(
         Message(f"loading {config.net.upper()} features{' (wrapping around)' if config.seamless else ''}")
     )
@@ -169,7 +182,7 @@ def synthesise(
 
     def after_iteration(done: int, before: int, best, level: _Level) -> None:
         if config.preview_every and done // config.preview_every > before // config.preview_every:
-            preview = work / "preview.png"
+            preview = work / PREVIEW_NAME
             images.save_png(preview, vgg.deprocess(best.x.reshape(level.shape)))
             on_event(Preview(str(preview), caption=f"iteration {done}/{tracker.total}, {level.stage}"))
 

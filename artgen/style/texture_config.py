@@ -32,7 +32,13 @@ class TextureConfig(ConfigDict):
     styles: tuple[str, ...] = inherited(
         StyleConfig, "styles", help="one or more style images to take the texture of"
     )
-    out: str | None = inherited(StyleConfig, "out", unset="<style>_texture.png in the working directory")
+    out: str | None = inherited(
+        StyleConfig,
+        "out",
+        help="output PNG",
+        unset="<style>_texture.png in the working directory",
+        widget="output",
+    )
     size: int = inherited(StyleConfig, "size", 256, help="side of the square texture in pixels")
     iterations: int = inherited(StyleConfig, "iterations", 40)
     optimizer: str = inherited(StyleConfig, "optimizer")

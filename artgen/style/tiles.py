@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from artgen import vgg
 from artgen.events import ShouldStop, never_stop
-from artgen.style import vgg
 from artgen.style.losses import Targets, Weights
 from artgen.style.optimizers import EvaluationStopped
 

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from artgen.errors import ArtgenError, InputError
 from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
 from artgen.jobs.executors import Executor
+from artgen.jobs.owners import this_process
 from artgen.tui.messages import DevicesFound, JobChanged
 from artgen.tui.runner import StudioRunner
 from artgen.tui.screens.base import JobView
@@ -42,7 +43,7 @@ class ArtgenApp(App[int]):
     BINDINGS = [
         Binding("j", "jobs", "Jobs"),
         Binding("question_mark", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the help and the palette
         Binding("q", "quit", "Quit"),
     ]
 
@@ -158,7 +159,11 @@ class ArtgenApp(App[int]):
         if not record.active:
             self.notify(f"job {job_id} is already {record.state}")
             return
-        self.runner.cancel(job_id)
+        try:
+            self.runner.cancel(job_id)
+        except ArtgenError as exc:  # a job another studio runs, or one whose process just ended
+            self.notify(str(exc), severity="warning")
+            return
         self.notify(f"cancelling {job_id}: it stops at its next step")
 
     def action_resume_job(self) -> None:
@@ -264,7 +269,10 @@ def main(cluster: str | None = None) -> int:
     try:
         app.run()
     finally:
-        running = [record for record in app.runner.jobs() if record.state in ("running", "stopping")]
+        mine = this_process("studio").text()  # other studios' and commands' jobs go on without this one
+        running = [
+            job for job in app.runner.jobs() if job.owner == mine and job.state in ("running", "stopping")
+        ]
         if running:
             print(
                 f"stopping {len(running)} running job(s) at their next step (they keep a checkpoint)…",

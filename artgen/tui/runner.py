@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from artgen.events import Metrics, Progress
@@ -37,6 +38,10 @@ class StudioRunner(Protocol):
     def gpu_jobs(self) -> dict[int, str]: ...
 
     def metrics(self, job_id: str) -> list[Metrics]: ...
+
+    def log_file(self, job_id: str) -> Path: ...
+
+    def waiting_for(self, job_id: str) -> str | None: ...
 
     def subscribe(self, listener: Callable[[JobUpdate], None]) -> Callable[[], None]: ...
 

@@ -101,7 +101,7 @@ class WalkConfig(ConfigDict):
         None,
         help="generator .keras file or training run directory",
         unset="the bundled generator",
-        widget="file",
+        widget="generator",
     )
     frames: int = setting(120, help="frames in the loop", min=2, max=MAX_FRAMES)
     fps: float = setting(24, help="frames per second", min=MIN_FPS, max=MAX_FPS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tempfile
 import time
@@ -13,11 +14,9 @@ import keras
 import numpy as np
 
 from artgen import images as image_io
-from artgen.errors import InputError
+from artgen import media, runs
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
-from artgen.runs import atomic_path
-from artgen.walk import writers
 from artgen.walk.config import WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
 from artgen.walk.path import frame_latents
@@ -44,11 +43,14 @@ class _Stopped(Exception):
 def render_walk(
     config: WalkConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> WalkResult:
-    """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder)."""
-    _check_out(Path(config.out), config.format, config.overwrite)
+    """Render ``config.frames`` frames and write them to ``config.out`` (gif, webp, mp4 or PNG folder).
+
+    The name is held from before the model loads until the file is in place.
+    """
     if config.format == "mp4":
-        writers.require_ffmpeg()
-    return render_with(sampling.load_generator(config.model), config, on_event, should_stop)
+        media.require_ffmpeg()
+    with _reserved(config):
+        return _render(sampling.load_generator(config.model), config, on_event, should_stop)
 
 
 def render_with(
@@ -61,10 +63,26 @@ def render_with(
 
     For callers that render many walks from one model (the studio, benchmarks).
     """
-    out = Path(config.out)
-    _check_out(out, config.format, config.overwrite)
     if config.format == "mp4":
-        writers.require_ffmpeg()
+        media.require_ffmpeg()
+    with _reserved(config):
+        return _render(generator, config, on_event, should_stop)
+
+
+def _reserved(config: WalkConfig) -> contextlib.AbstractContextManager[Path]:
+    """The output held for the walk: a file, or a folder of frames built whole and renamed into place.
+
+    Never a user's file replaced unasked; with ``--overwrite``, an old folder only if it holds frames alone.
+    """
+    if config.format == "frames":
+        return runs.reserve(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
+    return runs.reserve(config.out, overwrite=config.overwrite)
+
+
+def _render(
+    generator: keras.Model, config: WalkConfig, on_event: OnEvent, should_stop: ShouldStop
+) -> WalkResult:
+    out = Path(config.out)
     dim = sampling.latent_dim(generator)
     native = int(generator.output_shape[1])
     size = config.size or native
@@ -121,8 +139,8 @@ def render_with(
                 )
                 yield batch
 
-        with atomic_path(out) as tmp:
-            writers.write(config.format, tmp, batches(), config.fps, config.frames, sample)
+        with runs.atomic_path(out, folder=config.format == "frames") as tmp:
+            media.write(config.format, tmp, batches(), config.fps, config.frames, sample)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)
@@ -144,14 +162,3 @@ def _fast(generator: keras.Model) -> keras.Model:
     from artgen.walk.forward_tensorflow import traced
 
     return traced(generator)  # type: ignore[return-value]  # called like the model by sampling.generate
-
-
-def _check_out(out: Path, kind: str, overwrite: bool) -> None:
-    """Never replace a user's file unasked, and never merge frames into a folder that holds files."""
-    if kind == "frames":
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise InputError(f"{out} exists and is not an empty folder; choose a new folder for the frames")
-    elif out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name ending in .{kind}")
-    elif out.exists() and not overwrite:
-        raise InputError(f"{out} exists; pass --overwrite to replace it")

@@ -99,8 +99,8 @@ class StyledFrames:
         on_event: OnEvent,
         should_stop: ShouldStop,
     ) -> None:
-        from artgen.style.engine import load_image
         from artgen.style.optimise import style_side
+        from artgen.style.pictures import load_image
         from artgen.style.sequence import Flicker, FramePainter
 
         width, height = frame_size

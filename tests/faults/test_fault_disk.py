@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from corpus import hashes, refused, unchanged
 
+from artgen import runs
+
 
 def test_sample_onto_a_full_disk(artgen, full_disk) -> None:
     out = full_disk.folder / "grid.png"
@@ -31,7 +33,7 @@ def test_sample_onto_a_full_disk(artgen, full_disk) -> None:
     line = refused(artgen("sample", "-n", "4", out), 1, "no space left on device", alone=False)
     assert str(full_disk.folder.resolve()) in line
     unchanged(before)
-    assert not out.exists() and not list(full_disk.folder.glob(".tmp-*"))
+    assert not out.exists() and not list(full_disk.folder.glob(f"{runs.TMP_PREFIX}*"))
 
 
 def test_walk_onto_a_full_disk(artgen, full_disk) -> None:
@@ -41,7 +43,7 @@ def test_walk_onto_a_full_disk(artgen, full_disk) -> None:
     line = refused(artgen("walk", "--frames", "6", "--size", "128", out), 1, "no space left", alone=False)
     assert str(full_disk.folder.resolve()) in line
     unchanged(before)
-    assert not out.exists() and not list(full_disk.folder.glob(".tmp-*"))
+    assert not out.exists() and not list(full_disk.folder.glob(f"{runs.TMP_PREFIX}*"))
 
 
 def test_an_mp4_onto_a_full_disk_is_a_full_disk(artgen, full_disk) -> None:
@@ -54,14 +56,14 @@ def test_an_mp4_onto_a_full_disk_is_a_full_disk(artgen, full_disk) -> None:
     )
     assert str(full_disk.folder.resolve()) in line and "ended before" not in line
     unchanged(before)
-    assert not out.exists() and not list(full_disk.folder.glob(".tmp-*"))
+    assert not out.exists() and not list(full_disk.folder.glob(".artgen-tmp-*"))
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), a device always full")
 def test_ffmpeg_on_a_full_device_says_so_as_any_write_would(tmp_path: Path) -> None:
     """ffmpeg's exit status read back as its error: a full device, whatever the size of the walk."""
+    from artgen.media import write_mp4
     from artgen.runs import write_error
-    from artgen.walk.writers import write_mp4
 
     frames = np.zeros((6, 32, 32, 3), np.uint8)
     with pytest.raises(OSError) as raised:
@@ -80,7 +82,7 @@ def test_training_on_a_full_disk_keeps_its_checkpoints(artgen, full_disk, traine
     line = refused(artgen("train", "--resume", run_dir, "--steps", "8"), 1, "no space left", alone=False)
     assert str(run_dir.resolve()) in line  # the run folder, or its checkpoints/ below it
     unchanged(before)
-    assert not list(run_dir.rglob(".tmp-*")) and not (run_dir / ".lock").exists()
+    assert not list(run_dir.rglob(f"{runs.TMP_PREFIX}*")) and not (run_dir / runs.LOCK_NAME).exists()
     assert json.loads((run_dir / "config.json").read_text())["engine"] == "dcgan"
 
 
@@ -88,7 +90,6 @@ def test_the_full_disk_case_knows_how_it_ran(full_disk) -> None:
     """Say which way the disk was full, so a CI log shows the case ran (never silently skipped)."""
     print(f"full disk simulated by {'a mounted tmpfs' if full_disk.mounted else 'patched writes'}")
     full_disk.fill()
-    from artgen import runs
     from artgen.errors import WriteFailed
 
     try:

@@ -31,7 +31,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _refused_untouched(root: Path, outcome, *phrases: str) -> str:
     line = refused(outcome, 2, *phrases)
-    assert not any(root.rglob(".tmp-*"))
+    assert not any(root.rglob(".artgen-tmp-*"))
     return line
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,34 @@ def test_a_data_dir_that_is_a_file_is_one_line(
     monkeypatch.setenv("ARTGEN_DATA_DIR", str(spot))
     refused(artgen("jobs"), 2, "is a file, not a folder", "ARTGEN_DATA_DIR")
     assert spot.read_text() == "a user's file\n"
+
+
+@pytest.mark.parametrize(
+    ("sql", "phrase"),
+    [
+        pytest.param(
+            "UPDATE jobs SET state = 'weird' WHERE id = 'job-007'", "job 'job-007': state must be one of"
+        ),
+        pytest.param(
+            "UPDATE jobs SET config = '[1' WHERE id = 'job-007'", "job 'job-007': its config is not JSON"
+        ),
+        pytest.param("UPDATE jobs SET config = '[1, 2]' WHERE id = 'job-007'", "config must be an object"),
+        pytest.param(
+            "UPDATE jobs SET step = 'abc' WHERE id = 'job-007'", 'step must be a whole number, not "abc"'
+        ),
+        pytest.param("UPDATE jobs SET outputs = '{\"out\": 5}' WHERE id = 'job-007'", 'outputs entry "out"'),
+        pytest.param("UPDATE log SET text = x'00ff' WHERE seq = 3", "a log line is not text"),
+    ],
+)
+def test_a_history_with_a_damaged_record_is_kept_aside_naming_it(artgen, sql: str, phrase: str) -> None:
+    history = _filled_history()
+    db = sqlite3.connect(history)
+    with db:
+        db.execute(sql)
+    db.close()
+    digest = _digest(history)
+    outcome = artgen("jobs")
+    assert outcome.status == 0 and "Traceback" not in outcome.err, outcome.err
+    text = " ".join(outcome.err.split())
+    assert "could not be read" in text and phrase in text, text
+    assert _digest(_moved_aside(history)) == digest

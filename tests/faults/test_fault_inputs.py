@@ -17,6 +17,8 @@ import pytest
 from corpus import hashes, refused, unchanged
 from PIL import Image
 
+from artgen import runs
+
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> dict[str, str]:
@@ -132,7 +134,7 @@ CASES = {
     "walk-size-small": (["walk", "--size", "5", "w.gif"], "--size must be between 8"),
     "walk-seed-negative": (["walk", "--seed", "-1", "w.gif"], "--seed must be between 0"),
     "walk-existing": (["walk", "{gif}"], "exists; pass --overwrite"),
-    "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "not an empty folder"),
+    "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "already has files"),
     "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
     # toy
     "toy-mean-1e9": (["toy", "--mean", "1e9"], "--mean must be between -1000 and 1000"),
@@ -182,6 +184,24 @@ CASES = {
     "style-batch-out-has-files": (["style", "{data}", "{painting}", "-o", "{full}"], "already has files"),
     "style-batch-out-png": (["style", "{data}", "{painting}", "-o", "x.png"], "-o names a folder"),
     "style-batch-all-broken": (["style", "{bad}", "{painting}"], "none of the 4 photos"),
+    "style-fast-content-not-image": (["style", "{notes}", "{painting}", "--method", "fast"], "not an image"),
+    "style-fast-style-cut-short": (["style", "{photo}", "{cutpng}", "--method", "fast"], "unreadable"),
+    "style-fast-out-exists": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "-o", "{existing}"],
+        "exists",
+    ),
+    "style-fast-strength-huge": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--strength", "1.5"],
+        "--strength must be between 0 and 1",
+    ),
+    "style-fast-gatys-setting": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--scales", "2"],
+        "--scales is for --method gatys",
+    ),
+    "style-fast-mask-not-image": (
+        ["style", "{photo}", "{painting}", "--method", "fast", "--mask", "{notes}"],
+        "--mask",
+    ),
     # classify, jobs, the command itself
     "classify-missing": (["classify", "train", "{missing}"], "does not exist"),
     "classify-seed": (["classify", "train", "{data}", "--seed", "-1"], "--seed must be between 0"),
@@ -207,4 +227,4 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(case: str, world: dict
     line = refused(artgen(*argv), 2, phrase, alone=case not in AFTER_WORK)
     unchanged(before)
     assert sorted(p.name for p in root.iterdir()) == entries, f"{case} left something behind: {line}"
-    assert not any(root.rglob(".tmp-*"))
+    assert not any(root.rglob(f"{runs.TMP_PREFIX}*"))

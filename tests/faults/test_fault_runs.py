@@ -63,7 +63,7 @@ def test_a_run_held_by_a_live_process_is_refused_naming_it(artgen, run_copy: Pat
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         lock = {"pid": holder.pid, "host": socket.gethostname(), "since": "now", "command": "artgen train"}
-        (run_copy / ".lock").write_text(json.dumps(lock))
+        (run_copy / runs.LOCK_NAME).write_text(json.dumps(lock))
         before = hashes(run_copy)
         line = refused(artgen("train", "--resume", run_copy, "--steps", "6"), 1, "is in use by")
         assert f"process {holder.pid} on {socket.gethostname()}" in line
@@ -76,12 +76,13 @@ def test_a_run_held_by_a_live_process_is_refused_naming_it(artgen, run_copy: Pat
 def test_a_stale_lock_and_stale_temporaries_are_cleared_on_resume(artgen, run_copy: Path) -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    (run_copy / ".lock").write_text(json.dumps({"pid": gone.pid, "host": socket.gethostname()}))
-    (run_copy / "checkpoints" / ".tmp-step-00000006-x1y2.npz").write_bytes(b"")  # what kill -9 leaves
-    (run_copy / ".tmp-generator-a1b2.keras").write_bytes(b"")
+    (run_copy / runs.LOCK_NAME).write_text(json.dumps({"pid": gone.pid, "host": socket.gethostname()}))
+    # what kill -9 leaves
+    (run_copy / "checkpoints" / f"{runs.TMP_PREFIX}step-00000006-x1y2z3w4.npz").write_bytes(b"")
+    (run_copy / f"{runs.TMP_PREFIX}generator-a1b2c3d4.keras").write_bytes(b"")
     outcome = artgen("train", "--resume", run_copy, "--steps", "6")
     assert outcome.status == 0, outcome.err
-    assert not list(run_copy.rglob(".tmp-*")) and not (run_copy / ".lock").exists()
+    assert not list(run_copy.rglob(f"{runs.TMP_PREFIX}*")) and not (run_copy / runs.LOCK_NAME).exists()
     assert _metrics(run_copy)[-1, 0] == 6
 
 

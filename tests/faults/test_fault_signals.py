@@ -61,7 +61,8 @@ def test_a_stop_signal_checkpoints_then_exits(
     assert process.returncode == 130, err
     assert "Traceback" not in err and f"artgen train --resume {run_dir}" in " ".join(err.split()), err
     saved = _checkpoints(run_dir)
-    assert len(saved) == 1 and not (run_dir / ".lock").exists() and not list(run_dir.rglob(".tmp-*"))
+    assert len(saved) == 1 and not (run_dir / runs.LOCK_NAME).exists()
+    assert not list(run_dir.rglob(f"{runs.TMP_PREFIX}*"))
     step = int(saved[0][5:13])
     assert step >= 3
     if signum == signal.SIGTERM:  # what SIGTERM saved resumes
@@ -84,10 +85,10 @@ def test_kill_9_then_resume_gives_the_losses_of_an_unbroken_run(
         process.kill()
     last = int(_checkpoints(killed)[-1][5:13])
     total = last + 4
-    assert (killed / ".lock").exists()  # kill -9 leaves its lock: the resume finds it stale
+    assert (killed / runs.LOCK_NAME).exists()  # kill -9 leaves its lock: the resume finds it stale
     outcome = artgen("train", "--resume", killed, "--steps", str(total))
     assert outcome.status == 0, outcome.err
-    assert not list(killed.rglob(".tmp-*")) and not (killed / ".lock").exists()
+    assert not list(killed.rglob(f"{runs.TMP_PREFIX}*")) and not (killed / runs.LOCK_NAME).exists()
 
     unbroken = tmp_path / "unbroken"
     assert artgen("train", shapes_dir, *settings, "--steps", str(total), "--run-dir", unbroken).status == 0
@@ -133,7 +134,7 @@ def test_a_stop_signal_ends_a_command_without_steps_as_ctrl_c_does(
     lines = [line for line in err.splitlines() if line.strip()]  # "using ... (final)", then the end
     assert "Traceback" not in err and lines[-1] == "artgen: interrupted" and len(lines) <= 2, err
     unchanged(before)
-    assert not list(tmp_path.rglob(".tmp-*"))
+    assert not list(tmp_path.rglob(".artgen-tmp-*"))
 
 
 KILLED_WRITER = """

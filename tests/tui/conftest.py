@@ -46,6 +46,12 @@ class FakeRunner:
     def progress(self, job_id):
         return None
 
+    def log_file(self, job_id):
+        return Path("/nonexistent") / f"{job_id}.txt"
+
+    def waiting_for(self, job_id):
+        return None
+
     def gpu_jobs(self):
         placed = [(record.placement or "", record.id) for record in self.records.values() if record.active]
         return {int(where[4:]): job_id for where, job_id in placed if where.startswith("gpu:")}

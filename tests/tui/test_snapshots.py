@@ -44,6 +44,7 @@ def test_home_with_two_gpus(snap_compare, fake_runner, fixed_kinds):
 def test_train_form_with_an_error(snap_compare, fake_runner, fixed_kinds):
     async def type_a_bad_folder(pilot):
         await pilot.press("t")
+        pilot.app.screen.query_one("#field-data_dir", Input).value = ""  # it starts on the bundled images
         await pilot.press(*"/no/such/folder")
         for field in pilot.app.screen.query(Input):  # a steady cursor: on a busy machine it blinked off
             field.cursor_blink = False

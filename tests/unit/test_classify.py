@@ -155,7 +155,7 @@ def test_existing_output_is_refused_before_training(shapes: Path, tmp_path: Path
 
     mine = tmp_path / "mine.keras"
     mine.write_text("precious")
-    with pytest.raises(InputError, match="exists; choose another -o or add --overwrite"):
+    with pytest.raises(InputError, match="exists; pass --overwrite to replace it"):
         train_classifier(ClassifyConfig.tiny(str(shapes), output=str(mine), runs_root=str(tmp_path / "runs")))
     assert mine.read_text() == "precious" and not (tmp_path / "runs").exists()
 

@@ -172,7 +172,7 @@ def test_augmented_vgg16_runs_the_base_on_the_fly_and_fine_tunes_its_last_block(
     shapes: Path, tmp_path: Path
 ) -> None:
     from artgen.labs.classify import load_classifier, train_classifier
-    from artgen.style.vgg import vgg16_weights
+    from artgen.vgg import vgg16_weights
 
     result = train_classifier(
         ClassifyConfig.tiny(

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from artgen import runs
 from artgen.cli import build_parser, main
 from artgen.cli.common import EventRenderer
 from artgen.events import Message, Metrics, Progress
@@ -87,7 +88,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
             ["style", str(photo), str(paint)],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
-            [f"wrote {out} (32x24, 1s)"],
+            [f"wrote {out} (32x24, 1.0s)"],  # under 10 s: to a tenth
         ),
         "texture": (
             ["texture", str(paint), "-o", str(out)],
@@ -239,7 +240,7 @@ def test_sample_never_replaces_a_file_without_overwrite(
     out = capsys.readouterr().out.splitlines()
     assert out == [f"wrote {grid} (2 images, 64 px)", f"wrote 2 images to {folder}/"]
     assert mine.read_bytes()[:4] == b"\x89PNG"
-    assert not list(folder.glob(".tmp-*"))  # written through a temporary name, renamed into place
+    assert not list(folder.glob(f"{runs.TMP_PREFIX}*"))  # written through a temporary, renamed into place
 
     before = grid.read_bytes()
     assert main(["sample", "-n", "1", "--seed", "3", str(grid)]) == 2
@@ -259,14 +260,14 @@ def test_walk_refuses_an_existing_file_without_overwrite(tmp_path: Path, capsys)
 @pytest.mark.slow
 def test_piped_command_output_is_whole_lines(tmp_path: Path) -> None:
     """The real thing, through a pipe: ``artgen toy ... | cat``."""
-    runs = tmp_path / ("deep-" * 20)
+    runs_root = tmp_path / ("deep-" * 20)
     argv = ["toy", "--epochs", "2", "--steps-per-epoch", "5", "--batch-size", "32", "--hidden", "8"]
-    argv += ["--eval-samples", "500", "--plot-every", "0", "--runs-root", str(runs)]
+    argv += ["--eval-samples", "500", "--plot-every", "0", "--runs-root", str(runs_root)]
     done = subprocess.run(
         [sys.executable, "-m", "artgen", *argv], capture_output=True, text=True, timeout=300, check=True
     )
     out, err = done.stdout.splitlines(), done.stderr.splitlines()
-    assert any(line.startswith(f"run directory: {runs}") for line in out)
+    assert any(line.startswith(f"run directory: {runs_root}") for line in out)
     # whole lines in order, from the first step to the last; a run faster than a line a second
     # (PLAIN_SECONDS) may fold its middle epoch into the last line
     progress = [line.split("  ")[:2] for line in err if line.startswith("epoch ")]

@@ -62,7 +62,7 @@ COMMANDS = dict(_commands(build_parser()))
         (
             ["wlak", "out.gif"],
             "artgen: error: 'wlak' is not a command of artgen: train, sample, walk, eval, jobs, style, "
-            "texture, toy, classify, completion (did you mean walk?); see artgen --help",
+            "texture, toy, classify, serve, completion (did you mean walk?); see artgen --help",
         ),
         (
             ["classify", "trian", "photos/"],

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 CASES = [
     (["train", "{root}/missing"], "missing does not exist"),
     (["train", "{root}/empty"], "has no images"),
-    (["train", "--resume", "{root}/missing"], "is not an artgen training run"),
+    (["train", "--resume", "{root}/missing"], "missing does not exist"),
     (["train", "{root}/data", "--run-dir", "{root}/notes.txt"], "is a file, not a folder"),
     (["sample", "--model", "{root}/missing.keras", "{root}/new.png"], "does not exist"),
     (["sample", "{root}/taken.png"], "taken.png exists; pass --overwrite"),
@@ -29,15 +29,21 @@ CASES = [
     (["style", "{root}/missing.jpg", "{root}/paint.png"], "missing.jpg: no such file"),
     (["style", "{root}/photo.png", "{root}/missing.jpg"], "missing.jpg: no such file"),
     (["style", "{root}/photo.png", "{root}/notes.txt"], "not an image"),
-    (["style", "{root}/photo.png", "{root}/paint.png", "-o", "{root}/taken.png"], "taken.png already exists"),
+    (
+        ["style", "{root}/photo.png", "{root}/paint.png", "-o", "{root}/taken.png"],
+        "taken.png exists; pass --overwrite",
+    ),
     (["style", "{root}/photo.png", "{root}/paint.png", "--mask", "{root}/missing.png"], "--mask"),
     (["texture", "{root}/missing.jpg"], "missing.jpg: no such file"),
-    (["texture", "{root}/paint.png", "-o", "{root}/taken.png"], "taken.png already exists"),
+    (["texture", "{root}/paint.png", "-o", "{root}/taken.png"], "taken.png exists; pass --overwrite"),
     (["toy", "--run-dir", "{root}/notes.txt"], "is a file, not a folder"),
     (["toy", "--run-dir", "{root}/full"], "is not empty"),
     (["classify", "train", "{root}/missing"], "missing does not exist"),
     (["classify", "train", "{root}/data"], "needs at least two class folders"),
-    (["classify", "train", "{root}/classes", "-o", "{root}/taken.keras"], "taken.keras exists; choose"),
+    (
+        ["classify", "train", "{root}/classes", "-o", "{root}/taken.keras"],
+        "taken.keras exists; pass --overwrite",
+    ),
     (["classify", "predict", "{root}/missing.keras", "{root}/photo.png"], "is not a classifier model"),
     (["classify", "predict", "{root}/model.keras", "{root}/missing.png"], "missing.png: no such file"),
 ]

@@ -3,6 +3,7 @@ steps that used to be silent (a slow folder scan, eval's features, a stylised wa
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def test_every_command_takes_quiet_and_verbose() -> None:
 
 
 def test_eval_reports_its_features_as_it_goes(tmp_path: Path) -> None:
-    from artgen.quality.evaluate import evaluate
+    from artgen.generators.evaluate import evaluate
 
     rng = np.random.default_rng(0)
     for folder in ("made", "real"):
@@ -183,7 +184,8 @@ def test_a_training_run_shows_its_bar_before_the_first_step(tmp_path: Path, shap
     first = next(e for e in events if isinstance(e, Progress) and e.unit == "step")
     assert (first.step, first.stage) == (0, "building the train step")
     events.clear()
-    train(TrainConfig.from_run({**config.to_dict(), "steps": 4}), events.append)  # resumed: from step 2
+    resumed = dataclasses.replace(config, steps=4)  # the same run directory, longer: from step 2
+    train(resumed, events.append)
     first = next(e for e in events if isinstance(e, Progress) and e.unit == "step")
     assert (first.step, first.total, first.stage) == (2, 4, "building the train step")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artgen import runs
 from artgen.dcgan import TrainConfig, train, training
 from artgen.dcgan.models import build_discriminator, build_generator
 from artgen.errors import InputError, OutOfMemory, RunDirError, TrainingDiverged
@@ -56,7 +57,7 @@ def test_a_run_writes_every_file(tmp_path: Path, shapes_dir: Path) -> None:
         "step-00000004.npz",
         "step-00000006.npz",
     ]
-    assert not list(run.rglob(".tmp-*"))
+    assert not list(run.rglob(f"{runs.TMP_PREFIX}*"))
     rows = _metrics(run)
     assert rows.shape == (6, 8) and np.isfinite(rows[:, :6]).all()  # no FD/KID without --eval-every
     assert rows[:, 3].min() > 0 and rows[:, 3].max() < 1  # D(x) is a probability

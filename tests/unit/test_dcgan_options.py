@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artgen import runs
 from artgen.dcgan import TrainConfig, augment, train
 from artgen.dcgan.config import ADDED_LATER, AUGMENTATIONS
 from artgen.events import Message
+from artgen.stored import read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,7 +120,7 @@ def test_auto_diffaugment_trains_as_the_explicit_policy_and_keeps_the_setting(
     assert not np.array_equal(_losses(tmp_path / "off"), _losses(tmp_path / "all"))
     said = [e.text for e in events if isinstance(e, Message)]
     assert any("24 images (under 25): DiffAugment translation,color,cutout" in text for text in said)
-    stored = runs.read_json(tmp_path / "auto" / "config.json")
+    stored = read_json(tmp_path / "auto" / "config.json")
     assert stored["augment"] == [] and stored["augment_below"] == 25  # resume decides again, alike
 
 
@@ -129,7 +129,7 @@ def test_a_config_json_without_the_later_settings_resumes_without_them(tmp_path:
     stored = TrainConfig(data_dir=str(tmp_path), spectral_norm=True, augment_below=10**6).to_dict()
     for key in ADDED_LATER:
         del stored[key]
-    config = TrainConfig.from_run(stored)
+    config = TrainConfig.from_run(stored, tmp_path / "config.json")
     assert config.recipe == "artgen"
     assert (config.spectral_norm, config.augment_below) == (False, 0)
     classic = TrainConfig.with_recipe("classic", data_dir="x")

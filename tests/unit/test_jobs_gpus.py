@@ -171,8 +171,13 @@ def test_a_history_from_before_placements_opens_and_keeps_its_jobs(tmp_path):
         "step INTEGER NOT NULL, total INTEGER, stage TEXT NOT NULL, outputs TEXT NOT NULL, "
         "error TEXT, preview TEXT, resumable INTEGER NOT NULL)"
     )
+    old_log = (
+        "CREATE TABLE log (job_id TEXT NOT NULL, seq INTEGER PRIMARY KEY, level TEXT NOT NULL, "
+        "text TEXT NOT NULL)"
+    )
     with sqlite3.connect(path) as db:
         db.execute(old_schema)
+        db.execute(old_log)
         db.execute(
             "INSERT INTO jobs VALUES ('old', 'demo', '{}', 'auto', 'done', 1.0, 1.0, 2.0, 3, 3, '', '{}', "
             "NULL, NULL, 0)"

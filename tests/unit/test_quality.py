@@ -16,6 +16,7 @@ from artgen.dcgan.watch import Evaluation, judge
 from artgen.errors import InputError
 from artgen.events import Message, Metrics
 from artgen.quality import diversity, frechet_distance, kernel_distance, score
+from artgen.stored import read_json
 
 # d_loss, g_loss, D(x), D(G(z)) of the first 5 steps of TrainConfig.tiny(shapes, steps=5,
 # augment=all), recorded with the trainer of commit fd8865e (before recipes existed).
@@ -98,10 +99,8 @@ def _forced_fds(monkeypatch: pytest.MonkeyPatch, fds: list[float]) -> list[int]:
     return steps
 
 
-def _fake_watch_init(self, images, latent_dim, seed, count, path, on_event=None) -> None:
-    from artgen.dcgan.watch import WatchState
-
-    self.path, self.state = path, WatchState()
+def _fake_watch_init(self, images, latent_dim, seed, count, path, state, on_event=None) -> None:
+    self.path, self.state = path, state
 
 
 @pytest.mark.slow
@@ -188,13 +187,13 @@ def test_a_run_directory_of_the_old_code_resumes_as_it_would_have(tmp_path: Path
     calls = iter(range(100))
     train(config, should_stop=lambda: next(calls) >= 3)
     run = tmp_path / "b"
-    stored = runs.read_json(run / "config.json")
+    stored = read_json(run / "config.json")
     new_keys = set(TrainConfig.__dataclass_fields__) - set(_OLD_FIELDS)
     old = {key: value for key, value in stored.items() if key not in new_keys}
     runs.write_json(run / "config.json", old)
     csv = (run / "metrics.csv").read_text().splitlines()
     (run / "metrics.csv").write_text("\n".join(",".join(line.split(",")[:6]) for line in csv) + "\n")
-    resumed_config = TrainConfig.from_run(runs.read_json(run / "config.json"))
+    resumed_config = TrainConfig.from_run(read_json(run / "config.json"), run / "config.json")
     assert resumed_config.recipe == "classic" and resumed_config.label_smoothing == 0.9
     events: list = []
     train(resumed_config, events.append)
@@ -274,6 +273,6 @@ def test_eval_every_writes_fd_rows_and_the_best_generator(tmp_path: Path, shapes
     rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
     fds = rows["fd"][~np.isnan(rows["fd"])]
     assert len(fds) == 2 and all(math.isfinite(fd) and fd > 0 for fd in fds)
-    state = runs.read_json(tmp_path / "run" / "quality.json")
+    state = read_json(tmp_path / "run" / "quality.json")
     assert state["best_fd"] == pytest.approx(fds.min(), rel=1e-5)
     assert (tmp_path / "run" / "generator-best.keras").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,39 @@ def test_engines_that_cannot_continue_a_run_refuse_its_folder(tmp_path: Path, en
         runs.check_run_dir(tmp_path / "run", tmp_path, settings, resumable=False)
     with runs.open_run(tmp_path / "run", tmp_path, engine, settings) as again:  # one that can continue: may
         assert again == tmp_path / "run"
+
+
+def test_deletion_takes_only_artgens_names_inside_the_run_never_through_a_link(tmp_path: Path) -> None:
+    run, archive = tmp_path / "run", tmp_path / "archive"
+    (run / "checkpoints").mkdir(parents=True)
+    archive.mkdir()
+    (run / "linked").symlink_to(archive)
+    ours = run / f"{runs.TMP_PREFIX}config-a1b2c3d4.json"
+    building = run / f"{runs.TMP_PREFIX}frames-a1b2c3d4"  # a folder of frames being written
+    near = [
+        run / ".tmp-notes.txt",
+        run / f"{runs.TMP_PREFIX}notes.txt",
+        archive / f"{runs.TMP_PREFIX}x-a1b2c3d4.png",
+    ]
+    building.mkdir()
+    (building / "frame-00000.png").write_bytes(b"x")
+    for path in [ours, *near]:
+        path.write_bytes(b"x")
+    assert runs.clean_temporaries(run) == [ours, building]
+    assert all(path.exists() for path in near)
+
+    checkpoint = re.compile(r"step-\d{8}\.npz")
+    for name in ("step-00000002.npz", "step-00000002-mine.npz"):
+        (archive / name).write_bytes(b"x")
+    assert not runs.remove_own(run / "linked" / "step-00000002.npz", run, checkpoint)  # through the link
+    assert not runs.remove_own(run / "linked" / "step-00000002-mine.npz", run, checkpoint)
+    assert not runs.remove_own(archive / "step-00000002.npz", run, checkpoint)  # outside the run
+    (run / "checkpoints" / "step-00000004.npz").symlink_to(archive / "step-00000002.npz")
+    assert not runs.remove_own(run / "checkpoints" / "step-00000004.npz", run, checkpoint)  # a link
+    assert sorted(p.name for p in archive.iterdir()) == [
+        f"{runs.TMP_PREFIX}x-a1b2c3d4.png",
+        "step-00000002-mine.npz",
+        "step-00000002.npz",
+    ]
+    (run / "checkpoints" / "step-00000006.npz").write_bytes(b"x")
+    assert runs.remove_own(run / "checkpoints" / "step-00000006.npz", run, checkpoint)

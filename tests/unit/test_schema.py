@@ -26,6 +26,7 @@ COMMANDS = {
     "texture": ("texture",),
     "toy": ("toy",),
     "classify": ("classify", "train"),
+    "predict": ("classify", "predict"),
 }
 # What each command needs besides the option under test, to reach its config's checks.
 REQUIRED_ARGS = {
@@ -36,6 +37,7 @@ REQUIRED_ARGS = {
     "texture": ["{dir}/painting.png"],
     "toy": [],
     "classify": ["{dir}"],
+    "predict": ["{dir}/model.keras", "{dir}/photo.png"],
 }
 
 

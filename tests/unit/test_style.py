@@ -117,7 +117,7 @@ def test_converter_reads_conv_nodes_and_transposes_oihw_to_hwio(tmp_path):
     assert arrays["block3_conv2.kernel"].dtype == np.float16
     np.testing.assert_allclose(arrays["block3_conv2.kernel"], out.transpose(2, 3, 1, 0), atol=2e-3)
     converter.write_asset(arrays, tmp_path / "asset", "0" * 64)
-    from artgen.style.vgg import vgg16_weights
+    from artgen.vgg import vgg16_weights
 
     loaded = vgg16_weights(tmp_path / "asset" / "vgg16_conv.npz")
     np.testing.assert_array_equal(
@@ -126,7 +126,7 @@ def test_converter_reads_conv_nodes_and_transposes_oihw_to_hwio(tmp_path):
 
 
 def test_feature_model_carries_the_bundled_weights():
-    from artgen.style import vgg
+    from artgen import vgg
 
     model = vgg.build_features("vgg16")
     kernel, bias = model.get_layer("block4_conv2").get_weights()
@@ -240,7 +240,7 @@ def _png_claiming_size(path: Path, width: int, height: int) -> None:
 
 
 def test_unusable_images_are_refused_with_one_clear_line(pictures, tmp_path):
-    from artgen.style.engine import load_image
+    from artgen.style.pictures import load_image
 
     (tmp_path / "text.jpg").write_text("not a picture")
     Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
@@ -257,7 +257,7 @@ def test_unusable_images_are_refused_with_one_clear_line(pictures, tmp_path):
 
 
 def test_cmyk_16_bit_and_animated_images_become_rgb(tmp_path):
-    from artgen.style.engine import load_image
+    from artgen.style.pictures import load_image
 
     Image.new("CMYK", (20, 20), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg")
     Image.fromarray(np.full((20, 20), 40000, np.uint16)).save(tmp_path / "deep.png")
@@ -272,7 +272,7 @@ def test_cmyk_16_bit_and_animated_images_become_rgb(tmp_path):
 def test_vgg19_without_cached_weights_fails_with_one_line(monkeypatch, tmp_path):
     import keras
 
-    from artgen.style import vgg
+    from artgen import vgg
 
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure")

@@ -98,7 +98,7 @@ def test_an_existing_output_folder_is_never_taken_over(album, tmp_path, monkeypa
     (out / "a.png").write_bytes(b"my own picture")
     assert main(["style", str(folder), painting, "-o", str(out), *FAST]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        f"artgen: error: {out} already has files in it; choose another -o or pass --overwrite"
+        f"artgen: error: {out} already has files in it; choose another folder or pass --overwrite"
     )
     assert (out / "a.png").read_bytes() == b"my own picture"
     (tmp_path / "album_paint").mkdir()

@@ -33,20 +33,26 @@ def test_writes_the_file_and_refuses_to_overwrite_it(pair, tmp_path, capsys):
     capsys.readouterr()
     assert main(["style", *pair, "-o", str(out), *FAST, "--tv-weight", "5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == f"artgen: error: {out} already exists; choose another -o or pass --overwrite"
+    assert err[-1] == f"artgen: error: {out} exists; pass --overwrite to replace it"
     assert out.read_bytes() == before
     assert main(["style", *pair, "-o", str(out), *FAST, "--overwrite", "--init", "noise"]) == 0
     assert out.read_bytes() != before
 
 
 def test_default_name_is_content_and_style_numbered_when_taken(tmp_path, monkeypatch):
-    from artgen.style.engine import default_out
+    from artgen.style.pictures import default_out
 
     monkeypatch.chdir(tmp_path)
     config = StyleConfig("in/photo.jpg", ("a/starry.jpg", "b/wave.png"))
-    assert default_out(config) == tmp_path / "photo_starry+wave.png"
+    with default_out(config) as first:
+        assert first == tmp_path / "photo_starry+wave.png"
+        with default_out(config) as second:  # held by the first: two runs at once take two names
+            assert second == tmp_path / "photo_starry+wave-2.png"
+    assert not first.exists() and not second.exists()  # nothing written: the placeholders are gone
     (tmp_path / "photo_starry+wave.png").write_bytes(b"mine")
-    assert default_out(config) == tmp_path / "photo_starry+wave-2.png"
+    with default_out(config) as taken:
+        assert taken == tmp_path / "photo_starry+wave-2.png"
+    assert (tmp_path / "photo_starry+wave.png").read_bytes() == b"mine"
 
 
 @pytest.mark.parametrize(

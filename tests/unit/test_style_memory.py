@@ -114,9 +114,10 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
     from artgen.errors import InputError
     from artgen.style import StyleConfig, backend, engine
     from artgen.style.optimise import fit_size
+    from artgen.style.pictures import load_image
 
     config = StyleConfig(pair[0], (pair[1],), size=4096)
-    content = engine.load_image(pair[0], config.size)
+    content = load_image(pair[0], config.size)
     sizes = [fit_size(*content.size, side) for side in config.scale_sizes()]
     base = 10**9
 

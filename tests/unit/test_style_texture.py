@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artgen import vgg
 from artgen.assets import asset
 from artgen.cli import main
-from artgen.style import vgg
 from artgen.style.seam import grid_ratio, seam_metric
 from artgen.style.texture_config import TextureConfig
 
@@ -219,7 +219,7 @@ def test_texture_refuses_an_existing_output_and_bad_styles_in_one_line(painting,
     out.write_bytes(b"the user's own file")
     fast = ["--size", "32", "--iterations", "2", "--scales", "1"]
     cases = [
-        ([painting, "-o", str(out)], f"{out} already exists; choose another -o or pass --overwrite"),
+        ([painting, "-o", str(out)], f"{out} exists; pass --overwrite to replace it"),
         ([str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "new.png")], "missing.jpg: no such file"),
         ([painting, painting, "--style-blend", "1"], "--style-blend has 1 weights for 2 style images"),
         ([painting, "-o", str(tmp_path / "tile.jpg")], "-o must name a .png file"),
@@ -239,9 +239,11 @@ def test_default_name_is_the_styles_and_texture_numbered_when_taken(tmp_path, mo
 
     monkeypatch.chdir(tmp_path)
     config = TextureConfig(("a/starry.jpg", "b/wave.png"))
-    assert default_out(config) == tmp_path / "starry+wave_texture.png"
+    with default_out(config) as first:
+        assert first == tmp_path / "starry+wave_texture.png"
     (tmp_path / "starry+wave_texture.png").write_bytes(b"mine")
-    assert default_out(config) == tmp_path / "starry+wave_texture-2.png"
+    with default_out(config) as second:
+        assert second == tmp_path / "starry+wave_texture-2.png"
 
 
 def test_texture_settings_are_the_style_commands_own(painting):

@@ -52,7 +52,8 @@ def test_numpy_tv_matches_the_backend_loss():
 
 def test_tiled_targets_gram_matrices_and_gradients_match_untiled():
     """On a shallow cut of VGG16 (receptive field 14 px, so a 16 px margin): twelve small windows, fast."""
-    from artgen.style import tiles, vgg
+    from artgen import vgg
+    from artgen.style import tiles
     from artgen.style.losses import Weights, targets_for
     from artgen.style.objective import make_tile_functions, make_value_and_grad
 

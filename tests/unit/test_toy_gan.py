@@ -17,7 +17,7 @@ from artgen.errors import InputError, RunDirError
 from artgen.events import Message, Metrics, Preview, Progress
 from artgen.labs.toy_gan import ToyConfig, parse_mixture
 from artgen.labs.toy_gan.data import sample_real, wasserstein1
-from artgen.runs import read_json
+from artgen.stored import read_json
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:

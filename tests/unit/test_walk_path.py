@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artgen import media
 from artgen.errors import InputError
-from artgen.walk import writers
 from artgen.walk.config import WalkConfig, output_format, parse_grid
 from artgen.walk.frames import resample_mode, tile, upscale
 from artgen.walk.path import ease, frame_latents, lerp, slerp
@@ -72,10 +72,10 @@ def test_grid_walks_are_independent():
 
 
 def test_gif_durations_track_fps_exactly():
-    delays = writers.frame_durations(24, 0.01, 0, 120)
+    delays = media.frame_durations(24, 0.01, 0, 120)
     assert set(delays) == {4, 5} and sum(delays) == 500
-    assert writers.frame_durations(25, 0.01, 0, 10) == [4] * 10
-    assert sum(writers.frame_durations(24, 0.01, 0, 60) + writers.frame_durations(24, 0.01, 60, 60)) == 500
+    assert media.frame_durations(25, 0.01, 0, 10) == [4] * 10
+    assert sum(media.frame_durations(24, 0.01, 0, 60) + media.frame_durations(24, 0.01, 60, 60)) == 500
 
 
 def test_config_validates_and_round_trips(tmp_path):
@@ -142,7 +142,7 @@ def _batches(count: int, batch: int, side: int = 48, step: int = 3):
 def test_gif_writer_round_trip(tmp_path):
     path = tmp_path / "a.gif"
     sample = np.concatenate(list(_batches(30, 30)))[::3]
-    writers.write("gif", path, _batches(30, 7), 24, 30, sample)
+    media.write("gif", path, _batches(30, 7), 24, 30, sample)
     frames = iio.imread(path, index=None)
     assert frames.shape == (30, 48, 48, 3)
     expected = np.concatenate(list(_batches(30, 30)))
@@ -158,7 +158,7 @@ def test_gif_writer_round_trip(tmp_path):
 
 def test_webp_and_png_folder_writers(tmp_path):
     # lossy WebP merges frames that differ by less than its tolerance; these differ clearly
-    writers.write(
+    media.write(
         "webp", tmp_path / "a.webp", _batches(20, 6, step=10), 10, 20, np.zeros((1, 48, 48, 3), np.uint8)
     )
     with Image.open(tmp_path / "a.webp") as im:
@@ -169,7 +169,8 @@ def test_webp_and_png_folder_writers(tmp_path):
             im.load()  # WebP frames report their duration once decoded
             durations.append(im.info["duration"])
     assert durations == [100] * 20
-    writers.write("frames", tmp_path / "f", _batches(12, 5), 10, 12, np.zeros((1, 48, 48, 3), np.uint8))
+    (tmp_path / "f").mkdir()  # the caller's temporary folder, as runs.atomic_path(folder=True) makes it
+    media.write("frames", tmp_path / "f", _batches(12, 5), 10, 12, np.zeros((1, 48, 48, 3), np.uint8))
     assert sorted(p.name for p in (tmp_path / "f").iterdir())[-1] == "frame-00011.png"
 
 
@@ -188,5 +189,5 @@ def test_writers_stream_instead_of_holding_every_frame(tmp_path, kind):
             yield batch
 
     out = tmp_path / ("walk" if kind == "frames" else f"walk.{kind}")
-    writers.write(kind, Path(out), tracked(), 24, 200, next(_batches(4, 4, side=64)))
+    media.write(kind, Path(out), tracked(), 24, 200, next(_batches(4, 4, side=64)))
     assert len(alive) == 20 and most_alive <= 2  # at most the batch being written and the next

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from artgen import images as image_io
 from artgen.errors import InputError
@@ -91,9 +90,9 @@ def native_size(folder: str | os.PathLike[str], largest: int, smallest: int = 16
     sides = []
     for path in files[:: max(1, len(files) // sample)]:
         try:
-            with Image.open(path) as picture:
+            with image_io.open_image(path) as picture:
                 sides.append(min(picture.size))
-        except (OSError, ValueError, Image.DecompressionBombError):
+        except image_io.UnusableImage:
             continue  # unusable files are reported when the folder is decoded
     if not sides:
         return largest  # load_classes explains what is wrong with the folder

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import runs
+from artgen import runs, stored
 from artgen.events import OnEvent, Progress, ShouldStop
 from artgen.images import cache_dir
 
@@ -27,7 +27,7 @@ BATCH = 32
 
 def features_path(images: np.ndarray) -> Path:
     """Where the pooled VGG16 features of exactly these pixels are cached."""
-    from artgen.style.vgg import VGG16_WEIGHTS
+    from artgen.vgg import VGG16_WEIGHTS
 
     weights = Path(VGG16_WEIGHTS).stat()
     digest = hashlib.sha256(f"{FEATURES_FORMAT}|vgg16|{weights.st_size}|{weights.st_mtime_ns}|".encode())
@@ -41,13 +41,9 @@ def pooled_features(
 ) -> tuple[np.ndarray | None, bool]:
     """(features, reused): from the cache, or computed and cached; None if stopped part way."""
     path = features_path(images)
-    if path.is_file():
-        try:
-            features = np.load(path, allow_pickle=False)
-            if features.shape[0] == len(images):
-                return features, True
-        except (OSError, ValueError):
-            pass  # a damaged cache is computed again below
+    features = stored.cached_array(path, (len(images), int(extractor.output_shape[-1])), np.float32)
+    if features is not None:
+        return features, True
     chunks = []
     for start in range(0, len(images), BATCH):
         if should_stop():

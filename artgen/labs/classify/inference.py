@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from artgen import files, stored
 from artgen import images as image_io
 from artgen.errors import InputError, ModelError
+from artgen.labs.classify.config import ClassifyConfig
 from artgen.roles import check_classifier
+from artgen.schema import option, problem
 
 __all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path", "model_file"]
 
@@ -37,6 +39,23 @@ class Classifier:
     background: image_io.Background
 
 
+@dataclass(frozen=True)
+class _ClassNames:
+    """``<model>.classes.json``: what a saved classifier needs besides its weights."""
+
+    classes: list[str]
+    size: int
+    background: str = "white"
+    base: str = ""  # what it was built on; for the reader, not for predicting
+
+    def __post_init__(self) -> None:
+        if not self.classes or len(set(self.classes)) != len(self.classes):
+            raise InputError("classes must be one or more distinct names")
+        if wrong := problem(option(ClassifyConfig, "size"), self.size):
+            raise InputError(f"size {wrong}")
+        image_io.parse_color(self.background)
+
+
 def classes_path(model_path: str | os.PathLike[str]) -> Path:
     """``rps.keras`` -> ``rps.classes.json``: the class names travel beside the model."""
     return Path(model_path).with_suffix(".classes.json")
@@ -47,24 +66,22 @@ def model_file(model_path: str | os.PathLike[str]) -> Path:
     path = Path(model_path)
     if path.is_dir():
         path = path / MODEL_NAME
-    if not path.is_file():
-        raise ModelError(f"{model_path} is not a classifier model (.keras file or classify run directory)")
-    return path
+    try:
+        return files.regular_file(path)
+    except OSError:
+        raise ModelError(
+            f"{model_path} is not a classifier model (.keras file or classify run directory)"
+        ) from None
 
 
 def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
     """Load with Keras' safe_mode and check the class names match the model's outputs."""
     path = model_file(model_path)
     names_path = classes_path(path)
-    try:
-        info = json.loads(names_path.read_text(encoding="utf-8"))
-        classes = [str(name) for name in info["classes"]]
-        size = int(info["size"])
-        background = image_io.parse_color(str(info.get("background", "white")))
-    except FileNotFoundError:
-        raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}") from None
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ModelError(f"{names_path} is not a class-names file written by artgen classify") from None
+    if not names_path.exists():
+        raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}")
+    info = stored.read_record(_ClassNames, names_path, may_lack=frozenset({"background", "base"}))
+    classes, size, background = info.classes, info.size, image_io.parse_color(info.background)
     import keras
 
     try:

@@ -108,7 +108,7 @@ def _small_cnn(config: ClassifyConfig, classes: int, size: int) -> keras.Model:
 
 def _vgg16_base() -> keras.Model:
     """A private copy of the style engine's VGG16 (to block5_conv3), frozen, safe to fine-tune."""
-    from artgen.style.vgg import build_features
+    from artgen.vgg import build_features
 
     shared = build_features("vgg16", (_LAST_CONV,))  # cached and frozen: shared with style transfer
     copy = keras.models.clone_model(shared)
@@ -120,7 +120,7 @@ def _vgg16_base() -> keras.Model:
 
 def _caffe_input() -> layers.Conv2D:
     """RGB 0-255 -> BGR minus the ImageNet mean, as a frozen 1x1 convolution (a standard layer)."""
-    from artgen.style.vgg import MEAN_BGR
+    from artgen.vgg import MEAN_BGR
 
     layer = layers.Conv2D(3, 1, name="vgg16_preprocess", trainable=False)
     layer.build((None, None, None, 3))

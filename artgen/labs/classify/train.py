@@ -13,6 +13,7 @@ Layout of a run directory::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -24,7 +25,6 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import runs
-from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.labs.classify.callbacks import EPOCH_KEYS, EventBridge, TargetAccuracy
 from artgen.labs.classify.config import MAX_AUTO_SIZE, ClassifyConfig
@@ -86,22 +86,25 @@ class ClassifyResult:
 def train_classifier(
     config: ClassifyConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> ClassifyResult:
-    """Split DIR, train until a callback stops it, evaluate, and save the model with its class names."""
-    output = _check_output(config)
-    config = _resolve(config, on_event)
-    settings = {"engine": "classify", **config.to_dict()}
-    # Refused before the images load; the folder is made only once they are valid.
-    runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
-    data = load_classes(
-        config.data_dir, config.size, image_io.parse_color(config.background), config.limit, on_event
-    )
-    _report_dataset(data, config, on_event)
-    train_idx, val_idx = stratified_split(data.labels, config.val_split, config.seed)
-    on_event(Message(f"split: {len(train_idx)} training, {len(val_idx)} validation images (stratified)"))
-    name = f"classify-{Path(config.data_dir).resolve().name}"
-    with runs.open_run(config.run_dir, config.runs_root, name, settings, resumable=False) as run_dir:
-        runs.write_json(run_dir / "config.json", settings)
-        return _fit(config, run_dir, data, (train_idx, val_idx), output, on_event, should_stop)
+    """Split DIR, train until a callback stops it, evaluate, and save the model with its class names.
+
+    ``-o`` and its class names are held from the start until both are in place.
+    """
+    with contextlib.ExitStack() as held:
+        output = _reserve_output(config, held)
+        config = _resolve(config, on_event)
+        settings = {"engine": "classify", **config.to_dict()}
+        # Refused before the images load; the folder is made only once they are valid.
+        runs.check_run_dir(config.run_dir, config.runs_root, settings, resumable=False)
+        data = load_classes(
+            config.data_dir, config.size, image_io.parse_color(config.background), config.limit, on_event
+        )
+        _report_dataset(data, config, on_event)
+        train_idx, val_idx = stratified_split(data.labels, config.val_split, config.seed)
+        on_event(Message(f"split: {len(train_idx)} training, {len(val_idx)} validation images (stratified)"))
+        name = f"classify-{Path(config.data_dir).resolve().name}"
+        with runs.open_run(config.run_dir, config.runs_root, name, settings, resumable=False) as run_dir:
+            return _fit(config, run_dir, data, (train_idx, val_idx), output, on_event, should_stop)
 
 
 def _fit(
@@ -305,17 +308,13 @@ def _one_cycle(peak: float, total_steps: int) -> keras.optimizers.schedules.Lear
     )
 
 
-def _check_output(config: ClassifyConfig) -> Path | None:
-    """Refuse to replace a user's file before spending any time training."""
+def _reserve_output(config: ClassifyConfig, held: contextlib.ExitStack) -> Path | None:
+    """Hold ``-o`` and its class names before any time is spent training: never a user's file replaced."""
     if config.output is None:
         return None
     output = Path(config.output)
-    if not config.overwrite:
-        for path in (output, classes_path(output)):
-            if path.exists():
-                raise InputError(f"{path} exists; choose another -o or add --overwrite")
-    if output.is_dir():
-        raise InputError(f"{output} is a folder; -o takes a file name ending in .keras")
+    for path in (output, classes_path(output)):
+        held.enter_context(runs.reserve(path, overwrite=config.overwrite))
     return output
 
 

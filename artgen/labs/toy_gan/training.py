@@ -21,7 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import plots, runs
+from artgen import images, plots, runs
 from artgen.errors import DependencyError, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.labs.toy_gan.config import ToyConfig
@@ -63,7 +63,6 @@ def train_toy(
     settings = {"engine": "toy_gan", **config.to_dict()}
     # Toy runs are never continued: a folder that holds anything is refused.
     with runs.open_run(config.run_dir, config.runs_root, "toy", settings, resumable=False) as run_dir:
-        runs.write_json(run_dir / "config.json", settings)
         return _Lab(config, run_dir, on_event).run(should_stop)
 
 
@@ -247,7 +246,7 @@ class _Lab:
     def _write_gif(self) -> Path:
         from PIL import Image
 
-        pictures = [Image.open(path).convert("RGB") for path in self.frames]
+        pictures = [images.open_rgb(path) for path in self.frames]
         palette = [picture.quantize(colors=128, dither=Image.Dither.NONE) for picture in pictures]
         durations = [FRAME_MS] * (len(palette) - 1) + [LAST_FRAME_MS]
         path = self.run_dir / "training.gif"

@@ -11,10 +11,10 @@ the CLI prints), so nothing about an engine's options is written twice.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -24,10 +24,10 @@ from textual.widgets import Button, Collapsible, Header, Input, Label, Select, S
 
 from artgen import schema
 from artgen.errors import ArtgenError, InputError
-from artgen.images import IMAGE_EXTENSIONS
+from artgen.images import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, UnusableImage, open_image
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
+from artgen.jobs.checks import check_classifier_path, check_generator_path
 from artgen.jobs.kinds import PATH_KINDS
-from artgen.style.clips import VIDEO_SUFFIXES
 from artgen.tui.screens.picker import PathPicker
 from artgen.tui.widgets.footer import KeysFooter
 
@@ -74,7 +74,7 @@ class FormScreen(Screen):
                 yield self._widget(spec, self.initial.get(spec.name))
                 if spec.kind in PATH_KINDS:
                     yield Button("…", id=f"browse-{spec.name}", classes="browse", compact=True)
-            yield Static(spec.help, id=f"note-{spec.name}", classes="note")
+            yield Static(self.words(spec.help), id=f"note-{spec.name}", classes="note")
 
     def _widget(self, spec: FieldSpec, value: Any) -> Widget:
         widget_id = f"field-{spec.name}"
@@ -126,21 +126,45 @@ class FormScreen(Screen):
 
     def validate(self) -> bool:
         values = self.values()
-        for spec in self.fields:
-            note = self.query_one(f"#note-{spec.name}", Static)
-            error = self.errors.get(spec.name)
-            note.update(error or spec.help)
-            note.set_class(bool(error), "error")
         message = ""
         if not self.errors:
             try:
                 kinds.build_config(self.kind, values)
             except ArtgenError as exc:
-                message = str(exc)
+                message = self.words(str(exc))
+                # A check across options (a mixture, a batch that packs) names its option first:
+                # said at that option, not only at the foot of the form, far below it.
+                if (name := self._named_first(str(exc))) is not None:
+                    self.errors[name] = message
+        for spec in self.fields:
+            note = self.query_one(f"#note-{spec.name}", Static)
+            error = self.errors.get(spec.name)
+            note.update(error or self.words(spec.help))
+            note.set_class(bool(error), "error")
         self.query_one("#form-error", Static).update(message)
         ok = not self.errors and not message
         self.query_one("#start", Button).disabled = not ok
         return ok
+
+    def words(self, text: str) -> str:
+        """``text`` with the CLI's flags (``--mixture``, ``--no-seamless``) as this form's labels."""
+        for spec in sorted(self.fields, key=lambda spec: -len(spec.option.flag)):
+            name = spec.option.flag.removeprefix("--")
+            text = re.sub(rf"--no-{re.escape(name)}(?![\w-])", f"{spec.label} off", text)
+            for flag in (spec.option.flag, *spec.option.setting.aliases):
+                if flag.startswith("--"):
+                    text = re.sub(rf"{re.escape(flag)}(?![\w-])", spec.label, text)
+        return text
+
+    def _named_first(self, message: str) -> str | None:
+        """The field whose flag comes first in ``message``, if any does."""
+        found = []
+        for spec in self.fields:
+            for flag in (spec.option.flag, *spec.option.setting.aliases):
+                match = re.search(rf"{re.escape(flag)}(?![\w-])", message) if flag.startswith("--") else None
+                if match is not None:
+                    found.append((match.start(), spec.name))
+        return min(found)[1] if found else None
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
@@ -174,7 +198,8 @@ class FormScreen(Screen):
             if path:
                 field.value = path
 
-        folders, either = spec.kind in ("folder", "outdir"), spec.kind in ("source", "destination")
+        folders = spec.kind in ("folder", "outdir")
+        either = spec.kind in ("source", "destination", "generator", "classifier")
         self.app.push_screen(PathPicker(field.value, folders=folders, either=either), chosen)
 
 
@@ -234,8 +259,10 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return None if path.is_dir() else f"{path} is a file, not a folder"
     if spec.kind == "outdir":
         return f"{path} is a file, not a folder" if path.is_file() else None
-    if spec.kind == "file" and not path.exists():
-        return f"{path} does not exist"
+    if spec.kind == "generator":
+        return check_generator_path(path)
+    if spec.kind == "classifier":
+        return check_classifier_path(path)
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
     if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
@@ -246,9 +273,9 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             return f"{path.name} is not an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
         try:
-            with Image.open(path):
+            with open_image(path):
                 pass
-        except (UnidentifiedImageError, OSError):
+        except UnusableImage:
             return f"{path.name} is not a readable image"
     if spec.kind == "output" and path.is_dir():
         return f"{path} is a folder; give a file name"

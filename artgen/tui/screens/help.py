@@ -36,10 +36,17 @@ class HelpScreen(ModalScreen[None]):
 the focused path. Errors show under each option as you type.
 
 **In a job or the job list**: `c` cancel (graceful, then forced after a timeout), `r` resume
-a stopped training run, `e` re-run with the same settings, `o` open the output folder.
+a stopped training run, `e` re-run with the same settings (into the next free output name),
+`o` open the output folder. Cancelling a job run from a shell asks that command to stop, as
+Ctrl-C would.
+
+**A job that failed** says why at the top of its view: the error, where its traceback
+was kept, and the `artgen` command that runs it from a shell.
 
 Every job runs in its own process; the history is kept in `{data_dir()}/jobs.sqlite` and
-`artgen jobs` lists it from the shell.
+`artgen jobs` lists it from the shell. Runs started in a shell (`artgen train`, `artgen walk`
+...) and in other studios show up here within a second or two; a job whose process is gone
+reads as interrupted. `artgen serve` opens the studio in a web browser.
 """
         with VerticalScroll(id="help"):
             yield Markdown(text)

@@ -42,7 +42,9 @@ def home_screen() -> HomeScreen:
     made here rather than into the screen's private binding map.
     """
     keys = [
-        Binding(kind.key, f"app.new('{kind.name}')", kind.name.capitalize()) for kind in kinds.KINDS.values()
+        # The screen lists every kind with its key; the footer keeps its width for the keys of every screen.
+        Binding(kind.key, f"app.new('{kind.name}')", kind.name.capitalize(), show=False)
+        for kind in kinds.KINDS.values()
     ]
     return type("HomeScreen", (HomeScreen,), {"BINDINGS": keys})()
 

@@ -20,7 +20,7 @@ JOB_BINDINGS = [
     ("c", "app.cancel_job", "Cancel"),
     ("r", "app.resume_job", "Resume"),
     ("e", "app.rerun_job", "Re-run"),
-    ("o", "app.open_output", "Open folder"),
+    ("o", "app.open_output", "Open"),  # its folder; short, so every key fits 80 columns
 ]
 
 

@@ -8,7 +8,7 @@ __all__ = ["KeysFooter"]
 
 
 class KeysFooter(Footer):
-    """Textual's Footer, without its leak.
+    """Textual's Footer, compact (every screen's keys fit 80 columns), and without its leak.
 
     Footer rebuilds its keys each time a screen comes back, and each key it builds
     stays on the Footer's watch list for ``compact`` until that value next changes,
@@ -16,6 +16,9 @@ class KeysFooter(Footer):
     screen changes, and garbage-collector pauses long enough to drop key presses.
     Touching ``compact`` after each rebuild lets Textual drop the dead keys itself.
     """
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
 
     async def recompose(self) -> None:
         await super().recompose()

@@ -10,6 +10,7 @@ from artgen.jobs.format import duration, state_text, where_text
 __all__ = ["JobTable", "by_run"]
 
 RESUME_MARK = "↳ "
+CLOCK_EVERY = 1.0  # seconds between redraws of running jobs' times, which move with no event to say so
 
 
 class JobTable(DataTable):
@@ -25,18 +26,30 @@ class JobTable(DataTable):
     def __init__(self, *, limit: int | None = None, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.limit = limit
+        self._running: dict[str, JobRecord] = {}  # the rows whose time moves
 
     def on_mount(self) -> None:
         for column in self.COLUMNS:
             self.add_column(column, key=column)
+        self.set_interval(CLOCK_EVERY, self._tick)
+
+    def _tick(self) -> None:
+        if not self.screen.is_current:
+            return
+        now = self.app.now()
+        for job_id, record in list(self._running.items()):
+            if job_id in self.rows:
+                self.update_cell(job_id, "took", duration(record.duration(now)), update_width=True)
 
     def show(self, records: list[JobRecord], now: float | None = None) -> None:
         """Redraw with ``records`` (newest first), keeping the cursor on the same job."""
         selected = self.selected_id
         self.clear()
+        self._running = {}
         ordered = by_run(records)
         for record, resumes in ordered[: self.limit] if self.limit else ordered:
             self.add_row(*self._cells(record, now, resumes), key=record.id)
+            self._keep_time(record)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
 
@@ -46,6 +59,13 @@ class JobTable(DataTable):
         resumes = str(self.get_cell(record.id, "kind")).startswith(RESUME_MARK)
         for column, value in zip(self.COLUMNS, self._cells(record, now, resumes), strict=True):
             self.update_cell(record.id, column, value, update_width=True)
+        self._keep_time(record)
+
+    def _keep_time(self, record: JobRecord) -> None:
+        if record.state in ("running", "stopping"):
+            self._running[record.id] = record
+        else:
+            self._running.pop(record.id, None)
 
     @property
     def selected_id(self) -> str | None:

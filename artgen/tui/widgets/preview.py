@@ -7,11 +7,12 @@ snapshots do not depend on the terminal.
 
 from __future__ import annotations
 
-from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 from textual_image.widget import HalfcellImage, Image
+
+from artgen.images import UnusableImage, open_image
 
 __all__ = ["Preview"]
 
@@ -36,9 +37,9 @@ class Preview(Vertical):
         if path == self.path:
             return
         try:
-            with PILImage.open(path) as opened:
+            with open_image(path) as opened:
                 picture = opened.convert("RGB")
-        except (OSError, ValueError):
+        except UnusableImage:
             return  # a half-visible file: the next preview event will bring a whole one
         self.path = path
         self.query_one("#preview-image").image = picture

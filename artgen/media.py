@@ -1,9 +1,10 @@
-"""Streaming animation writers: GIF, WebP, MP4 and folders of PNG frames.
+"""Writing animations and frames: GIF, WebP, MP4 and folders of PNG frames, streamed.
 
 Each writer pulls frames from an iterator of (n, H, W, 3) uint8 batches and
 writes them as they come, so a walk of 10,000 frames holds one batch in
-memory, never the whole animation. Callers hand in a temporary path and
-rename it into place (runs.atomic_path); writers never see the final name.
+memory, never the whole animation. Callers hand in a temporary path (an
+empty folder for frames) and rename it into place (runs.atomic_path);
+writers never see the final name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import errno
 import importlib.util
 import itertools
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
@@ -22,13 +24,13 @@ from typing import Any
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from artgen.errors import DependencyError
-from artgen.runs import MACHINE_ERRNOS
+from artgen.errors import MACHINE_ERRNOS, DependencyError
 
-__all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg"]
+__all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg", "FRAME_NAME"]
 
 Batches = Iterable[np.ndarray]
 MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 x264's default; lower keeps more detail
+FRAME_NAME = re.compile(r"frame-\d{5,}\.png")  # one frame of a folder of frames, its whole name
 
 
 def write(kind: str, path: Path, batches: Batches, fps: float, total: int, sample: np.ndarray) -> None:
@@ -248,9 +250,9 @@ def require_ffmpeg() -> None:
 
 
 def write_frames(path: Path, batches: Batches) -> None:
-    """A folder of ``frame-00000.png``, ... (the folder itself is renamed into place by the caller)."""
-    if path.exists() and not path.is_dir():
-        path.unlink()  # atomic_path reserves the name with an empty file
-    path.mkdir(exist_ok=True)
+    """A folder of ``frame-00000.png``, ... into the empty folder ``path`` (the caller's temporary).
+
+    Names :data:`FRAME_NAME` matches: all an old folder may hold for ``--overwrite`` to replace it.
+    """
     for index, frame in enumerate(_frames(batches)):
         Image.fromarray(frame).save(path / f"frame-{index:05d}.png", format="PNG")

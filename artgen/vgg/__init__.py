@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from artgen import environment
+from artgen import environment, files
 from artgen.assets import asset
 from artgen.errors import ModelError
 
@@ -119,11 +119,11 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
     kept, so a studio or job runner doing transfer after transfer builds
     each network once; they are frozen, so sharing them is safe.
     ``seamless``: every convolution pads by wrapping around
-    (:mod:`artgen.style.circular`), so the picture is seen as a tile.
+    (:mod:`artgen.vgg.circular`), so the picture is seen as a tile.
     """
     import keras
 
-    from artgen.style.circular import CircularPad, WrapToEven
+    from artgen.vgg.circular import CircularPad, WrapToEven
 
     wanted = list(outputs or output_names())
     names = _layer_names(net)
@@ -144,7 +144,12 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
     )
     weights = vgg16_weights() if net == "vgg16" else _vgg19_weights()
     for name in names[: deepest + 1]:
-        model.get_layer(name).set_weights([weights[f"{name}.kernel"], weights[f"{name}.bias"]])
+        layer = model.get_layer(name)
+        arrays = [weights.get(f"{name}.kernel"), weights.get(f"{name}.bias")]
+        if any(a is None or a.shape != tuple(v.shape) for a, v in zip(arrays, layer.weights, strict=True)):
+            where = VGG16_WEIGHTS if net == "vgg16" else f"Keras' {VGG19_FILE}"
+            raise ModelError(f"the {net} weights in {where} do not fit its layer {name}; reinstall artgen")
+        layer.set_weights(arrays)
     model.trainable = False
     return model
 
@@ -152,7 +157,7 @@ def build_features(net: str = "vgg16", outputs: tuple[str, ...] | None = None, s
 def vgg16_weights(path: str | os.PathLike[str] = VGG16_WEIGHTS) -> dict[str, np.ndarray]:
     """The bundled ImageNet VGG16 conv weights as float32, keyed ``<layer>.kernel``/``.bias``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with files.open_regular(path) as handle, np.load(handle, allow_pickle=False) as data:
             return {key: data[key].astype(np.float32) for key in data.files}
     except (OSError, ValueError) as exc:
         raise ModelError(

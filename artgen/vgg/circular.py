@@ -9,7 +9,7 @@ features of ``roll(x)`` are those of ``x`` rolled (exactly so when the sides
 are multiples of 16, where every pooling halves them evenly).
 
 Plain ``keras.ops``, written once for every backend. Imported only by
-:func:`artgen.style.vgg.build_features`, which imports Keras lazily.
+:func:`artgen.vgg.build_features`, which imports Keras lazily.
 """
 
 from __future__ import annotations

