@@ -380,7 +380,8 @@ def _read_cache(array_path: Path, report_path: Path, found: int, size: int) -> F
     images = stored.cached_array(array_path, (kept, size, size, 3), np.uint8)
     if images is None:
         return None
-    return FolderData(images, found, [tuple(entry) for entry in report.skipped], from_cache=True)
+    skipped = [(str(name), str(reason)) for name, reason in report.skipped]
+    return FolderData(images, found, skipped, from_cache=True)
 
 
 def _write_cache(array_path: Path, report_path: Path, images: np.ndarray, found: int, skipped: list) -> None:

@@ -236,7 +236,7 @@ def _ffmpeg_failure(status: int, path: Path) -> OSError:
     or a signal, leaves the file incomplete (EPIPE: its writer ended).
     """
     code = 256 - status if 128 < status < 256 else None
-    if code in MACHINE_ERRNOS:
+    if code is not None and code in MACHINE_ERRNOS:
         return OSError(code, os.strerror(code), str(path))
     return OSError(errno.EPIPE, f"ffmpeg ended with status {status} before the file was complete", str(path))
 

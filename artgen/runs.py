@@ -379,9 +379,10 @@ def _claim(path: Path, kind: str, overwrite: bool, replaces: re.Pattern[str] | N
         try:
             fd, created = _create(path, kind), True
         except FileExistsError:
-            fd, created = _open_existing(path, kind), False
-            if fd is None:
+            existing = _open_existing(path, kind)
+            if existing is None:
                 continue
+            fd, created = existing, False
         try:
             if not _lock(fd):  # another artgen holds it (or took our fresh placeholder to overwrite it)
                 raise _busy(path)

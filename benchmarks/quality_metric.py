@@ -1,9 +1,12 @@
 """Validate artgen's FD/KID before trusting it: figures for docs/benchmarks.md.
 
 For a real folder, scores against one half of it (N images): the other half (should be
-near 0), the same images blurred, one class only (Fashion-MNIST), uniform noise, and one
-image repeated N times (a fully collapsed generator). Prints FD, KID ± standard error,
-and the relative diversity (mean pairwise feature distance / the data's).
+near 0), the same images blurred, one class only (Fashion-MNIST), uniform noise, flat grey
+with faint noise (what an untrained DCGAN draws), and one image repeated N times (a fully
+collapsed generator). Prints FD, KID ± standard error, precision and recall (k-NN
+manifolds, k=3: the other half should be near 1/1, noise near 0/0, a repeated image high
+precision and recall near 0), and the relative diversity (mean pairwise feature distance /
+the data's).
 
     python benchmarks/quality_metric.py [--n 500] [--folders fashion:32 emoji:64]
 """
@@ -43,6 +46,9 @@ def validate(folder: Path, size: int, n: int) -> None:
         "other half": other,
         "blurred (radius 1.5)": _blur(other),
         "noise": np.random.default_rng(2).integers(0, 256, other.shape, dtype=np.uint8),
+        "grey, faint noise": np.clip(
+            127.5 + np.random.default_rng(3).normal(0, 10, other.shape), 0, 255
+        ).astype(np.uint8),
         "one image repeated": np.repeat(other[:1], n, axis=0),
     }
     classes = sorted(p for p in folder.iterdir() if p.is_dir())
@@ -55,7 +61,7 @@ def validate(folder: Path, size: int, n: int) -> None:
         relative = quality.diversity(features) / base
         print(
             f"  {name:22s} FD {score.fd:9.2f}   KID {score.kid:8.4f} ± {score.kid_se:.4f}   "
-            f"diversity {relative:.2f}"
+            f"precision {score.precision:.3f}   recall {score.recall:.3f}   diversity {relative:.2f}"
         )
 
 

@@ -38,8 +38,9 @@ def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model() -> tuple[str, ...]:
-    """``artgen train`` options for the smallest DCGAN that still learns: a run takes seconds on a CPU."""
-    return ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8")
+    """``artgen train`` options for the smallest DCGAN that still learns: a run takes seconds on a CPU
+    (no quality evaluation: VGG16 features would take longer than the run)."""
+    return ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8", "--eval-every", "0")
 
 
 @pytest.fixture

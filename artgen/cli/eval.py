@@ -11,13 +11,17 @@ from artgen.dcgan.config import SIZES
 from artgen.generators.locate import WHICH
 
 NAME = "eval"
-HELP = "score a generator (or a folder of images) against real images: FD and KID"
+HELP = "score a generator (or a folder of images) against real images: FD, KID, precision, recall"
 DESCRIPTION = (
     "Fréchet distance (FD) and kernel distance (KID, unbiased, ± its standard error) between\n"
     "images from SOURCE and the real images in DIR, on features of the bundled VGG16. Lower is\n"
-    "better; 0 is indistinguishable. SOURCE is a .keras generator, a training run directory or\n"
-    "a folder of images (scores any program's output). The figures compare with each other\n"
-    "(same DIR, same -n), not with published Inception FIDs. DIR's features are cached."
+    "better; 0 is indistinguishable. Precision (the share of generated images that fall among\n"
+    "real ones: realism) and recall (the share of real images the generated ones cover:\n"
+    "variety) are k-nearest-neighbour manifold figures (k=3) on the same features, 0 to 1,\n"
+    "higher is better: sharp but collapsed samples have high precision and low recall.\n"
+    "SOURCE is a .keras generator, a training run directory or a folder of images (scores any\n"
+    "program's output). The figures compare with each other (same DIR, same -n), not with\n"
+    "published Inception FIDs. DIR's features are cached."
     "\n\n"
     "Cost, measured on a 2-core CPU (docs/benchmarks.md): VGG16 features take 32.6 CPU-ms an image,\n"
     "so the default -n 2000 is about 65 CPU-s (33 s of an idle machine) for the scored images, and\n"
@@ -73,5 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     score = report.score
     note(f"scored {report.source} against {report.real} real images at {report.size} px")
-    show_result(f"FD {score.fd:.4g}   KID {score.kid:.4g} ± {score.kid_se:.2g}   ({score.count} images)")
+    show_result(
+        f"FD {score.fd:.4g}   KID {score.kid:.4g} ± {score.kid_se:.2g}   "
+        f"precision {score.precision:.3f}   recall {score.recall:.3f}   ({score.count} images)"
+    )
     return 0

@@ -19,7 +19,8 @@ HELP = "draw images from a trained generator"
 DESCRIPTION = (
     "Write a grid of generated images to OUT.png (or one PNG per image with --separate).\n"
     "--model takes a .keras file or a training run directory; without it, the generator\n"
-    "bundled with artgen is used."
+    "bundled with artgen is used. --select keeps the candidates a run's discriminator rates\n"
+    "most real, trading variety for quality."
     "\n\n"
     "Cost: loading TensorFlow and the model takes most of it; the bundled 64 px generator draws\n"
     "400-645 images/s on a 2-core CPU (measured as walk frames, docs/benchmarks.md). Not measured\n"
@@ -30,7 +31,7 @@ EXAMPLES = (
     "Examples:\n"
     f"  artgen sample out.png                          {_COUNT} images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
-    "  artgen sample --truncation 1.5 --separate frames/\n"
+    "  artgen sample --model runs/faces-20261123-101500 --select 0.5 --separate frames/\n"
     "  artgen sample --info                           what the bundled generator is"
 )
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         which=args.which,
         count=args.count,
         seed=args.seed,
-        truncation=args.truncation,
+        select=args.select,
         columns=args.columns,
         separate=args.separate,
         overwrite=args.overwrite,

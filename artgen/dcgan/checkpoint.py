@@ -75,7 +75,7 @@ def save(
     a user's ``step-00000020-mine.npz``, or an archive folder linked in as
     ``checkpoints/``, is kept.
     """
-    arrays = {STEP: np.asarray(step, dtype=np.int64)}
+    arrays: dict[str, np.ndarray] = {STEP: np.asarray(step, dtype=np.int64)}
     if config is not None:
         arrays[CONFIG] = np.asarray(json.dumps(config, sort_keys=True, default=str))
     for group_name, variables in gan.state().items():
@@ -84,7 +84,7 @@ def save(
     arrays[DIGEST] = np.asarray(_digest(arrays))
     path = _path(run_dir, step)
     with runs.atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, allow_pickle=False, **arrays)  # no object arrays: a checkpoint holds numbers only
     for old in checkpoints(run_dir)[:-keep]:
         runs.remove_own(old, root or run_dir, CHECKPOINT_NAME)
     return path

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from artgen.configs import MAX_SEED, ConfigDict
+from artgen.dcgan.schedule import AUTO_MIN_STEPS, EVAL_SHARE, FIRST_BY
 from artgen.errors import InputError
 from artgen.schema import check, resumable_fields, setting
 
@@ -235,10 +236,12 @@ class TrainConfig(ConfigDict):
         advanced=True,
         resumable=True,
     )
-    # about 6% of the time at 32 px
-    eval_every: int = setting(
-        2000,
-        help="steps between FD/KID evaluations, 0 = off",
+    eval_every: int | None = setting(
+        None,
+        help="steps between FD/KID evaluations, 0 = off; a run that evaluates also does at its end",
+        unset=f"auto: first a quarter into the run (by step {FIRST_BY} at the latest), then whenever "
+        f"training since the last one took {1 / EVAL_SHARE:.0f}x its time, never closer than the "
+        f"first; runs under {AUTO_MIN_STEPS} steps only at the end",
         min=0,
         group=QUALITY,
         advanced=True,

@@ -6,10 +6,11 @@ Layout of a run directory::
     checkpoints/           step-NNNNNNNN.npz, every variable of the run
     images/step-NNNNNNNN.png  samples from a fixed latent batch (classic runs: epoch-NNNN.png)
     metrics.csv            step, d_loss, g_loss, d_real, d_fake, img_per_s, fd, kid
+                           (FD/KID on the rows of evaluations: see schedule.py for when)
     loss.png               the loss curves
     quality.json           what the quality watch remembers (best FD, recent FDs)
     best/checkpoints/      the full state at the lowest FD (for --on-collapse rollback)
-    generator-best.keras   the generator at the lowest FD (with --eval-every)
+    generator-best.keras   the generator at the lowest FD (unless --eval-every 0)
     generator.keras        the final (EMA) generator, for ``artgen sample``/``walk``
 """
 
@@ -22,13 +23,14 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
 from artgen import images as image_io
 from artgen import plots, runs, stored
-from artgen.dcgan import augment, checkpoint
+from artgen.dcgan import augment, checkpoint, schedule
 from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
@@ -36,6 +38,9 @@ from artgen.dcgan.gan import GAN, build_gan, sampling_copy
 from artgen.dcgan.watch import WatchState
 from artgen.errors import DamagedFile, InputError, OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
+
+if TYPE_CHECKING:  # the watch loads VGG16: only a run that evaluates imports it
+    from artgen.dcgan.watch import QualityWatch
 
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
@@ -156,26 +161,15 @@ class _Loop:
         )
         self.rows = [list(row) for row in earlier.rows]
         self.sampler_copy: keras.Model | None = None
-        self.watch = None
+        self.watch: QualityWatch | None = None
+        self.schedule: schedule.EvalSchedule | None = None
         self.last_quality: dict[str, float] = {}
-        # The watch (and the real images' features it needs) is made only for a run long
-        # enough to evaluate, so short runs pay nothing for it.
-        if config.eval_every and self.writes_files and total >= config.eval_every:
-            from artgen.dcgan.watch import QualityWatch
-
-            on_event(Message(f"measuring quality every {config.eval_every} steps (FD/KID, VGG16 features)"))
-            self.watch = QualityWatch(
-                images,
-                config.latent_dim,
-                config.seed,
-                config.eval_samples,
-                run_dir / "quality.json",
-                earlier.watch or WatchState(),
-                on_event,
-            )
+        self.earlier_watch = earlier.watch  # quality.json as the run read it before writing anything
 
     def run(self, start: int, should_stop: ShouldStop) -> TrainResult:
         self.rows = [row for row in self.rows if row[0] <= start]
+        if self.config.eval_every != 0 and self.writes_files:
+            self._start_watch(start)
         window: list[dict[str, float]] = []
         window_start = time.perf_counter()
         last_saved = start
@@ -207,7 +201,7 @@ class _Loop:
                 self._log(done, window, rate)
                 window, window_start = [], time.perf_counter()
             self._scheduled_samples(done)
-            if self.watch is not None and done % self.config.eval_every == 0 and done != self.total:
+            if self.schedule is not None and self.schedule.due(done):
                 verdict = self._evaluate(done)
                 if verdict == "stop":
                     self._checkpoint(done)
@@ -218,6 +212,24 @@ class _Loop:
                 self._checkpoint(done)
                 last_saved = done
         return self._finish()
+
+    def _start_watch(self, start: int) -> None:
+        """The quality watch (it computes the real images' features, or reads them from the cache)."""
+        from artgen.dcgan.watch import QualityWatch
+
+        config = self.config
+        self.on_event(Message(schedule.describe(config.eval_every, self.total - start)))
+        self.watch = QualityWatch(
+            self.images,
+            config.latent_dim,
+            config.seed,
+            config.eval_samples,
+            self.run_dir / "quality.json",
+            self.earlier_watch or WatchState(),
+            self.on_event,
+        )
+        seconds = self.watch.state.eval_seconds
+        self.schedule = schedule.EvalSchedule(config.eval_every, start, self.total, seconds)
 
     def _step(self, inputs: dict[str, np.ndarray], step: int, last_saved: int) -> dict[str, float]:
         try:
@@ -288,11 +300,12 @@ class _Loop:
 
     def _evaluate(self, step: int, act: bool = True) -> str | None:
         """Score the sampler; keep the best; act on a collapse. Returns what was done about one."""
-        assert self.watch is not None
-        started = time.perf_counter()
+        assert self.watch is not None and self.schedule is not None
+        started = schedule.clock()
         sampler = self._sampler()
         result = self.watch.evaluate(sampler, step)
-        took = time.perf_counter() - started
+        took = self.schedule.evaluated(step, started)
+        self.watch.state.eval_seconds = took
         self.last_quality = {"fd": result.fd, "kid": result.kid}
         if self.rows and self.rows[-1][0] == step:
             self.rows[-1][-2:] = [result.fd, result.kid]
@@ -302,8 +315,8 @@ class _Loop:
         best = " (best so far)" if result.is_best else ""
         self.on_event(
             Message(
-                f"step {step}: FD {result.fd:.4g}, KID {result.kid:.4g} ± {result.kid_se:.2g}{best} "
-                f"({took:.1f} s)"
+                f"step {step}: FD {result.fd:.4g}, KID {result.kid:.4g} ± {result.kid_se:.2g}, "
+                f"precision {result.precision:.2f}, recall {result.recall:.2f}{best} ({took:.1f} s)"
             )
         )
         if result.is_best:
@@ -321,9 +334,9 @@ class _Loop:
                 Message(f"step {step}: {result.alarm}; stopping (best: generator-best.keras)", "warning")
             )
             return "stop"
-        best = checkpoint.latest(self.run_dir / "best")
-        assert best is not None
-        checkpoint.restore(self.gan, best)
+        kept = checkpoint.latest(self.run_dir / "best")
+        assert kept is not None
+        checkpoint.restore(self.gan, kept)
         for optimizer in (self.gan.g_optimizer, self.gan.d_optimizer):
             if isinstance(optimizer.learning_rate, keras.Variable):
                 optimizer.learning_rate = optimizer.learning_rate * ROLLBACK_LR_FACTOR

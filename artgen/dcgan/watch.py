@@ -37,6 +37,7 @@ class WatchState:
     recent: list[float] = field(default_factory=list)  # FDs since the last rollback
     peak_diversity: float = 0.0  # the highest relative sample diversity seen
     rollbacks: int = 0
+    eval_seconds: float | None = None  # how long the last evaluation took (spaces auto evaluations)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Evaluation:
     diversity: float  # mean pairwise feature distance of the samples, relative to the data's
     is_best: bool
     alarm: str | None  # why this looks like a collapse, or None
+    precision: float = math.nan  # share of samples among the real images (k-NN manifold)
+    recall: float = math.nan  # share of the real images the samples cover
 
 
 def judge(recent: list[float], relative_diversity: float, peak_diversity: float) -> str | None:
@@ -101,7 +104,9 @@ class QualityWatch:
         state.recent = [*state.recent, score.fd][-(RISES + 1) :]
         state.peak_diversity = max(state.peak_diversity, relative)
         alarm = judge(state.recent, relative, state.peak_diversity)
-        return Evaluation(step, score.fd, score.kid, score.kid_se, relative, is_best, alarm)
+        return Evaluation(
+            step, score.fd, score.kid, score.kid_se, relative, is_best, alarm, score.precision, score.recall
+        )
 
     def rolled_back(self) -> None:
         self.state.recent = []

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from artgen import stored
 from artgen.assets import asset
 from artgen.dcgan.run_files import CHECKPOINT_NAME, latest_checkpoint
-from artgen.errors import ModelError
+from artgen.errors import ArtgenError, ModelError
 
 __all__ = [
     "DEFAULT_GENERATOR",
     "WHICH",
     "resolve_model",
     "describe",
+    "critic_checkpoint",
+    "no_critic",
 ]
 
 WHICH = ("final", "best", "latest")
@@ -42,7 +45,9 @@ def resolve_model(model: str | Path | None, which: str | None = None) -> Path:
             raise ModelError(f"{path} has not finished (no generator.keras); try --which latest")
         if which == "best":
             if not (path / "generator-best.keras").exists():
-                raise ModelError(f"{path} has no generator-best.keras (it was trained without --eval-every)")
+                raise ModelError(
+                    f"{path} has no generator-best.keras: {_why_no_best(path)}; try --which latest"
+                )
             return path / "generator-best.keras"
         if which == "latest":
             found = latest_checkpoint(path)
@@ -66,6 +71,17 @@ def resolve_model(model: str | Path | None, which: str | None = None) -> Path:
     return path
 
 
+def _why_no_best(run_dir: Path) -> str:
+    """Why a run has no best generator: its config.json turned evaluations off, or none has finished."""
+    try:
+        settings = stored.read_json(run_dir / "config.json")
+    except ArtgenError:
+        return "it has no readable config.json"
+    if settings.get("eval_every") == 0:
+        return "it was trained with --eval-every 0 (no quality evaluations)"
+    return "none of its quality evaluations has finished yet"
+
+
 def describe(path: Path) -> str:
     """Which generator of a run ``path`` is, for the "using ..." line of sample and walk."""
     if path.name == "generator.keras":
@@ -75,3 +91,31 @@ def describe(path: Path) -> str:
     if CHECKPOINT_NAME.fullmatch(path.name):
         return f"{path} (latest checkpoint, step {int(path.stem.split('-')[1])})"
     return str(path)
+
+
+def critic_checkpoint(model: Path) -> Path | None:
+    """The checkpoint holding the discriminator that trained alongside generator file ``model``.
+
+    ``generator.keras``: the run's newest checkpoint (its last step); ``generator-best.keras``:
+    the state saved with it under ``best/``; a checkpoint: itself. None for a generator outside
+    a run directory (the bundled one, a copied ``.keras`` file), which has no discriminator.
+    """
+    model = Path(model)
+    run_dir = model.parent.parent if model.suffix == ".npz" else model.parent
+    if not (run_dir / "config.json").is_file():
+        return None
+    if model.suffix == ".npz":
+        return model
+    if model.name == "generator.keras":
+        return latest_checkpoint(run_dir)
+    if model.name == "generator-best.keras":
+        return latest_checkpoint(run_dir / "best")
+    return None
+
+
+def no_critic(model: Path) -> str:
+    """The one line refusing ``--select`` for a generator without a discriminator."""
+    return (
+        f"--select ranks samples with the discriminator a training run keeps in its checkpoints; "
+        f"{model} has none: pass --model RUN_DIR"
+    )

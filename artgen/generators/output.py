@@ -14,7 +14,7 @@ from pathlib import Path
 from artgen import runs
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Progress, ignore_events
-from artgen.generators.locate import describe, resolve_model
+from artgen.generators.locate import critic_checkpoint, describe, no_critic, resolve_model
 
 __all__ = ["SamplePlan", "SampleFiles", "plan_samples", "write_samples"]
 
@@ -27,7 +27,7 @@ class SamplePlan:
     from_run: bool  # the model was chosen in a run directory (which holds several)
     count: int
     seed: int
-    truncation: float | None
+    select: float  # the share of candidates kept (1: no selection)
     out: Path | None  # the grid
     columns: int | None
     separate: Path | None  # the folder of one PNG per image
@@ -58,7 +58,7 @@ def plan_samples(
     which: str | None = None,
     count: int = 64,
     seed: int = 0,
-    truncation: float | None = None,
+    select: float = 1.0,
     columns: int | None = None,
     separate: str | Path | None = None,
     overwrite: bool = False,
@@ -86,9 +86,11 @@ def plan_samples(
         runs.check_output(folder, kind="into", overwrite=overwrite, how=how_to_overwrite)
     each = tuple(folder / f"{seed:04d}-{index:05d}.png" for index in range(count)) if folder else ()
     path = resolve_model(model, which)
+    if select < 1 and critic_checkpoint(path) is None:
+        raise InputError(no_critic(path))
     from_run = model is not None and Path(model).is_dir()
     return SamplePlan(
-        path, from_run, count, seed, truncation, out, columns, folder, each, overwrite, how_to_overwrite
+        path, from_run, count, seed, select, out, columns, folder, each, overwrite, how_to_overwrite
     )
 
 
@@ -114,7 +116,7 @@ def _draw(plan: SamplePlan, on_event: OnEvent) -> SampleFiles:
     from artgen.generators import sampling
 
     on_event(Progress(0, 1, unit="grid"))
-    pictures = sampling.sample(plan.model, plan.count, plan.seed, plan.truncation, on_event=on_event)
+    pictures = sampling.sample(plan.model, plan.count, plan.seed, plan.select, on_event=on_event)
     if plan.from_run:  # said once it loaded: no claim before an error
         on_event(Message(f"using {describe(plan.model)}"))
     if plan.out is not None:

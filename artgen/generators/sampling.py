@@ -15,6 +15,7 @@ from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError, os_error_reason
 from artgen.events import OnEvent, Ticker, ignore_events
+from artgen.generators import selection
 from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.roles import check_generator
 
@@ -86,23 +87,10 @@ def latent_dim(generator: keras.Model) -> int:
     return int(generator.input_shape[-1])
 
 
-def latents(count: int, dim: int, seed: int, truncation: float | None = None) -> np.ndarray:
-    """Standard-normal latents; with ``truncation`` T, values beyond ±T are redrawn.
-
-    This is BigGAN's truncation trick (a truncated normal), not a rescaling of
-    the vector: smaller T, less variety and more typical images.
-    """
-    if truncation is not None and not (np.isfinite(truncation) and truncation > 0):
-        raise InputError("--truncation must be a positive number")
+def latents(count: int, dim: int, seed: int) -> np.ndarray:
+    """Standard-normal latents; the first n of a larger draw with the same seed are the n of a smaller."""
     check_seed(seed)
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((count, dim), dtype=np.float32)
-    if truncation is not None:
-        outside = np.abs(z) > truncation
-        while outside.any():
-            z[outside] = rng.standard_normal(int(outside.sum()), dtype=np.float32)
-            outside = np.abs(z) > truncation
-    return z
+    return np.random.default_rng(seed).standard_normal((count, dim), dtype=np.float32)
 
 
 def generate(
@@ -123,11 +111,30 @@ def sample(
     model: str | Path | keras.Model | None = None,
     count: int = 64,
     seed: int = 0,
-    truncation: float | None = None,
+    select: float = 1.0,
     on_event: OnEvent = ignore_events,
 ) -> np.ndarray:
-    """``count`` images from ``model`` as (N, H, W, 3) uint8."""
+    """``count`` images from ``model`` as (N, H, W, 3) uint8.
+
+    ``select`` below 1 draws ``count / select`` candidates and keeps the ``count`` that the
+    discriminator of ``model``'s training run rates most real (``model`` must then be a
+    path in a run directory); the kept images stay in the order they were drawn.
+    """
     if not 1 <= count <= MAX_SAMPLES:
         raise InputError(f"-n must be between 1 and {MAX_SAMPLES}, not {count}")
-    generator = model if isinstance(model, keras.Model) else load_generator(model, on_event=on_event)
-    return generate(generator, latents(count, latent_dim(generator), seed, truncation), on_event=on_event)
+    if isinstance(model, keras.Model):
+        if select < 1:
+            raise InputError("--select needs the generator's training run, not a model in memory")
+        generator, critic = model, None
+    else:
+        path = resolve_model(model)
+        generator = load_generator(path, on_event=on_event)
+        critic = selection.load_critic(path, on_event) if select < 1 else None
+    z = latents(selection.pool_size(count, select), latent_dim(generator), seed)
+    if critic is None:
+        return generate(generator, z, on_event=on_event)
+    # Rated a batch at a time and drawn again once chosen: 4x the candidates never sit in memory.
+    scores = [
+        selection.critic_scores(critic, generate(generator, z[i : i + 256])) for i in range(0, len(z), 256)
+    ]
+    return generate(generator, z[selection.keep_best(np.concatenate(scores), count)])

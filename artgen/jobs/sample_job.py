@@ -12,7 +12,9 @@ from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, 
 from artgen.generators.output import SampleFiles, plan_samples, write_samples
 from artgen.schema import check, setting
 
-__all__ = ["SampleConfig", "sample_grid"]
+__all__ = ["SampleConfig", "sample_grid", "MIN_SELECT"]
+
+MIN_SELECT = 0.25  # --select draws at most 4x the candidates (0.3 already scored worse than 0.5)
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,14 @@ class SampleConfig(ConfigDict):
     )
     count: int = setting(64, help="number of images", flag="-n", aliases=("--count",), min=1, max=MAX_SAMPLES)
     seed: int = setting(0, help="latent seed", min=0, max=MAX_SEED)
-    truncation: float | None = setting(
-        None,
-        help="redraw latent values beyond ±T: less variety, more typical (e.g. 1.5)",
-        unset="off",
-        min=0,
-        above=True,
-        metavar="T",
+    select: float = setting(
+        1.0,
+        help="draw count/SHARE candidates and keep the SHARE of them that the training run's "
+        "discriminator rates most real: more realistic, a little less varied (0.5: twice the "
+        "candidates, the better half); 1 = off; needs --model RUN_DIR",
+        min=MIN_SELECT,
+        max=1,
+        metavar="SHARE",
     )
     columns: int | None = setting(None, help="grid columns", unset="square", min=1, advanced=True)
     overwrite: bool = setting(

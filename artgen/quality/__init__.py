@@ -1,4 +1,5 @@
-"""Image quality as a number: Fréchet distance (FD) and kernel distance (KID) on VGG16 features.
+"""Image quality as numbers: Fréchet distance (FD), kernel distance (KID), precision and recall
+on VGG16 features.
 
 ``distances`` is plain NumPy (no Keras); ``features`` runs the bundled VGG16
 and is loaded on first use, so importing this package stays cheap.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from artgen.lazy import lazy_attributes
 from artgen.quality.distances import Score, diversity, frechet_distance, kernel_distance, score
+from artgen.quality.manifold import knn_radii, precision_recall
 
 __all__ = [
     "Score",
@@ -16,6 +18,8 @@ __all__ = [
     "frechet_distance",
     "kernel_distance",
     "diversity",
+    "precision_recall",
+    "knn_radii",
     "extract",
     "real_features",
     "FEATURE_SIZE",

@@ -4,7 +4,9 @@ FD (Heusel et al., 2017) fits a Gaussian to each set and compares them; it is
 biased upwards for small sets, so compare FDs only at equal sample counts.
 KID (Bińkowski et al., 2018) is the unbiased squared MMD with the cubic
 polynomial kernel; its mean over disjoint blocks is unbiased at any count,
-and the blocks' spread gives its standard error.
+and the blocks' spread gives its standard error. :func:`score` adds precision and
+recall (:mod:`artgen.quality.manifold`), which tell blurry-but-varied samples
+from sharp-but-collapsed ones where FD and KID cannot.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from artgen.quality.manifold import precision_recall
+
 __all__ = ["Score", "score", "frechet_distance", "kernel_distance", "diversity"]
 
 KID_BLOCK = 200  # images per KID block; at least two blocks are always used
@@ -20,15 +24,24 @@ KID_BLOCK = 200  # images per KID block; at least two blocks are always used
 
 @dataclass(frozen=True)
 class Score:
-    """FD and KID (with its standard error) of generated features against real ones."""
+    """FD, KID (with its standard error), precision and recall of generated features against real ones."""
 
     fd: float
     kid: float
     kid_se: float
+    precision: float  # share of generated images inside the real images' k-NN manifold
+    recall: float  # share of real images inside the generated images' k-NN manifold
     count: int
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"fd": self.fd, "kid": self.kid, "kid_se": self.kid_se, "count": self.count}
+        return {
+            "fd": self.fd,
+            "kid": self.kid,
+            "kid_se": self.kid_se,
+            "precision": self.precision,
+            "recall": self.recall,
+            "count": self.count,
+        }
 
 
 def _stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,11 +87,12 @@ def kernel_distance(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[float,
 
 
 def score(generated: np.ndarray, real: np.ndarray) -> Score:
-    """FD and KID of ``generated`` features against ``real`` ones (both need 4+ rows)."""
+    """FD, KID, precision and recall of ``generated`` features against ``real`` ones (both need 4+ rows)."""
     if min(len(generated), len(real)) < 4:
         raise ValueError("FD and KID need at least 4 images on each side")
     kid, kid_se = kernel_distance(generated, real)
-    return Score(frechet_distance(generated, real), kid, kid_se, len(generated))
+    precision, recall = precision_recall(generated, real)
+    return Score(frechet_distance(generated, real), kid, kid_se, precision, recall, len(generated))
 
 
 def diversity(features: np.ndarray, pairs: int = 2000, seed: int = 0) -> float:

@@ -25,6 +25,7 @@ from artgen.errors import ArtgenError, InputError
 from artgen.jobs import DeviceInfo, HistoryStore, JobRecord, Runner, kinds, probe_devices
 from artgen.jobs.executors import Executor
 from artgen.jobs.owners import this_process
+from artgen.jobs.preview import Painter, PreviewWorker
 from artgen.tui.messages import DevicesFound, JobChanged
 from artgen.tui.runner import StudioRunner
 from artgen.tui.screens.base import JobView
@@ -33,6 +34,7 @@ from artgen.tui.screens.help import HelpScreen
 from artgen.tui.screens.home import HomeScreen, home_screen
 from artgen.tui.screens.job import JobScreen
 from artgen.tui.screens.jobs import JobsScreen
+from artgen.tui.screens.style_form import StyleFormScreen
 
 __all__ = ["ArtgenApp", "make_app", "main"]
 
@@ -54,6 +56,7 @@ class ArtgenApp(App[int]):
         probe: Callable[[], DeviceInfo] | None = probe_devices,
         halfcell_previews: bool = False,
         clock: Callable[[], float] = time.time,
+        preview_worker: Callable[[], Painter] = PreviewWorker,
     ) -> None:
         super().__init__()
         self.runner = runner
@@ -61,6 +64,8 @@ class ArtgenApp(App[int]):
         self.devices: DeviceInfo | None = None if probe else runner.devices
         self.halfcell_previews = halfcell_previews
         self.now = clock
+        self._new_painter = preview_worker
+        self._painter: Painter | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
@@ -81,6 +86,14 @@ class ArtgenApp(App[int]):
     def on_unmount(self) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+        if self._painter is not None:
+            self._painter.close()
+
+    def preview_painter(self) -> Painter:
+        """The style form's preview worker, made on first use (its process starts on its first request)."""
+        if self._painter is None:
+            self._painter = self._new_painter()
+        return self._painter
 
     def _probe_devices(self) -> None:
         """nvidia-smi can take a second on a cold GPU: never on the event loop."""
@@ -110,7 +123,8 @@ class ArtgenApp(App[int]):
             return
         name = f"form-{kind.name}"
         if not self.is_screen_installed(name):  # kept, so a form reopens with what was typed in it
-            self.install_screen(FormScreen(kind), name=name)
+            form = StyleFormScreen if kind.name == "style" else FormScreen
+            self.install_screen(form(kind), name=name)
         self._show(name)
 
     def action_jobs(self) -> None:
@@ -253,11 +267,19 @@ def make_app(
     probe: Callable[[], DeviceInfo] | None = probe_devices,
     halfcell_previews: bool = False,
     clock: Callable[[], float] = time.time,
+    preview_worker: Callable[[], Painter] | None = None,
 ) -> ArtgenApp:
-    """The app around ``runner`` (a real :class:`Runner` over the user's history by default)."""
+    """The app around ``runner`` (a real :class:`Runner` over the user's history by default);
+    ``preview_worker`` makes the style form's preview worker (a :class:`PreviewWorker`) when first needed."""
     if runner is None:
         runner = Runner(HistoryStore(), probe=probe)  # its monitor thread keeps device facts live
-    return ArtgenApp(runner, probe=probe, halfcell_previews=halfcell_previews, clock=clock)
+    return ArtgenApp(
+        runner,
+        probe=probe,
+        halfcell_previews=halfcell_previews,
+        clock=clock,
+        preview_worker=preview_worker or PreviewWorker,
+    )
 
 
 def main(cluster: str | None = None) -> int:

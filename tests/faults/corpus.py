@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-TINY = ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8")
+TINY = ("--size", "32", "--width", "8", "--latent-dim", "8", "--batch-size", "8", "--eval-every", "0")
 REPO = Path(__file__).resolve().parents[2]
 
 

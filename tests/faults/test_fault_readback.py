@@ -127,7 +127,8 @@ QUALITY_DAMAGE = [
     pytest.param(
         _write(
             "quality.json",
-            b'{"best_fd": "low", "best_step": 2, "recent": [], "peak_diversity": 0.5, "rollbacks": 0}',
+            b'{"best_fd": "low", "best_step": 2, "recent": [], "peak_diversity": 0.5, "rollbacks": 0, '
+            b'"eval_seconds": null}',
         ),
         ('best_fd must be a number, not "low"',),
         id="text-for-a-number",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from PIL import Image
 
 from artgen.events import Message, Metrics
 from artgen.jobs import DeviceInfo, JobRecord
+from artgen.jobs.preview import PreviewAnswer
 
 FIXED_NOW = 1_800_000_000.0
 
@@ -17,6 +19,40 @@ FIXED_NOW = 1_800_000_000.0
 @pytest.fixture(autouse=True)
 def _demo(demo_kind):
     """Every studio test may run the demo engine (a fake that trains in milliseconds)."""
+
+
+class FakePainter:
+    """A preview worker without TensorFlow: a flat grey picture as light as the strength asked for.
+
+    ``gate`` holds each request until the test lets it through; ``requests`` is every one painted.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.requests = []
+        self.ready = False
+        self.closed = False
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def paint(self, request):
+        self.requests.append(request)
+        assert self.gate.wait(20), "the test never let the request through"
+        path = self.folder / f"fake-preview-{len(self.requests)}.png"
+        Image.new("RGB", (16, 12), (round(255 * request.strength),) * 3).save(path)
+        self.ready = True
+        return PreviewAnswer(path=str(path), seconds=0.01)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture(autouse=True)
+def painter(tmp_path, monkeypatch):
+    """The studio's preview worker in every studio test: the style form never starts TensorFlow here."""
+    fake = FakePainter(tmp_path)
+    monkeypatch.setattr("artgen.tui.app.PreviewWorker", lambda: fake)
+    return fake
 
 
 class FakeRunner:
@@ -134,4 +170,4 @@ def image_folder(tmp_path):
     return folder
 
 
-__all__ = ["FakeRunner", "FIXED_NOW", "Message"]
+__all__ = ["FakeRunner", "FakePainter", "FIXED_NOW", "Message"]

@@ -11,11 +11,12 @@ import pytest
 from PIL import Image
 
 from artgen import runs
+from artgen.cli import main
 from artgen.dcgan import TrainConfig, train, training
 from artgen.dcgan.models import build_discriminator, build_generator
-from artgen.errors import InputError, OutOfMemory, RunDirError, TrainingDiverged
+from artgen.errors import InputError, ModelError, OutOfMemory, RunDirError, TrainingDiverged
 from artgen.events import Metrics, Preview, Progress
-from artgen.generators import sampling
+from artgen.generators import locate, sampling, selection
 
 
 def _metrics(run_dir: Path) -> np.ndarray:
@@ -129,13 +130,36 @@ def test_nan_loss_stops_with_the_last_checkpoint_kept(
     assert sampling.sample(tmp_path / "run", count=1).shape == (1, 32, 32, 3)
 
 
-def test_same_seed_same_samples_and_truncation_bounds_latents(tmp_path: Path) -> None:
+def test_same_seed_same_samples_and_a_bare_generator_cannot_select(tmp_path: Path) -> None:
     generator = build_generator(32, latent_dim=8, width=4)
     path = tmp_path / "g.keras"
     generator.save(path)
     assert np.array_equal(sampling.sample(path, 4, seed=3), sampling.sample(path, 4, seed=3))
     assert not np.array_equal(sampling.sample(path, 4, seed=3), sampling.sample(path, 4, seed=4))
-    assert np.abs(sampling.latents(500, 8, seed=0, truncation=0.5)).max() <= 0.5
+    assert np.array_equal(sampling.latents(8, 8, seed=3)[:4], sampling.latents(4, 8, seed=3))
+    with pytest.raises(ModelError, match="has none: pass --model RUN_DIR"):
+        sampling.sample(path, 4, select=0.5)
+
+
+def test_select_keeps_the_candidates_the_run_discriminator_rates_most_real(
+    tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(run), steps=4))
+    candidates = sampling.sample(run, 10, seed=5)
+    critic = selection.load_critic(run / "generator.keras")
+    rated = selection.critic_scores(critic, candidates)
+    kept = sampling.sample(run, 5, seed=5, select=0.5)  # the better half of the 10 above
+    best_five = np.sort(np.argsort(-rated)[:5])
+    assert np.array_equal(kept, candidates[best_five])
+    assert rated[best_five].min() >= np.delete(rated, best_five).max()
+    assert selection.pool_size(5, 0.4) == 13 and selection.pool_size(3, 1.0) == 3
+    assert locate.critic_checkpoint(run / "generator.keras").name == "step-00000004.npz"
+    assert locate.critic_checkpoint(run / "checkpoints" / "step-00000002.npz").name == "step-00000002.npz"
+    assert locate.critic_checkpoint(locate.DEFAULT_GENERATOR) is None
+    out = tmp_path / "kept.png"
+    assert main(["sample", "--model", str(run), "-n", "5", "--seed", "5", "--select", "0.5", str(out)]) == 0
+    assert "discriminator of" in capsys.readouterr().err.replace("\n", "") and out.is_file()
 
 
 def test_config_validation_and_round_trip(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def test_paths_are_stored_absolute(runner, tmp_path, monkeypatch):
 
 MAIN_FIELDS = {
     "train": "data_dir size width batch_size epochs steps learning_rate lr_decay augment ema seed runs_root",
-    "sample": "out model count seed truncation overwrite",
+    "sample": "out model count seed select overwrite",
     "walk": "out model frames fps keyframes seed interp ease size overwrite style style_weight",
     "style": "content styles out size iterations optimizer content_weight style_weight masks preserve_colors "
     "seamless scales seed overwrite tile sequence",

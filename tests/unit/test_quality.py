@@ -11,11 +11,12 @@ import pytest
 
 from artgen import runs
 from artgen.cli import main
-from artgen.dcgan import TrainConfig, checkpoint, train, training
+from artgen.dcgan import TrainConfig, checkpoint, schedule, train, training
+from artgen.dcgan.schedule import EvalSchedule
 from artgen.dcgan.watch import Evaluation, judge
 from artgen.errors import InputError
 from artgen.events import Message, Metrics
-from artgen.quality import diversity, frechet_distance, kernel_distance, score
+from artgen.quality import diversity, frechet_distance, kernel_distance, manifold, precision_recall, score
 from artgen.stored import read_json
 
 # d_loss, g_loss, D(x), D(G(z)) of the first 5 steps of TrainConfig.tiny(shapes, steps=5,
@@ -48,6 +49,24 @@ def test_distances_are_zero_for_one_set_grow_with_a_shift_and_are_symmetric() ->
     assert diversity(np.repeat(a[:1], 50, axis=0)) == 0.0 < diversity(a)
 
 
+def test_precision_and_recall_tell_collapse_from_blur_where_fd_cannot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real, other = _gaussian(600, seed=1)[:, :8], _gaussian(600, seed=2)[:, :8]
+    halves = precision_recall(other, real)
+    assert min(halves) > 0.85  # one distribution: both near 1 (k=3 misses only the sparse tail)
+    typical = other[np.argmin(np.linalg.norm(other, axis=1))]
+    assert precision_recall(np.repeat(typical[None], 600, axis=0), real) == (1.0, 0.0)  # collapsed
+    assert precision_recall(_gaussian(600, 6.0, seed=3)[:, :8], real) == (0.0, 0.0)  # elsewhere: noise
+    # 0.3x and 1.7x the spread are equally far by FD, but one is sharp and narrow, the other blurry and wide.
+    narrow, wide = 0.3 * other, 1.7 * other
+    assert frechet_distance(narrow, real) == pytest.approx(frechet_distance(wide, real), rel=0.1)
+    (narrow_p, narrow_r), (wide_p, wide_r) = precision_recall(narrow, real), precision_recall(wide, real)
+    assert narrow_p > 0.95 and narrow_r < 0.1 and wide_p < 0.4 and wide_r > 0.9
+    monkeypatch.setattr(manifold, "ROWS", 7)  # the distance matrix in slices gives the same figures
+    assert precision_recall(other, real) == halves
+
+
 def test_score_counts_and_refuses_tiny_sets() -> None:
     assert score(_gaussian(40), _gaussian(80, seed=3)).count == 40
     with pytest.raises(ValueError):
@@ -63,9 +82,11 @@ def test_eval_scores_a_generator_and_a_folder_with_the_asked_count(
     assert main(["eval", str(tmp_path / "g.keras"), str(shapes_dir), "-n", "12", "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
     assert made["count"] == 12 and made["size"] == 32 and made["fd"] > 0
+    assert 0 <= made["precision"] <= 1 and 0 <= made["recall"] <= 1
     assert main(["eval", str(shapes_dir), str(shapes_dir), "-n", "12", "--json"]) == 0
     same = json.loads(capsys.readouterr().out)
     assert same["count"] == 12 and same["fd"] < 1e-3 < made["fd"]
+    assert same["precision"] == same["recall"] == 1.0  # the same images cover each other
     assert main(["eval", str(tmp_path / "missing"), str(shapes_dir)]) == 2
 
 
@@ -228,6 +249,60 @@ def test_a_short_run_samples_show_what_the_generator_learned(tmp_path: Path, sha
     assert old_grid[2:34, 2:34].std() < grid[2:34, 2:34].std()
 
 
+def _tile_stds(path: Path, side: int = 32, padding: int = 2) -> np.ndarray:
+    """The pixel standard deviation of each tile of a sample grid."""
+    from PIL import Image
+
+    grid = np.asarray(Image.open(path), dtype=np.float32)
+    step = side + padding
+    corners = [(padding + r * step, padding + c * step) for r in range(grid.shape[0] // step)
+               for c in range(grid.shape[1] // step)]  # fmt: skip
+    return np.array([grid[top : top + side, left : left + side].std() for top, left in corners])
+
+
+def _drawn_std(generator, latents: np.ndarray) -> float:
+    """Mean per-image pixel std of what ``generator`` draws, batch norm on the batch's own statistics."""
+    import keras
+
+    from artgen import images as image_io
+
+    drawn = image_io.to_uint8(keras.ops.convert_to_numpy(generator(latents, training=True)))
+    return float(drawn.astype(np.float32).std(axis=(1, 2, 3)).mean())
+
+
+@pytest.mark.slow
+def test_a_trial_run_grid_shows_what_its_generator_draws(tmp_path: Path, shapes_dir: Path) -> None:
+    """A 60-step grid is as contrasted as the raw generator's own images: the EMA copy and its
+    re-measured batch-norm statistics flatten nothing. What is flat is the generator: 60 Adam steps
+    of 2e-4 barely move weights initialised at N(0, 0.02), so it still draws what it drew untrained.
+    A few hundred steps lift the grid well above that, towards the data's own contrast."""
+    from artgen import images as image_io
+    from artgen.dcgan.feed import STREAM_FIXED, rng_for
+    from artgen.dcgan.models import build_generator
+
+    data = image_io.load_folder(shapes_dir, 32).images.astype(np.float32)
+    data_std = data.std(axis=(1, 2, 3)).mean()
+    grids = {}
+    for steps in (60, 300):
+        run = tmp_path / f"run-{steps}"
+        config = TrainConfig.tiny(
+            str(shapes_dir),
+            run_dir=str(run),
+            steps=steps,
+            samples=16,
+            checkpoint_every=1000,
+            sample_every=1000,
+        )
+        train(config)
+        grids[steps] = _tile_stds(run / "images" / "final.png").mean()
+    latents = rng_for(config.seed, STREAM_FIXED, 0).standard_normal((16, config.latent_dim), dtype=np.float32)
+    raw = build_generator(32, config.latent_dim, config.width)
+    raw.set_weights(checkpoint.load_group(checkpoint.latest(tmp_path / "run-60"), "generator"))
+    assert grids[60] == pytest.approx(_drawn_std(raw, latents), rel=0.2)
+    untrained = _drawn_std(build_generator(32, config.latent_dim, config.width, seed=config.seed), latents)
+    assert grids[300] > 2 * untrained and grids[300] > data_std / 4
+
+
 @pytest.mark.slow
 def test_sample_grids_by_step_keep_the_newest_and_every_tenth(tmp_path: Path, shapes_dir: Path) -> None:
     config = TrainConfig.tiny(
@@ -261,6 +336,65 @@ def test_which_picks_the_generator_and_says_which(
         assert said in capsys.readouterr().err.replace("\n", "") and out.is_file()
     assert main(["sample", "--which", "best", str(tmp_path / "x.png")]) == 2
     assert "--which needs --model" in capsys.readouterr().err
+    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "off"), steps=2, eval_every=0))
+    assert main(["sample", "--model", str(tmp_path / "off"), "--which", "best", str(tmp_path / "y.png")]) == 2
+    assert "trained with --eval-every 0" in capsys.readouterr().err.replace("\n", " ")
+
+
+def _simulated(
+    monkeypatch: pytest.MonkeyPatch, plan: EvalSchedule, step_s: float, eval_s: float
+) -> list[int]:
+    """The steps ``plan`` evaluates after, on a clock where steps take ``step_s``, evaluations ``eval_s``."""
+    now = [0.0]
+    monkeypatch.setattr(schedule, "clock", lambda: now[0])
+    plan.since = 0.0
+    steps = []
+    for done in range(plan.last_step + 1, plan.total + 1):
+        now[0] += step_s
+        if plan.due(done):
+            started = now[0]
+            now[0] += eval_s
+            plan.evaluated(done, started)
+            steps.append(done)
+    return steps
+
+
+def test_auto_evaluations_cost_about_a_tenth_of_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # First a quarter in (by step 2000); then once the steps since took 10x the evaluation; never closer
+    # together than the first came. The run's last step is the loop's final evaluation, not the schedule's.
+    def simulated(plan: EvalSchedule, step_s: float, eval_s: float) -> list[int]:
+        return _simulated(monkeypatch, plan, step_s, eval_s)
+
+    assert simulated(EvalSchedule(None, 0, 10_000), 0.05, 9.99) == [2000, 4000, 6000, 8000]
+    assert simulated(EvalSchedule(None, 0, 10_000), 0.01, 10.0) == [2000]  # evaluations cost 1,000 steps
+    assert simulated(EvalSchedule(None, 0, 10_000), 0.001, 0.499) == [2000, 6990]
+    assert simulated(EvalSchedule(None, 0, 1_500), 0.05, 10.0) == [375]  # a short CPU run
+    assert simulated(EvalSchedule(None, 0, 1_500), 0.001, 0.01) == [375, 750, 1125]
+    assert simulated(EvalSchedule(None, 0, 199), 0.0, 0.0) == []  # at the end only
+    assert simulated(EvalSchedule(700, 0, 2_100), 1.0, 100.0) == [700, 1400]
+    # A resumed run that knows its evaluations' cost spaces them from the resumed step on.
+    assert simulated(EvalSchedule(None, 5_000, 10_000, seconds=9.9825), 0.05, 9.9825) == [6997, 8994]
+
+
+def test_every_run_ends_with_a_score_and_a_best_generator(
+    tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = _forced_fds(monkeypatch, [4.0, 3.0, 2.0, 1.0, 0.5])
+    events: list = []
+    train(
+        TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "short"), steps=6, eval_every=None),
+        events.append,
+    )
+    assert steps == [6]
+    assert "measuring quality (FD/KID on VGG16 features) at the end" in [
+        e.text for e in events if isinstance(e, Message)
+    ]
+    rows = np.genfromtxt(tmp_path / "short" / "metrics.csv", delimiter=",", names=True)
+    assert rows["step"][-1] == 6 and rows["fd"][-1] == 4.0 and rows["kid"][-1] == 0.04
+    assert (tmp_path / "short" / "generator-best.keras").is_file()
+    monkeypatch.setattr(schedule, "clock", lambda: 0.0)  # evaluations that take no time: every quarter
+    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "long"), steps=200, eval_every=None))
+    assert steps == [6, 50, 100, 150, 200]
 
 
 @pytest.mark.slow

@@ -52,6 +52,16 @@ class FormScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="form-panes"):
+            yield from self._form()
+            yield from self.beside()
+        yield KeysFooter()
+
+    def beside(self) -> ComposeResult:
+        """What a kind's form shows to the right of its fields (the style form: its preview)."""
+        yield from ()
+
+    def _form(self) -> ComposeResult:
         with VerticalScroll(id="form"):
             yield Label(f"{self.kind.title}: {self.kind.description}", classes="section")
             yield from self._rows(spec for spec in self.fields if not spec.advanced)
@@ -65,7 +75,6 @@ class FormScreen(Screen):
                     yield from self._rows(advanced)
             yield Static("", id="form-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
-        yield KeysFooter()
 
     def _rows(self, specs: Any) -> ComposeResult:
         for spec in specs:
