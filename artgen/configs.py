@@ -26,7 +26,6 @@ __all__ = ["ConfigDict", "MAX_SEED", "check_seed", "check_range"]
 
 STORED_TAGS = frozenset({"engine"})
 # Settings renamed since a version whose job history or run folders may still hold the old name.
-RENAMED = {"force": "overwrite"}
 MAX_SEED = 2**32 - 1  # every backend's random generators take a 32-bit seed
 
 
@@ -64,11 +63,6 @@ def _tuple_fields(cls: type) -> frozenset[str]:
     return frozenset(field.name for field in dataclasses.fields(cls) if _is_tuple(hints[field.name]))
 
 
-def _renamed(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    known = {field.name for field in dataclasses.fields(cls)}
-    return {RENAMED.get(key, key) if key not in known else key: value for key, value in data.items()}
-
-
 class ConfigDict:
     """Mixin for frozen config dataclasses: ``to_dict()`` and ``from_dict()``."""
 
@@ -83,7 +77,6 @@ class ConfigDict:
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
         known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        data = _renamed(cls, data)
         unknown = set(data) - known - STORED_TAGS
         if unknown:
             kind = cls.__name__.removesuffix("Config").lower()
@@ -104,12 +97,11 @@ class ConfigDict:
     ) -> C:
         """The config a run folder's ``config.json`` holds, or one line naming the file and the fault.
 
-        Every setting must be there (``may_lack``: those a file of older code
-        lacks, which take their defaults), of its type and within its bounds,
+        Every setting must be there (``may_lack``: those that take their
+        defaults when absent), of its type and within its bounds,
         so an edited or damaged file is refused before a resumed run has
         rewritten anything, in the file's own names rather than flags.
         """
-        data = _renamed(cls, data)
         hints = _hints(cls)
         lacking = [opt.name for opt in options(cls) if opt.name not in data and opt.name not in may_lack]
         if lacking:

@@ -83,7 +83,6 @@ class Setting:
     help: str
     flag: str | None = None  # the CLI flag; None: "--" and the field name with dashes
     aliases: tuple[str, ...] = ()  # more flags for the same option (-o, --lr)
-    hidden_aliases: tuple[str, ...] = ()  # old names that still work, left out of --help
     group: str | None = None  # the section of --help it is listed in; None: the command's own options
     advanced: bool = False  # in the studio's form, under the "advanced" fold
     widget: Widget | None = None  # the form's widget; None: from the field's type and choices

@@ -36,7 +36,8 @@ from artgen.events import Progress  # noqa: E402
 WARMUP = 5
 
 
-def artgen_loop(folder: Path, steps: int) -> float:
+def artgen_loop(folder: Path, steps: int, **overrides: object) -> float:
+    """Steady-state images/s of the whole training loop; ``overrides``: TrainConfig fields."""
     stamps: dict[int, float] = {}
 
     def on_event(event: object) -> None:
@@ -45,16 +46,20 @@ def artgen_loop(folder: Path, steps: int) -> float:
 
     run_dir = Path(tempfile.mkdtemp(prefix="artgen-bench-"))
     try:
+        values = {
+            "width": 64,  # the reference's networks and batch (artgen's default is 32/32)
+            "batch_size": 64,
+            "precision": "float32",
+            **overrides,
+        }
         config = TrainConfig(
             data_dir=str(folder),
-            width=64,  # the reference's networks and batch (artgen's default is 32/32 since #11)
-            batch_size=64,
-            precision="float32",
             steps=WARMUP + steps,
             log_every=1,
             sample_every=10**6,
             checkpoint_every=10**6,
             run_dir=str(run_dir / "run"),
+            **values,
         )
         train(config, on_event)
     finally:

@@ -21,6 +21,7 @@ Two more views, each on its own:
         --artgen-weights 3,10,30,100 --reference-weights 0.01,1,100
     python benchmarks/style_speed.py --loops --size 256 --photo chelsea
     python benchmarks/style_speed.py --tiled --size 384 --photo chelsea --tile-size 192
+    python benchmarks/style_speed.py --starts --size 256 --photo chelsea --budgets 20,40,80
 
 ``--curve`` is quality at equal style strength: for several style weights, each
 result's Gram style distance and an LPIPS-like content distance (:class:`Judge`,
@@ -28,7 +29,9 @@ the same for every picture); the recipe's pictures are cached, so variants of
 artgen (``--artgen-option name=value --tag=-name``) can be compared against one
 recipe curve. ``--loops`` is the host loop against the device loop (compile time,
 time per iteration, compilations, host round trips per iteration). ``--tiled`` makes
-one picture whole and in tiles and gives the score difference.
+one picture whole and in tiles and gives the score difference. ``--starts`` is
+``--init content`` against ``--init fast`` at several iteration budgets, each
+scored by :class:`Judge` (CPU seconds, sliced Wasserstein and Gram style, content).
 """
 
 from __future__ import annotations
@@ -54,12 +57,12 @@ from artgen.style.optimise import fit_size  # noqa: E402
 
 
 def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:
-    import skimage.data
+    content = ROOT / "artgen" / "bundled" / "samples" / f"{photo}.jpg"
+    if photo == "astronaut":  # scikit-image's full-size copy, as the earlier tables used
+        import skimage.data
 
-    content = out_dir / "astronaut.png"
-    Image.fromarray(skimage.data.astronaut()).save(content)
-    if photo != "astronaut":
-        content = ROOT / "artgen" / "bundled" / "samples" / f"{photo}.jpg"
+        content = out_dir / "astronaut.png"
+        Image.fromarray(skimage.data.astronaut()).save(content)
     shared = ROOT.parent / "shared" / "styles" / f"{style_name}.jpg"
     style = shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{style_name}.jpg"
     return str(content), str(style)
@@ -116,17 +119,30 @@ LIKENESS_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
-class Judge:
-    """One scoring of every result, whoever made it: a Gram style distance and a perceptual content distance.
+REACH = 0.05  # how far above the default's distances a cheaper run may be and still count as reaching it
+SLICES = 64  # random directions of the sliced Wasserstein distance, fixed per layer
 
-    Style distance: for each of VGG16's block1-5 conv1 layers, the mean square
-    difference between the picture's and the painting's Gram matrices over the
-    painting's mean square, averaged over the layers with equal weights.
-    Content distance (LPIPS-like, without learned weights): at block1-4's last
-    convolutions, each position's feature vector scaled to unit length, the
-    squared distance to the photo's summed over channels, averaged over
-    positions and layers. Both use the painting and photo resized to the
-    picture's size, as both methods see them.
+
+class Judge:
+    """One scoring of every result, whoever made it: Gram and sliced Wasserstein style distances, and a
+    perceptual content distance.
+
+    Style distance (Gram): for each of VGG16's block1-5 conv1 layers, the mean
+    square difference between the picture's and the painting's Gram matrices
+    over the painting's mean square, averaged over the layers with equal weights.
+    Sliced Wasserstein style distance: at block1-4's last convolutions, both
+    pictures' feature vectors (one per position) projected on :data:`SLICES`
+    fixed random unit directions; along each, the mean square difference of the
+    sorted projections (the painting's resampled to the picture's count of
+    positions) over the painting's mean square projection, averaged over
+    directions and layers. Unlike a Gram matrix it compares whole feature
+    distributions, not only their second moments, so a picture cannot match it
+    with the right correlations in the wrong amounts.
+    Content distance (LPIPS-like, without learned weights): at the same
+    layers, each position's feature vector scaled to unit length, the squared
+    distance to the photo's summed over channels, averaged over positions and
+    layers. All use the painting and photo resized to the picture's size, as
+    both methods see them.
     """
 
     def __init__(self, content: str, style: str) -> None:
@@ -135,8 +151,10 @@ class Judge:
         self.model = vgg.build_features("vgg16", (*STYLE_LAYERS, *LIKENESS_LAYERS))
         self.content, self.style = load_image(content), load_image(style)
         self._targets: dict[tuple[int, int], tuple] = {}
+        self._directions: list[np.ndarray] = []
 
-    def _features(self, rgb: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _features(self, rgb: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """(Gram matrices, unit feature vectors, sorted projections) of one picture."""
         from artgen import vgg
 
         outputs = [np.asarray(f, np.float64)[0] for f in self.model(vgg.preprocess(rgb))]
@@ -144,27 +162,48 @@ class Judge:
             f.reshape(-1, f.shape[-1]).T @ f.reshape(-1, f.shape[-1]) / (f.shape[0] * f.shape[1])
             for f in outputs[: len(STYLE_LAYERS)]
         ]
-        unit = [f / (np.linalg.norm(f, axis=-1, keepdims=True) + 1e-10) for f in outputs[len(STYLE_LAYERS) :]]
-        return grams, unit
+        likeness = outputs[len(STYLE_LAYERS) :]
+        unit = [f / (np.linalg.norm(f, axis=-1, keepdims=True) + 1e-10) for f in likeness]
+        if not self._directions:
+            rng = np.random.default_rng(0)
+            for f in likeness:
+                directions = rng.standard_normal((f.shape[-1], SLICES))
+                self._directions.append(directions / np.linalg.norm(directions, axis=0))
+        projected = [
+            np.sort(f.reshape(-1, f.shape[-1]) @ d, axis=0)
+            for f, d in zip(likeness, self._directions, strict=True)
+        ]
+        return grams, unit, projected
 
-    def __call__(self, picture: np.ndarray) -> tuple[float, float]:
+    def scores(self, picture: np.ndarray) -> dict[str, float]:
+        """``gram`` and ``sliced`` style distances and the ``content`` distance of one picture."""
         size = (picture.shape[1], picture.shape[0])
         if size not in self._targets:
             photo = np.asarray(self.content.resize(size, Image.Resampling.LANCZOS), np.float32)
             painting = self.style.resize(fit_size(*self.style.size, max(size)), Image.Resampling.LANCZOS)
-            self._targets[size] = (
-                self._features(np.asarray(painting, np.float32))[0],
-                self._features(photo)[1],
-            )
-        style_grams, photo_unit = self._targets[size]
-        grams, unit = self._features(picture.astype(np.float32))
-        style = np.mean(
+            grams, _, projected = self._features(np.asarray(painting, np.float32))
+            self._targets[size] = (grams, projected, self._features(photo)[1])
+        style_grams, style_projected, photo_unit = self._targets[size]
+        grams, unit, projected = self._features(picture.astype(np.float32))
+        gram = np.mean(
             [np.mean((g - t) ** 2) / np.mean(t**2) for g, t in zip(grams, style_grams, strict=True)]
         )
+        sliced = []
+        for p, t in zip(projected, style_projected, strict=True):
+            levels = np.linspace(0, 1, len(p))
+            resampled = np.stack(
+                [np.interp(levels, np.linspace(0, 1, len(t)), t[:, k]) for k in range(SLICES)], axis=1
+            )
+            sliced.append(np.mean((p - resampled) ** 2) / np.mean(t**2))
         content = np.mean(
             [np.mean(np.sum((u - t) ** 2, axis=-1)) for u, t in zip(unit, photo_unit, strict=True)]
         )
-        return float(style), float(content)
+        return {"gram": float(gram), "sliced": float(np.mean(sliced)), "content": float(content)}
+
+    def __call__(self, picture: np.ndarray) -> tuple[float, float]:
+        """(Gram style distance, content distance)."""
+        found = self.scores(picture)
+        return found["gram"], found["content"]
 
 
 def content_at(curve: list[tuple[float, float]], style: float) -> float | None:
@@ -238,6 +277,79 @@ def trade_off(args: argparse.Namespace, out_dir: Path, content: str, style: str)
     )
     names = ("method", "weight", "seconds", "style", "content", "image", "cpu_seconds")
     return {"curve": [dict(zip(names, r, strict=True)) for r in rows]}
+
+
+def starts(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
+    """``--init content`` (the default) against ``--init fast`` at several iteration budgets, scored alike.
+
+    Each start is warmed first (one iteration: VGG built, programs traced, the
+    fast network built), so the rows' CPU seconds are the runs' own. The
+    reference point is the default: ``--init content`` at StyleConfig's
+    iterations (or the largest budget given). A fast-start row *reaches* it
+    when its sliced Wasserstein style distance and its content distance are
+    each no more than :data:`REACH` above the default's.
+    """
+    judge = Judge(content, style)
+    for init in ("content", "fast"):
+        transfer(
+            StyleConfig(
+                content,
+                (style,),
+                size=args.size,
+                iterations=1,
+                init=init,
+                out=str(out_dir / "starts-warm.png"),
+                overwrite=True,
+            )
+        )
+    rows = []
+    for init in ("content", "fast"):
+        for iterations in args.budgets:
+            path = out_dir / f"starts-{args.size}-{init}-{iterations}.png"
+            config = StyleConfig(
+                content,
+                (style,),
+                size=args.size,
+                iterations=iterations,
+                init=init,
+                out=str(path),
+                overwrite=True,
+            )
+            started, cpu = time.perf_counter(), time.process_time()
+            transfer(config)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            found = judge.scores(np.asarray(Image.open(path).convert("RGB")))
+            rows.append(
+                {"init": init, "iterations": iterations, "seconds": seconds, "cpu_seconds": cpu, **found}
+            )
+            print(f"{init} {iterations}: {cpu:.0f} CPU s, {found}", flush=True)
+    budget = StyleConfig.iterations if StyleConfig.iterations in args.budgets else max(args.budgets)
+    default = next(r for r in rows if r["init"] == "content" and r["iterations"] == budget)
+    print(
+        f"\n--init content against --init fast at {args.size} px, {Path(content).name} in the style of "
+        f"{Path(style).name}, {StyleConfig.scales} scales; lower is better for every distance; machine shared"
+    )
+    print(
+        "| --init | iterations a scale | CPU s | CPU vs default | sliced W style | Gram style | content "
+        "| reaches the default |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        r["reaches"] = r["sliced"] <= default["sliced"] * (1 + REACH) and r["content"] <= default[
+            "content"
+        ] * (1 + REACH)
+        print(
+            f"| {r['init']} | {r['iterations']} | {r['cpu_seconds']:.0f} | "
+            f"{r['cpu_seconds'] / default['cpu_seconds']:.2f} | {r['sliced']:.4f} | {r['gram']:.4f} | "
+            f"{r['content']:.4f} | {'yes' if r['reaches'] else 'no'} |"
+        )
+    cheap = [r for r in rows if r["init"] == "fast" and r["reaches"]]
+    cheap = [r for r in cheap if r["cpu_seconds"] <= 0.5 * default["cpu_seconds"]]
+    print(
+        f"--init fast reaches the default ({budget} iterations from the photo) at <= 0.5x its CPU time: "
+        + (f"yes, at {min(r['iterations'] for r in cheap)} iterations" if cheap else "no")
+    )
+    return {"starts": rows, "default_iterations": budget}
 
 
 def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
@@ -489,6 +601,9 @@ def main() -> int:
         "--artgen-option", action="append", default=[], metavar="NAME=VALUE", help="StyleConfig override"
     )
     curve.add_argument("--tag", default="", help="suffix for artgen's pictures and rows")
+    starting = parser.add_argument_group("--init content against --init fast (--starts)")
+    starting.add_argument("--starts", action="store_true", help="only: the two starts at --budgets")
+    starting.add_argument("--budgets", type=_floats, default=(20.0, 40.0, 80.0), help="iterations a scale")
     args = parser.parse_args()
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -514,6 +629,11 @@ def main() -> int:
     if args.loops:
         figures = loops(args, out_dir, content, style)
         (out_dir / f"loops-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        return 0
+    if args.starts:
+        args.budgets = [int(budget) for budget in args.budgets]
+        figures = starts(args, out_dir, content, style)
+        (out_dir / f"starts-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
         return 0
     if args.curve:
         figures = trade_off(args, out_dir, content, style)

@@ -101,9 +101,6 @@ def _flag(section: Any, opt: Option, defaults: bool) -> None:
         if spec.repeatable:
             kwargs["action"] = "extend"
     set_completion(section.add_argument(*flags, **kwargs), _completion(opt))
-    hidden = {**kwargs, "help": argparse.SUPPRESS, "default": argparse.SUPPRESS}
-    for alias in spec.hidden_aliases:
-        section.add_argument(alias, **hidden)
     if spec.negation is not None:
         section.add_argument(
             "--no-" + opt.flag.removeprefix("--"),

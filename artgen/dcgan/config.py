@@ -26,7 +26,6 @@ __all__ = [
     "RESUMABLE",
     "MAX_SAMPLES",
     "RECIPES",
-    "ADDED_LATER",
     "LOSSES",
     "ON_COLLAPSE",
     "SAMPLE_UNITS",
@@ -47,14 +46,9 @@ DEFAULT_EPOCHS = 20  # when neither epochs nor steps is set
 QUALITY = "quality (FD/KID on VGG16 features; see artgen eval)"
 DEVICES = "devices (see also: artgen --backend jax)"
 
-# Settings added after recipes existed, with the values that reproduce the code before them: a
-# config.json without one of these keys was written by that code and resumes with this value.
-ADDED_LATER: dict[str, Any] = {"augment_below": 0, "spectral_norm": False}
-
 # What a recipe sets. The dataclass defaults below are the "artgen" recipe (chosen by
-# benchmarks/dcgan_quality.py, see docs/benchmarks.md's ablation table); "classic" is the recipe
-# of artgen before quality was measured, kept so its runs stay reproducible. A
-# config.json without a "recipe" key was written by that code and is read as classic.
+# benchmarks/dcgan_quality.py, see docs/benchmarks.md's ablation table); "classic" is the plain
+# DCGAN recipe that benchmark measures it against.
 RECIPES: dict[str, dict[str, Any]] = {
     "classic": {
         "width": 64,
@@ -67,7 +61,8 @@ RECIPES: dict[str, dict[str, Any]] = {
         "sample_unit": "epoch",
         "sample_every": 1,
         "keep_samples": 0,
-        **ADDED_LATER,
+        "augment_below": 0,
+        "spectral_norm": False,
     },
 }
 
@@ -338,20 +333,9 @@ class TrainConfig(ConfigDict):
 
     @classmethod
     def from_run(cls, stored: dict[str, Any], path: str | os.PathLike[str]) -> TrainConfig:
-        """The config of a run directory's ``config.json`` at ``path``, as the code that wrote it meant it.
-
-        Files written before recipes existed have no ``recipe`` key: their missing
-        settings take the classic recipe's values (the rest, which that code did
-        not have, their defaults), so such a run resumes exactly as before.
-        Settings added later (``ADDED_LATER``) take the values of the code before
-        them. Any other setting missing, of the wrong type or out of bounds is
-        one line naming the file (:meth:`ConfigDict.from_stored`).
-        """
-        may_lack: frozenset[str] = frozenset()
-        if "recipe" not in stored:
-            stored = {**RECIPES["classic"], **stored, "recipe": "classic"}
-            may_lack = frozenset(cls.__dataclass_fields__) - {"data_dir"}
-        return cls.from_stored({**ADDED_LATER, **stored}, path, may_lack)
+        """The config of a run directory's ``config.json`` at ``path``: every setting there, of its type
+        and within its bounds, or one line naming the file (:meth:`ConfigDict.from_stored`)."""
+        return cls.from_stored(stored, path)
 
     def total_steps(self, dataset_size: int) -> int:
         """Steps to train: ``steps`` if given, else ``epochs`` (or DEFAULT_EPOCHS) over the data."""

@@ -45,7 +45,6 @@ if TYPE_CHECKING:  # the watch loads VGG16: only a run that evaluates imports it
 __all__ = ["TrainResult", "train", "METRIC_COLUMNS"]
 
 METRIC_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "fd", "kid")
-LEGACY_COLUMNS = 6  # metrics.csv before FD/KID were measured
 ARCHIVE_EVERY = 10  # beyond the newest --keep-samples grids, every 10th grid is kept
 GRID_NAME = re.compile(r"step-\d{8}\.png")  # a sample grid's whole name, as _scheduled_samples writes it
 ROLLBACK_LR_FACTOR = 0.5
@@ -390,9 +389,8 @@ class _Loop:
 
 
 def _read_metrics(path: Path) -> list[list[float]]:
-    """The rows of a run's metrics.csv, steps as ints; files from before FD/KID get NaN for them."""
+    """The rows of a run's metrics.csv, steps as ints."""
     table = stored.read_table(path)
-    if table.columns not in (METRIC_COLUMNS, METRIC_COLUMNS[:LEGACY_COLUMNS]):
+    if table.columns != METRIC_COLUMNS:
         raise DamagedFile(f"{path} is damaged: its columns are not {','.join(METRIC_COLUMNS)}")
-    padding = [math.nan] * (len(METRIC_COLUMNS) - len(table.columns))
-    return [[int(row[0]), *row[1:], *padding] for row in table.rows]
+    return [[int(row[0]), *row[1:]] for row in table.rows]

@@ -44,9 +44,7 @@ class SampleConfig(ConfigDict):
         metavar="SHARE",
     )
     columns: int | None = setting(None, help="grid columns", unset="square", min=1, advanced=True)
-    overwrite: bool = setting(
-        False, help="replace files that exist", negatable=False, hidden_aliases=("--force",)
-    )
+    overwrite: bool = setting(False, help="replace files that exist", negatable=False)
 
     def __post_init__(self) -> None:
         if not str(self.out).lower().endswith(".png"):

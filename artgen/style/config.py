@@ -238,9 +238,7 @@ class StyleConfig(ConfigDict):
         group=EFFORT,
         advanced=True,
     )
-    overwrite: bool = setting(
-        False, help="replace OUT if it exists", negatable=False, hidden_aliases=("--force",)
-    )
+    overwrite: bool = setting(False, help="replace OUT if it exists", negatable=False)
     preview_every: int = setting(
         10, help="iterations between previews; 0 = only the final image", min=0, cli=False, advanced=True
     )

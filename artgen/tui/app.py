@@ -75,7 +75,7 @@ class ArtgenApp(App[int]):
         # go when the title changes, so every discarded screen stayed in memory with its widgets).
         self.install_screen(JobsScreen(), name="jobs")
         self.install_screen(JobScreen(), name="job")
-        self.install_screen(HelpScreen(), name="help")
+        self.install_screen(HelpScreen(self.BINDINGS), name="help")
         self.push_screen(home_screen())
         if notice := self.runner.notice:
             self.notify(notice, severity="warning", timeout=20)  # a damaged history was moved aside

@@ -129,9 +129,7 @@ class WalkConfig(ConfigDict):
     )
     # images per generator call: frames x grid cells; bounds memory
     batch_size: int = setting(64, help="images per generator call", min=1, max=MAX_BATCH, advanced=True)
-    overwrite: bool = setting(
-        False, help="replace OUT if it exists", negatable=False, hidden_aliases=("--force",)
-    )
+    overwrite: bool = setting(False, help="replace OUT if it exists", negatable=False)
     style: str | None = setting(
         None,
         help="paint every frame in the style of this picture (a painting), each frame from the last "

@@ -88,7 +88,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
             ["style", str(photo), str(paint)],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
-            [f"wrote {out} (32x24, 1.0s)"],  # under 10 s: to a tenth
+            [f"wrote {out} (32x24, 1.0s)"],
         ),
         "texture": (
             ["texture", str(paint), "-o", str(out)],
@@ -245,7 +245,7 @@ def test_sample_never_replaces_a_file_without_overwrite(
     before = grid.read_bytes()
     assert main(["sample", "-n", "1", "--seed", "3", str(grid)]) == 2
     assert "--overwrite" in capsys.readouterr().err and grid.read_bytes() == before
-    assert main(["sample", "-n", "1", "--seed", "3", "--force", str(grid)]) == 0  # the old name still works
+    assert main(["sample", "-n", "1", "--seed", "3", "--overwrite", str(grid)]) == 0
     assert grid.read_bytes() != before
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from artgen.dcgan import TrainConfig, augment, train
-from artgen.dcgan.config import ADDED_LATER, AUGMENTATIONS
+from artgen.dcgan.config import AUGMENTATIONS
 from artgen.events import Message
 from artgen.stored import read_json
 
@@ -122,18 +122,6 @@ def test_auto_diffaugment_trains_as_the_explicit_policy_and_keeps_the_setting(
     assert any("24 images (under 25): DiffAugment translation,color,cutout" in text for text in said)
     stored = read_json(tmp_path / "auto" / "config.json")
     assert stored["augment"] == [] and stored["augment_below"] == 25  # resume decides again, alike
-
-
-def test_a_config_json_without_the_later_settings_resumes_without_them(tmp_path: Path) -> None:
-    """An artgen-recipe run written before these settings keeps their old values whatever the defaults."""
-    stored = TrainConfig(data_dir=str(tmp_path), spectral_norm=True, augment_below=10**6).to_dict()
-    for key in ADDED_LATER:
-        del stored[key]
-    config = TrainConfig.from_run(stored, tmp_path / "config.json")
-    assert config.recipe == "artgen"
-    assert (config.spectral_norm, config.augment_below) == (False, 0)
-    classic = TrainConfig.with_recipe("classic", data_dir="x")
-    assert (classic.spectral_norm, classic.augment_below) == (False, 0)
 
 
 def test_the_train_command_takes_both_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -108,8 +108,8 @@ MAIN_FIELDS = {
     "train": "data_dir size width batch_size epochs steps learning_rate lr_decay augment ema seed runs_root",
     "sample": "out model count seed select overwrite",
     "walk": "out model frames fps keyframes seed interp ease size overwrite style style_weight",
-    "style": "content styles out size iterations optimizer content_weight style_weight masks preserve_colors "
-    "seamless scales seed overwrite tile sequence",
+    "style": "content styles out method size iterations optimizer content_weight style_weight strength masks "
+    "preserve_colors seamless scales seed overwrite tile sequence",
     "texture": "styles out size iterations optimizer seamless scales seed overwrite",
     "toy": "mean std mixture epochs steps_per_epoch batch_size learning_rate gif seed runs_root",
     "classify": "data_dir output preset size base fine_tune val_split epochs batch_size learning_rate "

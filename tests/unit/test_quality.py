@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artgen import runs
 from artgen.cli import main
 from artgen.dcgan import TrainConfig, checkpoint, schedule, train, training
 from artgen.dcgan.schedule import EvalSchedule
@@ -196,41 +195,6 @@ def test_classic_recipe_reproduces_the_old_trainer_loss_for_loss(tmp_path: Path,
     assert TrainConfig.with_recipe("classic", data_dir="x").width == 64
     train(config, on_event=events.append)
     np.testing.assert_allclose(_losses(events), CLASSIC_LOSSES, rtol=1e-5)
-
-
-@pytest.mark.slow
-def test_a_run_directory_of_the_old_code_resumes_as_it_would_have(tmp_path: Path, shapes_dir: Path) -> None:
-    """A config.json without the new settings is read as the classic recipe and resumes exactly."""
-    common = dict(steps=6, checkpoint_every=3, recipe="classic")
-    straight_events: list = []
-    train(TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "a"), **common), straight_events.append)
-    config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "b"), **common)
-    calls = iter(range(100))
-    train(config, should_stop=lambda: next(calls) >= 3)
-    run = tmp_path / "b"
-    stored = read_json(run / "config.json")
-    new_keys = set(TrainConfig.__dataclass_fields__) - set(_OLD_FIELDS)
-    old = {key: value for key, value in stored.items() if key not in new_keys}
-    runs.write_json(run / "config.json", old)
-    csv = (run / "metrics.csv").read_text().splitlines()
-    (run / "metrics.csv").write_text("\n".join(",".join(line.split(",")[:6]) for line in csv) + "\n")
-    resumed_config = TrainConfig.from_run(read_json(run / "config.json"), run / "config.json")
-    assert resumed_config.recipe == "classic" and resumed_config.label_smoothing == 0.9
-    events: list = []
-    train(resumed_config, events.append)
-    assert sorted(p.name for p in (run / "images").iterdir())[0] == "epoch-0001.png"
-    np.testing.assert_array_equal(_losses(events), _losses(straight_events)[3:])
-
-
-# TrainConfig's fields at commit fd8865e, before recipes and quality settings existed.
-_OLD_FIELDS = frozenset(
-    {
-        *("data_dir", "size", "latent_dim", "width", "batch_size", "epochs", "steps", "learning_rate"),
-        *("beta1", "beta2", "label_smoothing", "lr_decay", "augment", "ema", "ema_decay", "seed"),
-        *("checkpoint_every", "keep_checkpoints", "sample_every", "log_every", "samples", "background"),
-        *("run_dir", "runs_root", "precision", "xla", "strategy", "devices"),
-    }
-)
 
 
 @pytest.mark.slow

@@ -44,15 +44,6 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
 
 
-def test_settings_saved_under_an_old_name_still_load() -> None:
-    """Job history from before the one --overwrite flag stored walk's and sample's 'force'."""
-    from artgen.jobs.sample_job import SampleConfig
-    from artgen.walk.config import WalkConfig
-
-    assert WalkConfig.from_dict({"out": "walk.gif", "force": True}).overwrite is True
-    assert SampleConfig.from_dict({"out": "grid.png", "force": True}).overwrite is True
-
-
 def test_a_queued_training_job_names_its_run_folder_without_making_it(tmp_path: Path) -> None:
     """A refused studio job must leave no empty run folder: the engine makes it once inputs are valid."""
     from artgen.dcgan import TrainConfig, train

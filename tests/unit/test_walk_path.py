@@ -189,5 +189,7 @@ def test_writers_stream_instead_of_holding_every_frame(tmp_path, kind):
             yield batch
 
     out = tmp_path / ("walk" if kind == "frames" else f"walk.{kind}")
+    if kind == "frames":
+        out.mkdir()  # the caller's temporary folder, as runs.atomic_path(folder=True) makes it
     media.write(kind, Path(out), tracked(), 24, 200, next(_batches(4, 4, side=64)))
     assert len(alive) == 20 and most_alive <= 2  # at most the batch being written and the next

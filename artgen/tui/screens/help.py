@@ -1,44 +1,69 @@
-"""Help: every key, and where everything lives."""
+"""Help: every key, read from the bindings that define it, and where everything lives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 from artgen.jobs import data_dir, kinds
+from artgen.tui.screens.form import FormScreen
+from artgen.tui.screens.jobs import JOB_BINDINGS
 
 __all__ = ["HelpScreen"]
 
+KEY_NAMES = {"question_mark": "?"}
+
+
+def key_table(bindings: Iterable[BindingType]) -> str:
+    """A Markdown table of ``bindings``, one row per binding, its keys as the user presses them."""
+    rows = ["| key | action |", "| --- | --- |"]
+    for binding in bindings:
+        key, description = (
+            (binding.key, binding.description) if isinstance(binding, Binding) else binding[::2]
+        )
+        keys = ", ".join(f"`{KEY_NAMES.get(name.strip(), name.strip())}`" for name in key.split(","))
+        rows.append(f"| {keys} | {description} |")
+    return "\n".join(rows)
+
 
 class HelpScreen(ModalScreen[None]):
+    """Built with the app's own bindings, so the page lists exactly the keys that work."""
+
     BINDINGS = [("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, app_bindings: Iterable[BindingType]) -> None:
+        super().__init__()
+        self.app_bindings = list(app_bindings)
+
     def compose(self) -> ComposeResult:
-        actions = "\n".join(
+        engines = "\n".join(
             f"| `{kind.key}` | {kind.title}: {kind.description} |" for kind in kinds.KINDS.values()
         )
         text = f"""\
 # artgen studio
 
-| key | action |
+| key | a new job |
 | --- | --- |
-{actions}
-| `j` | the job list |
-| `?` | this help |
-| `ctrl+p` | command palette: every action by name |
-| `ctrl+t` | dark / light theme |
-| `escape` | back |
-| `q` | quit (running jobs stop at their next step and checkpoint) |
+{engines}
 
-**In a form**: `tab` moves between options, `ctrl+s` starts the job, `ctrl+o` browses for
-the focused path. Errors show under each option as you type.
+Everywhere:
 
-**In a job or the job list**: `c` cancel (graceful, then forced after a timeout), `r` resume
-a stopped training run, `e` re-run with the same settings (into the next free output name),
-`o` open the output folder. Cancelling a job run from a shell asks that command to stop, as
-Ctrl-C would.
+{key_table([*self.app_bindings, ("ctrl+p", "command_palette", "command palette: every action by name")])}
+
+**In a form** (`tab` moves between options; errors show under each option as you type):
+
+{key_table(FormScreen.BINDINGS)}
+
+**In a job or the job list** (cancel is graceful, then forced after a timeout; re-run takes
+the next free output name; cancelling a job run from a shell asks that command to stop, as
+Ctrl-C would):
+
+{key_table(JOB_BINDINGS)}
 
 **A job that failed** says why at the top of its view: the error, where its traceback
 was kept, and the `artgen` command that runs it from a shell.
