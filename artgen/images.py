@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artgen import environment, runs, stored
 from artgen.errors import ArtgenError, InputError, os_error_reason
-from artgen.events import OnEvent, Progress, ignore_events
+from artgen.events import OnEvent, Progress, Ticker, ignore_events
 from artgen.files import open_regular, regular_file
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "describe_skipped",
     "parse_color",
     "list_images",
+    "image_files",
+    "check_image",
     "open_image",
     "open_rgb",
     "video_input",
@@ -128,6 +130,17 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     return found
 
 
+def image_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """:func:`list_images` of a folder that must hold some: missing, a file, or none is one line."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
+    files = list_images(root)
+    if not files:
+        raise InputError(f"{root} has no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
+    return files
+
+
 def max_pixels() -> int:
     """The largest image decoded, in pixels: ``--max-pixels`` (``$ARTGEN_MAX_PIXELS``) or 64 million."""
     return environment.read("ARTGEN_MAX_PIXELS") or MAX_PIXELS
@@ -204,18 +217,30 @@ def open_rgb(
     only to a photo above :func:`max_pixels`, so it is read instead of refused.
     Raises :class:`UnusableImage` with a short reason.
     """
-    limit = max_pixels()
     with open_image(path) as im:
-        width, height = im.size
-        if min(width, height) < MIN_SIDE:
-            raise UnusableImage(f"too small ({width}x{height} px)")
-        side = draft_size or (fit if width * height > limit else None)
-        if side and im.format == "JPEG":
-            im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
-        if im.size[0] * im.size[1] > limit:
-            raise _too_large(width, height, limit)
+        _sized(im, draft_size, fit)
         im.load()
         return _to_rgb(ImageOps.exif_transpose(im), background)
+
+
+def check_image(path: str | os.PathLike[str], fit: int | None = None) -> None:
+    """What :func:`open_rgb` refuses that the file's header shows (missing, not an image, too small or
+    too large), found without decoding it: for a command to refuse a typo before a slow start-up."""
+    with open_image(path) as im:
+        _sized(im, None, fit)
+
+
+def _sized(im: Image.Image, draft_size: int | None, fit: int | None) -> None:
+    """Refuse ``im`` if too small or, after any JPEG draft reduction, above :func:`max_pixels`."""
+    limit = max_pixels()
+    width, height = im.size
+    if min(width, height) < MIN_SIDE:
+        raise UnusableImage(f"too small ({width}x{height} px)")
+    side = draft_size or (fit if width * height > limit else None)
+    if side and im.format == "JPEG":
+        im.draft("RGB", (side, side))  # decodes at 1/2, 1/4 or 1/8 scale, at least side x side
+    if im.size[0] * im.size[1] > limit:
+        raise _too_large(width, height, limit)
 
 
 def _to_rgb(im: Image.Image, background: Background) -> Image.Image:
@@ -257,9 +282,12 @@ def cache_dir() -> Path:
     return (environment.read("XDG_CACHE_HOME") or Path.home() / ".cache") / "artgen" / "datasets"
 
 
-def _cache_key(root: Path, files: list[Path], size: int, background: Background) -> str:
+def _cache_key(
+    root: Path, files: list[Path], size: int, background: Background, tick: Callable[[int], None]
+) -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}|{background}|{max_pixels()}|{root.resolve()}".encode())
-    for path in files:
+    for done, path in enumerate(files, 1):
+        tick(done)
         digest.update(f"|{path.relative_to(root)}|{_stamp(path)}".encode())
     return digest.hexdigest()[:32]
 
@@ -288,12 +316,10 @@ def load_folder(
     Raises :class:`InputError` when the folder is missing or has no usable image.
     """
     root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"{root} is not a folder" if root.exists() else f"{root} does not exist")
-    files = list_images(root)
-    if not files:
-        raise InputError(f"{root} has no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
-    key = _cache_key(root, files, size, background)
+    files = image_files(root)
+    key = _cache_key(
+        root, files, size, background, Ticker(on_event, len(files), "file", "reading the folder")
+    )
     array_path = cache_dir() / f"{key}.npy"
     report_path = cache_dir() / f"{key}.json"
     if use_cache and (cached := _read_cache(array_path, report_path, len(files), size)) is not None:

@@ -14,18 +14,33 @@ import importlib
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
 from artgen import __version__, environment
-from artgen.cli.common import STOP_SIGNALS
+from artgen.cli.common import STOP_SIGNALS, note, set_verbosity
+from artgen.cli.parser import Parser, set_completion, subcommands
 from artgen.errors import MACHINE_ERRNOS, ArtgenError, InputError, exit_status, os_error_reason
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("train", "sample", "walk", "eval", "jobs", "style", "texture", "toy", "classify", "serve")
+COMMANDS = (
+    "train",
+    "sample",
+    "walk",
+    "eval",
+    "jobs",
+    "style",
+    "texture",
+    "toy",
+    "classify",
+    "serve",
+    "completion",
+)
 READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
+RUNS_HERE = ("eval", "serve")  # refused with --cluster: eval is no job kind, serve serves this machine
 
 
 def _option(parse: Callable[[str], str | int]) -> Callable[[str], str | int]:
@@ -55,36 +70,40 @@ def _modules() -> list[ModuleType]:
     return [importlib.import_module(f"artgen.cli.{name}") for name in COMMANDS]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="artgen",
         description="Generative art and style transfer from the terminal. "
         "Run with no arguments to open the terminal studio.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n  artgen train faces/\n  artgen sample out.png\n"
         "  artgen walk --frames 120 out.gif\n  artgen style content.jpg style.jpg\n\n"
-        "Run 'artgen COMMAND --help' for a command's options.",
+        "Run 'artgen COMMAND --help' for a command's options, and 'artgen completion --help' to have\n"
+        "your shell complete them.",
     )
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
-    parser.add_argument(
+    backend = parser.add_argument(
         "--backend",
         type=_option(environment.parse_backend),
         metavar="{" + ",".join(environment.BACKENDS) + "}",
         help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
     )
-    parser.add_argument(
+    set_completion(backend, "choices", tuple(environment.BACKENDS))
+    device = parser.add_argument(
         "--device",
         type=_device,
         default="auto",
         help="where the engines run: auto (a GPU when there is one), cpu, gpu, or gpu:N for one GPU "
         "(default auto)",
     )
+    set_completion(device, "choices", ("auto", "cpu", "gpu"))
     parser.add_argument(
         "--cluster",
         metavar="ADDRESS",
         type=_option(environment.parse_cluster),
-        help="run the studio's jobs on a Ray cluster: ray://HOST:PORT (Ray Client), HOST:PORT or auto "
-        "(default: $ARTGEN_RAY_ADDRESS; needs pip install 'artgen[cluster]')",
+        help="run the command (or the studio's jobs) as a job on a Ray cluster: ray://HOST:PORT "
+        "(Ray Client), HOST:PORT or auto (default: $ARTGEN_RAY_ADDRESS; needs pip install "
+        "'artgen[cluster]'); outputs must be on storage the cluster shares",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
@@ -105,7 +124,30 @@ def build_parser() -> argparse.ArgumentParser:
                 help="largest image read, in pixels (default 64000000); refuses decompression bombs",
             )
         sub.set_defaults(handler=module.run)
+    _add_output_flags(parser)
     return parser
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``-q`` and ``-v`` on ``parser`` and every parser below it: before or after the command name."""
+    group = parser.add_argument_group("terminal output").add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,  # absent from a subcommand's namespace: an earlier -q stays
+        help="only results (stdout) and errors: no progress, messages or hints",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="every message, the engines' detail notes and timings included",
+    )
+    for _, parsers in subcommands(parser):
+        for sub in parsers.values():
+            _add_output_flags(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,26 +160,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    set_verbosity()  # an earlier in-process command's -q or -v does not carry over
     if not argv:
         return _studio(None)
     args = build_parser().parse_args(argv)
+    set_verbosity(getattr(args, "quiet", False), getattr(args, "verbose", False))
     if args.command is None and args.cluster:
         return _studio(args.backend, args.cluster)
     if args.command is None:
         build_parser().print_help()
         return 2
-    if args.cluster and args.command != "jobs":
-        print(
-            "artgen: error: --cluster sends the studio's jobs to a Ray cluster; open it with "
-            f"'artgen --cluster {args.cluster}' and start the {args.command} job there",
-            file=sys.stderr,
-        )
-        return 2
+    if args.cluster and args.command in RUNS_HERE:
+        raise InputError(f"{args.command} runs on this machine only; leave out --cluster")
     if getattr(args, "max_pixels", None) is not None:
         os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
     environment.check(args.backend)
     _use_device(args.device)
-    return int(args.handler(args) or 0)
+    started = time.perf_counter()
+    status = int(args.handler(args) or 0)
+    note(f"{args.command} took {time.perf_counter() - started:.1f} s", "detail")
+    return status
 
 
 @contextlib.contextmanager

@@ -13,8 +13,9 @@ import argparse
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from artgen.cli.parser import set_completion
 from artgen.errors import InputError
-from artgen.schema import Option, default_text, iter_groups, options, parse_list, show
+from artgen.schema import PATH_WIDGETS, Option, default_text, iter_groups, options, parse_list, show
 
 __all__ = ["add_options", "typed", "help_text"]
 
@@ -76,7 +77,7 @@ def _positional(parser: argparse.ArgumentParser, opt: Option, nargs: str | None,
     if nargs:
         kwargs["nargs"] = nargs
         kwargs["default"] = None if defaults else argparse.SUPPRESS
-    parser.add_argument(opt.name, **kwargs)
+    set_completion(parser.add_argument(opt.name, **kwargs), _completion(opt))
 
 
 def _flag(section: Any, opt: Option, defaults: bool) -> None:
@@ -99,7 +100,7 @@ def _flag(section: Any, opt: Option, defaults: bool) -> None:
             kwargs.update(nargs="?", const=spec.bare)
         if spec.repeatable:
             kwargs["action"] = "extend"
-    section.add_argument(*flags, **kwargs)
+    set_completion(section.add_argument(*flags, **kwargs), _completion(opt))
     if spec.negation is not None:
         section.add_argument(
             "--no-" + opt.flag.removeprefix("--"),
@@ -109,6 +110,13 @@ def _flag(section: Any, opt: Option, defaults: bool) -> None:
             default=argparse.SUPPRESS,
             help=f"the same as {opt.flag} {spec.negation}",
         )
+
+
+def _completion(opt: Option) -> str:
+    """What a shell completes for the field: a folder, a file, or nothing (a number, a name)."""
+    if opt.widget in ("folder", "outdir"):
+        return "dir"
+    return "file" if opt.widget in PATH_WIDGETS else "none"
 
 
 def _parser(opt: Option) -> Callable[[str], Any]:

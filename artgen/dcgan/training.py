@@ -173,6 +173,11 @@ class _Loop:
         window_start = time.perf_counter()
         last_saved = start
         step = start
+        # The bar shows at once, where a resumed run starts; the first step builds (traces) the train
+        # step, which can take minutes on a loaded CPU before any step is counted.
+        self.on_event(
+            Progress(start, self.total, unit="step", rate_unit="img/s", stage="building the train step")
+        )
         for step, inputs in prefetch(self.images, self.config, start, self.total):
             if should_stop():
                 self._checkpoint(step)
@@ -220,6 +225,7 @@ class _Loop:
             config.eval_samples,
             self.run_dir / "quality.json",
             self.earlier_watch or WatchState(),
+            self.on_event,
         )
         seconds = self.watch.state.eval_seconds
         self.schedule = schedule.EvalSchedule(config.eval_every, start, self.total, seconds)

@@ -18,6 +18,7 @@ import numpy as np
 from artgen import images as image_io
 from artgen import quality, runs
 from artgen.dcgan.feed import rng_for
+from artgen.events import OnEvent, ignore_events
 
 __all__ = ["Evaluation", "WatchState", "QualityWatch", "judge", "RISES", "DIVERSITY_FLOOR"]
 
@@ -71,10 +72,18 @@ class QualityWatch:
     """Scores the sampler against a fixed set of real images with fixed latents."""
 
     def __init__(
-        self, images: np.ndarray, latent_dim: int, seed: int, count: int, path: Path, state: WatchState
+        self,
+        images: np.ndarray,
+        latent_dim: int,
+        seed: int,
+        count: int,
+        path: Path,
+        state: WatchState,
+        on_event: OnEvent = ignore_events,
     ) -> None:
-        """``state``: what ``path`` (quality.json) held, read back by the run before it wrote anything."""
-        self.real = quality.real_features(images, max(REAL_FACTOR * count, 512))
+        """``state``: what ``path`` (quality.json) held, read back by the run before it wrote anything;
+        ``on_event`` hears the real images' features being computed (once per folder and size)."""
+        self.real = quality.real_features(images, max(REAL_FACTOR * count, 512), on_event)
         self.data_diversity = quality.diversity(self.real)
         self.latents = rng_for(seed, STREAM_EVAL, 0).standard_normal((count, latent_dim), dtype=np.float32)
         self.path = path

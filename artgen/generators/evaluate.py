@@ -55,18 +55,21 @@ def evaluate(
         from artgen.generators import locate, sampling
 
         path = locate.resolve_model(source, which)
-        generator = sampling.load_generator(path)
-        made = sampling.sample(generator, count, seed)
+        generator = sampling.load_generator(path, on_event=on_event)
+        on_event(Message(f"drawing {count} images from {locate.describe(path)}"))
+        made = sampling.sample(generator, count, seed, on_event=on_event)
         size = size or made.shape[1]
         description = locate.describe(path)
     else:
         side = size or _first_side(source)
-        made = features.pick(image_io.load_folder(source, side).images, count, seed)
+        made = features.pick(image_io.load_folder(source, side, on_event=on_event).images, count, seed)
         size, description = side, f"{len(made)} images of {source}"
-    real = image_io.load_folder(real_dir, size).images
+    real = image_io.load_folder(real_dir, size, on_event=on_event).images
     on_event(Message(f"scoring {description} against {min(count, len(real))} images of {real_dir}"))
-    real_features = features.real_features(real, count)
+    real_features = features.real_features(real, count, on_event)
     if made.shape[1] != size:
         made = np.stack([np.asarray(image_io.square_resize(image_io.Image.fromarray(m), size)) for m in made])
-    score = distances.score(features.extract(made), real_features)
+    score = distances.score(
+        features.extract(made, on_event=on_event, stage="VGG16 features of the scored images"), real_features
+    )
     return Report(score, description, len(real_features), size)

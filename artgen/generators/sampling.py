@@ -14,7 +14,7 @@ from artgen import images as image_io
 from artgen.configs import check_seed
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError, ModelError, os_error_reason
-from artgen.events import OnEvent, ignore_events
+from artgen.events import OnEvent, Ticker, ignore_events
 from artgen.generators import selection
 from artgen.generators.locate import DEFAULT_GENERATOR, resolve_model
 from artgen.roles import check_generator
@@ -93,12 +93,17 @@ def latents(count: int, dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((count, dim), dtype=np.float32)
 
 
-def generate(generator: keras.Model, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def generate(
+    generator: keras.Model, z: np.ndarray, batch_size: int = 256, on_event: OnEvent = ignore_events
+) -> np.ndarray:
     """Images for latents ``z`` as (N, H, W, 3) uint8, in batches to bound memory."""
-    parts = [
-        image_io.to_uint8(keras.ops.convert_to_numpy(generator(z[i : i + batch_size], training=False)))
-        for i in range(0, len(z), batch_size)
-    ]
+    tick = Ticker(on_event, len(z), "image", "drawing images")
+    parts = []
+    for i in range(0, len(z), batch_size):
+        parts.append(
+            image_io.to_uint8(keras.ops.convert_to_numpy(generator(z[i : i + batch_size], training=False)))
+        )
+        tick(min(i + batch_size, len(z)))
     return np.concatenate(parts)
 
 
@@ -127,7 +132,7 @@ def sample(
         critic = selection.load_critic(path, on_event) if select < 1 else None
     z = latents(selection.pool_size(count, select), latent_dim(generator), seed)
     if critic is None:
-        return generate(generator, z)
+        return generate(generator, z, on_event=on_event)
     # Rated a batch at a time and drawn again once chosen: 4x the candidates never sit in memory.
     scores = [
         selection.critic_scores(critic, generate(generator, z[i : i + 256])) for i in range(0, len(z), 256)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+import socket
 import threading
 import time
 import warnings
@@ -41,6 +42,8 @@ FLUSH_EVERY = 0.05  # seconds: events are sent in batches, one actor call per ba
 STOP_CHECK_EVERY = 0.25  # seconds between a task's looks at its stop request
 PROBE_NAME = re.compile(r"\.artgen-shared-[0-9a-f]{12}")  # the probe file's whole name
 PROBE_TIMEOUT = 60.0  # seconds for the shared-storage probe (a busy cluster schedules it late)
+REACH_TIMEOUT = 5.0  # seconds to open a connection to the cluster's address before giving up on it
+RAY_CLIENT_PORT, RAY_GCS_PORT = 10001, 6379  # Ray's defaults for ray://HOST and HOST
 
 
 def connect(address: str | None, **init_options: Any) -> None:
@@ -51,12 +54,28 @@ def connect(address: str | None, **init_options: Any) -> None:
     """
     if ray.is_initialized():
         return
+    _check_reachable(address)
     try:
         with warnings.catch_warnings():  # Ray Client warns of a timeout before raising it: say it once
             warnings.simplefilter("ignore")
             ray.init(address=address, log_to_driver=False, configure_logging=False, **init_options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot reach the Ray cluster at {address}: {reason}") from None
+
+
+def _check_reachable(address: str | None) -> None:
+    """Refuse an address nothing answers at within seconds: Ray itself retries for minutes, logging."""
+    if not address or address == "auto":  # auto finds a cluster started on this machine, or fails at once
+        return
+    client = address.startswith("ray://")
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():  # ray://HOST without a port: Ray Client's own
+        host, port = address.removeprefix("ray://"), str(RAY_CLIENT_PORT if client else RAY_GCS_PORT)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT).close()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
         raise InputError(f"cannot reach the Ray cluster at {address}: {reason}") from None
 
 

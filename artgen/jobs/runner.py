@@ -28,7 +28,7 @@ from artgen.jobs import kinds as job_kinds
 from artgen.jobs.devices import DeviceInfo, DeviceProbe, parse_device, visible_devices
 from artgen.jobs.executors import Execution, Executor, Launch, LocalExecutor
 from artgen.jobs.history import RunHistory
-from artgen.jobs.owners import Owner, this_process
+from artgen.jobs.owners import Owner, Role, this_process
 from artgen.jobs.prepare import next_free
 from artgen.jobs.records import JobRecord, ending_line, new_job_id, planned_outputs
 from artgen.jobs.store import HistoryStore
@@ -107,6 +107,7 @@ class Runner:
         slots: dict[str, int] | None = None,
         stop_timeout: float = 30.0,
         logs_dir: str | Path | None = None,
+        role: Role = "studio",
     ) -> None:
         self.store = store or HistoryStore()
         self.devices = devices or DeviceInfo()
@@ -131,10 +132,11 @@ class Runner:
         self._progress: dict[str, Progress] = {}
         self._history = RunHistory()
         self._listeners: tuple[Listener, ...] = ()
-        self.owner = this_process("studio")
+        self.owner = this_process(role)  # a command driving a cluster job records itself as one
         self._own: set[str] = set()  # the jobs this runner queued; the others' records are read
         self._polled = float("-inf")
         self._marks = self.store.marks()  # before the first read: what changes after it is read again
+        self._outcomes: dict[str, dict[str, Any]] = {}  # per job ended in this session: its result or error
         self._recover()
         self._thread = threading.Thread(target=self._monitor, name="artgen-jobs", daemon=True)
         self._thread.start()
@@ -190,6 +192,12 @@ class Runner:
         if record is None or record.run_dir is None:
             return live
         return self._history.before(Path(record.run_dir), live)
+
+    def outcome(self, job_id: str) -> dict[str, Any] | None:
+        """How a job of this session ended, as its worker said: the ``result`` or ``error`` message's
+        payload (see :mod:`artgen.jobs.worker`); None while it runs, or if it died without a word."""
+        with self._lock:
+            return self._outcomes.get(job_id)
 
     def log_file(self, job_id: str) -> Path:
         """The child's stdout/stderr (TensorFlow's own messages, tracebacks)."""
@@ -535,6 +543,9 @@ class Runner:
             live.kill_at = float("inf")
 
     def _handle(self, job_id: str, live: _Live, tag: str, payload: Any) -> None:
+        if tag in ("result", "error"):
+            with self._lock:
+                self._outcomes[job_id] = payload
         if tag == "result":
             live.outcome = payload
             self._conclude(job_id, live)  # now, not when the process has finished exiting (seconds)

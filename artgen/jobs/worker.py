@@ -3,8 +3,10 @@
 Messages on the pipe are ``(tag, payload)`` tuples: ``("event", event)``
 for each engine event (the event dataclass itself; the pipe pickles it, and
 the parent gets it back whole, rate and unit included), then exactly one of
-``("result", {"outputs": ..., "stopped": ...})`` or
-``("error", {"message": ..., "traceback": ...})``. If the parent goes away
+``("result", {"outputs": ..., "stopped": ..., "value": ...})`` (``value``: the engine's
+result pickled, for a command that shows it as it would have run here; None if it does
+not pickle) or ``("error", {"message": ..., "traceback": ..., "status": ...})`` (the exit
+status the CLI would give it: 2 for bad input, 1 for a fault or a bug). If the parent goes away
 (the app was killed), sending fails and the job stops as if cancelled, so a
 training run still checkpoints; SIGTERM (a scheduler, ``kill``) and SIGHUP
 do the same.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import signal
 import sys
 import traceback
@@ -22,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from artgen.errors import ArtgenError
+from artgen.errors import ArtgenError, exit_status
 from artgen.events import Event, Message
 from artgen.jobs.devices import use_device
 
@@ -98,11 +101,21 @@ def execute(
         _report_backend(device, on_event)
         result = engine(settings, on_event, should_stop)
         stopped = bool(getattr(result, "stopped", False))
-        send("result", {"outputs": result_outputs(result), "stopped": stopped})
+        send("result", {"outputs": result_outputs(result), "stopped": stopped, "value": _pickled(result)})
     except ArtgenError as exc:
-        send("error", {"message": str(exc), "traceback": None})
+        send("error", {"message": str(exc), "traceback": None, "status": exit_status(exc)})
     except BaseException as exc:  # a bug: keep the traceback for the job's log
-        send("error", {"message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        message = f"{type(exc).__name__}: {exc}"
+        send("error", {"message": message, "traceback": traceback.format_exc(), "status": 1})
+
+
+def _pickled(result: Any) -> bytes | None:
+    """The result as bytes: sent so, only the caller that asks for it imports the engine to read it
+    (a cluster's message channel would otherwise import Keras just to pass it on)."""
+    try:
+        return pickle.dumps(result)
+    except Exception:  # noqa: BLE001  a result that does not pickle: its outputs still go
+        return None
 
 
 def _redirect_output(log_path: str) -> None:

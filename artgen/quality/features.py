@@ -13,11 +13,13 @@ digest of the decoded pixels (so by folder contents and size) and the count.
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 
 from artgen import images as image_io
 from artgen import stored, vgg
+from artgen.events import OnEvent, Progress, ignore_events
 
 __all__ = ["FEATURE_SIZE", "FEATURE_LAYER", "extract", "real_features", "pick"]
 
@@ -30,13 +32,21 @@ FEATURE_SCALE = 0.25
 CACHE_VERSION = 1
 
 
-def extract(images: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """(N, H, W, 3) uint8 RGB -> (N, 512) float32 features."""
+def extract(
+    images: np.ndarray,
+    batch_size: int = 100,
+    on_event: OnEvent = ignore_events,
+    stage: str = "VGG16 features",
+) -> np.ndarray:
+    """(N, H, W, 3) uint8 RGB -> (N, 512) float32 features; a batch takes seconds on a CPU."""
     import keras
 
     model = vgg.build_features("vgg16", (FEATURE_LAYER,))
     parts = []
+    started = time.perf_counter()
     for start in range(0, len(images), batch_size):
+        rate = start / max(time.perf_counter() - started, 1e-9) if start else None
+        on_event(Progress(start, len(images), "feature", rate=rate, rate_unit="images/s", stage=stage))
         batch = np.asarray(images[start : start + batch_size], dtype=np.float32)
         if batch.shape[1:3] != (FEATURE_SIZE, FEATURE_SIZE):
             batch = keras.ops.convert_to_numpy(
@@ -45,6 +55,8 @@ def extract(images: np.ndarray, batch_size: int = 100) -> np.ndarray:
         caffe = batch[..., ::-1] - vgg.MEAN_BGR
         maps = keras.ops.convert_to_numpy(model(caffe, training=False))
         parts.append(maps.mean(axis=(1, 2)) * FEATURE_SCALE)
+    rate = len(images) / max(time.perf_counter() - started, 1e-9)
+    on_event(Progress(len(images), len(images), "feature", rate=rate, rate_unit="images/s", stage=stage))
     return np.concatenate(parts).astype(np.float32)
 
 
@@ -56,7 +68,7 @@ def pick(images: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     return images[index]
 
 
-def real_features(images: np.ndarray, count: int) -> np.ndarray:
+def real_features(images: np.ndarray, count: int, on_event: OnEvent = ignore_events) -> np.ndarray:
     """Features of a fixed subset of up to ``count`` real images, computed once and cached."""
     chosen = pick(images, count)
     recipe = f"{CACHE_VERSION}|{FEATURE_LAYER}|{FEATURE_SIZE}|{FEATURE_SCALE}|{chosen.shape}"
@@ -66,7 +78,7 @@ def real_features(images: np.ndarray, count: int) -> np.ndarray:
     cached = stored.cached_array(path, (len(chosen), FEATURE_COUNT), np.float32)
     if cached is not None:
         return cached
-    features = extract(chosen)
+    features = extract(chosen, on_event=on_event, stage="VGG16 features of the real images")
     try:
         with image_io.runs.atomic_path(path) as tmp:
             np.save(tmp, features, allow_pickle=False)

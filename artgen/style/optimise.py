@@ -234,7 +234,7 @@ def optimise(
                 break
         if describe:
             note = " (device loop)" if on_device else ""
-            tracker.on_event(Message(f"{level.stage}: {tracker.timing.describe_level()}{note}"))
+            tracker.on_event(Message(f"{level.stage}: {tracker.timing.describe_level()}{note}", "detail"))
         previous = level
         if tracker.should_stop():
             break

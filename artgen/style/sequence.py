@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,8 +153,11 @@ class FramePainter:
         on_event: OnEvent = ignore_events,
         should_stop: ShouldStop = never_stop,
         follow_motion: bool = True,
+        stage: Callable[[int], str] | None = None,
     ) -> None:
         self.config, self.styles, self.size = config, styles, size
+        # what the progress calls painting number n (from 0): a frame of a clip, or of a walk's loop
+        self.stage = stage or (lambda done: f"frame {done + 1}/{total_frames}")
         self.follow_motion = follow_motion  # False: frames change in place (see flow.still)
         self.on_event, self.should_stop = on_event, should_stop
         self.stable = config.temporal_weight > 0
@@ -163,7 +166,6 @@ class FramePainter:
         self.cold_sides = config.scale_sizes()
         self.levels: dict[int, _Level] = {}
         self.frames_done = 0
-        self.total_frames = total_frames
         cold = config.iterations * len(self.cold_sides)
         warm = config.frame_iterations if self.stable else cold
         total = cold + warm * max(0, total_frames - 1)
@@ -279,7 +281,7 @@ class FramePainter:
     def _optimise(self, levels: list[_Level], start, refine, iterations: int) -> np.ndarray | None:
         """The loop over ``levels`` for this frame; None when a stop was asked part way."""
         base = self.tracker.done
-        stage = f"frame {self.frames_done + 1}/{self.total_frames}"
+        stage = self.stage(self.frames_done)
         for level in levels:
             level.stage = stage
         outcome = optimise(

@@ -99,6 +99,7 @@ def _render(
 
     spread = np.linspace(0, config.frames, min(config.frames, PALETTE_SAMPLE), endpoint=False)
     styled = None
+    started = time.perf_counter()  # a stylised walk paints its first frames before the writer takes any
     try:
         if config.style is None:
             sample = render(spread.astype(int))
@@ -122,7 +123,7 @@ def _render(
         on_event(Preview(str(preview), caption=f"first frame of {out.name}"))
 
         def batches() -> Iterator[np.ndarray]:
-            started, done = time.perf_counter(), 0
+            done = 0
             while True:
                 if should_stop():
                     raise _Stopped

@@ -127,6 +127,7 @@ class StyledFrames:
             on_event,
             should_stop,
             follow_motion=False,  # a walk morphs in place: following its flow flickered 2.6x as much
+            stage=self._stage,
         )
         # over the frames in the order they are written; only the raw ratio is reported for a walk
         self.written = Flicker(along_flow=False)
@@ -135,6 +136,13 @@ class StyledFrames:
         self.first: tuple[np.ndarray, np.ndarray] | None = None  # (input, output) first written, for the seam
         self.last: tuple[np.ndarray, np.ndarray] | None = None
         self.stopped = False
+
+    def _stage(self, painted: int) -> str:
+        """Progress in the walk's own frames: the lap, then the frames painted again to close the loop."""
+        frames = self.config.frames
+        if painted < frames:
+            return f"frame {painted + 1}/{frames}"
+        return f"closing the loop {painted - frames + 1}/{self.close - 1}"
 
     def batches(self, per_batch: int) -> Iterator[np.ndarray]:
         """(n, H, W, 3) painted batches of the whole loop; on a stop they end and :attr:`stopped` is set."""

@@ -47,7 +47,7 @@ def refused(outcome: Outcome, status: int, *phrases: str, alone: bool = True) ->
     assert outcome.status == status, text
     errors = [line for line in outcome.lines if "error" in line]
     assert len(errors) == 1, text
-    if alone and not outcome.lines[0].startswith("usage:"):  # argparse prints its usage above the line
+    if alone:
         assert len(outcome.lines) == 1, text
     for phrase in phrases:
         assert phrase in errors[0], errors[0]

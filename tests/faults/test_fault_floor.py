@@ -112,7 +112,7 @@ def without_jax(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_backend_jax_without_jax_says_how_to_install_it(scratch: Path, artgen, without_jax) -> None:
     before = hashes(scratch)
-    line = _refused_untouched(scratch, artgen("--backend", "jax", "sample", "out.png"), "argument --backend")
+    line = _refused_untouched(scratch, artgen("--backend", "jax", "sample", "out.png"), "--backend: ")
     assert "needs jax, which is not installed: pip install 'artgen[jax]'" in line
     unchanged(before)
 

@@ -78,7 +78,10 @@ CASES = {
     "train-missing-folder": (["train", "{missing}"], "does not exist"),
     "train-empty-folder": (["train", "{empty}"], "has no images"),
     "train-file-as-folder": (["train", "{file}"], "is not a folder"),
-    "train-size-not-offered": (["train", "{data}", "--size", "48"], "invalid choice"),
+    "train-size-not-offered": (
+        ["train", "{data}", "--size", "48"],
+        "--size: 48 is not one of 32, 64, 128; see artgen train --help",
+    ),
     "train-epochs-0": (["train", "{data}", "--epochs", "0"], "--epochs must be between 1"),
     "train-lr-nan": (["train", "{data}", "--lr", "nan"], "more than 0"),
     "train-lr-huge": (["train", "{data}", "--lr", "1e308"], "at most 1"),
@@ -146,7 +149,7 @@ CASES = {
     "toy-epochs-huge": (["toy", "--epochs", "10000000000"], "--epochs must be between 1"),
     "toy-lr-huge": (["toy", "--learning-rate", "1e308"], "--learning-rate must be more than 0 and at most 1"),
     "toy-seed-negative": (["toy", "--seed", "-3"], "--seed must be between 0"),
-    "toy-not-a-number": (["toy", "--mean", "four"], "invalid float value"),
+    "toy-not-a-number": (["toy", "--mean", "four"], "--mean: 'four' is not a number"),
     "toy-run-dir-is-file": (["toy", "--run-dir", "{file}"], "is a file, not a folder"),
     "toy-run-dir-not-empty": (["toy", "--run-dir", "{full}"], "is not empty"),
     # style
@@ -207,7 +210,7 @@ CASES = {
     "classify-lr-huge": (["classify", "train", "{data}", "--learning-rate", "1e308"], "at most 1"),
     "jobs-unknown-id": (["jobs", "no-such-job"], "no job no-such-job"),
     "device-unknown": (["--device", "tpu", "sample", "{out}"], "must be auto, cpu, gpu or gpu:N"),
-    "command-unknown": (["paint", "{out}"], "invalid choice"),
+    "command-unknown": (["paint", "{out}"], "'paint' is not a command of artgen"),
 }
 
 

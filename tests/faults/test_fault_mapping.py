@@ -54,4 +54,4 @@ def test_a_bug_is_one_line_naming_its_traceback_file(artgen, monkeypatch: pytest
 
 
 def test_argparse_refusals_are_one_error_line(artgen) -> None:
-    refused(artgen("walk", "--frames", "many", "w.gif"), 2, "invalid int value")
+    refused(artgen("walk", "--frames", "many", "w.gif"), 2, "--frames: 'many' is not a whole number")

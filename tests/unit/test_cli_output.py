@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from artgen import runs
 from artgen.cli import build_parser, main
@@ -69,7 +70,11 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         base="none",
         most_confused=(),
     )
-    (tmp_path / "data").mkdir(exist_ok=True)
+    # the inputs are real files: every command looks at them before it loads its (faked) engine
+    photo, paint = tmp_path / "photo.jpg", tmp_path / "paint.jpg"
+    for path in (photo, paint, tmp_path / "data" / "a" / "1.png", tmp_path / "data" / "b" / "1.png"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (24, 24)).save(path)
     return {
         "train": (
             ["train", str(tmp_path / "data")],
@@ -80,13 +85,13 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
             [f"run directory: {run}", f"generator: {run / 'generator.keras'}"],
         ),
         "style": (
-            ["style", "photo.jpg", "paint.jpg"],
+            ["style", str(photo), str(paint)],
             "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
             [f"wrote {out} (32x24, 1.0s)"],
         ),
         "texture": (
-            ["texture", "paint.jpg", "-o", str(out)],
+            ["texture", str(paint), "-o", str(out)],
             "artgen.style.texture.synthesise",
             SimpleNamespace(out=out, size=(32, 32), seconds=1.0, seam=Seam(9.0, 10.0, 0.5), stopped=False),
             [f"wrote {out} (32x32, 1s, {Seam(9.0, 10.0, 0.5).describe()})"],
@@ -159,7 +164,10 @@ def test_plain_progress_without_metrics_is_a_line_per_tenth(monkeypatch, capsys)
         for frame in range(0, 101):
             render(Progress(frame, 100, unit="frame", stage="walk"))
     lines = capsys.readouterr().err.splitlines()
-    assert lines == [f"walk  {step}/100" for step in range(0, 101, 10)]
+    assert [line.split("  ")[:3] for line in lines] == [
+        ["walk", f"{step}/100", f"{step}%"] for step in range(0, 101, 10)
+    ]
+    assert lines[0].endswith("eta -:--:--") and lines[-1].endswith("eta 0:00:00")  # unknown, then done
 
 
 def test_plain_progress_is_at_most_a_line_a_second(capsys: pytest.CaptureFixture[str]) -> None:
@@ -180,16 +188,16 @@ def test_ctrl_c_prints_the_resume_hint_once(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import artgen.cli.train as train_cli
+    import artgen.cli.engine as engine_cli
 
-    class CtrlCAfterTwoSteps(train_cli.StopRequest):
+    class CtrlCAfterTwoSteps(engine_cli.StopRequest):
         calls = 0
 
         def __call__(self) -> bool:
             CtrlCAfterTwoSteps.calls += 1
             return CtrlCAfterTwoSteps.calls > 2
 
-    monkeypatch.setattr(train_cli, "StopRequest", CtrlCAfterTwoSteps)
+    monkeypatch.setattr(engine_cli, "StopRequest", CtrlCAfterTwoSteps)
     run_dir = tmp_path / "run"
     argv = ["train", str(shapes_dir), *tiny_model, "--steps", "50", "--run-dir", str(run_dir)]
     assert main(argv) == 130

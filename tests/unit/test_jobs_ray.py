@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import imageio.v3 as iio
 import pytest
 import ray  # in the test extra: its absence is a failure, not a skip
 
+from artgen.cli import main
 from artgen.dcgan.config import TrainConfig
 from artgen.errors import InputError
 from artgen.events import Progress
@@ -173,9 +177,74 @@ async def _studio_on_a_cluster(runner, tmp_path):
         assert str(table.get_cell(job.id, "where")).startswith("ray cpu @ ")
 
 
-def test_cluster_flag_errors_are_one_line_and_exit_2(tmp_path):
+def test_an_address_nothing_answers_at_is_one_line_in_seconds(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
-    command = [sys.executable, "-m", "artgen", "--cluster", "127.0.0.1:1", "train", str(tmp_path)]
+    command = [sys.executable, "-m", "artgen", "--cluster", "127.0.0.1:1", "walk", str(tmp_path / "w.gif")]
+    started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "open it with 'artgen --cluster 127.0.0.1:1'" in done.stderr
+    assert done.returncode == 2 and time.monotonic() - started < 30
+    assert done.stderr.splitlines() == [
+        "connecting to the Ray cluster at 127.0.0.1:1…",
+        "artgen: error: cannot reach the Ray cluster at 127.0.0.1:1: connection refused",
+    ]
+    assert not (tmp_path / "w.gif").exists()
+
+
+# -- commands run as jobs on the cluster: artgen --cluster ADDRESS COMMAND (or $ARTGEN_RAY_ADDRESS) --
+
+
+def test_a_command_on_the_cluster_prints_what_it_prints_here_and_is_in_the_history(
+    local_ray, tmp_path, capsys
+):
+    walk = ["walk", "--frames", "4", "--size", "32"]
+    assert main([*walk, str(tmp_path / "here.gif")]) == 0
+    here = capsys.readouterr()
+    assert main(["--cluster", "auto", *walk, str(tmp_path / "there.gif")]) == 0
+    there = capsys.readouterr()
+
+    assert there.out == here.out.replace("here.gif", "there.gif")  # the same result lines on stdout
+    assert iio.imread(tmp_path / "there.gif", index=None).shape == (4, 32, 32, 3)
+    assert "walk  4/4  100%" in there.err and "running on ray cpu @ " in there.err  # its progress, here
+    records = {record.outputs["out"]: record for record in HistoryStore().all()}  # both runs are kept
+    there_job, here_job = records[str(tmp_path / "there.gif")], records[str(tmp_path / "here.gif")]
+    assert (there_job.kind, there_job.state) == (here_job.kind, here_job.state) == ("walk", "done")
+    assert there_job.placement.startswith("ray cpu @ ")
+
+
+def test_ctrl_c_asks_the_cluster_job_to_stop_and_it_checkpoints(
+    local_ray, tmp_path, shapes_dir, tiny_model, capsys, monkeypatch
+):
+    monkeypatch.setenv("ARTGEN_RAY_ADDRESS", "auto")  # the variable stands for --cluster
+    run_dir = tmp_path / "run"
+
+    def press_ctrl_c_once_it_trains() -> None:
+        store, deadline = HistoryStore(), time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if any(record.step >= 2 for record in store.all()):
+                os.kill(os.getpid(), signal.SIGINT)  # the command's StopRequest takes it, as in a terminal
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=press_ctrl_c_once_it_trains, daemon=True).start()
+    argv = ["train", str(shapes_dir), *tiny_model, "--steps", "100000", "--run-dir", str(run_dir)]
+    assert main(argv) == 130
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"run directory: {run_dir}"]
+    assert "Ctrl-C: stopping after this step" in captured.err
+    assert f"resume with: artgen train --resume {run_dir}" in captured.err  # the engine's own line, relayed
+    [record] = HistoryStore().all()
+    assert record.state == "cancelled" and record.resumable
+    assert list((run_dir / "checkpoints").glob("step-*.npz"))
+
+
+def test_a_job_refused_on_the_cluster_is_one_line_and_the_local_exit_status(local_ray, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.png").write_text("not a picture")  # named like an image: only decoding it tells
+    argv = ["--cluster", "auto", "train", str(broken), "--size", "32", "--run-dir", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("artgen: error: ") and "has no usable images" in err[-1]
+    assert not any("Traceback" in line for line in err)
+    [record] = HistoryStore().all()
+    assert record.state == "failed" and "has no usable images" in record.error

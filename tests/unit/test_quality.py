@@ -119,7 +119,7 @@ def _forced_fds(monkeypatch: pytest.MonkeyPatch, fds: list[float]) -> list[int]:
     return steps
 
 
-def _fake_watch_init(self, images, latent_dim, seed, count, path, state) -> None:
+def _fake_watch_init(self, images, latent_dim, seed, count, path, state, on_event=None) -> None:
     self.path, self.state = path, state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,10 +151,11 @@ def test_a_batch_runs_as_one_studio_job_with_previews_and_its_outputs(album, tmp
     execute(kind.engine, kind.config, settings, "cpu", lambda tag, payload: sent.append((tag, payload)), bool)
     (tag, result), events = sent[-1], [payload for tag, payload in sent if tag == "event"]
     assert tag == "result", result
-    assert result == {
+    assert {key: result[key] for key in ("outputs", "stopped")} == {
         "outputs": {"out": str(tmp_path / "out"), "report": str(tmp_path / "out" / "batch.json")},
         "stopped": False,
     }
+    assert pickle.loads(result["value"]).written  # the result itself, for a command run on a cluster
     progress = [event for event in events if isinstance(event, Progress)]
     assert progress[-1].step == progress[-1].total == 4 * 2  # the whole batch's iterations
     previews = [event for event in events if isinstance(event, Preview)]

@@ -16,7 +16,7 @@ from artgen.labs.classify.config import ClassifyConfig
 from artgen.roles import check_classifier
 from artgen.schema import option, problem
 
-__all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path"]
+__all__ = ["Prediction", "Classifier", "predict", "load_classifier", "classes_path", "model_file"]
 
 MODEL_NAME = "model.keras"
 TOP_COUNT = 3
@@ -61,7 +61,8 @@ def classes_path(model_path: str | os.PathLike[str]) -> Path:
     return Path(model_path).with_suffix(".classes.json")
 
 
-def _resolve(model_path: str | os.PathLike[str]) -> Path:
+def model_file(model_path: str | os.PathLike[str]) -> Path:
+    """The classifier's .keras file: ``model_path`` itself, or the model in a classify run directory."""
     path = Path(model_path)
     if path.is_dir():
         path = path / MODEL_NAME
@@ -75,7 +76,7 @@ def _resolve(model_path: str | os.PathLike[str]) -> Path:
 
 def load_classifier(model_path: str | os.PathLike[str]) -> Classifier:
     """Load with Keras' safe_mode and check the class names match the model's outputs."""
-    path = _resolve(model_path)
+    path = model_file(model_path)
     names_path = classes_path(path)
     if not names_path.exists():
         raise ModelError(f"{names_path} is missing; it holds the class names of {path.name}")
