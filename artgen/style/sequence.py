@@ -95,6 +95,16 @@ class Flicker:
             self.pairs += 1
         self._last = (frame, painted)
 
+    def figures(self) -> dict[str, float | None]:
+        """What a clip's OUT.json records of its flicker: both ratios and the mean changes behind them."""
+        pairs = max(self.pairs, 1)
+        return {
+            "flicker": self.ratio,
+            "warped_flicker": self.warped_ratio,
+            "input_change": self.input_change / pairs,
+            "output_change": self.output_change / pairs,
+        }
+
     @property
     def ratio(self) -> float | None:
         """Mean |out_t - out_t-1| / mean |in_t - in_t-1|; None before two frames or for a still clip."""
@@ -387,10 +397,7 @@ def _stylise_clip(
         "of": clip.count,
         "fps": clip.fps,
         "size": list(size),
-        "flicker": painter.flicker.ratio,
-        "warped_flicker": painter.flicker.warped_ratio,
-        "input_change": painter.flicker.input_change / max(painter.flicker.pairs, 1),
-        "output_change": painter.flicker.output_change / max(painter.flicker.pairs, 1),
+        **painter.flicker.figures(),
         "score": painter.score,
         "temporal_weight": config.temporal_weight,
         "frame_iterations": config.frame_iterations,
