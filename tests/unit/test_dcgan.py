@@ -63,7 +63,7 @@ def test_a_run_writes_every_file(tmp_path: Path, shapes_dir: Path) -> None:
     assert rows.shape == (6, 8) and np.isfinite(rows[:, :6]).all()  # no FD/KID without --eval-every
     assert rows[:, 3].min() > 0 and rows[:, 3].max() < 1  # D(x) is a probability
     steps = [e.step for e in events if isinstance(e, Progress) and e.unit == "step"]
-    assert steps == [1, 2, 3, 4, 5, 6]
+    assert steps == [0, 1, 2, 3, 4, 5, 6]  # step 0: the bar shown while the train step is built
     assert any(isinstance(e, Metrics) and "g_loss" in e.values for e in events)
     assert any(isinstance(e, Preview) and e.path.endswith("final.png") for e in events)
     assert Image.open(run / "images" / "final.png").size[0] > 32
