@@ -53,7 +53,7 @@ def test_training_job_cancels_with_a_checkpoint_and_resumes_to_done(tmp_path, fa
         assert done.outputs["generator_path"].endswith("generator.keras")
         assert any("resuming" in text for _, text in runner.log(resumed.id))
         steps = _train_steps(updates, resumed.id)
-        assert steps == sorted(steps) and steps[0] > stopped_at and steps[-1] == 60
+        assert steps == sorted(steps) and steps[0] >= stopped_at and steps[-1] == 60  # [0]: where it resumed
         assert any(isinstance(u.event, Preview) for u in updates if u.record.id == resumed.id)
     finally:
         runner.shutdown(timeout=30)
