@@ -330,7 +330,8 @@ def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
         lambda *message: sent.append(message),
         lambda: False,
     )
-    assert sent[-1] == ("result", {"outputs": {"out": str(out)}, "stopped": False})
+    kind, result = sent[-1]
+    assert kind == "result" and result["outputs"] == {"out": str(out)} and result["stopped"] is False
     events = [payload for what, payload in sent if what == "event"]
     assert any(isinstance(e, Progress) and e.step == e.total == 4 for e in events)  # 32 and 64 px
     assert any(isinstance(e, Preview) and e.path == str(out) for e in events)
