@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ __all__ = [
     "output_suffix",
     "default_clip_out",
     "reserved_clip_out",
+    "hold_clip_outputs",
     "check_clip_out",
     "write_clip",
     "stats_path",
@@ -254,6 +255,14 @@ def reserved_clip_out(
     check_clip_out(clip, Path(out))
     replaces = media.FRAME_NAME if clip.kind == "frames" else None
     return runs.reserve(out, kind=_out_kind(clip), replaces=replaces, overwrite=overwrite)
+
+
+def hold_clip_outputs(
+    clip: Clip, out: str | None, styles: Iterable[str], overwrite: bool, held: ExitStack
+) -> tuple[Path, Path]:
+    """The clip's output and its figures file (``OUT.json``), both held in ``held`` until it closes."""
+    path = held.enter_context(reserved_clip_out(clip, out, styles, overwrite))
+    return path, held.enter_context(runs.reserve(stats_path(path), overwrite=overwrite))
 
 
 def _out_kind(clip: Clip) -> str:

@@ -21,7 +21,7 @@ from artgen import runs
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Progress, ShouldStop, ignore_events, never_stop
 from artgen.style import color, flow
-from artgen.style.clips import Clip, reserved_clip_out, stats_path, write_clip
+from artgen.style.clips import Clip, hold_clip_outputs, write_clip
 from artgen.style.config import StyleConfig
 from artgen.style.fast import STYLE_READ_SIDE, FastNet, FastStyles, fast_net, picture_array, run_size
 from artgen.style.optimise import fit_size
@@ -150,8 +150,7 @@ def _paint_clip(
     config: StyleConfig, clip: Clip, on_event: OnEvent, should_stop: ShouldStop, held: contextlib.ExitStack
 ) -> SequenceResult:
     started = time.perf_counter()
-    out = held.enter_context(reserved_clip_out(clip, config.out, config.styles, config.overwrite))
-    stats = held.enter_context(runs.reserve(stats_path(out), overwrite=config.overwrite))
+    out, stats = hold_clip_outputs(clip, config.out, config.styles, config.overwrite, held)
     size = fit_size(*clip.size, config.size)
     if run_size(config, size, 1, ignore_events) != size:
         raise InputError(f"frames of {size[0]}x{size[1]} px do not fit in memory whole; use a smaller --size")

@@ -36,7 +36,7 @@ from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import color, flow, optimizers
-from artgen.style.clips import Clip, reserved_clip_out, stats_path, write_clip
+from artgen.style.clips import Clip, hold_clip_outputs, write_clip
 from artgen.style.config import StyleConfig
 from artgen.style.engine import memory_plan, next_start, start_picture
 from artgen.style.losses import Weights, content_target, targets_for
@@ -352,8 +352,7 @@ def _stylise_clip(
 ) -> SequenceResult:
     """:func:`stylise_clip`, its outputs' names held in ``held`` until it returns."""
     started = time.perf_counter()
-    out = held.enter_context(reserved_clip_out(clip, config.out, config.styles, config.overwrite))
-    stats = held.enter_context(runs.reserve(stats_path(out), overwrite=config.overwrite))
+    out, stats = hold_clip_outputs(clip, config.out, config.styles, config.overwrite, held)
     size = fit_size(*clip.size, config.size)
     styles = [load_image(path, style_side(config.size, config.style_scale)) for path in config.styles]
     on_event(Message(f"{clip.describe()}; painting at {size[0]}x{size[1]}"))
