@@ -210,12 +210,31 @@ def _guarded(command: Callable[[], int]) -> int:
     except BaseException as exc:  # noqa: BLE001  every way out is one line and a status, never a traceback
         if isinstance(exc, SystemExit):
             raise
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():
+            return 141  # the reader went away (| head): quiet, as Unix tools are
         if not isinstance(exc, (ArtgenError, KeyboardInterrupt)) and environment.debug():
             raise
         message, status = describe_failure(exc)
         with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
             print(f"artgen: {message}", file=sys.stderr)
         return status
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone (a closed pipe polls as an error); if so, the exit's
+    flush is pointed at /dev/null so that Python adds no second complaint."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        closed = any(events & select.POLLERR for _, events in poller.poll(0))
+        if closed:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return closed
 
 
 def describe_failure(exc: BaseException) -> tuple[str, int]:

@@ -3,8 +3,10 @@ choices and paths when the shell runs it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,21 @@ def test_fish_completes_with_the_same_answers(tmp_path: Path, capsys) -> None:
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.splitlines() == list(cases.values())
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """``artgen completion bash | head -1``: a closed pipe ends it as Unix tools end, silently."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "artgen", "completion", "bash"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
