@@ -101,10 +101,9 @@ def _reason(done: subprocess.CompletedProcess[bytes], source: str) -> str:
     lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
     if not lines:
         return f"ffmpeg ended with status {done.returncode}"
-    last = lines[-1].removeprefix(f"{source}: ").removeprefix("Error opening input files: ")
-    if "matches no streams" in last:
+    if any("matches no streams" in line for line in lines):
         return "no audio stream"
-    return last[:200]
+    return lines[-1].removeprefix(f"{source}: ").removeprefix("Error opening input files: ")[:200]
 
 
 def _minutes(seconds: float) -> str:

@@ -212,7 +212,10 @@ class WalkConfig(ConfigDict):
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
         self._check_memory()
         if self.audio is not None and self.format != "mp4":
-            raise InputError(f"--audio plays only in an .mp4; name OUT with .mp4, not {Path(self.out).name}")
+            name = Path(self.out).name
+            raise InputError(
+                f"--audio plays only in an .mp4; name the output {Path(name).stem}.mp4, not {name}"
+            )
         if self.style is not None and min(self.frame_side()) < MIN_SIZE:
             raise InputError(f"--style needs frames of at least {MIN_SIZE} px; raise --size")
 
