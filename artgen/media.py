@@ -188,7 +188,8 @@ def write_mp4(
     """H.264 in MP4 by the ffmpeg that imageio-ffmpeg bundles, fed raw frames; padded to even sides.
 
     With a ``soundtrack``, ffmpeg reads it beside the frames and encodes it as AAC, padded with
-    silence or cut to the ``total`` frames' duration, so sound and picture end together.
+    silence or cut to the duration of ``total`` frames (all the batches hold), so sound and picture
+    end together.
 
     ffmpeg writes the file, so a write error (a full disk, often met only
     after the last frame, when it writes the index) ends ffmpeg rather than
@@ -196,6 +197,8 @@ def write_mp4(
     stands for, so the failure is reported as any other write's would be.
     """
     require_ffmpeg()
+    if soundtrack is not None and total < 1:
+        raise ValueError("a soundtrack is cut to the video's length: give the frame count")
     import imageio_ffmpeg
 
     frames = (_even_sides(frame) for frame in _frames(batches))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,10 @@ CASES = [
     (["walk", "--audio", "{root}/missing.wav", "{root}/new.mp4"], "missing.wav: no such file"),
     (["walk", "--audio", "{root}/notes.wav", "{root}/new.mp4"], "not a readable WAV track"),
     (["walk", "--audio", "{root}/pipe.wav", "{root}/new.mp4"], "not a regular file (a named pipe)"),
+    (["walk", "--audio", "{root}/nothing.wav", "{root}/new.mp4"], "nothing.wav: the file is empty"),
+    (["walk", "--audio", "{root}/silent.wav", "{root}/new.mp4"], "silent.wav: the track is empty"),
+    (["walk", "--audio", "{root}/notes.txt", "{root}/new.mp4"], "is not an audio file"),
+    (["walk", "--audio", "{root}/silent.wav", "{root}/new.gif"], "--audio plays only in an .mp4"),
     (["eval", "{root}/missing.keras", "{root}/data"], "does not exist"),
     (["eval", "{root}/data", "{root}/missing"], "missing does not exist"),
     (["style", "{root}/missing.jpg", "{root}/paint.png"], "missing.jpg: no such file"),
@@ -79,6 +84,11 @@ def _world(root: Path) -> None:
     (root / "notes.txt").write_text("a user's notes\n")
     (root / "notes.wav").write_text("a user's notes, not a track\n")
     os.mkfifo(root / "pipe.wav")
+    (root / "nothing.wav").write_bytes(b"")
+    with wave.open(str(root / "silent.wav"), "wb") as track:  # a header and no sound
+        track.setnchannels(1)
+        track.setsampwidth(2)
+        track.setframerate(44100)
     (root / "taken.gif").write_bytes(b"GIF89a a user's animation")
     (root / "taken.keras").write_bytes(b"a user's model")
     (root / "model.keras").write_bytes(b"a classifier")

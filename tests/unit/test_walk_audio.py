@@ -79,3 +79,15 @@ def test_the_picture_changes_on_the_beats_and_a_plain_walk_does_not(tmp_path):
     assert moved[on_click].mean() > 3 * moved[~on_click].mean()
     assert np.corrcoef(moved, on_click)[0, 1] > 0.5
     assert abs(np.corrcoef(plain, on_click)[0, 1]) < 0.3
+
+
+def test_the_engine_refuses_a_bad_track_itself_and_leaves_nothing(tmp_path):
+    """A studio job reaches the engine without the command line's preflight: the engine refuses too."""
+    from artgen.errors import InputError
+    from artgen.walk import WalkConfig, render_walk
+
+    (tmp_path / "notes.wav").write_text("not a track\n")
+    config = WalkConfig(out=str(tmp_path / "walk.mp4"), audio=str(tmp_path / "notes.wav"))
+    with pytest.raises(InputError, match="notes.wav: not a readable WAV track"):
+        render_walk(config)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.wav"]
