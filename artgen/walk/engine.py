@@ -99,7 +99,7 @@ def _render(
     config: WalkConfig,
     on_event: OnEvent,
     should_stop: ShouldStop,
-    music: Rhythm | None = None,
+    music: Rhythm | None,
 ) -> WalkResult:
     out = Path(config.out)
     dim = sampling.latent_dim(generator)
