@@ -30,20 +30,32 @@ __all__ = ["write", "frame_durations", "gif_palette", "require_ffmpeg", "FRAME_N
 
 Batches = Iterable[np.ndarray]
 MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 x264's default; lower keeps more detail
+AAC_BITRATE = "192k"  # a soundtrack's AAC: transparent for most music at 44.1 kHz stereo
+# ffmpeg's input options and file for a soundtrack, as artgen.audio.audio_input gives them
+Soundtrack = tuple[str, Sequence[str]]
 FRAME_NAME = re.compile(r"frame-\d{5,}\.png")  # one frame of a folder of frames, its whole name
 
 
-def write(kind: str, path: Path, batches: Batches, fps: float, total: int, sample: np.ndarray) -> None:
+def write(
+    kind: str,
+    path: Path,
+    batches: Batches,
+    fps: float,
+    total: int,
+    sample: np.ndarray,
+    soundtrack: Soundtrack | None = None,
+) -> None:
     """Write ``total`` frames from ``batches`` to ``path`` as ``kind``.
 
     ``sample`` holds a few frames spread over the whole walk; the GIF palette is chosen from them.
+    ``soundtrack`` (MP4 only) is muxed in as AAC, cut or padded with silence to the video's length.
     """
     if kind == "gif":
         write_gif(path, batches, fps, sample)
     elif kind == "webp":
         write_webp(path, batches, fps, total)
     elif kind == "mp4":
-        write_mp4(path, batches, fps)
+        write_mp4(path, batches, fps, soundtrack, total)
     else:
         write_frames(path, batches)
 
@@ -170,8 +182,14 @@ def write_webp(
     )
 
 
-def write_mp4(path: Path, batches: Batches, fps: float) -> None:
+def write_mp4(
+    path: Path, batches: Batches, fps: float, soundtrack: Soundtrack | None = None, total: int = 0
+) -> None:
     """H.264 in MP4 by the ffmpeg that imageio-ffmpeg bundles, fed raw frames; padded to even sides.
+
+    With a ``soundtrack``, ffmpeg reads it beside the frames and encodes it as AAC, padded with
+    silence or cut to the duration of ``total`` frames (all the batches hold), so sound and picture
+    end together.
 
     ffmpeg writes the file, so a write error (a full disk, often met only
     after the last frame, when it writes the index) ends ffmpeg rather than
@@ -179,6 +197,8 @@ def write_mp4(path: Path, batches: Batches, fps: float) -> None:
     stands for, so the failure is reported as any other write's would be.
     """
     require_ffmpeg()
+    if soundtrack is not None and total < 1:
+        raise ValueError("a soundtrack is cut to the video's length: give the frame count")
     import imageio_ffmpeg
 
     frames = (_even_sides(frame) for frame in _frames(batches))
@@ -186,10 +206,11 @@ def write_mp4(path: Path, batches: Batches, fps: float) -> None:
     if first is None:
         return
     height, width = first.shape[:2]
+    rate = Fraction(fps).limit_denominator()
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(),
         *("-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}"),
-        *("-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an"),
+        *("-r", str(rate), "-i", "-", *_sound(soundtrack, total / rate)),
         *("-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF), "-f", "mp4", str(path)),
     ]
     # its own session: Ctrl-C at the terminal reaches artgen, which then stops ffmpeg itself
@@ -204,6 +225,18 @@ def write_mp4(path: Path, batches: Batches, fps: float) -> None:
         raise
     if status != 0:
         raise _ffmpeg_failure(status, path)
+
+
+def _sound(soundtrack: Soundtrack | None, duration: Fraction) -> list[str]:
+    """ffmpeg's options for the soundtrack's input and its AAC stream; ``-an`` (no sound) without one."""
+    if soundtrack is None:
+        return ["-an"]
+    source, options = soundtrack
+    return [
+        *options,
+        *("-i", source, "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", AAC_BITRATE),
+        *("-af", "apad", "-t", f"{float(duration):.6f}"),
+    ]
 
 
 def _even_sides(frame: np.ndarray) -> np.ndarray:

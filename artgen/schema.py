@@ -56,6 +56,7 @@ Widget = Literal[
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
+    "audio",  # a music track: .wav, .mp3, .flac or .ogg
     "int",
     "float",
     "text",
@@ -73,6 +74,7 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "output",
     "source",
     "destination",
+    "audio",
 )
 
 

@@ -27,7 +27,8 @@ from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
 from artgen.style.config import StyleConfig
 from artgen.style.texture_config import TextureConfig
-from artgen.walk.config import WalkConfig
+from artgen.walk.config import MAX_FRAMES, WalkConfig
+from artgen.walk.rhythm import read_music
 
 __all__ = ["check", "classifier", "image", "images_folder", "free_output", "model"]
 
@@ -87,6 +88,8 @@ def _walk(config: WalkConfig) -> None:
     model(config.model)
     if config.style is not None:
         image(config.style, "--style ")
+    if config.audio is not None:  # decoded whole, as the engine will: not a track, empty, too short...
+        read_music(config.audio, config.fps, MAX_FRAMES)
     from artgen import media
 
     if config.format == "frames":  # as the engine holds it: a folder built whole, replacing frames only

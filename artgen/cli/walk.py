@@ -21,6 +21,8 @@ DESCRIPTION = (
     "Pick --keyframes random latents from --seed and glide between them, returning to the first,\n"
     "so the animation loops without a jump. OUT's extension picks the format: .gif, .webp, .mp4,\n"
     "or a folder name for numbered PNG frames.\n"
+    "--audio TRACK times the walk to music: as long as the track, faster on beats, drifting in\n"
+    "quiet passages, with the track as the .mp4's sound.\n"
     "--model takes a .keras file or a training run directory; without it, the bundled generator."
     "\n\n"
     "Cost, measured on a 2-core CPU (docs/benchmarks.md): 120 frames of the bundled generator to a\n"
@@ -36,7 +38,8 @@ EXAMPLES = (
     "  artgen walk --grid 3x3 --size 128 --keyframes 6 mosaic.webp\n"
     "  artgen walk --frames 240 frames/                  frame-00000.png ... frame-00239.png\n"
     "  artgen walk --frames 48 --size 128 --style starry_night.jpg painted.gif   a stylised loop\n"
-    "  artgen walk --style scream.jpg --style-weight 30 --frame-iterations 20 strong.mp4"
+    "  artgen walk --style scream.jpg --style-weight 30 --frame-iterations 20 strong.mp4\n"
+    "  artgen walk --audio track.wav --keyframes 16 music.mp4    as long as the track, moving with it"
 )
 
 
@@ -70,5 +73,6 @@ def run(args: argparse.Namespace) -> int:
     flicker = ""
     if result.flicker is not None and result.seam_flicker is not None:
         flicker = f", flicker {result.flicker:.2f}, where the loop closes at most {result.seam_flicker:.2f}"
-    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps{flicker})")
+    music = f", moving with {Path(config.audio).name}" if config.audio is not None else ""
+    show_result(f"wrote {result.out} ({result.frames} frames at {config.fps:g} fps{flicker}{music})")
     return 0

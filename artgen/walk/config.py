@@ -44,6 +44,7 @@ LARGEST_GENERATOR = 128  # the largest DCGAN size; bounds the frame when --size 
 GRID_PADDING = 2  # pixels between walks of a grid (images.grid's padding)
 PALETTE_FRAMES = 16  # frames rendered up front to choose the GIF palette (engine.PALETTE_SAMPLE)
 STYLE = "style (stylised walks)"  # --help section
+MUSIC = "music (walks that move with a track)"  # --help section
 # The first painted frame's steps per scale, and its scales: the rest start from it.
 STYLE_ITERATIONS = 40
 STYLE_SCALES = 2
@@ -130,6 +131,43 @@ class WalkConfig(ConfigDict):
     # images per generator call: frames x grid cells; bounds memory
     batch_size: int = setting(64, help="images per generator call", min=1, max=MAX_BATCH, advanced=True)
     overwrite: bool = setting(False, help="replace OUT if it exists", negatable=False)
+    audio: str | None = setting(
+        None,
+        help="a music track (.wav, .mp3, .flac, .ogg) the walk moves with: it lasts as long as the track "
+        "at --fps (--frames is not used), beats push it on, quiet passages drift, and the .mp4 plays "
+        "the track",
+        unset="an even pace",
+        metavar="TRACK",
+        widget="audio",
+        group=MUSIC,
+    )
+    # The music's defaults: on click tracks the picture's change follows the onsets at a correlation
+    # of 0.59 to 0.70, against about 0 for an even pace, while a beat's push still fades over a few
+    # frames (benchmarks/audio_walk.py: a release of 0.2 s blurs it to 0.45-0.51, 0.05 s 0.76-0.80).
+    reactivity: float = setting(
+        0.9,
+        help="the music's share of the pace: 0 an even pace, 1 moving with the music alone",
+        min=0.0,
+        max=1.0,
+        group=MUSIC,
+    )
+    beat_weight: float = setting(
+        0.9,
+        help="how much of the pace comes in pushes on beats (onset strength) rather than flowing with "
+        "loudness; either way loud passages move and quiet ones drift",
+        min=0.0,
+        max=1.0,
+        group=MUSIC,
+        advanced=True,
+    )
+    release: float = setting(
+        0.1,
+        help="seconds a beat's push takes to fade (to 1/e); 0: a one-frame jolt",
+        min=0.0,
+        max=5.0,
+        group=MUSIC,
+        advanced=True,
+    )
     style: str | None = setting(
         None,
         help="paint every frame in the style of this picture (a painting), each frame from the last "
@@ -173,6 +211,11 @@ class WalkConfig(ConfigDict):
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
             raise InputError(f"--grid must be ROWSxCOLUMNS with 1 to 256 cells, not {self.grid}")
         self._check_memory()
+        if self.audio is not None and self.format != "mp4":
+            name = Path(self.out).name
+            raise InputError(
+                f"--audio plays only in an .mp4; name the output {Path(name).stem}.mp4, not {name}"
+            )
         if self.style is not None and min(self.frame_side()) < MIN_SIZE:
             raise InputError(f"--style needs frames of at least {MIN_SIZE} px; raise --size")
 

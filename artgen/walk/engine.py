@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import tempfile
 import time
@@ -13,13 +14,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from artgen import audio, media, runs
 from artgen import images as image_io
-from artgen import media, runs
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
-from artgen.walk.config import WalkConfig
+from artgen.walk.config import MAX_FRAMES, WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
-from artgen.walk.path import frame_latents
+from artgen.walk.path import frame_latents, phase_latents
+from artgen.walk.rhythm import Rhythm, read_music, rhythm
 
 __all__ = ["WalkResult", "render_walk", "render_with"]
 
@@ -50,7 +52,8 @@ def render_walk(
     if config.format == "mp4":
         media.require_ffmpeg()
     with _reserved(config):
-        return _render(sampling.load_generator(config.model), config, on_event, should_stop)
+        config, music = _timed(config, on_event)
+        return _render(sampling.load_generator(config.model), config, on_event, should_stop, music)
 
 
 def render_with(
@@ -66,7 +69,19 @@ def render_with(
     if config.format == "mp4":
         media.require_ffmpeg()
     with _reserved(config):
-        return _render(generator, config, on_event, should_stop)
+        config, music = _timed(config, on_event)
+        return _render(generator, config, on_event, should_stop, music)
+
+
+def _timed(config: WalkConfig, on_event: OnEvent) -> tuple[WalkConfig, Rhythm | None]:
+    """With ``--audio``: the config with the track's length in frames, and the walk's timing from it."""
+    if config.audio is None:
+        return config, None
+    track = read_music(config.audio, config.fps, MAX_FRAMES)
+    music = rhythm(track, config.fps, config.reactivity, config.beat_weight, config.release)
+    name = Path(config.audio).name
+    on_event(Message(f"{name}: {track.duration:.2f} s of sound, {music.frames} frames at {config.fps:g} fps"))
+    return dataclasses.replace(config, frames=music.frames), music
 
 
 def _reserved(config: WalkConfig) -> contextlib.AbstractContextManager[Path]:
@@ -80,7 +95,11 @@ def _reserved(config: WalkConfig) -> contextlib.AbstractContextManager[Path]:
 
 
 def _render(
-    generator: keras.Model, config: WalkConfig, on_event: OnEvent, should_stop: ShouldStop
+    generator: keras.Model,
+    config: WalkConfig,
+    on_event: OnEvent,
+    should_stop: ShouldStop,
+    music: Rhythm | None,
 ) -> WalkResult:
     out = Path(config.out)
     dim = sampling.latent_dim(generator)
@@ -93,7 +112,11 @@ def _render(
     per_batch = max(1, config.batch_size // config.walks)
 
     def render(index: np.ndarray) -> np.ndarray:
-        z = frame_latents(keys, config.frames, index, config.interp, config.ease).reshape(-1, dim)
+        if music is None:
+            z = frame_latents(keys, config.frames, index, config.interp, config.ease)
+        else:
+            z = phase_latents(keys, music.phase[index], config.interp, config.ease)
+        z = z.reshape(-1, dim)
         cells = sampling.generate(forward, z, batch_size=len(z))
         return tile(upscale(cells, size, mode), len(index), config.grid)
 
@@ -140,7 +163,8 @@ def _render(
                 yield batch
 
         with runs.atomic_path(out, folder=config.format == "frames") as tmp:
-            media.write(config.format, tmp, batches(), config.fps, config.frames, sample)
+            sound = None if config.audio is None else audio.audio_input(config.audio)
+            media.write(config.format, tmp, batches(), config.fps, config.frames, sample, sound)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lerp", "slerp", "ease", "frame_latents"]
+__all__ = ["lerp", "slerp", "ease", "frame_latents", "phase_latents"]
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -54,13 +54,32 @@ def frame_latents(
     ``keys`` is (walks, keyframes, dim); the result is (len(index), walks, dim).
     Positions are computed with integers so frame k*N/K lands exactly on keyframe k.
     """
-    walks, count, dim = keys.shape
+    count = keys.shape[1]
     index = np.asarray(index, dtype=np.int64)
     segment = (index * count) // frames
     t = ease(((index * count) % frames) / frames, easing)
+    return _between(keys, segment, t, interp)
+
+
+def phase_latents(
+    keys: np.ndarray, phase: np.ndarray, interp: str = "slerp", easing: str = "linear"
+) -> np.ndarray:
+    """Latents at each ``phase`` in [0, 1) of the loop through ``keys``: (len(phase), walks, dim).
+
+    Phase ``k/K`` is keyframe ``k`` and phase 1 would be keyframe 0 again, as frame ``f`` of a plain
+    walk of ``N`` frames is phase ``f/N``; a re-timed walk (:mod:`artgen.walk.rhythm`) picks its own.
+    """
+    position = np.asarray(phase, dtype=np.float64) * keys.shape[1]
+    segment = np.floor(position).astype(np.int64)
+    return _between(keys, segment, ease(position - segment, easing), interp)
+
+
+def _between(keys: np.ndarray, segment: np.ndarray, t: np.ndarray, interp: str) -> np.ndarray:
+    """For each frame, ``t`` of the way from keyframe ``segment`` to the next, looping past the last."""
+    walks, count, dim = keys.shape
     a = keys[:, segment % count]  # (walks, n, dim)
     b = keys[:, (segment + 1) % count]
     mix = slerp if interp == "slerp" else lerp
     flat_t = np.tile(t, walks)
-    out = mix(a.reshape(-1, dim), b.reshape(-1, dim), flat_t).reshape(walks, len(index), dim)
+    out = mix(a.reshape(-1, dim), b.reshape(-1, dim), flat_t).reshape(walks, len(segment), dim)
     return np.ascontiguousarray(out.transpose(1, 0, 2), dtype=np.float32)

@@ -169,6 +169,18 @@ def test_a_pipe_named_as_a_video_never_reaches_ffmpeg(artgen, tmp_path: Path, pi
     refused(outcome, 2, f"{pipe}: not a regular file (a named pipe)")
 
 
+def test_a_pipe_named_as_a_track_never_reaches_ffmpeg(artgen, tmp_path: Path) -> None:
+    pipe = tmp_path / "track.wav"
+    os.mkfifo(pipe)
+    before = hashes(tmp_path)
+    with unblocked(pipe) as waited:
+        outcome = artgen("walk", "--audio", pipe, tmp_path / "walk.mp4")
+    assert waited == []
+    refused(outcome, 2, f"{pipe}: not a regular file (a named pipe)")
+    unchanged(before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["track.wav"]
+
+
 def test_a_folder_of_frames_skips_odd_names_and_refuses_when_too_few_remain(
     artgen, tmp_path: Path, odd_names: dict[str, Path], pictures: dict[str, Path]
 ) -> None:

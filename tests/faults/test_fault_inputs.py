@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import wave
 import zipfile
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> 
     big = Image.new("RGB", (1600, 1200), (120, 30, 200))
     big.save(root / "big.png")
     big.save(root / "big.jpg", quality=80)
+    (root / "notes.wav").write_text("not really a track\n")
+    (root / "nothing.wav").write_bytes(b"")
+    _wav(root / "silent.wav", 0)
+    _wav(root / "blip.wav", 1000)  # 23 ms: less than a frame
+    _wav(root / "track.wav", 22050)
     names = ("data", "empty", "file.txt", "notes.png", "photo.png", "painting.png", "existing.png")
     paths = {name.split(".")[0]: str(root / name) for name in names}
     paths.update(
@@ -58,12 +64,22 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> 
         gif=str(root / "existing.gif"),
         full=str(root / "full"),
         keras=str(root / "cut.keras"),
+        **{name: str(root / f"{name}.wav") for name in ("notes", "nothing", "silent", "blip", "track")},
         bigpng=str(root / "big.png"),
         missing=str(root / "missing"),
         out=str(root / "new.png"),
         file=str(root / "file.txt"),
     )
     return paths
+
+
+def _wav(path: Path, samples: int) -> None:
+    """A 44.1 kHz mono WAV of a quiet tone, ``samples`` long (0: a header and no sound)."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        out.writeframes((np.sin(np.arange(samples) / 7) * 3000).astype("<i2").tobytes())
 
 
 def _png(width: int, height: int) -> bytes:
@@ -137,6 +153,20 @@ CASES = {
     "walk-existing": (["walk", "{gif}"], "exists; pass --overwrite"),
     "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "already has files"),
     "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
+    "walk-audio-missing": (["walk", "--audio", "{missing}.wav", "w.mp4"], "missing.wav: no such file"),
+    "walk-audio-not-audio": (["walk", "--audio", "{notes}", "w.mp4"], "notes.wav: not a readable WAV track"),
+    "walk-audio-empty-file": (["walk", "--audio", "{nothing}", "w.mp4"], "nothing.wav: the file is empty"),
+    "walk-audio-no-sound": (["walk", "--audio", "{silent}", "w.mp4"], "silent.wav: the track is empty"),
+    "walk-audio-too-short": (["walk", "--audio", "{blip}", "w.mp4"], "a walk needs at least 2"),
+    "walk-audio-suffix": (["walk", "--audio", "{file}", "w.mp4"], "file.txt is not an audio file"),
+    "walk-audio-folder": (["walk", "--audio", "{empty}", "w.mp4"], "is not an audio file"),
+    "walk-audio-gif": (["walk", "--audio", "{track}", "w.gif"], "--audio plays only in an .mp4"),
+    "walk-audio-frames": (["walk", "--audio", "{track}", "frames/"], "--audio plays only in an .mp4"),
+    "walk-audio-reactivity": (
+        ["walk", "--audio", "{track}", "--reactivity", "2", "w.mp4"],
+        "between 0 and 1",
+    ),
+    "walk-audio-release": (["walk", "--audio", "{track}", "--release", "-1", "w.mp4"], "--release must be"),
     # toy
     "toy-mean-1e9": (["toy", "--mean", "1e9"], "--mean must be between -1000 and 1000"),
     "toy-mean-1e308": (["toy", "--mean", "1e308"], "--mean must be between"),

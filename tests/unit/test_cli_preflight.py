@@ -4,8 +4,10 @@ moment, not after TensorFlow's import, by every command."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,13 @@ CASES = [
     (["walk", "--model", "{root}/missing.keras", "{root}/new.gif"], "does not exist"),
     (["walk", "{root}/taken.gif"], "taken.gif exists; pass --overwrite"),
     (["walk", "--style", "{root}/missing.jpg", "{root}/new.gif"], "no such file"),
+    (["walk", "--audio", "{root}/missing.wav", "{root}/new.mp4"], "missing.wav: no such file"),
+    (["walk", "--audio", "{root}/notes.wav", "{root}/new.mp4"], "not a readable WAV track"),
+    (["walk", "--audio", "{root}/pipe.wav", "{root}/new.mp4"], "not a regular file (a named pipe)"),
+    (["walk", "--audio", "{root}/nothing.wav", "{root}/new.mp4"], "nothing.wav: the file is empty"),
+    (["walk", "--audio", "{root}/silent.wav", "{root}/new.mp4"], "silent.wav: the track is empty"),
+    (["walk", "--audio", "{root}/notes.txt", "{root}/new.mp4"], "is not an audio file"),
+    (["walk", "--audio", "{root}/silent.wav", "{root}/new.gif"], "--audio plays only in an .mp4"),
     (["eval", "{root}/missing.keras", "{root}/data"], "does not exist"),
     (["eval", "{root}/data", "{root}/missing"], "missing does not exist"),
     (["style", "{root}/missing.jpg", "{root}/paint.png"], "missing.jpg: no such file"),
@@ -73,6 +82,13 @@ def _world(root: Path) -> None:
     (root / "full").mkdir()
     (root / "full" / "mine.txt").write_text("mine\n")
     (root / "notes.txt").write_text("a user's notes\n")
+    (root / "notes.wav").write_text("a user's notes, not a track\n")
+    os.mkfifo(root / "pipe.wav")
+    (root / "nothing.wav").write_bytes(b"")
+    with wave.open(str(root / "silent.wav"), "wb") as track:  # a header and no sound
+        track.setnchannels(1)
+        track.setsampwidth(2)
+        track.setframerate(44100)
     (root / "taken.gif").write_bytes(b"GIF89a a user's animation")
     (root / "taken.keras").write_bytes(b"a user's model")
     (root / "model.keras").write_bytes(b"a classifier")

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Header, Input, Label, Select, Static, Switch
 
 from artgen import schema
+from artgen.audio import AUDIO_SUFFIXES
 from artgen.errors import ArtgenError, InputError
 from artgen.images import IMAGE_EXTENSIONS, VIDEO_SUFFIXES, UnusableImage, open_image
 from artgen.jobs import DeviceInfo, FieldSpec, JobKind, kinds
@@ -286,6 +287,11 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
                 pass
         except UnusableImage:
             return f"{path.name} is not a readable image"
+    if spec.kind == "audio":
+        if not path.is_file():
+            return f"no file {path}"
+        if path.suffix.lower() not in AUDIO_SUFFIXES:
+            return f"{path.name} is not a music track ({', '.join(sorted(AUDIO_SUFFIXES))})"
     if spec.kind == "output" and path.is_dir():
         return f"{path} is a folder; give a file name"
     return None
