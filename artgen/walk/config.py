@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.errors import InputError
 from artgen.schema import check, inherited, setting
 from artgen.style.config import (
@@ -87,7 +87,7 @@ def format_grid(grid: tuple[int, int]) -> str:
 
 
 @dataclass(frozen=True)
-class WalkConfig(ConfigDict):
+class WalkConfig(ImageEngineConfig):
     """Everything that determines a walk; the same config and model give the same frames."""
 
     out: str = setting(
