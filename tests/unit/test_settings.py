@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,9 +16,11 @@ from PIL import Image
 
 from artgen import images
 from artgen.assets import asset
-from artgen.cli import main
+from artgen.cli import build_parser, main
+from artgen.cli.options import typed
 from artgen.configs import MAX_PIXELS
-from artgen.jobs import kinds
+from artgen.jobs import JobRecord, kinds
+from artgen.jobs.format import command_text
 from artgen.tui.screens.form import check_field
 
 
@@ -126,3 +129,14 @@ def test_a_commands_config_holds_the_shared_settings_from_its_options_else_the_v
     assert limit == expected[1]  # the checks before the engine decode images by it too
     # the variables are the person's, read and left as they were
     assert os.environ["KERAS_BACKEND"] == "jax" and os.environ["ARTGEN_MAX_PIXELS"] == "5e6"
+
+
+def test_a_jobs_command_line_carries_its_shared_settings_back(with_jax) -> None:
+    """The studio's "run it from a shell" line gives the same config, backend and image limit included."""
+    kind = kinds.get("predict")
+    values = {"model": "/m.keras", "images": ("/a.png",), "backend": "jax", "max_pixels": 2_000_000}
+    config = kinds.build_config(kind, values)
+    line = command_text(JobRecord("20260101-120000-aaaa", "predict", config.to_dict()))
+    assert line.endswith("--backend jax --max-pixels 2000000")
+    args = build_parser().parse_args(shlex.split(line)[1:])
+    assert kind.config(**typed(args, kind.config)) == config
