@@ -77,7 +77,7 @@ def parse_grid(text: str) -> tuple[int, int]:
     """``3x3`` -> (3, 3)."""
     rows, sep, cols = text.lower().partition("x")
     if not sep or not rows.isdigit() or not cols.isdigit():
-        raise InputError(f"--grid {text!r}: give ROWSxCOLUMNS, e.g. 3x3")
+        raise InputError(f"{text!r} is not ROWSxCOLUMNS, e.g. 3x3")
     return int(rows), int(cols)
 
 
