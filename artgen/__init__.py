@@ -9,7 +9,6 @@ import os as _os
 # TensorFlow's C++ start-up chatter would interleave with artgen's progress
 # display; users who want it can still set the variable themselves.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Take GPU memory as needed rather than all of it up front, under either backend,
 # so a job leaves room for the next one and an out-of-memory error names the job.
 _os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")

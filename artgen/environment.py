@@ -1,61 +1,45 @@
-"""The environment variables artgen reads, each with one parser, and the choice of Keras backend.
+"""The environment variables artgen reads, each with one parser, and the Keras backend of this process.
 
 A variable is a setting like an option, so a bad value is refused the same
 way: one line naming the variable and what it accepts (exit 2). The CLI
 checks every variable before a command or the studio starts (:func:`check`),
-and each place that reads one goes through :func:`read`, so a job's child
-process or a library caller meets the same line. Options and variables that
-hold the same setting share their parser (``--max-pixels`` and
-``$ARTGEN_MAX_PIXELS``, ``--cluster`` and ``$ARTGEN_RAY_ADDRESS``,
+and each place that reads one goes through :func:`read`. Options and
+variables that hold the same setting share their parser (``--max-pixels``
+and ``$ARTGEN_MAX_PIXELS``, ``--cluster`` and ``$ARTGEN_RAY_ADDRESS``,
 ``--backend`` and ``$KERAS_BACKEND``). An empty variable counts as unset.
+
+``$KERAS_BACKEND`` and ``$ARTGEN_MAX_PIXELS`` are only defaults, read where a
+person starts artgen (:func:`shared_settings`): the value goes into the
+config, and a job's child takes it from there, never from a variable.
 
 Importing this module is cheap: the CLI calls it before anything heavy loads.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from artgen.configs import ImageEngineConfig, parse_backend, parse_pixels
 from artgen.errors import InputError
+from artgen.schema import options
 
 __all__ = [
-    "BACKENDS",
-    "MAX_PIXELS_RANGE",
-    "parse_pixels",
     "parse_cluster",
-    "parse_backend",
     "read",
     "debug",
     "check",
-    "choose_backend",
+    "shared_settings",
+    "use_backend",
 ]
 
-MAX_PIXELS_RANGE = (1_000_000, 2_000_000_000)
-# Keras backends artgen runs on, with the package each needs and how to install it
-BACKENDS = {
-    "tensorflow": ("tensorflow", "pip install tensorflow"),
-    "jax": ("jax", "pip install 'artgen[jax]'"),
-}
 _ADDRESS = re.compile(r"(?P<client>ray://)?(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:(?P<port>\d{1,5}))?")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def parse_pixels(text: str) -> int:
-    """The largest image read, in pixels (``--max-pixels``, ``$ARTGEN_MAX_PIXELS``); 64e6 style allowed."""
-    low, high = MAX_PIXELS_RANGE
-    try:
-        value = int(float(text))
-    except (ValueError, OverflowError):
-        raise InputError(f"{text!r} is not a number of pixels between {low} and {high}") from None
-    if not low <= value <= high:
-        raise InputError(f"must be between {low} and {high}, not {value}")
-    return value
 
 
 def parse_cluster(text: str) -> str:
@@ -66,20 +50,6 @@ def parse_cluster(text: str) -> str:
     port = found and found["port"]
     if not (found and (0 < int(port) < 65536 if port else found["client"])):  # Ray Client has a default port
         raise InputError(f"{text!r} is not a Ray address: give ray://HOST:PORT, HOST:PORT or auto")
-    return text
-
-
-def parse_backend(text: str) -> str:
-    """A Keras backend artgen runs on (``--backend``, ``$KERAS_BACKEND``), installed in this environment.
-
-    Checked without importing it: Keras fails on an unknown or missing backend
-    only when first imported, deep inside a command, with its own words.
-    """
-    if text not in BACKENDS:
-        raise InputError(f"{text!r} is not a backend artgen runs on: give {' or '.join(BACKENDS)}")
-    package, install = BACKENDS[text]
-    if importlib.util.find_spec(package) is None:
-        raise InputError(f"the {text} backend needs {package}, which is not installed: {install}")
     return text
 
 
@@ -131,8 +101,9 @@ def _tf_config(text: str) -> dict[str, Any]:
     return config
 
 
-# Every variable artgen reads, with its parser. Those it only sets for its
-# children (TF_CPP_MIN_LOG_LEVEL, CUDA_VISIBLE_DEVICES, ...) are not here.
+# Every variable artgen reads, with its parser (the setting's own, for a variable that gives a setting's
+# default). Those it only sets for the libraries of its own process (TF_CPP_MIN_LOG_LEVEL,
+# CUDA_VISIBLE_DEVICES, KERAS_BACKEND from a config, ...) are not here.
 PARSERS: dict[str, Callable[[str], Any]] = {
     "ARTGEN_MAX_PIXELS": parse_pixels,
     "ARTGEN_CACHE_DIR": _folder,
@@ -166,17 +137,31 @@ def debug() -> bool:
         return False
 
 
-def choose_backend(requested: str | None = None) -> str:
-    """The Keras backend for this process and its job children: ``requested`` (``--backend``),
-    else ``$KERAS_BACKEND``, else tensorflow; checked before Keras is imported."""
-    backend = requested or read("KERAS_BACKEND") or "tensorflow"
-    os.environ["KERAS_BACKEND"] = backend  # Keras reads it when an engine first imports it
-    return backend
+def shared_settings(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings every engine shares (:class:`artgen.configs.ImageEngineConfig`'s), for the configs a
+    person starts from the command line or the studio: each as ``given`` (an option), else as its
+    variable says (``$KERAS_BACKEND``), else its field's default."""
+    settings = {}
+    for opt in options(ImageEngineConfig):
+        value = given.get(opt.name)
+        if value is None and opt.setting.variable is not None:
+            value = read(opt.setting.variable)
+        settings[opt.name] = opt.default if value is None else value
+    return settings
 
 
-def check(backend: str | None = None) -> None:
-    """Refuse a bad value of any variable artgen reads, before work starts; ``backend`` (``--backend``,
-    already checked) stands in for ``$KERAS_BACKEND``."""
-    choose_backend(backend)
+def use_backend(backend: str) -> None:
+    """Make ``backend`` (a config's) the Keras backend of this process: called by the process that runs
+    an engine, before Keras is first imported, which reads it from the variable once. Once Keras is
+    loaded its backend is fixed, and this changes nothing."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = backend
+
+
+def check(given: Collection[str] = ()) -> None:
+    """Refuse a bad value of any variable artgen reads, before work starts; ``given``: the shared settings
+    given as options (``backend`` for ``--backend``), whose variables they stand in for, unread."""
+    unread = {opt.setting.variable for opt in options(ImageEngineConfig) if opt.name in given}
     for name in PARSERS:
-        read(name)
+        if name not in unread:
+            read(name)

@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artgen import environment, runs, stored
+from artgen.configs import MAX_PIXELS
 from artgen.errors import ArtgenError, InputError, os_error_reason
 from artgen.events import OnEvent, Progress, Ticker, ignore_events
 from artgen.files import open_regular, regular_file
@@ -35,8 +36,8 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "IMAGE_FORMATS",
     "VIDEO_SUFFIXES",
-    "MAX_PIXELS",
     "max_pixels",
+    "limit_pixels",
     "Background",
     "FolderData",
     "UnusableImage",
@@ -57,6 +58,7 @@ __all__ = [
 
 # open_rgb checks every image's header against max_pixels() before decoding it; Pillow's own,
 # fixed check would refuse what --max-pixels allows, and photos that JPEG draft mode shrinks.
+# The limit is the process's: set from the config of the engine it runs (limit_pixels).
 Image.MAX_IMAGE_PIXELS = None
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
@@ -74,7 +76,6 @@ VIDEO_DEMUXERS = {
     ".avi": "avi",
 }
 VIDEO_SUFFIXES = frozenset(VIDEO_DEMUXERS)
-MAX_PIXELS = 64_000_000  # 8k x 8k; larger files are refused as decompression bombs (--max-pixels)
 MIN_SIDE = 8
 CACHE_FORMAT = 1
 
@@ -141,9 +142,23 @@ def image_files(folder: str | os.PathLike[str]) -> list[Path]:
     return files
 
 
+_max_pixels = MAX_PIXELS  # this process's limit, as its engine's config says
+
+
+def limit_pixels(limit: int) -> None:
+    """Set the largest image this process decodes (a config's ``max_pixels``, ``--max-pixels``).
+
+    Set once by the process that runs an engine, from the engine's config, before
+    any image is read; :func:`open_rgb` and :func:`check_image` hold every picture
+    to it, so no reader deep inside an engine needs it passed down.
+    """
+    global _max_pixels
+    _max_pixels = limit
+
+
 def max_pixels() -> int:
-    """The largest image decoded, in pixels: ``--max-pixels`` (``$ARTGEN_MAX_PIXELS``) or 64 million."""
-    return environment.read("ARTGEN_MAX_PIXELS") or MAX_PIXELS
+    """The largest image decoded, in pixels: what :func:`limit_pixels` set, else 64 million."""
+    return _max_pixels
 
 
 def _too_large(width: int, height: int, limit: int) -> UnusableImage:

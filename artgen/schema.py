@@ -40,7 +40,7 @@ __all__ = [
     "type_problem",
     "range_text",
     "default_text",
-    "parse_list",
+    "parse_text",
     "show",
     "iter_groups",
     "inherited",
@@ -105,6 +105,9 @@ class Setting:
     cli: bool = True  # offered by the CLI (False: set by the studio or tests only)
     repeatable: bool = False  # a list flag that may be given again to add items (``--mask a --mask b``)
     resumable: bool = False  # may change when a stopped run continues (``--resume``, the studio's resume)
+    # An environment variable that gives the default where a person starts artgen (the command line,
+    # the studio), which then puts the value in the config: a job's child reads the config, not the variable.
+    variable: str | None = None
 
 
 def resumable_fields(config: type) -> frozenset[str]:
@@ -170,14 +173,16 @@ def _unwrap(hint: Any) -> tuple[Any, bool]:
 
 @functools.cache
 def options(cls: type) -> tuple[Option, ...]:
-    """Every field of config class ``cls`` as an :class:`Option`, in the dataclass's order.
+    """Every field of config class ``cls`` as an :class:`Option`, in the dataclass's order, but for the
+    keyword-only fields (the settings every engine shares, :class:`artgen.configs.EngineConfig`'s), which
+    come last: a command's and a form's own options first.
 
     A field declared without :func:`setting` (a test's fake config) gets a
     setting with no help, so it still shows in a form.
     """
     hints = typing.get_type_hints(cls)
     found = []
-    for field in dataclasses.fields(cls):
+    for field in sorted(dataclasses.fields(cls), key=lambda field: field.kw_only is True):
         hint, optional = _unwrap(hints[field.name])
         origin = typing.get_origin(hint)
         item = None
@@ -371,9 +376,12 @@ def _shown_default(opt: Option) -> str:
 
 
 def default_text(opt: Option) -> str:
-    """``default 64``, ``default: the generator's own size``, or empty where there is none to state."""
+    """``default 64``, ``default: the generator's own size``, ``default: $KERAS_BACKEND, else tensorflow``,
+    or empty where there is none to state."""
     if opt.required or opt.setting.positional:
         return ""
+    if opt.setting.variable is not None:
+        return f"default: ${opt.setting.variable}, else {_shown_default(opt)}"
     if opt.default is None:
         return f"default: {opt.setting.unset}" if opt.setting.unset else ""
     if opt.default == "" or (opt.kind is bool and not opt.setting.negatable):
@@ -381,11 +389,32 @@ def default_text(opt: Option) -> str:
     return f"default {_shown_default(opt)}"
 
 
-def parse_list(opt: Option, text: str) -> tuple[Any, ...]:
-    """A comma-separated entry as the field's tuple (``0.7,0.3`` -> (0.7, 0.3))."""
+def parse_text(opt: Option, text: str) -> Any:
+    """The value that ``text``, as typed for ``opt``, stands for; :class:`InputError` with one line if none.
+
+    The one reading of a setting's text: the command line's options (their argparse ``type``) and
+    the studio's form entries both come here, so a mistake reads the same in both. The line
+    names the text, not the option: each caller says which option it was typed for. Bounds
+    and choices are the config's to check (:func:`problem`), for a value from anywhere.
+    """
     if opt.setting.parse is not None:
         return opt.setting.parse(text)
-    item = opt.item or str
+    if opt.kind is tuple:
+        return _parse_list(opt.item or str, text)
+    if opt.kind in (int, float):
+        return _parse_number(opt.kind, text)
+    return text
+
+
+def _parse_number(kind: type, text: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+
+
+def _parse_list(item: type, text: str) -> tuple[Any, ...]:
+    """A comma-separated entry as a tuple of ``item`` (``0.7,0.3`` -> (0.7, 0.3))."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
     try:
         return tuple(item(part) for part in parts)

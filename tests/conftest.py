@@ -76,3 +76,13 @@ def runner(tmp_path: Path):
     runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=5)
     yield runner
     runner.shutdown(timeout=2)
+
+
+@pytest.fixture(autouse=True)
+def image_limit():
+    """A command run in this process sets its image limit (``--max-pixels``): the next test starts anew."""
+    from artgen import images
+    from artgen.configs import MAX_PIXELS
+
+    yield
+    images.limit_pixels(MAX_PIXELS)

@@ -21,14 +21,22 @@ from pathlib import Path
 import numpy as np
 
 from artgen import images, runs
-from artgen.configs import ConfigDict
+from artgen.configs import ConfigDict, ImageEngineConfig
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.jobs.history import read_metrics_csv
 from artgen.jobs.kinds import JobKind
 from artgen.schema import setting
 
-__all__ = ["DemoConfig", "DemoResult", "run_demo", "DEMO_KIND"]
+__all__ = [
+    "DemoConfig",
+    "DemoResult",
+    "run_demo",
+    "DEMO_KIND",
+    "PictureConfig",
+    "read_picture",
+    "PICTURE_KIND",
+]
 
 
 @dataclass(frozen=True)
@@ -117,4 +125,35 @@ DEMO_KIND = JobKind(
     resumable=True,
     uses_gpu=False,
     description="a stand-in engine for tests",
+)
+
+
+@dataclass(frozen=True)
+class PictureConfig(ImageEngineConfig):
+    """An engine that reads one picture, as every image engine does, and says what its process was given."""
+
+    picture: str = setting(help="the picture to read", widget="image")
+
+
+def read_picture(
+    config: PictureConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
+) -> tuple[int, int]:
+    """The picture's size, or its refusal as an engine's (``InputError``), after one message naming the
+    variables and the image limit this process runs with."""
+    seen = {name: os.environ.get(name) for name in ("KERAS_BACKEND", "ARTGEN_MAX_PIXELS")}
+    on_event(Message(f"environment {json.dumps(seen)}; limit {images.max_pixels()}"))
+    try:
+        return images.open_rgb(config.picture).size
+    except images.UnusableImage as exc:
+        raise InputError(f"{config.picture}: {exc}") from None
+
+
+PICTURE_KIND = JobKind(
+    "picture",
+    "Read a picture",
+    "e",
+    PictureConfig,
+    "demo_engine:read_picture",
+    uses_gpu=False,
+    description="a stand-in image engine for tests",
 )

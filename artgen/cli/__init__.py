@@ -19,10 +19,13 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 
-from artgen import __version__, environment
+from artgen import __version__, environment, images
 from artgen.cli.common import STOP_SIGNALS, note, set_verbosity
+from artgen.cli.options import add_flag
 from artgen.cli.parser import Parser, set_completion, subcommands
+from artgen.configs import EngineConfig, ImageEngineConfig
 from artgen.errors import MACHINE_ERRNOS, ArtgenError, InputError, exit_status, os_error_reason
+from artgen.schema import option, options
 
 __all__ = ["main", "build_parser"]
 
@@ -39,21 +42,14 @@ COMMANDS = (
     "serve",
     "completion",
 )
-READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
 RUNS_HERE = ("eval", "serve")  # refused with --cluster: eval is no job kind, serve serves this machine
 
 
-def _option(parse: Callable[[str], str | int]) -> Callable[[str], str | int]:
-    """An argparse type from one of :mod:`artgen.environment`'s parsers, shared with a variable."""
-
-    def typed(text: str) -> str | int:
-        try:
-            return parse(text)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    typed.__name__ = parse.__name__.removeprefix("parse_")  # argparse names the type in "invalid ... value"
-    return typed
+def _cluster(text: str) -> str:
+    try:
+        return environment.parse_cluster(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _device(text: str) -> str:
@@ -82,13 +78,8 @@ def build_parser() -> Parser:
         "your shell complete them.",
     )
     parser.add_argument("--version", action="version", version=f"artgen {__version__}")
-    backend = parser.add_argument(
-        "--backend",
-        type=_option(environment.parse_backend),
-        metavar="{" + ",".join(environment.BACKENDS) + "}",
-        help="Keras backend for the engines (default: $KERAS_BACKEND, else tensorflow)",
-    )
-    set_completion(backend, "choices", tuple(environment.BACKENDS))
+    # Every engine command takes --backend too; here, it also stands for the studio's jobs and eval.
+    add_flag(parser, option(EngineConfig, "backend"))
     device = parser.add_argument(
         "--device",
         type=_device,
@@ -100,7 +91,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--cluster",
         metavar="ADDRESS",
-        type=_option(environment.parse_cluster),
+        type=_cluster,
         help="run the command (or the studio's jobs) as a job on a Ray cluster: ray://HOST:PORT "
         "(Ray Client), HOST:PORT or auto (default: $ARTGEN_RAY_ADDRESS; needs pip install "
         "'artgen[cluster]'); outputs must be on storage the cluster shares",
@@ -115,14 +106,6 @@ def build_parser() -> Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
-        if module.NAME in READS_IMAGES:
-            sub.add_argument(
-                "--max-pixels",
-                type=_option(environment.parse_pixels),
-                default=argparse.SUPPRESS,
-                metavar="N",
-                help="largest image read, in pixels (default 64000000); refuses decompression bombs",
-            )
         sub.set_defaults(handler=module.run)
     _add_output_flags(parser)
     return parser
@@ -165,16 +148,14 @@ def _dispatch(argv: list[str]) -> int:
         return _studio(None)
     args = build_parser().parse_args(argv)
     set_verbosity(getattr(args, "quiet", False), getattr(args, "verbose", False))
-    if args.command is None and args.cluster:
-        return _studio(args.backend, args.cluster)
+    if args.command is None and (args.cluster or hasattr(args, "backend")):
+        return _studio(getattr(args, "backend", None), args.cluster)
     if args.command is None:
         build_parser().print_help()
         return 2
     if args.cluster and args.command in RUNS_HERE:
         raise InputError(f"{args.command} runs on this machine only; leave out --cluster")
-    if getattr(args, "max_pixels", None) is not None:
-        os.environ["ARTGEN_MAX_PIXELS"] = str(args.max_pixels)  # read by artgen.images, and by job children
-    environment.check(args.backend)
+    _shared_settings(args)
     _use_device(args.device)
     started = time.perf_counter()
     status = int(args.handler(args) or 0)
@@ -281,6 +262,18 @@ def _save_traceback(exc: BaseException) -> str:
         return "nowhere: the temporary folder is not writable; set ARTGEN_DEBUG=1 to see it"
 
 
+def _shared_settings(args: argparse.Namespace) -> None:
+    """Every variable checked, and in ``args`` the settings every engine shares, for the configs the
+    command builds: as typed (``--backend``), else as their variables say (``$KERAS_BACKEND``), else
+    their defaults. This process decodes images as they say (eval, and the checks before an engine)."""
+    shared = [opt.name for opt in options(ImageEngineConfig)]
+    given = {name: getattr(args, name) for name in shared if hasattr(args, name)}
+    environment.check(given)
+    for name, value in environment.shared_settings(given).items():
+        setattr(args, name, value)
+    images.limit_pixels(args.max_pixels)
+
+
 def _use_device(device: str) -> None:
     if device == "auto":  # nothing to change, so no import of the jobs package on every command
         return
@@ -296,8 +289,11 @@ def _use_device(device: str) -> None:
 
 
 def _studio(backend: str | None, cluster: str | None = None) -> int:
-    """The terminal studio (``artgen`` alone), refused where it could not be drawn or used."""
-    environment.check(backend)
+    """The terminal studio (``artgen`` alone), refused where it could not be drawn or used; its forms
+    start from ``backend`` (``--backend``) and the variables of the settings every engine shares."""
+    given = {"backend": backend} if backend else {}
+    environment.check(given)
+    settings = environment.shared_settings(given)
     if not _has_terminal():
         raise InputError(
             "the studio needs a terminal: run artgen in one, or use a command such as "
@@ -308,7 +304,7 @@ def _studio(backend: str | None, cluster: str | None = None) -> int:
     except ImportError:
         build_parser().print_help()
         return 0
-    return studio(cluster or environment.read("ARTGEN_RAY_ADDRESS"))
+    return studio(cluster or environment.read("ARTGEN_RAY_ADDRESS"), settings)
 
 
 def _has_terminal() -> bool:

@@ -155,7 +155,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError("classify predict runs on this machine; leave out --cluster ($ARTGEN_RAY_ADDRESS)")
     config = PredictConfig(**typed(args, PredictConfig))
     preflight.classifier(config.model, config.images)
-    with quiet_backend_import():
+    with quiet_backend_import(config.backend):
         from artgen.labs.classify import predict
 
     predictions = predict(config.model, config.images, batch_size=config.batch_size)

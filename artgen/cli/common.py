@@ -263,9 +263,12 @@ class StopRequest:
 
 
 @contextlib.contextmanager
-def quiet_backend_import() -> Iterator[None]:
-    """Import Keras with TensorFlow's native log lines kept off the terminal.
+def quiet_backend_import(backend: str) -> Iterator[None]:
+    """Import Keras on ``backend`` (the command's ``--backend``), with TensorFlow's native log lines kept
+    off the terminal.
 
+    The command's engine runs in this process, so this process takes the backend
+    its config names, just before Keras loads (a later call finds it loaded).
     TensorFlow writes start-up notices straight to file descriptor 2 at import
     and again at first use, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So fd 2
     goes to /dev/null for the rest of the command, while Python's
@@ -275,6 +278,7 @@ def quiet_backend_import() -> Iterator[None]:
     if not environment.debug() and not _muted:
         _mute_native_stderr()
     loaded, started = "keras" in sys.modules, time.perf_counter()
+    environment.use_backend(backend)
     import keras
 
     if not loaded:

@@ -56,7 +56,7 @@ def run_engine(
     # Connecting and importing come first: until the engine runs, Ctrl-C ends the command at once.
     remote = Remote(address) if address is not None else None
     if remote is None:
-        with quiet_backend_import():
+        with quiet_backend_import(config.backend):
             engine = resolve(get(kind).engine)
     with StopRequest() as stop, EventRenderer(metrics) as render:
         on_event = render if shown is None else lambda event: shown(event) and render(event)
@@ -92,7 +92,7 @@ class Remote:
             record = self.runner.submit(kind, config.to_dict(), device)
             note(f"job {record.id} sent to the {self.runner.runs_on}")
             record = self._follow(record, updates, render, stop)
-            return self._result(record)
+            return self._result(record, config.backend)
         finally:
             unsubscribe()
             self.runner.shutdown(timeout=0 if stop.requested else None)
@@ -120,7 +120,7 @@ class Remote:
                 note(f"running on {placement}")
         return record
 
-    def _result(self, record: JobRecord) -> Any:
+    def _result(self, record: JobRecord, backend: str) -> Any:
         """The engine's result, as a local call would have returned it; a failure as the error it was."""
         outcome = self.runner.outcome(record.id) or {}
         if record.state == "failed" or "message" in outcome:
@@ -135,5 +135,5 @@ class Remote:
             raise Fault(
                 f"job {record.id} ended ({record.state}) without a result; see artgen jobs {record.id}"
             )
-        with quiet_backend_import():  # the result's class may live beside the engine, which imports Keras
+        with quiet_backend_import(backend):  # the result's class may live beside its engine, with Keras
             return pickle.loads(value)

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         preflight.images_folder(args.source)
     preflight.images_folder(args.real)
-    with quiet_backend_import():
+    with quiet_backend_import(args.backend):
         from artgen.generators.evaluate import evaluate
 
     with EventRenderer() as render:

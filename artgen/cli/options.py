@@ -2,9 +2,10 @@
 
 Every subcommand adds its config's fields with :func:`add_options` and reads
 what the user typed back with :func:`typed`; flags that are not config fields
-(``--resume``, ``--which``, ``--json``) stay hand-written beside them. The
-engine's config checks the values, so a bad one is the same one line
-(exit 2) from the CLI as from the studio.
+(``--resume``, ``--which``, ``--json``) stay hand-written beside them. An
+option's text is read by :func:`artgen.schema.parse_text`, as the studio's
+form reads an entry, and the engine's config checks the values, so a bad one
+is the same one line (exit 2) from the CLI as from the studio.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 
 from artgen.cli.parser import set_completion
 from artgen.errors import InputError
-from artgen.schema import PATH_WIDGETS, Option, default_text, iter_groups, options, parse_list, show
+from artgen.schema import PATH_WIDGETS, Option, default_text, iter_groups, options, parse_text, show
 
-__all__ = ["add_options", "typed", "help_text"]
+__all__ = ["add_options", "add_flag", "typed", "help_text"]
 
 
 def help_text(opt: Option) -> str:
@@ -43,6 +44,8 @@ def add_options(
     ``defaults``: unset options hold the field's default (for commands that read
     ``args`` directly); otherwise they are left out of ``args``, so only what the
     user typed reaches the config (which may then lay a recipe or preset under it).
+    An option whose default a variable gives (``--backend``) is always left out
+    unset: the command line fills it in from the variable.
     ``nargs``: per positional field, e.g. ``{"data_dir": "?"}`` where another
     flag may stand in for it.
     """
@@ -57,7 +60,7 @@ def add_options(
                 continue
             if section is None:
                 section = parser.add_argument_group(group)
-            _flag(section, opt, defaults)
+            add_flag(section, opt, defaults)
 
 
 def typed(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -80,13 +83,15 @@ def _positional(parser: argparse.ArgumentParser, opt: Option, nargs: str | None,
     set_completion(parser.add_argument(opt.name, **kwargs), _completion(opt))
 
 
-def _flag(section: Any, opt: Option, defaults: bool) -> None:
+def add_flag(section: Any, opt: Option, defaults: bool = False) -> None:
+    """The option of field ``opt`` on ``section`` (a parser or a group of one); ``defaults`` as in
+    :func:`add_options`."""
     spec = opt.setting
     flags = sorted((opt.flag, *spec.aliases), key=lambda flag: flag.startswith("--"))  # -o before --out
     kwargs: dict[str, Any] = {
         "dest": opt.name,
         "help": help_text(opt),
-        "default": opt.default if defaults else argparse.SUPPRESS,
+        "default": opt.default if defaults and spec.variable is None else argparse.SUPPRESS,
     }
     if opt.kind is bool:
         kwargs["action"] = argparse.BooleanOptionalAction if spec.negatable else "store_true"
@@ -120,13 +125,11 @@ def _completion(opt: Option) -> str:
 
 
 def _parser(opt: Option) -> Callable[[str], Any]:
-    """An argparse type for the field: the type itself, or the field's own text parser."""
-    if opt.kind is not tuple and opt.setting.parse is None:
-        return opt.kind
+    """An argparse type for the field: :func:`artgen.schema.parse_text`, its refusal argparse's."""
 
     def parse(text: str) -> Any:
         try:
-            return parse_list(opt, text) if opt.kind is tuple else opt.setting.parse(text)  # type: ignore[misc]
+            return parse_text(opt, text)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

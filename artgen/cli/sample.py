@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         # A grid is a job the studio can run again; one PNG per image alone (--separate) is not.
         keep = args.out is not None
         with (
-            quiet_backend_import(),
+            quiet_backend_import(args.backend),
             EventRenderer() as render,
             recorded(args, "sample", SampleConfig(**given), keep=keep) as history,
         ):

@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
     host = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     server = StudioServer(
-        shlex.join([sys.executable, "-m", "artgen"]),
+        # each tab's studio on this command's backend: given on its command line, as a setting is
+        shlex.join([sys.executable, "-m", "artgen", "--backend", args.backend]),
         host=args.host,
         port=args.port,
         title="artgen studio",

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     preflight.check(config)
     result = run_engine(args, "style", config, ("content", "style", "tv", "total", "flicker"))
-    with quiet_backend_import():  # loaded already by the engine, or by the cluster job's result
+    with quiet_backend_import(config.backend):  # loaded already by the engine, or by the cluster job's result
         from artgen.style.batch import BatchResult
         from artgen.style.sequence import SequenceResult
 

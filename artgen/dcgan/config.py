@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.dcgan.schedule import AUTO_MIN_STEPS, EVAL_SHARE, FIRST_BY
 from artgen.errors import InputError
 from artgen.schema import check, resumable_fields, setting
@@ -68,7 +68,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
-class TrainConfig(ConfigDict):
+class TrainConfig(ImageEngineConfig):
     """Everything that determines a DCGAN run; same config + same data = same losses."""
 
     data_dir: str = setting(

@@ -49,7 +49,7 @@ def split_cpu(count: int) -> None:
 def make_distribution(config: TrainConfig) -> keras.distribution.DataParallel:
     """DataParallel over ``--devices N`` devices (default: every one JAX sees)."""
     if config.strategy == "multi-worker":
-        raise InputError("--strategy multi-worker needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+        raise InputError("--strategy multi-worker needs the TensorFlow backend (--backend tensorflow)")
     if config.devices:
         split_cpu(config.devices)
     devices = jax.devices()

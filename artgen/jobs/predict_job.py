@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from artgen.configs import ConfigDict
+from artgen.configs import ImageEngineConfig
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.schema import check, setting
 
@@ -18,7 +18,7 @@ __all__ = ["PredictConfig", "PredictResult", "classify_images"]
 
 
 @dataclass(frozen=True)
-class PredictConfig(ConfigDict):
+class PredictConfig(ImageEngineConfig):
     model: str = setting(
         help="a .keras file from classify train, or its run folder",
         positional=True,

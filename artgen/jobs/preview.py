@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from artgen.configs import MAX_PIXELS
+
 __all__ = ["PREVIEW_SIDE", "PreviewRequest", "PreviewAnswer", "Painter", "PreviewWorker"]
 
 PREVIEW_SIDE = 256  # the preview's long side: the network answers in a fraction of a second at this size
@@ -31,7 +33,8 @@ STOP_WAIT = 2.0  # seconds a closing studio waits for the child to end before ki
 
 @dataclass(frozen=True)
 class PreviewRequest:
-    """What the preview depends on: the photo, the paintings and how they are mixed."""
+    """What the preview depends on: the photo, the paintings and how they are mixed, and the settings
+    of the process that paints it (the style form's, as a job's would be)."""
 
     content: str
     styles: tuple[str, ...]
@@ -39,6 +42,8 @@ class PreviewRequest:
     strength: float = 1.0
     preserve_colors: bool = False
     size: int = PREVIEW_SIDE
+    backend: str = "tensorflow"
+    max_pixels: int = MAX_PIXELS
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -54,6 +59,8 @@ class PreviewRequest:
             strength=float(data.get("strength", 1.0)),
             preserve_colors=bool(data.get("preserve_colors", False)),
             size=int(data.get("size", PREVIEW_SIDE)),
+            backend=str(data.get("backend", "tensorflow")),
+            max_pixels=int(data.get("max_pixels", MAX_PIXELS)),
         )
 
 
@@ -90,7 +97,9 @@ class PreviewWorker:
 
     ``paint`` blocks until the answer (call it off the event loop); requests
     are answered one at a time, in order. ``close`` may be called from any
-    thread, while a request is in flight: that request gets an error.
+    thread, while a request is in flight: that request gets an error. A request
+    on another backend than the child's starts a new child: Keras loads one
+    backend per process.
     """
 
     def __init__(self, command: list[str] | None = None) -> None:
@@ -100,6 +109,7 @@ class PreviewWorker:
         self._folder: Path | None = None
         self._closed = False
         self._ready = False
+        self._backend: str | None = None  # the running child's
 
     @property
     def ready(self) -> bool:
@@ -109,7 +119,9 @@ class PreviewWorker:
         with self._lock:
             if self._closed:
                 return PreviewAnswer(error="the studio is closing")
-            process = self._process or self._start()
+            if self._process is not None and request.backend != self._backend:
+                self._stopped()
+            process = self._process or self._start(request.backend)
             assert process.stdin is not None and process.stdout is not None
             try:
                 process.stdin.write(request.to_json() + "\n")
@@ -122,7 +134,8 @@ class PreviewWorker:
             self._ready = True
             return PreviewAnswer.from_json(line)
 
-    def _start(self) -> subprocess.Popen[str]:
+    def _start(self, backend: str) -> subprocess.Popen[str]:
+        self._backend = backend
         self._folder = Path(tempfile.mkdtemp(prefix="artgen-preview-"))
         with open(self._folder / LOG_NAME, "w") as log:
             self._process = subprocess.Popen(

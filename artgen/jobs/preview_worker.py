@@ -21,6 +21,7 @@ from PIL import Image
 from artgen.errors import ArtgenError, InputError
 from artgen.jobs.devices import use_device
 from artgen.jobs.preview import PreviewAnswer, PreviewRequest
+from artgen.jobs.worker import use_settings
 
 __all__ = ["main", "serve", "PreviewPainter"]
 
@@ -49,9 +50,6 @@ class PreviewPainter:
     def _paint(self, request: PreviewRequest) -> Path:
         from artgen import images
         from artgen.style.config import StyleConfig
-        from artgen.style.fast import start_picture
-        from artgen.style.optimise import fit_size
-        from artgen.style.pictures import load_image
 
         config = StyleConfig(
             content=request.content,
@@ -61,7 +59,14 @@ class PreviewPainter:
             style_blend=request.style_blend,
             preserve_colors=request.preserve_colors,
             size=request.size,
+            backend=request.backend,
+            max_pixels=request.max_pixels,
         )
+        use_settings(config)  # the backend before the first request's import of Keras
+        from artgen.style.fast import start_picture
+        from artgen.style.optimise import fit_size
+        from artgen.style.pictures import load_image
+
         if config.is_batch():
             raise InputError("no preview for a folder of photos")
         content = load_image(config.content, config.size)

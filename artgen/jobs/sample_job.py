@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, EngineConfig
 from artgen.dcgan.config import MAX_SAMPLES
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
@@ -18,7 +18,7 @@ MIN_SELECT = 0.25  # --select draws at most 4x the candidates (0.3 already score
 
 
 @dataclass(frozen=True)
-class SampleConfig(ConfigDict):
+class SampleConfig(EngineConfig):
     """A grid of ``count`` images from ``model`` (a .keras file, a run directory, or None: bundled)."""
 
     out: str = setting(

@@ -25,11 +25,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from artgen import environment, images
+from artgen.configs import EngineConfig, ImageEngineConfig
 from artgen.errors import ArtgenError, exit_status
 from artgen.events import Event, Message
 from artgen.jobs.devices import use_device
 
-__all__ = ["run_job", "execute", "result_outputs"]
+__all__ = ["run_job", "execute", "use_settings", "result_outputs"]
 
 JOB_NICENESS = 10
 
@@ -97,6 +99,7 @@ def execute(
 
     try:
         settings = config_class.from_dict(config)
+        use_settings(settings)  # before the engine's import loads Keras
         engine = resolve(engine_path)
         _report_backend(device, on_event)
         result = engine(settings, on_event, should_stop)
@@ -107,6 +110,16 @@ def execute(
     except BaseException as exc:  # a bug: keep the traceback for the job's log
         message = f"{type(exc).__name__}: {exc}"
         send("error", {"message": message, "traceback": traceback.format_exc(), "status": 1})
+
+
+def use_settings(config: Any) -> None:
+    """Apply what ``config`` sets for the whole process that runs its engine: the Keras backend (before
+    Keras loads) and the largest image decoded. They come with the config, never from a variable the
+    parent set; a test's fake engine, whose config is neither kind, keeps the process's own."""
+    if isinstance(config, EngineConfig):
+        environment.use_backend(config.backend)
+    if isinstance(config, ImageEngineConfig):
+        images.limit_pixels(config.max_pixels)
 
 
 def _pickled(result: Any) -> bytes | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.errors import InputError
 from artgen.schema import check, options, setting
 
@@ -98,7 +98,7 @@ def blend_weights(styles: tuple[str, ...], style_blend: tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
-class StyleConfig(ConfigDict):
+class StyleConfig(ImageEngineConfig):
     """Everything that determines one stylised image; same config + same files = same picture.
 
     ``size`` is the output's long side; the content's aspect ratio is kept.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import ConfigDict
+from artgen.configs import ImageEngineConfig
 from artgen.errors import InputError
 from artgen.schema import check, inherited
 from artgen.style.config import StyleConfig, blend_weights, check_blend, settle_styles
@@ -20,7 +20,7 @@ __all__ = ["TextureConfig"]
 
 
 @dataclass(frozen=True)
-class TextureConfig(ConfigDict):
+class TextureConfig(ImageEngineConfig):
     """Everything that determines one texture; same config + same style images = same picture.
 
     The output is ``size`` x ``size``, painted coarse to fine from seeded noise

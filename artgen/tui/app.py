@@ -13,8 +13,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -57,9 +58,13 @@ class ArtgenApp(App[int]):
         halfcell_previews: bool = False,
         clock: Callable[[], float] = time.time,
         preview_worker: Callable[[], Painter] = PreviewWorker,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.runner = runner
+        # The settings every engine shares, as the command line gave them (--backend, $KERAS_BACKEND):
+        # each form starts from them, and the config of each job it starts holds them.
+        self.settings = dict(settings or {})
         self.probe = probe
         self.devices: DeviceInfo | None = None if probe else runner.devices
         self.halfcell_previews = halfcell_previews
@@ -124,7 +129,7 @@ class ArtgenApp(App[int]):
         name = f"form-{kind.name}"
         if not self.is_screen_installed(name):  # kept, so a form reopens with what was typed in it
             form = StyleFormScreen if kind.name == "style" else FormScreen
-            self.install_screen(form(kind), name=name)
+            self.install_screen(form(kind, self.settings), name=name)
         self._show(name)
 
     def action_jobs(self) -> None:
@@ -268,9 +273,11 @@ def make_app(
     halfcell_previews: bool = False,
     clock: Callable[[], float] = time.time,
     preview_worker: Callable[[], Painter] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> ArtgenApp:
     """The app around ``runner`` (a real :class:`Runner` over the user's history by default);
-    ``preview_worker`` makes the style form's preview worker (a :class:`PreviewWorker`) when first needed."""
+    ``preview_worker`` makes the style form's preview worker (a :class:`PreviewWorker`) when first needed;
+    ``settings``: the shared settings the forms start from (the configs' defaults where left out)."""
     if runner is None:
         runner = Runner(HistoryStore(), probe=probe)  # its monitor thread keeps device facts live
     return ArtgenApp(
@@ -279,15 +286,17 @@ def make_app(
         halfcell_previews=halfcell_previews,
         clock=clock,
         preview_worker=preview_worker or PreviewWorker,
+        settings=settings,
     )
 
 
-def main(cluster: str | None = None) -> int:
-    """The studio; ``cluster`` (a Ray address) sends its jobs to that cluster instead of this machine."""
+def main(cluster: str | None = None, settings: Mapping[str, Any] | None = None) -> int:
+    """The studio; ``cluster`` (a Ray address) sends its jobs to that cluster instead of this machine;
+    ``settings``: the shared settings its forms start from (``--backend``, ``$KERAS_BACKEND``...)."""
     runner = None
     if cluster:
         runner = Runner(HistoryStore(), probe=probe_devices, executor=ray_executor(cluster))
-    app = make_app(runner)
+    app = make_app(runner, settings=settings)
     try:
         app.run()
     finally:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.errors import InputError
 from artgen.schema import check, inherited, setting
 from artgen.style.config import (
@@ -78,7 +78,7 @@ def parse_grid(text: str) -> tuple[int, int]:
     """``3x3`` -> (3, 3)."""
     rows, sep, cols = text.lower().partition("x")
     if not sep or not rows.isdigit() or not cols.isdigit():
-        raise InputError(f"--grid {text!r}: give ROWSxCOLUMNS, e.g. 3x3")
+        raise InputError(f"{text!r} is not ROWSxCOLUMNS, e.g. 3x3")
     return int(rows), int(cols)
 
 
@@ -88,7 +88,7 @@ def format_grid(grid: tuple[int, int]) -> str:
 
 
 @dataclass(frozen=True)
-class WalkConfig(ConfigDict):
+class WalkConfig(ImageEngineConfig):
     """Everything that determines a walk; the same config and model give the same frames."""
 
     out: str = setting(

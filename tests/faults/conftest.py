@@ -18,7 +18,8 @@ from artgen.cli import main
 @pytest.fixture
 def artgen(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run ``artgen ARGS`` in this process; returns its status and what it printed."""
-    # main() sets these for the commands it runs; keep them from leaking into the next case
+    # The user's variables stay out of a case; and the Keras backend main() gives this process before Keras
+    # loads (KERAS_BACKEND) goes back as it was, for the next case and the jobs' children it may start.
     monkeypatch.setenv("ARTGEN_MAX_PIXELS", "")
     monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "tensorflow"))
 

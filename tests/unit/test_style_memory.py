@@ -54,7 +54,7 @@ def test_estimate_is_within_a_quarter_of_the_measured_peak(pair, tmp_path, tilin
     command = [sys.executable, "-c", run_and_report_peak, "style", *pair, "-o", str(out), "--size", "512"]
     command += ["--scales", "1", "--iterations", "2", *tiling]
     # A user's environment, not the one earlier tests left behind (in-process CLI calls set variables
-    # such as ARTGEN_MAX_PIXELS and CUDA_VISIBLE_DEVICES for the children they would start).
+    # such as KERAS_BACKEND and CUDA_VISIBLE_DEVICES for their own process's libraries).
     kept = ("PATH", "HOME", "TMPDIR")
     env = {name: os.environ[name] for name in kept if name in os.environ} | {"PYTHONPATH": str(ROOT)}
     env |= {"ARTGEN_CACHE_DIR": str(tmp_path / "cache"), "ARTGEN_DATA_DIR": str(tmp_path / "data")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from artgen.configs import MAX_SEED, ConfigDict
+from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.errors import InputError
 from artgen.schema import check, setting
 
@@ -47,7 +47,7 @@ FRACTION = {"min": 0.0, "max": 1.0, "below": True}
 
 
 @dataclass(frozen=True)
-class ClassifyConfig(ConfigDict):
+class ClassifyConfig(ImageEngineConfig):
     """Everything that determines a classifier run; same config + same folder = same split."""
 
     data_dir: str = setting(

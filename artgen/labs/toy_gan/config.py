@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from artgen.configs import MAX_SEED, ConfigDict, check_range
+from artgen.configs import MAX_SEED, EngineConfig, check_range
 from artgen.errors import InputError
 from artgen.schema import check, setting
 
@@ -27,7 +27,7 @@ MAX_BATCH = 65_536
 
 
 @dataclass(frozen=True)
-class ToyConfig(ConfigDict):
+class ToyConfig(EngineConfig):
     """Everything that determines a toy GAN run; same config = same numbers."""
 
     mean: float = setting(4.0, help="mean of the real normal distribution", min=-MAX_MEAN, max=MAX_MEAN)

@@ -214,19 +214,27 @@ class FormScreen(Screen):
 
 
 def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
-    """Parse one form entry; returns ``(value, None)`` or ``(None, message)``."""
+    """Parse one form entry; returns ``(value, None)`` or ``(None, message)``.
+
+    Text is read by :func:`artgen.schema.parse_text`, as the command line reads an
+    option, so a mistake reads the same in both; a choice too, for a setting that
+    checks more than its list (a backend that is not installed).
+    """
     if spec.kind == "bool":
         return bool(raw), None
     if spec.kind == "choice":
-        return (raw, None) if raw is not None or spec.optional else (None, "choose one")
-    text = str(raw if raw is not None else "").strip()
+        if raw is None:
+            return (None, None) if spec.optional else (None, "choose one")
+        text = str(raw)
+    else:
+        text = str(raw if raw is not None else "").strip()
     if not text:
         if spec.optional or spec.kind == "list":
             return spec.option.default, None
         return None, "required"
     try:
-        value = _parse(spec, text)
-    except (ValueError, InputError) as exc:
+        value = schema.parse_text(spec.option, text)
+    except InputError as exc:
         return None, str(exc)
     if spec.kind in ("images", "list"):
         errors = [error for path in value if spec.kind == "images" and (error := _check_path(spec, path))]
@@ -236,24 +244,6 @@ def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
         return None, error
     problem = schema.problem(spec.option, value)
     return (None, problem) if problem else (value, None)
-
-
-def _parse(spec: FieldSpec, text: str) -> Any:
-    """An entry's text as the field's value: a number, a list, a grid; paths and text as they are."""
-    option = spec.option
-    if option.setting.parse is not None or option.kind is tuple:
-        return schema.parse_list(option, text)
-    if option.kind is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
-    if option.kind is float:
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-    return text
 
 
 def _shown(spec: FieldSpec, value: Any) -> str:

@@ -31,7 +31,8 @@ from artgen.tui.widgets.preview import Preview
 __all__ = ["StyleFormScreen", "SETTLE"]
 
 SETTLE = 0.3  # seconds without a change before the preview is asked for: typing "0.75" asks once
-READ = ("content", "styles", "style_blend", "strength", "preserve_colors")  # what the preview depends on
+# what the preview depends on
+READ = ("content", "styles", "style_blend", "strength", "preserve_colors", "backend", "max_pixels")
 
 
 class PreviewPainted(Message):
@@ -86,6 +87,8 @@ class StyleFormScreen(FormScreen):
             style_blend=values.get("style_blend"),
             strength=values["strength"],
             preserve_colors=values["preserve_colors"],
+            backend=values["backend"],
+            max_pixels=values["max_pixels"],
         )
 
     def ask(self) -> None:
