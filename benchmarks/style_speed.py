@@ -363,7 +363,7 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     """
     import keras
 
-    from artgen.style.backend import compilations
+    from artgen.style.objective import compilations
 
     scoring = StyleConfig(content, (style,), size=args.size)
     rows = []

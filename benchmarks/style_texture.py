@@ -5,7 +5,7 @@ as a user runs it: wall time, the process's CPU time, and that CPU time over
 the machine's 2 cores (what the run would take alone on it, since TensorFlow
 keeps both busy), with the load average beside them: this machine is shared,
 so wall time alone says little. The seam measure of the result
-(:mod:`artgen.style.seam`); with ``--compare``, the same run with
+(:mod:`artgen.style.seamless`); with ``--compare``, the same run with
 ``--no-seamless`` for the seam a texture has without wrapping.
 (b) What wrapping costs: one VGG16 forward and backward pass at 256 px with
 circular padding against the ordinary network, interleaved in one process
@@ -45,7 +45,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artgen.style.seam import calmest_origin, grid_ratio, seam_metric  # noqa: E402
+from artgen.style.seamless import calmest_origin, grid_ratio, seam_metric  # noqa: E402
 
 TARGET_SECONDS = 60.0
 CORES = 2
@@ -153,7 +153,7 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variant
     from unittest import mock
 
     from artgen.style import texture
-    from artgen.style.texture_config import TextureConfig
+    from artgen.style.config import TextureConfig
 
     before = {
         "_upsample": _bicubic_wrap,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artgen import images, runs, vgg
+from artgen import backends, images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import color, memory, optimizers, tiles
@@ -35,7 +35,6 @@ from artgen.style.optimise import (
     style_side,
     upsample,
 )
-from artgen.style.periodic import periodic_component
 from artgen.style.pictures import (
     PREVIEW_NAME,
     StyleResult,
@@ -45,7 +44,7 @@ from artgen.style.pictures import (
     reserved_out,
 )
 from artgen.style.regions import RegionMasks, composite
-from artgen.style.seam import seam_metric
+from artgen.style.seamless import periodic_component, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
@@ -156,13 +155,11 @@ def _on_device(config: StyleConfig, scale: Scale) -> bool:
     CPU the host loops (SciPy's L-BFGS-B, numpy's Adam), which were faster
     there under both backends. Tiled pictures are assembled on the host.
     """
-    import keras
-
-    from artgen.style.backend import device_memory
+    from artgen.style.objective import device_memory, device_optimizers
 
     if len(scale.tiles) > 1 or config.loop == "host":
         return False
-    supported = config.optimizer == "adam" or keras.backend.backend() == "jax"
+    supported = config.optimizer in device_optimizers()
     if config.loop == "device":
         if not supported:
             raise InputError("--loop device runs L-BFGS under JAX only; use --optimizer adam or --loop host")
@@ -171,9 +168,9 @@ def _on_device(config: StyleConfig, scale: Scale) -> bool:
 
 
 def _device_loop(model, scale: Scale, weights: Weights, optimizer: str):
-    from artgen.style.backend import make_device_loop
+    from artgen.style.objective import device_loop
 
-    return make_device_loop(
+    return device_loop(
         model,
         scale.targets,
         weights,
@@ -387,11 +384,9 @@ def memory_plan(
     A size that fits in no way is refused before anything is written, naming
     the largest size that would fit.
     """
-    import keras
+    from artgen.style.objective import device_memory
 
-    from artgen.style.backend import device_memory
-
-    backend = keras.backend.backend()
+    backend = backends.running()
     device, base, available = device_memory()
     margin = tiles.margin_for(config.net)
 

@@ -24,7 +24,7 @@ from artgen import vgg
 from artgen.errors import TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Progress, ShouldStop
 from artgen.style import optimizers
-from artgen.style.periodic import fourier_upsample
+from artgen.style.seamless import fourier_upsample
 
 __all__ = [
     "MIN_STYLE_SIDE",
@@ -74,7 +74,7 @@ def upsample(x: np.ndarray, old: Sequence[int], new: Sequence[int], wrap: bool =
 
     ``wrap``: the image is a tile, enlarged through its Fourier series
     instead, which wraps around and, unlike bicubic, leaves no every-other-line
-    pattern (:mod:`artgen.style.periodic`).
+    pattern (:mod:`artgen.style.seamless`).
     """
     planes = x.reshape(old)[0].astype(np.float32)
     if wrap:

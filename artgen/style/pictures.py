@@ -16,7 +16,7 @@ from PIL import Image
 from artgen import images, runs
 from artgen.errors import InputError
 from artgen.style.config import StyleConfig
-from artgen.style.seam import Seam
+from artgen.style.seamless import Seam
 
 __all__ = ["StyleResult", "PREVIEW_NAME", "load_image", "default_out", "reserved_out", "frames_folder"]
 

@@ -14,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from artgen import environment
-from artgen.style.compilations import CompileCounter
+from artgen.backends import CompileCounter
 from artgen.style.losses import Targets, Weights, device_targets, loss_terms
-from artgen.style.updates import adam_update, keep_best
+from artgen.style.optimizers import adam_update, keep_best
 
 
 def _use_persistent_cache() -> None:
@@ -36,7 +36,16 @@ def _use_persistent_cache() -> None:
 
 _use_persistent_cache()
 
-__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
+__all__ = [
+    "value_and_grad",
+    "compiled",
+    "device_memory",
+    "DeviceLoop",
+    "DEVICE_OPTIMIZERS",
+    "compilations",
+]
+
+DEVICE_OPTIMIZERS = ("adam", "lbfgs")  # L-BFGS: optax's
 
 
 class _Stateless:

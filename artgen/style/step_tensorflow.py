@@ -11,11 +11,20 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from artgen.style.compilations import CompileCounter
+from artgen.backends import CompileCounter
 from artgen.style.losses import Targets, Weights, device_targets, loss_terms
-from artgen.style.updates import adam_update, keep_best
+from artgen.style.optimizers import adam_update, keep_best
 
-__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
+__all__ = [
+    "value_and_grad",
+    "compiled",
+    "device_memory",
+    "DeviceLoop",
+    "DEVICE_OPTIMIZERS",
+    "compilations",
+]
+
+DEVICE_OPTIMIZERS = ("adam",)  # L-BFGS under TensorFlow stays SciPy's, on the host
 
 
 def value_and_grad(model, fn):

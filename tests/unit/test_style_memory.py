@@ -112,7 +112,7 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
     import keras
 
     from artgen.errors import InputError
-    from artgen.style import StyleConfig, backend, engine
+    from artgen.style import StyleConfig, engine, objective
     from artgen.style.optimise import fit_size
     from artgen.style.pictures import load_image
 
@@ -128,7 +128,7 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
         return estimate.peak - base
 
     def plan(available: int):
-        monkeypatch.setattr(backend, "device_memory", lambda: ("CPU", base, available))
+        monkeypatch.setattr(objective, "device_memory", lambda: ("CPU", base, available))
         return engine.memory_plan(config, content.size, [])[:2]
 
     assert plan(4 * peak(0, 10)) == (0, 10)
