@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from artgen.style import StyleConfig, evaluate, transfer  # noqa: E402
 from artgen.style.engine import load_image  # noqa: E402
-from artgen.style.optimise import fit_size  # noqa: E402
+from artgen.style.pictures import fit_size  # noqa: E402
 
 
 def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:

@@ -132,8 +132,7 @@ def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float
     from artgen import vgg
     from artgen.style.losses import Weights, style_grams, targets_for
     from artgen.style.objective import make_value_and_grad
-    from artgen.style.optimise import MIN_STYLE_SIDE, fit_size, resized
-    from artgen.style.pictures import load_image
+    from artgen.style.pictures import MIN_STYLE_SIDE, fit_size, load_image, resized
 
     model = vgg.build_features("vgg16", seamless=True)
     side = max(MIN_STYLE_SIDE, round(picture.shape[0] * style_scale))

@@ -50,8 +50,7 @@ class PreviewPainter:
         from artgen import images
         from artgen.style.config import StyleConfig
         from artgen.style.fast import start_picture
-        from artgen.style.optimise import fit_size
-        from artgen.style.pictures import load_image
+        from artgen.style.pictures import fit_size, load_image
 
         config = StyleConfig(
             content=request.content,

@@ -35,8 +35,7 @@ from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignor
 from artgen.style import color
 from artgen.style.config import StyleConfig
 from artgen.style.magenta import MULTIPLE, STYLE_SIDE
-from artgen.style.optimise import fit_size
-from artgen.style.pictures import StyleResult, default_out, load_image, reserved_out
+from artgen.style.pictures import StyleResult, default_out, fit_size, load_image, reserved_out
 from artgen.style.regions import RegionMasks
 
 __all__ = [
@@ -175,9 +174,8 @@ def _painted(
 def run_size(config: StyleConfig, size: tuple[int, int], count: int, on_event: OnEvent) -> tuple[int, int]:
     """``size``, or the largest size of its shape whose ``count`` paintings fit in memory, said so."""
     from artgen.style import memory
-    from artgen.style.objective import device_memory
 
-    device, _, available = device_memory()
+    device, _, available = memory.device_memory()
     per_pixel = BYTES_PER_PIXEL.get(backends.running(), max(BYTES_PER_PIXEL.values())) * count
     width, height = size
     needed = per_pixel * _padded(width) * _padded(height)

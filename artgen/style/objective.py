@@ -38,7 +38,7 @@ __all__ = [
     "compiled",
     "device_loop",
     "device_optimizers",
-    "device_memory",
+    "accelerator_memory",
     "compilations",
 ]
 
@@ -172,9 +172,10 @@ def device_optimizers() -> tuple[str, ...]:
     return _step().DEVICE_OPTIMIZERS
 
 
-def device_memory() -> tuple[str, int, int]:
-    """(device, bytes this run holds there already, bytes still free there) for the memory estimate."""
-    return _step().device_memory()
+def accelerator_memory() -> tuple[str, int, int] | None:
+    """(accelerator, bytes this run holds there already, bytes still free there) as the backend tells
+    them, or None on a CPU."""
+    return _step().accelerator_memory()
 
 
 def compilations() -> int:

@@ -18,20 +18,19 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from artgen import backends, images, runs, vgg
-from artgen.errors import InputError
+from artgen import images, runs, vgg
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import memory, optimizers
 from artgen.style.config import TextureConfig
 from artgen.style.engine import remove_previews
 from artgen.style.losses import Weights, style_grams, targets_for
-from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side, upsample
-from artgen.style.pictures import PREVIEW_NAME, load_image, reserved_out
+from artgen.style.optimise import Segment, Tracker, optimise, upsample
+from artgen.style.pictures import PREVIEW_NAME, fit_size, load_image, reserved_out, resized, style_side
 from artgen.style.seamless import Jitter, Seam, calmest_origin, seam_metric, segments
 
 __all__ = ["TextureResult", "synthesise", "default_out"]
@@ -56,41 +55,6 @@ def default_out(config: TextureConfig, folder: Path | None = None) -> AbstractCo
     """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken; held."""
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
     return runs.reserve_free(folder or Path.cwd(), stem, ".png")
-
-
-def _check_memory(config: TextureConfig) -> memory.Estimate:
-    """The run's estimated peak, or an InputError naming the largest size that fits (textures run untiled)."""
-    from artgen.style.objective import device_memory
-
-    device, base, available = device_memory()
-    backend = backends.running()
-
-    def needed(side: int) -> memory.Estimate:
-        sizes = [(s, s) for s in replace(config, size=side).scale_sizes()]
-        return memory.estimate(
-            sizes,
-            config.net,
-            config.optimizer,
-            backend,
-            0,
-            0,
-            base,
-            available,
-            device,
-            seamless=config.seamless,
-            iterations=config.iterations,
-        )
-
-    estimate = needed(config.size)
-    if not estimate.fits:
-        smaller = memory.largest_fitting_size(lambda side: needed(side).fits, config.size)
-        advice = f"use --size {smaller}" if smaller else "free some memory or use a smaller --size"
-        raise InputError(
-            f"a {config.size} px texture needs about {memory.gb(estimate.peak)} of memory but "
-            f"{memory.gb(estimate.available + estimate.base)} is there for it on the {estimate.device}; "
-            + advice
-        )
-    return estimate
 
 
 @dataclass
@@ -132,7 +96,7 @@ def _synthesise(
     )
     model = vgg.build_features(config.net, seamless=config.seamless)
     paintings = vgg.build_features(config.net)  # the paintings' own edges do not wrap
-    on_event(Message(_check_memory(config).describe()))
+    on_event(Message(memory.plan_texture(config).describe()))
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-texture-"))
     weights = Weights(0.0, STYLE_WEIGHT, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()

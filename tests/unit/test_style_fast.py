@@ -164,11 +164,11 @@ def test_masks_paint_each_region_with_its_style_and_keep_the_photo_elsewhere(tmp
 def test_a_picture_too_large_for_memory_is_painted_smaller_and_enlarged(tmp_path, monkeypatch):
     import keras
 
-    from artgen.style import objective
+    from artgen.style import memory
     from artgen.style.fast import BYTES_PER_PIXEL, MEMORY_SHARE, paint
 
     room = BYTES_PER_PIXEL[keras.backend.backend()] * 48 * 32 / MEMORY_SHARE  # a 48x32 painting's worth
-    monkeypatch.setattr(objective, "device_memory", lambda: ("CPU", 0, room))
+    monkeypatch.setattr(memory, "device_memory", lambda: ("CPU", 0, room))
 
     events = []
     config = StyleConfig(PHOTO, (STARRY,), method="fast", size=96, out=str(tmp_path / "big.png"))
