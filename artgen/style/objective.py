@@ -13,7 +13,6 @@ right shape and hand back the loss, its gradient (float32, flat) and the terms.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -29,6 +28,7 @@ from artgen.style.losses import (
     tile_share,
     tile_statistics,
 )
+from artgen.style.optimizers import ValueAndGrad
 
 __all__ = [
     "STEPS",
@@ -44,8 +44,6 @@ __all__ = [
 
 # Each backend's differentiation, compilation and device loop, with the same names in each
 STEPS = {"tensorflow": "artgen.style.step_tensorflow", "jax": "artgen.style.step_jax"}
-
-ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
 
 
 def _step() -> ModuleType:
