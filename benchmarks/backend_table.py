@@ -54,7 +54,7 @@ def dcgan_rows(steps: int) -> list[dict]:
     from dcgan_throughput import bare_step
 
     from artgen.dcgan import TrainConfig
-    from artgen.dcgan.backends import has_gpu
+    from artgen.dcgan.placement import has_gpu
 
     rows = []
     for precision in PRECISIONS_GPU if has_gpu() else PRECISIONS_CPU:

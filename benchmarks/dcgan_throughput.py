@@ -28,9 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from artgen.dcgan import TrainConfig, train  # noqa: E402
-from artgen.dcgan.backends import placement  # noqa: E402
 from artgen.dcgan.feed import batch_inputs  # noqa: E402
 from artgen.dcgan.gan import build_gan  # noqa: E402
+from artgen.dcgan.placement import placement  # noqa: E402
 from artgen.events import Progress  # noqa: E402
 
 WARMUP = 5

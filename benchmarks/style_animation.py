@@ -86,8 +86,8 @@ def timed(fn):
 
 
 def clip_figures(args, work: Path) -> dict:
+    from artgen.style import stylise
     from artgen.style.config import StyleConfig
-    from artgen.style.dispatch import stylise
 
     clip = make_clip(work / f"clip-{args.clip}", args.frames, args.size, args.clip)
     rows = {}

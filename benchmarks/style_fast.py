@@ -154,8 +154,7 @@ def scene_frames(count: int, size: int) -> list[np.ndarray]:
 def clip(size: int, count: int, work: Path) -> None:
     import imageio.v3 as iio
 
-    from artgen.style import fast, fast_clips
-    from artgen.style.dispatch import stylise
+    from artgen.style import fast, fast_clips, stylise
 
     frames = pan_frames(count, size)
     path = work / "pan.mp4"
@@ -225,8 +224,7 @@ def flicker_row(name, label, ratio, along, frames, painted, cpu) -> str:
 
 
 def flicker(gatys: bool, work: Path) -> None:
-    from artgen.style import fast, fast_clips
-    from artgen.style.dispatch import stylise
+    from artgen.style import fast, fast_clips, stylise
     from artgen.style.sequence import Flicker
 
     style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)

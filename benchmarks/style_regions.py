@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from artgen import vgg  # noqa: E402
 from artgen.style import StyleConfig, engine, transfer  # noqa: E402
 from artgen.style.batch import paint_folder  # noqa: E402
-from artgen.style.optimise import fit_size, resized  # noqa: E402
+from artgen.style.pictures import fit_size, resized  # noqa: E402
 from artgen.style.regions import RegionMasks  # noqa: E402
 
 SAMPLES = ROOT / "artgen" / "bundled" / "samples"

@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from artgen.style import StyleConfig, evaluate, transfer  # noqa: E402
 from artgen.style.engine import load_image  # noqa: E402
-from artgen.style.optimise import fit_size  # noqa: E402
+from artgen.style.pictures import fit_size  # noqa: E402
 
 
 def _inputs(out_dir: Path, style_name: str, photo: str = "astronaut") -> tuple[str, str]:
@@ -363,7 +363,7 @@ def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> 
     """
     import keras
 
-    from artgen.style.backend import compilations
+    from artgen.style.objective import compilations
 
     scoring = StyleConfig(content, (style,), size=args.size)
     rows = []

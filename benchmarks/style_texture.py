@@ -5,7 +5,7 @@ as a user runs it: wall time, the process's CPU time, and that CPU time over
 the machine's 2 cores (what the run would take alone on it, since TensorFlow
 keeps both busy), with the load average beside them: this machine is shared,
 so wall time alone says little. The seam measure of the result
-(:mod:`artgen.style.seam`); with ``--compare``, the same run with
+(:mod:`artgen.style.seamless`); with ``--compare``, the same run with
 ``--no-seamless`` for the seam a texture has without wrapping.
 (b) What wrapping costs: one VGG16 forward and backward pass at 256 px with
 circular padding against the ordinary network, interleaved in one process
@@ -45,7 +45,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from artgen.style.seam import calmest_origin, grid_ratio, seam_metric  # noqa: E402
+from artgen.style.seamless import calmest_origin, grid_ratio, seam_metric  # noqa: E402
 
 TARGET_SECONDS = 60.0
 CORES = 2
@@ -132,8 +132,7 @@ def style_distance(picture: np.ndarray, style: str, style_scale: float) -> float
     from artgen import vgg
     from artgen.style.losses import Weights, style_grams, targets_for
     from artgen.style.objective import make_value_and_grad
-    from artgen.style.optimise import MIN_STYLE_SIDE, fit_size, resized
-    from artgen.style.pictures import load_image
+    from artgen.style.pictures import MIN_STYLE_SIDE, fit_size, load_image, resized
 
     model = vgg.build_features("vgg16", seamless=True)
     side = max(MIN_STYLE_SIDE, round(picture.shape[0] * style_scale))
@@ -153,7 +152,7 @@ def line_patterns(style: str, size: int, seeds: list[int], folder: Path, variant
     from unittest import mock
 
     from artgen.style import texture
-    from artgen.style.texture_config import TextureConfig
+    from artgen.style.config import TextureConfig
 
     before = {
         "_upsample": _bicubic_wrap,

@@ -25,8 +25,7 @@ from artgen.files import regular_file
 from artgen.generators.locate import resolve_model
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
-from artgen.style.config import StyleConfig
-from artgen.style.texture_config import TextureConfig
+from artgen.style.config import StyleConfig, TextureConfig
 from artgen.walk.config import MAX_FRAMES, WalkConfig
 from artgen.walk.rhythm import read_music
 

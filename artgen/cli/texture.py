@@ -9,7 +9,7 @@ from artgen.cli.common import show_result
 from artgen.cli.engine import run_engine
 from artgen.cli.history import add_history_flag
 from artgen.cli.options import add_options, typed
-from artgen.style.texture_config import TextureConfig
+from artgen.style.config import TextureConfig
 
 NAME = "texture"
 HELP = "synthesise a seamless texture from one or more paintings"

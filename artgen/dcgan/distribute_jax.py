@@ -32,10 +32,45 @@ from artgen.dcgan.gan import GAN
 from artgen.dcgan.step_jax import JaxTrainer
 from artgen.errors import InputError
 
-__all__ = ["make_distribution", "scope", "split_cpu", "DataParallelJaxTrainer"]
+__all__ = [
+    "has_gpu",
+    "prepare",
+    "Distributed",
+    "make_distribution",
+    "scope",
+    "split_cpu",
+    "DataParallelJaxTrainer",
+]
 
 BATCH_AXIS = "batch"
 _BATCHED = ("real", "latent", "aug_real", "aug_fake")  # inputs whose first axis is the global batch
+
+
+def has_gpu() -> bool:
+    """Whether JAX's first device is a GPU: JAX's first device query, after which no CPU is split."""
+    return jax.devices()[0].platform == "gpu"
+
+
+def prepare(devices: int) -> None:
+    """Before the first device query: a CPU split into ``devices`` (a no-op on GPUs)."""
+    if devices > 1:
+        split_cpu(devices)
+
+
+class Distributed:
+    """A run data-parallel over a device mesh: its scope and trainer; the one process writes every file."""
+
+    writes_files = True
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config, self.distribution = config, make_distribution(config)
+        self.replicas = int(self.distribution.device_mesh.shape[0])
+
+    def scope(self) -> contextlib.AbstractContextManager[None]:
+        return scope(self.distribution)
+
+    def make_trainer(self, gan: GAN) -> DataParallelJaxTrainer:
+        return DataParallelJaxTrainer(gan, self.config, self.distribution)
 
 
 def split_cpu(count: int) -> None:

@@ -23,7 +23,32 @@ from artgen.dcgan.gan import GAN
 from artgen.dcgan.step_tensorflow import apply_moving_average, apply_update
 from artgen.errors import InputError
 
-__all__ = ["make_strategy", "MirroredTrainer", "is_chief"]
+__all__ = ["has_gpu", "prepare", "Distributed", "make_strategy", "MirroredTrainer", "is_chief"]
+
+
+def has_gpu() -> bool:
+    """Whether TensorFlow sees a GPU."""
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def prepare(devices: int) -> None:
+    """Nothing before the first device query: TensorFlow splits a CPU into ``devices`` when the
+    strategy is made (:func:`make_strategy`), once it knows that no GPU is there."""
+
+
+class Distributed:
+    """A run on a MirroredStrategy (or MultiWorkerMirroredStrategy): its scope, trainer and writer."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config, self.strategy = config, make_strategy(config)
+        self.writes_files = is_chief(self.strategy)
+        self.replicas = int(self.strategy.num_replicas_in_sync)
+
+    def scope(self) -> contextlib.AbstractContextManager[None]:
+        return scope(self.strategy)
+
+    def make_trainer(self, gan: GAN) -> MirroredTrainer:
+        return MirroredTrainer(gan, self.config, self.strategy)
 
 
 def _split_cpu(count: int) -> None:

@@ -31,10 +31,10 @@ import numpy as np
 from artgen import images as image_io
 from artgen import plots, runs, stored
 from artgen.dcgan import augment, checkpoint, schedule
-from artgen.dcgan.backends import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.config import RESUMABLE, TrainConfig
 from artgen.dcgan.feed import STREAM_FIXED, prefetch, rng_for
 from artgen.dcgan.gan import GAN, build_gan, sampling_copy
+from artgen.dcgan.placement import Placement, is_out_of_memory, placement, resolve_precision
 from artgen.dcgan.watch import WatchState
 from artgen.errors import DamagedFile, InputError, OutOfMemory, TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop

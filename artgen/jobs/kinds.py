@@ -23,8 +23,7 @@ from artgen.jobs.sample_job import SampleConfig
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
 from artgen.schema import PATH_WIDGETS, Option, Widget, options
-from artgen.style.config import StyleConfig
-from artgen.style.texture_config import TextureConfig
+from artgen.style.config import StyleConfig, TextureConfig
 from artgen.walk.config import WalkConfig
 
 __all__ = [

@@ -64,8 +64,7 @@ class PreviewPainter:
         )
         use_settings(config)  # the backend before the first request's import of Keras
         from artgen.style.fast import start_picture
-        from artgen.style.optimise import fit_size
-        from artgen.style.pictures import load_image
+        from artgen.style.pictures import fit_size, load_image
 
         if config.is_batch():
             raise InputError("no preview for a folder of photos")

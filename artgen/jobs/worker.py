@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from artgen import environment, images
+from artgen import backends, environment, images
 from artgen.configs import EngineConfig, ImageEngineConfig
 from artgen.errors import ArtgenError, exit_status
 from artgen.events import Event, Message
@@ -33,6 +33,7 @@ from artgen.jobs.devices import use_device
 
 __all__ = ["run_job", "execute", "use_settings", "result_outputs"]
 
+DEVICE_VIEWS = {"tensorflow": "artgen.jobs.device_tensorflow"}  # what a backend sees, for the job's log
 JOB_NICENESS = 10
 
 
@@ -141,14 +142,16 @@ def _redirect_output(log_path: str) -> None:
 
 
 def _report_backend(device: str, on_event: Any) -> None:
-    """Log what TensorFlow sees, once the engine has imported it (fake engines never do)."""
-    if "tensorflow" not in sys.modules:
+    """Log what the backend sees, once the engine has loaded Keras (fake engines never do), where
+    the backend has a view of its own (so far TensorFlow's)."""
+    if "keras" not in sys.modules:
         return
-    from artgen.jobs import device_tensorflow
-
+    view = backends.implementation(DEVICE_VIEWS)
+    if view is None:
+        return
     if device == "gpu":
-        device_tensorflow.require_gpu()
-    on_event(Message(device_tensorflow.describe()))
+        view.require_gpu()
+    on_event(Message(view.describe()))
 
 
 def result_outputs(result: Any) -> dict[str, str]:

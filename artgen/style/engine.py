@@ -25,27 +25,20 @@ from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, 
 from artgen.style import color, memory, optimizers, tiles
 from artgen.style.config import StyleConfig
 from artgen.style.losses import Weights, region_targets, style_grams, targets_for
-from artgen.style.optimise import (
-    Segment,
-    Tracker,
-    bounds,
-    fit_size,
-    optimise,
-    resized,
-    style_side,
-    upsample,
-)
-from artgen.style.periodic import periodic_component
+from artgen.style.optimise import Segment, Tracker, bounds, optimise, upsample
 from artgen.style.pictures import (
     PREVIEW_NAME,
     StyleResult,
     default_out,
+    fit_size,
     frames_folder,
     load_image,
     reserved_out,
+    resized,
+    style_side,
 )
 from artgen.style.regions import RegionMasks, composite
-from artgen.style.seam import seam_metric
+from artgen.style.seamless import periodic_component, seam_metric
 
 StyleCache = dict[int, list]  # per long side, each style's Gram matrices: shared by a batch's photos
 
@@ -53,7 +46,6 @@ __all__ = [
     "Scale",
     "transfer",
     "evaluate",
-    "memory_plan",
     "start_picture",
     "next_start",
     "remove_previews",
@@ -156,24 +148,22 @@ def _on_device(config: StyleConfig, scale: Scale) -> bool:
     CPU the host loops (SciPy's L-BFGS-B, numpy's Adam), which were faster
     there under both backends. Tiled pictures are assembled on the host.
     """
-    import keras
-
-    from artgen.style.backend import device_memory
+    from artgen.style.objective import device_optimizers
 
     if len(scale.tiles) > 1 or config.loop == "host":
         return False
-    supported = config.optimizer == "adam" or keras.backend.backend() == "jax"
+    supported = config.optimizer in device_optimizers()
     if config.loop == "device":
         if not supported:
             raise InputError("--loop device runs L-BFGS under JAX only; use --optimizer adam or --loop host")
         return True
-    return supported and device_memory()[0] != "CPU"
+    return supported and memory.device_memory()[0] != "CPU"
 
 
 def _device_loop(model, scale: Scale, weights: Weights, optimizer: str):
-    from artgen.style.backend import make_device_loop
+    from artgen.style.objective import device_loop
 
-    return make_device_loop(
+    return device_loop(
         model,
         scale.targets,
         weights,
@@ -294,7 +284,7 @@ def _transfer(
         start = fast_picture(config, content, styles, final_size, on_event)
     on_event(Message(f"loading {config.net.upper()} features"))
     model = vgg.build_features(config.net, seamless=config.seamless)
-    core, history, needed = memory_plan(config, content.size, styles)
+    core, history, needed = memory.plan(config, content.size)
     on_event(Message(needed.describe()))
     tiling = _Tiling(model, config.net, core) if core else None
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-style-"))
@@ -371,73 +361,6 @@ def _transfer(
         iteration_seconds=tracker.timing.iteration_seconds,
         round_trips=tracker.round_trips,
         seam=seam,
-    )
-
-
-def memory_plan(
-    config: StyleConfig, content_size: tuple[int, int], styles: list[Image.Image]
-) -> tuple[int, int, memory.Estimate]:
-    """The tile core (0: untiled), the L-BFGS history and the run's estimated peak, or an InputError.
-
-    Options in order of preference: untiled (unless ``--tile on``), then tiles
-    from the largest down (unless ``--no-tile``), each with L-BFGS's full
-    history, then with shorter ones (:data:`memory.LBFGS_HISTORIES`). The run
-    takes the first option within :data:`memory.AUTO_TILE_SHARE` of the free
-    memory, else the first that fits at all, so nothing that fits is refused.
-    A size that fits in no way is refused before anything is written, naming
-    the largest size that would fit.
-    """
-    import keras
-
-    from artgen.style.backend import device_memory
-
-    backend = keras.backend.backend()
-    device, base, available = device_memory()
-    margin = tiles.margin_for(config.net)
-
-    def needed(long_side: int, core: int, history: int) -> memory.Estimate:
-        sizes = [fit_size(*content_size, side) for side in _schedule(config, long_side)]
-        return memory.estimate(
-            sizes,
-            config.net,
-            config.optimizer,
-            backend,
-            core,
-            margin,
-            base,
-            available,
-            device,
-            history,
-            seamless=config.seamless,
-            iterations=config.iterations,
-        )
-
-    cores = [] if config.tile == "on" else [0]
-    # tile windows do not wrap around; a region's Gram matrices need the whole picture at once
-    if config.tile != "off" and not config.seamless and not config.masks:
-        cores += [config.tile_size] if config.tile_size else list(memory.TILE_CORES)
-    histories = memory.LBFGS_HISTORIES if config.optimizer == "lbfgs" else memory.LBFGS_HISTORIES[:1]
-    options = [(core, history) for history in histories for core in cores]
-    estimates = [needed(config.size, core, history) for core, history in options]
-    for check in (memory.Estimate.fits_share, lambda estimate: estimate.fits):
-        for (core, history), estimate in zip(options, estimates, strict=True):
-            if check(estimate):
-                return core, history, estimate
-    core, history = options[-1]
-    smaller = memory.largest_fitting_size(lambda side: needed(side, core, history).fits, config.size)
-    more = ", or --tile" if config.tile == "off" and not config.seamless else ""
-    raise InputError(_too_big(config, min(estimates, key=lambda e: e.peak), smaller, more))
-
-
-def _schedule(config: StyleConfig, long_side: int) -> tuple[int, ...]:
-    return replace(config, size=long_side).scale_sizes()
-
-
-def _too_big(config: StyleConfig, estimate: memory.Estimate, smaller: int | None, more: str) -> str:
-    advice = f"use --size {smaller}{more}" if smaller else "free some memory or use a smaller --size"
-    return (
-        f"a {config.size} px picture needs about {memory.gb(estimate.peak)} of memory but "
-        f"{memory.gb(estimate.available + estimate.base)} is there for it on the {estimate.device}; {advice}"
     )
 
 

@@ -30,13 +30,12 @@ import time
 import numpy as np
 from PIL import Image
 
-from artgen import images
+from artgen import backends, images
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.style import color
 from artgen.style.config import StyleConfig
 from artgen.style.magenta import MULTIPLE, STYLE_SIDE
-from artgen.style.optimise import fit_size
-from artgen.style.pictures import StyleResult, default_out, load_image, reserved_out
+from artgen.style.pictures import StyleResult, default_out, fit_size, load_image, reserved_out
 from artgen.style.regions import RegionMasks
 
 __all__ = [
@@ -60,8 +59,8 @@ class FastNet:
     """The two networks, compiled: style vectors from paintings and paintings from photos and vectors."""
 
     def __init__(self) -> None:
-        from artgen.style.backend import compiled
         from artgen.style.magenta import build_predictor, build_transformer
+        from artgen.style.objective import compiled
 
         self._predict = compiled(build_predictor(), lambda net, x: net(x))
         self._transform = compiled(build_transformer(), lambda net, x, v: net([x, v]))
@@ -174,13 +173,10 @@ def _painted(
 
 def run_size(config: StyleConfig, size: tuple[int, int], count: int, on_event: OnEvent) -> tuple[int, int]:
     """``size``, or the largest size of its shape whose ``count`` paintings fit in memory, said so."""
-    import keras
-
     from artgen.style import memory
-    from artgen.style.backend import device_memory
 
-    device, _, available = device_memory()
-    per_pixel = BYTES_PER_PIXEL.get(keras.backend.backend(), max(BYTES_PER_PIXEL.values())) * count
+    device, _, available = memory.device_memory()
+    per_pixel = BYTES_PER_PIXEL.get(backends.running(), max(BYTES_PER_PIXEL.values())) * count
     width, height = size
     needed = per_pixel * _padded(width) * _padded(height)
     if needed <= MEMORY_SHARE * available:

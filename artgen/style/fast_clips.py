@@ -24,8 +24,7 @@ from artgen.style import color, flow
 from artgen.style.clips import Clip, hold_clip_outputs, write_clip
 from artgen.style.config import StyleConfig
 from artgen.style.fast import STYLE_READ_SIDE, FastNet, FastStyles, fast_net, picture_array, run_size
-from artgen.style.optimise import fit_size
-from artgen.style.pictures import load_image
+from artgen.style.pictures import fit_size, load_image
 from artgen.style.sequence import Flicker, Previews, SequenceResult
 
 __all__ = ["FastFramePainter", "paint_clip", "HOLD"]

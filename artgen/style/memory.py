@@ -1,4 +1,4 @@
-"""How much memory a style transfer will need, known before it starts.
+"""How much memory a style transfer will need, known before it starts, and so how it runs.
 
 The peak is VGG's activations for one forward and backward pass at the
 largest scale (or the largest tile window), plus the full-size arrays the
@@ -10,17 +10,27 @@ scratch) was measured on this project's CPU for each backend (peak resident
 size of fresh ``artgen style --scales 1 --iterations 2`` processes at 512
 and 768 px: 2.05 under TensorFlow, 4.0 under JAX) and is checked by a test
 to stay within 25% of the measured peak.
+
+:func:`plan` chooses from the estimates how a picture is painted (whole or in
+tiles, with how much L-BFGS history), :func:`plan_texture` checks a texture;
+both refuse a size that cannot fit before anything is written.
 """
 
 from __future__ import annotations
 
 import os
 import resource
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from artgen import vgg
+from artgen import backends, vgg
+from artgen.errors import InputError
+from artgen.style.config import StyleConfig, TextureConfig
+from artgen.style.pictures import fit_size
 
 __all__ = [
+    "plan",
+    "plan_texture",
+    "device_memory",
     "Estimate",
     "activation_elements",
     "estimate",
@@ -164,12 +174,108 @@ def estimate(
     return Estimate(base + peak, base, available, tile, device, history)
 
 
+def plan(config: StyleConfig, content_size: tuple[int, int]) -> tuple[int, int, Estimate]:
+    """The tile core (0: untiled), the L-BFGS history and the run's estimated peak, or an InputError.
+
+    Options in order of preference: untiled (unless ``--tile on``), then tiles
+    from the largest down (unless ``--no-tile``), each with L-BFGS's full
+    history, then with shorter ones (:data:`LBFGS_HISTORIES`). The run
+    takes the first option within :data:`AUTO_TILE_SHARE` of the free
+    memory, else the first that fits at all, so nothing that fits is refused.
+    A size that fits in no way is refused before anything is written, naming
+    the largest size that would fit.
+    """
+    from artgen.style.tiles import margin_for
+
+    backend = backends.running()
+    device, base, available = device_memory()
+    margin = margin_for(config.net)
+
+    def needed(long_side: int, core: int, history: int) -> Estimate:
+        schedule = replace(config, size=long_side).scale_sizes()
+        return estimate(
+            [fit_size(*content_size, side) for side in schedule],
+            config.net,
+            config.optimizer,
+            backend,
+            core,
+            margin,
+            base,
+            available,
+            device,
+            history,
+            seamless=config.seamless,
+            iterations=config.iterations,
+        )
+
+    cores = [] if config.tile == "on" else [0]
+    # tile windows do not wrap around; a region's Gram matrices need the whole picture at once
+    if config.tile != "off" and not config.seamless and not config.masks:
+        cores += [config.tile_size] if config.tile_size else list(TILE_CORES)
+    histories = LBFGS_HISTORIES if config.optimizer == "lbfgs" else LBFGS_HISTORIES[:1]
+    options = [(core, history) for history in histories for core in cores]
+    estimates = [needed(config.size, core, history) for core, history in options]
+    for check in (Estimate.fits_share, lambda estimate: estimate.fits):
+        for (core, history), option in zip(options, estimates, strict=True):
+            if check(option):
+                return core, history, option
+    core, history = options[-1]
+    smaller = largest_fitting_size(lambda side: needed(side, core, history).fits, config.size)
+    more = ", or --tile" if config.tile == "off" and not config.seamless else ""
+    raise InputError(_too_big("picture", config.size, min(estimates, key=lambda e: e.peak), smaller, more))
+
+
+def plan_texture(config: TextureConfig) -> Estimate:
+    """A texture's estimated peak, or an InputError naming the largest size that fits (textures run
+    untiled)."""
+    device, base, available = device_memory()
+    backend = backends.running()
+
+    def needed(side: int) -> Estimate:
+        sizes = [(s, s) for s in replace(config, size=side).scale_sizes()]
+        return estimate(
+            sizes,
+            config.net,
+            config.optimizer,
+            backend,
+            0,
+            0,
+            base,
+            available,
+            device,
+            seamless=config.seamless,
+            iterations=config.iterations,
+        )
+
+    whole = needed(config.size)
+    if not whole.fits:
+        smaller = largest_fitting_size(lambda side: needed(side).fits, config.size)
+        raise InputError(_too_big("texture", config.size, whole, smaller))
+    return whole
+
+
+def _too_big(what: str, size: int, needed: Estimate, smaller: int | None, more: str = "") -> str:
+    advice = f"use --size {smaller}{more}" if smaller else "free some memory or use a smaller --size"
+    return (
+        f"a {size} px {what} needs about {gb(needed.peak)} of memory but "
+        f"{gb(needed.available + needed.base)} is there for it on the {needed.device}; {advice}"
+    )
+
+
 def largest_fitting_size(fits, size: int, floor: int = 64) -> int | None:
     """The largest long side (a multiple of 64, at most ``size``) for which ``fits(long_side)``."""
     for candidate in range(size // 64 * 64, floor - 1, -64):
         if fits(candidate):
             return candidate
     return None
+
+
+def device_memory() -> tuple[str, int, int]:
+    """(device, bytes this run holds there already, bytes still free there): the accelerator's, as
+    its backend tells them, or on a CPU this process's and the machine's."""
+    from artgen.style.objective import accelerator_memory
+
+    return accelerator_memory() or ("CPU", process_bytes(), available_bytes())
 
 
 def peak_bytes() -> int:

@@ -1,20 +1,24 @@
-"""The loss and its gradient as the host-side optimizers and the tiles call them: written once.
+"""Style transfer on the running backend: the objective and its gradient, and the device loop.
 
-Everything here is backend-free: the losses are ``keras.ops``
-(:mod:`artgen.style.losses`), and the active backend (:mod:`artgen.style.backend`)
-only differentiates and compiles them. The optimizers work on flat numpy
-pictures; these functions turn such a picture into a tensor of the right
-shape and hand back the loss, its gradient (float32, flat) and the terms.
+Everything here is backend-free: the losses are ``keras.ops`` (:mod:`artgen.style.losses`), and
+so are the optimiser's updates on the device (:mod:`artgen.style.optimizers`). What differs per
+backend (differentiating, compiling, looping on the device, reading its memory) is
+``step_tensorflow.py`` or ``step_jax.py``: they offer the same few names, and
+:mod:`artgen.backends` picks the running backend's. The engines ask here and never name a backend.
+
+The host optimizers work on flat numpy pictures; :func:`make_value_and_grad`,
+:class:`FrameObjective` and :func:`make_tile_functions` turn such a picture into a tensor of the
+right shape and hand back the loss, its gradient (float32, flat) and the terms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 from keras import ops
 
-from artgen.style import backend
+from artgen import backends
 from artgen.style.losses import (
     Targets,
     Weights,
@@ -24,10 +28,26 @@ from artgen.style.losses import (
     tile_share,
     tile_statistics,
 )
+from artgen.style.optimizers import ValueAndGrad
 
-__all__ = ["make_value_and_grad", "make_tile_functions", "FrameObjective"]
+__all__ = [
+    "STEPS",
+    "make_value_and_grad",
+    "make_tile_functions",
+    "FrameObjective",
+    "compiled",
+    "device_loop",
+    "device_optimizers",
+    "accelerator_memory",
+    "compilations",
+]
 
-ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray, dict[str, float]]]
+# Each backend's differentiation, compilation and device loop, with the same names in each
+STEPS = {"tensorflow": "artgen.style.step_tensorflow", "jax": "artgen.style.step_jax"}
+
+
+def _step() -> ModuleType:
+    return backends.implementation(STEPS, "style transfer")
 
 
 def make_value_and_grad(
@@ -40,7 +60,7 @@ def make_value_and_grad(
         terms = loss_terms(net, image, constants, weights)
         return terms["total"], terms
 
-    step = backend.value_and_grad(model, total)
+    step = _step().value_and_grad(model, total)
 
     def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray, dict[str, float]]:
         image = ops.convert_to_tensor(np.asarray(x, dtype=np.float32).reshape(shape))
@@ -77,7 +97,7 @@ class FrameObjective:
             )
             return terms["total"], terms
 
-        self._step = backend.value_and_grad(model, total)
+        self._step = _step().value_and_grad(model, total)
         self._zeros = np.zeros(shape, np.float32)
         self._no_mask = np.zeros((*shape[:3], 1), np.float32)
         self._frame: tuple = ()
@@ -110,8 +130,8 @@ def make_tile_functions(model):
     :func:`artgen.style.tiles.plan_tiles` keeps those to at most four per
     picture shape.
     """
-    statistics = backend.compiled(model, tile_statistics)
-    share = backend.value_and_grad(model, tile_share)
+    statistics = _step().compiled(model, tile_statistics)
+    share = _step().value_and_grad(model, tile_share)
 
     def run_statistics(window, masks):
         sums, content = statistics(_tensor(window), [_tensor(m) for m in masks])
@@ -129,3 +149,33 @@ def _tensor(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_tensor(item) for item in value)
     return ops.convert_to_tensor(value)
+
+
+def compiled(model, fn):
+    """Compiled ``(*args) -> fn(net, *args)``, no gradient; ``net`` is ``model`` or what the
+    backend calls in its place (under JAX, the model with its weights as arguments)."""
+    return _step().compiled(model, fn)
+
+
+def device_loop(
+    model, targets: Targets, weights: Weights, shape, optimizer: str, lower, upper, learning_rate: float
+):
+    """The backend's ``DeviceLoop``: ``optimizer`` iterating inside one compiled loop, no host round
+    trip per iteration (``start(x0)``, ``advance(count, final)``, ``best()``)."""
+    return _step().DeviceLoop(model, targets, weights, shape, optimizer, lower, upper, learning_rate)
+
+
+def device_optimizers() -> tuple[str, ...]:
+    """The optimizers the running backend's device loop runs."""
+    return _step().DEVICE_OPTIMIZERS
+
+
+def accelerator_memory() -> tuple[str, int, int] | None:
+    """(accelerator, bytes this run holds there already, bytes still free there) as the backend tells
+    them, or None on a CPU."""
+    return _step().accelerator_memory()
+
+
+def compilations() -> int:
+    """Device-loop programs compiled (JAX) or traced (TensorFlow) so far in this process."""
+    return _step().compilations()

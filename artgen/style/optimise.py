@@ -24,36 +24,19 @@ from artgen import vgg
 from artgen.errors import TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Progress, ShouldStop
 from artgen.style import optimizers
-from artgen.style.periodic import fourier_upsample
+from artgen.style.seamless import fourier_upsample
 
 __all__ = [
-    "MIN_STYLE_SIDE",
     "Level",
     "Segment",
     "Tracker",
     "Outcome",
     "optimise",
-    "style_side",
     "bounds",
-    "resized",
     "upsample",
-    "fit_size",
 ]
 
-MIN_STYLE_SIDE = 32  # a smaller style image leaves block5 with a 2x2 map: no texture to speak of
-
 Shape = tuple[int, int, int, int]
-
-
-def style_side(long_side: int, style_scale: float) -> int:
-    """The long side a style image is resized to when the picture's long side is ``long_side``."""
-    return max(MIN_STYLE_SIDE, round(long_side * style_scale))
-
-
-def fit_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """(width, height) with the long side ``long_side`` and the aspect ratio kept."""
-    scale = long_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def bounds(shape: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,19 +45,12 @@ def bounds(shape: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     return lower, lower + np.float32(255)
 
 
-def resized(im: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """An RGB image as float32 (H, W, 3) at ``size`` (width, height), Lanczos when it changes."""
-    if im.size != size:
-        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return np.asarray(im, dtype=np.float32)
-
-
 def upsample(x: np.ndarray, old: Sequence[int], new: Sequence[int], wrap: bool = False) -> np.ndarray:
     """A Caffe-space image resized from shape ``old`` to ``new`` (bicubic, per channel, in float).
 
     ``wrap``: the image is a tile, enlarged through its Fourier series
     instead, which wraps around and, unlike bicubic, leaves no every-other-line
-    pattern (:mod:`artgen.style.periodic`).
+    pattern (:mod:`artgen.style.seamless`).
     """
     planes = x.reshape(old)[0].astype(np.float32)
     if wrap:

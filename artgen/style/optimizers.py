@@ -1,4 +1,5 @@
-"""L-BFGS and Adam over a value-and-gradient function of a flat image vector.
+"""L-BFGS and Adam: on the host over a value-and-gradient function of a flat image vector, and
+Adam's update on the device, which the backends' compiled loops run.
 
 L-BFGS is SciPy's L-BFGS-B rather than our own: it is the Fortran code
 every serious implementation trusts, its Wolfe line search needs no learning
@@ -10,6 +11,11 @@ next to VGG's forward and backward pass.
 Both call ``on_iteration(iteration, terms)`` after each iteration and stop
 when it returns True; both keep the best image seen, which is what an early
 stop writes.
+
+On the device (:func:`on_device`), a backend's compiled loop
+(``step_tensorflow.py``, ``step_jax.py``) iterates without a host round trip
+per iteration. The update it runs, :func:`adam_update` and :func:`keep_best`,
+is written here once for every backend, in ``keras.ops``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ __all__ = [
     "lbfgs",
     "adam",
     "on_device",
+    "adam_update",
+    "keep_best",
     "ADAM_LEARNING_RATE",
     "CHUNK_SECONDS",
     "LBFGS_HISTORY",
@@ -242,3 +250,26 @@ def on_device(
             break
         if rate:
             chunk = int(min(MAX_CHUNK, max(1, rate * CHUNK_SECONDS)))
+
+
+def adam_update(x, grad, m, v, step, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    """One Adam step of picture ``x`` on the device, as :func:`adam` takes it on the host; ``step``
+    counts from 1. Returns (x, m, v)."""
+    from keras import ops
+
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * ops.square(grad)
+    m_hat = m / (1 - ops.power(beta1, step))
+    v_hat = v / (1 - ops.power(beta2, step))
+    return x - learning_rate * m_hat / (ops.sqrt(v_hat) + epsilon), m, v
+
+
+def keep_best(x, terms: dict, best_x, best_terms: dict):
+    """(best picture, its loss terms) after seeing ``x`` with ``terms``, on the device: what
+    :class:`Best` keeps on the host, and what an early stop writes."""
+    from keras import ops
+
+    better = terms["total"] < best_terms["total"]
+    return ops.where(better, x, best_x), {
+        name: ops.where(better, terms[name], best_terms[name]) for name in terms
+    }

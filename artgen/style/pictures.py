@@ -1,6 +1,7 @@
-"""What a painting run reads and writes around its work: the photos and paintings, the picture's held
-name, the scratch folder's preview, and the result it returns. Shared by every way of painting
-(the optimisation, the one-pass network, textures, clips), so none of them imports another for it.
+"""What a painting run reads and writes around its work: the photos and paintings at the sizes it
+paints them, the picture's held name, the scratch folder's preview, and the result it returns.
+Shared by every way of painting (the optimisation, the one-pass network, textures, clips), so none
+of them imports another for it.
 """
 
 from __future__ import annotations
@@ -11,16 +12,29 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from artgen import images, runs
 from artgen.errors import InputError
 from artgen.style.config import StyleConfig
-from artgen.style.seam import Seam
+from artgen.style.seamless import Seam
 
-__all__ = ["StyleResult", "PREVIEW_NAME", "load_image", "default_out", "reserved_out", "frames_folder"]
+__all__ = [
+    "StyleResult",
+    "PREVIEW_NAME",
+    "MIN_STYLE_SIDE",
+    "load_image",
+    "fit_size",
+    "style_side",
+    "resized",
+    "default_out",
+    "reserved_out",
+    "frames_folder",
+]
 
 PREVIEW_NAME = "preview.png"  # the picture so far, in the scratch folder
+MIN_STYLE_SIDE = 32  # a smaller style image leaves block5 with a 2x2 map: no texture to speak of
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,24 @@ def load_image(path: str | os.PathLike[str], long_side: int | None = None) -> Im
         return images.open_rgb(path, fit=long_side)
     except images.UnusableImage as exc:
         raise InputError(f"{path}: {exc}") from None
+
+
+def fit_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """(width, height) with the long side ``long_side`` and the aspect ratio kept."""
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def style_side(long_side: int, style_scale: float) -> int:
+    """The long side a style image is resized to when the picture's long side is ``long_side``."""
+    return max(MIN_STYLE_SIDE, round(long_side * style_scale))
+
+
+def resized(im: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """An RGB image as float32 (H, W, 3) at ``size`` (width, height), Lanczos when it changes."""
+    if im.size != size:
+        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(im, dtype=np.float32)
 
 
 def default_out(config: StyleConfig, folder: Path | None = None) -> AbstractContextManager[Path]:

@@ -35,13 +35,13 @@ from PIL import Image
 from artgen import images, runs, vgg
 from artgen.errors import InputError
 from artgen.events import Message, Metrics, OnEvent, Preview, ShouldStop, ignore_events, never_stop
-from artgen.style import color, flow, optimizers
+from artgen.style import color, flow, memory, optimizers
 from artgen.style.clips import Clip, hold_clip_outputs, write_clip
 from artgen.style.config import StyleConfig
-from artgen.style.engine import memory_plan, next_start, start_picture
+from artgen.style.engine import next_start, start_picture
 from artgen.style.losses import Weights, content_target, targets_for
-from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side
-from artgen.style.pictures import PREVIEW_NAME, StyleResult, load_image
+from artgen.style.optimise import Segment, Tracker, optimise
+from artgen.style.pictures import PREVIEW_NAME, StyleResult, fit_size, load_image, resized, style_side
 
 __all__ = ["SequenceResult", "Flicker", "FramePainter", "Previews", "stylise_clip", "mean_change"]
 
@@ -358,7 +358,7 @@ def _stylise_clip(
     on_event(Message(f"{clip.describe()}; painting at {size[0]}x{size[1]}"))
     if clip.skipped:
         on_event(Message(images.describe_skipped(list(clip.skipped)), "warning"))
-    core, _, needed = memory_plan(config, size, styles)
+    core, _, needed = memory.plan(config, size)
     if core:
         raise InputError(f"frames of {size[0]}x{size[1]} px do not fit in memory whole; use a smaller --size")
     on_event(Message(f"loading {config.net.upper()} features; {needed.describe()}"))

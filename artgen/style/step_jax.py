@@ -14,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from artgen import environment
-from artgen.style.compilations import CompileCounter
+from artgen.backends import CompileCounter
 from artgen.style.losses import Targets, Weights, device_targets, loss_terms
-from artgen.style.updates import adam_update, keep_best
+from artgen.style.optimizers import adam_update, keep_best
 
 
 def _use_persistent_cache() -> None:
@@ -36,7 +36,16 @@ def _use_persistent_cache() -> None:
 
 _use_persistent_cache()
 
-__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
+__all__ = [
+    "value_and_grad",
+    "compiled",
+    "accelerator_memory",
+    "DeviceLoop",
+    "DEVICE_OPTIMIZERS",
+    "compilations",
+]
+
+DEVICE_OPTIMIZERS = ("adam", "lbfgs")  # L-BFGS: optax's
 
 
 class _Stateless:
@@ -77,14 +86,12 @@ _compiled = CompileCounter(lambda function: function._cache_size())
 _counted = _compiled.counted
 
 
-def device_memory() -> tuple[str, int, int]:
-    """(device, bytes this run holds there already, bytes still free there) for the memory estimate."""
-    from artgen.style import memory
-
+def accelerator_memory() -> tuple[str, int, int] | None:
+    """(accelerator, bytes this run holds there already, bytes still free there), or None on a CPU."""
     device = jax.devices()[0]
     stats = device.memory_stats() if device.platform != "cpu" else None
     if not stats:
-        return "CPU", memory.process_bytes(), memory.available_bytes()
+        return None
     used = stats.get("bytes_in_use", 0)
     return device.device_kind, used, stats.get("bytes_limit", used) - used
 

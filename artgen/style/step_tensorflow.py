@@ -11,11 +11,20 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from artgen.style.compilations import CompileCounter
+from artgen.backends import CompileCounter
 from artgen.style.losses import Targets, Weights, device_targets, loss_terms
-from artgen.style.updates import adam_update, keep_best
+from artgen.style.optimizers import adam_update, keep_best
 
-__all__ = ["value_and_grad", "compiled", "device_memory", "DeviceLoop", "compilations"]
+__all__ = [
+    "value_and_grad",
+    "compiled",
+    "accelerator_memory",
+    "DeviceLoop",
+    "DEVICE_OPTIMIZERS",
+    "compilations",
+]
+
+DEVICE_OPTIMIZERS = ("adam",)  # L-BFGS under TensorFlow stays SciPy's, on the host
 
 
 def value_and_grad(model, fn):
@@ -50,17 +59,15 @@ _traces = CompileCounter(lambda function: function.experimental_get_tracing_coun
 _counted = _traces.counted
 
 
-def device_memory() -> tuple[str, int, int]:
-    """(device, bytes this run holds there already, bytes still free there) for the memory estimate.
+def accelerator_memory() -> tuple[str, int, int] | None:
+    """(accelerator, bytes this run holds there already, bytes still free there), or None on a CPU.
 
     TensorFlow tells a GPU's use but not its size; the whole card is then
     assumed free, which is what TensorFlow's allocator will try to take.
     """
-    from artgen.style import memory
-
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
-        return "CPU", memory.process_bytes(), memory.available_bytes()
+        return None
     details = tf.config.experimental.get_device_details(gpus[0])
     used = tf.config.experimental.get_memory_info("GPU:0")["current"]
     total = int(details.get("memory_limit", 0)) or 80 * 10**9

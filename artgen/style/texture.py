@@ -6,9 +6,9 @@ It runs the still engine's schedule (coarse to fine, the coarse result
 upsampled as the next start) and pieces (losses, optimisers, VGG); with
 ``seamless`` every piece wraps around the edges, so the texture tiles, and
 VGG sees the tile at a new random phase of its pooling grid for each L-BFGS
-segment (:mod:`artgen.style.jitter`), so that no line, the seam included,
+segment (:mod:`artgen.style.seamless`), so that no line, the seam included,
 is painted rougher than the rest.
-The final line of work is the seam measure (:mod:`artgen.style.seam`).
+The final line of work is the seam measure (:mod:`artgen.style.seamless`).
 """
 
 from __future__ import annotations
@@ -18,22 +18,20 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from artgen import images, runs, vgg
-from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, ShouldStop, ignore_events, never_stop
 from artgen.style import memory, optimizers
+from artgen.style.config import TextureConfig
 from artgen.style.engine import remove_previews
-from artgen.style.jitter import Jitter, segments
 from artgen.style.losses import Weights, style_grams, targets_for
-from artgen.style.optimise import Segment, Tracker, fit_size, optimise, resized, style_side, upsample
-from artgen.style.pictures import PREVIEW_NAME, load_image, reserved_out
-from artgen.style.seam import Seam, calmest_origin, seam_metric
-from artgen.style.texture_config import TextureConfig
+from artgen.style.optimise import Segment, Tracker, optimise, upsample
+from artgen.style.pictures import PREVIEW_NAME, fit_size, load_image, reserved_out, resized, style_side
+from artgen.style.seamless import Jitter, Seam, calmest_origin, seam_metric, segments
 
 __all__ = ["TextureResult", "synthesise", "default_out"]
 
@@ -57,43 +55,6 @@ def default_out(config: TextureConfig, folder: Path | None = None) -> AbstractCo
     """``<style>_texture.png`` in ``folder`` (the working directory), numbered if that name is taken; held."""
     stem = f"{'+'.join(Path(style).stem for style in config.styles)}_texture"
     return runs.reserve_free(folder or Path.cwd(), stem, ".png")
-
-
-def _check_memory(config: TextureConfig) -> memory.Estimate:
-    """The run's estimated peak, or an InputError naming the largest size that fits (textures run untiled)."""
-    import keras
-
-    from artgen.style.backend import device_memory
-
-    device, base, available = device_memory()
-    backend = keras.backend.backend()
-
-    def needed(side: int) -> memory.Estimate:
-        sizes = [(s, s) for s in replace(config, size=side).scale_sizes()]
-        return memory.estimate(
-            sizes,
-            config.net,
-            config.optimizer,
-            backend,
-            0,
-            0,
-            base,
-            available,
-            device,
-            seamless=config.seamless,
-            iterations=config.iterations,
-        )
-
-    estimate = needed(config.size)
-    if not estimate.fits:
-        smaller = memory.largest_fitting_size(lambda side: needed(side).fits, config.size)
-        advice = f"use --size {smaller}" if smaller else "free some memory or use a smaller --size"
-        raise InputError(
-            f"a {config.size} px texture needs about {memory.gb(estimate.peak)} of memory but "
-            f"{memory.gb(estimate.available + estimate.base)} is there for it on the {estimate.device}; "
-            + advice
-        )
-    return estimate
 
 
 @dataclass
@@ -135,7 +96,7 @@ def _synthesise(
     )
     model = vgg.build_features(config.net, seamless=config.seamless)
     paintings = vgg.build_features(config.net)  # the paintings' own edges do not wrap
-    on_event(Message(_check_memory(config).describe()))
+    on_event(Message(memory.plan_texture(config).describe()))
     work = Path(config.work_dir) if config.work_dir else Path(tempfile.mkdtemp(prefix="artgen-texture-"))
     weights = Weights(0.0, STYLE_WEIGHT, config.tv_weight, config.seamless)
     sizes = config.scale_sizes()
@@ -166,7 +127,7 @@ def _synthesise(
             style_grams(paintings, style_pictures),
         )
         fn = make_value_and_grad(model, targets, weights, level.shape)
-        # seamless: VGG sees the tile at changing phases of its pooling grid (artgen.style.jitter)
+        # seamless: VGG sees the tile at changing phases of its pooling grid (artgen.style.seamless)
         if not config.seamless:
             yield Segment(optimizers.Best(fn), config.iterations)
             return
@@ -208,7 +169,7 @@ def _synthesise(
     picture = vgg.deprocess(x.reshape(shape))
     if shape[1] != config.size:  # stopped before the last scale: still give the size asked for
         picture = _upsample_rgb(picture, config.size, config.seamless)
-    if config.seamless:  # the same tile, its edges on its calmest lines (artgen.style.seam)
+    if config.seamless:  # the same tile, its edges on its calmest lines (artgen.style.seamless)
         picture = np.roll(picture, calmest_origin(picture), axis=(0, 1))
     images.save_png(out, picture)
     if not config.work_dir:

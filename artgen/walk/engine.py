@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from artgen import audio, media, runs
+from artgen import audio, backends, media, runs
 from artgen import images as image_io
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
@@ -26,6 +26,8 @@ from artgen.walk.rhythm import Rhythm, read_music, rhythm
 __all__ = ["WalkResult", "render_walk", "render_with"]
 
 PALETTE_SAMPLE = 16  # frames spread over the walk that choose the GIF palette
+# the generator traced into one graph, where a backend has a way; elsewhere it is called as it is
+TRACERS = {"tensorflow": "artgen.walk.forward_tensorflow:traced"}
 
 
 @dataclass(frozen=True)
@@ -180,9 +182,6 @@ def _render(
 
 
 def _fast(generator: keras.Model) -> keras.Model:
-    """The generator traced into one graph where the backend allows (same outputs, faster calls)."""
-    if keras.backend.backend() != "tensorflow":
-        return generator
-    from artgen.walk.forward_tensorflow import traced
-
-    return traced(generator)  # type: ignore[return-value]  # called like the model by sampling.generate
+    """The generator traced into one graph where the backend has a way (same outputs, faster calls)."""
+    trace = backends.implementation(TRACERS)
+    return generator if trace is None else trace(generator)

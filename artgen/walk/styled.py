@@ -99,8 +99,7 @@ class StyledFrames:
         on_event: OnEvent,
         should_stop: ShouldStop,
     ) -> None:
-        from artgen.style.optimise import style_side
-        from artgen.style.pictures import load_image
+        from artgen.style.pictures import load_image, style_side
         from artgen.style.sequence import Flicker, FramePainter
 
         width, height = frame_size

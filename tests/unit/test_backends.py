@@ -96,7 +96,7 @@ def test_jax_data_parallel_on_two_cpu_devices_resumes_and_tracks_single_device(
         "import jax\n"
         "assert len(jax.devices()) == 2, jax.devices()\n"
         "train(TrainConfig.tiny(data, run_dir=out + '/single', steps=6, augment=('translation', 'color')))\n"
-        "from artgen.dcgan.backends import placement\n"
+        "from artgen.dcgan.placement import placement\n"
         "print(json.dumps({'replicas': placement(TrainConfig.tiny(data, devices=2)).replicas}))\n"
     )
     info = _run(

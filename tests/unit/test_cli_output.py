@@ -20,7 +20,7 @@ from artgen import runs
 from artgen.cli import build_parser, main
 from artgen.cli.common import EventRenderer
 from artgen.events import Message, Metrics, Progress
-from artgen.style.seam import Seam
+from artgen.style.seamless import Seam
 
 LONG = "x" * 150  # longer than rich's 80-column default for a pipe
 
@@ -86,7 +86,7 @@ def _commands(tmp_path: Path) -> dict[str, tuple[list[str], str, object, list[st
         ),
         "style": (
             ["style", str(photo), str(paint)],
-            "artgen.style.stylise",  # what artgen style calls (artgen.style.dispatch)
+            "artgen.style.stylise",  # what artgen style calls
             SimpleNamespace(out=out, size=(32, 24), seconds=1.0, gif=None, seam=None, stopped=False),
             [f"wrote {out} (32x24, 1.0s)"],
         ),

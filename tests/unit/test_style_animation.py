@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from artgen.cli import main
-from artgen.style import StyleConfig
-from artgen.style.dispatch import stylise
+from artgen.style import StyleConfig, stylise
 
 QUICK = dict(size=32, iterations=2, scales=1, frame_iterations=1, preview_every=0)
 

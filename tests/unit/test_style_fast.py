@@ -164,11 +164,11 @@ def test_masks_paint_each_region_with_its_style_and_keep_the_photo_elsewhere(tmp
 def test_a_picture_too_large_for_memory_is_painted_smaller_and_enlarged(tmp_path, monkeypatch):
     import keras
 
-    from artgen.style import backend
+    from artgen.style import memory
     from artgen.style.fast import BYTES_PER_PIXEL, MEMORY_SHARE, paint
 
     room = BYTES_PER_PIXEL[keras.backend.backend()] * 48 * 32 / MEMORY_SHARE  # a 48x32 painting's worth
-    monkeypatch.setattr(backend, "device_memory", lambda: ("CPU", 0, room))
+    monkeypatch.setattr(memory, "device_memory", lambda: ("CPU", 0, room))
 
     events = []
     config = StyleConfig(PHOTO, (STARRY,), method="fast", size=96, out=str(tmp_path / "big.png"))
@@ -209,7 +209,7 @@ def test_settings_the_method_does_not_read_are_refused_in_one_line(tmp_path, cap
 
 
 def test_a_folder_of_photos_is_painted_fast(tmp_path):
-    from artgen.style.dispatch import stylise
+    from artgen.style import stylise
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -237,7 +237,7 @@ def _pan(tmp_path, count: int = 8) -> Path:
 
 
 def test_fast_clip_is_steadier_than_independent_frames(tmp_path):
-    from artgen.style.dispatch import stylise
+    from artgen.style import stylise
 
     clip = _pan(tmp_path)
     results = {

@@ -61,7 +61,7 @@ def test_adam_on_the_device_paints_what_the_host_loop_paints(pair, tmp_path, mon
 @pytest.mark.slow
 def test_the_device_loop_compiles_once_per_scale(pair, tmp_path):
     from artgen.style import transfer
-    from artgen.style.backend import compilations
+    from artgen.style.objective import compilations
 
     content, style = pair
     config = StyleConfig.tiny(
@@ -82,7 +82,7 @@ def test_the_device_loop_compiles_once_per_scale(pair, tmp_path):
 SCORE_BOTH = """
 import json, sys
 from artgen.style import StyleConfig, transfer
-from artgen.style.backend import compilations
+from artgen.style.objective import compilations
 content, style, folder = sys.argv[1:]
 scores = {}
 for loop in ("host", "device"):

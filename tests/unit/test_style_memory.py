@@ -112,9 +112,8 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
     import keras
 
     from artgen.errors import InputError
-    from artgen.style import StyleConfig, backend, engine
-    from artgen.style.optimise import fit_size
-    from artgen.style.pictures import load_image
+    from artgen.style import StyleConfig
+    from artgen.style.pictures import fit_size, load_image
 
     config = StyleConfig(pair[0], (pair[1],), size=4096)
     content = load_image(pair[0], config.size)
@@ -128,8 +127,8 @@ def test_the_plan_refuses_nothing_that_fits(pair, monkeypatch):
         return estimate.peak - base
 
     def plan(available: int):
-        monkeypatch.setattr(backend, "device_memory", lambda: ("CPU", base, available))
-        return engine.memory_plan(config, content.size, [])[:2]
+        monkeypatch.setattr(memory, "device_memory", lambda: ("CPU", base, available))
+        return memory.plan(config, content.size)[:2]
 
     assert plan(4 * peak(0, 10)) == (0, 10)
     assert plan(peak(0, 10) + 1)[1] == 10  # fits untiled, but not in the CPU's share: tiles, full history

@@ -9,8 +9,8 @@ from PIL import Image
 from artgen import vgg
 from artgen.assets import asset
 from artgen.cli import main
-from artgen.style.seam import grid_ratio, seam_metric
-from artgen.style.texture_config import TextureConfig
+from artgen.style.config import TextureConfig
+from artgen.style.seamless import grid_ratio, seam_metric
 
 SEAM_MARGIN = 1.0  # the seam no larger than the ordinary steps: see the seamless tests below
 GRID_MARGIN = 1.1
@@ -93,7 +93,7 @@ def test_enlarging_a_tile_follows_its_fourier_series_and_favours_no_line():
     """A tile's enlargement is its band-limited curve sampled twice as densely, where bicubic doubling
     makes every other line of a textured picture rougher (that pattern outlived the finest scale)."""
     from artgen.style.optimise import upsample
-    from artgen.style.periodic import fourier_upsample
+    from artgen.style.seamless import fourier_upsample
 
     rows, columns = np.mgrid[0:20, 0:30].astype(np.float64)
     wave = np.cos(2 * np.pi * (3 * rows / 20 + 4 * columns / 30))[..., None]
@@ -125,7 +125,7 @@ def test_grid_ratio_finds_lines_rougher_at_a_period():
 
 
 def test_the_calmest_origin_moves_the_wrap_onto_the_calmest_grid_line():
-    from artgen.style.seam import calmest_origin
+    from artgen.style.seamless import calmest_origin
 
     tile = np.random.default_rng(0).uniform(0, 255, (64, 48, 3))
     tile[:, 32] = tile[:, 31]  # no step into column 32, a multiple of 16
@@ -183,7 +183,7 @@ def test_a_seamless_texture_has_no_seam_and_no_line_pattern(tmp_path, capsys):
 
 
 def test_jitter_shows_the_picture_rolled_and_rolls_the_gradient_back():
-    from artgen.style.jitter import PAIR, Jitter, segments
+    from artgen.style.seamless import PAIR, Jitter, segments
 
     shape = (1, 32, 48, 3)
     weights = np.random.default_rng(6).normal(size=shape)
@@ -281,7 +281,7 @@ def test_style_seamless_refuses_tiles_and_writes_a_picture(painting, tmp_path, c
 
 def test_a_photo_made_periodic_tiles_and_keeps_everything_inside_it():
     """Moisan's periodic component: no jump at the wrap, and the photo's Laplacian unchanged inside."""
-    from artgen.style.periodic import periodic_component
+    from artgen.style.seamless import periodic_component
 
     yy, xx = np.mgrid[0:48, 0:64].astype(np.float64)
     texture = np.random.default_rng(3).normal(0, 8, (48, 64, 3))

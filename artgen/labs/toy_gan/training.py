@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
-from artgen import images, plots, runs
-from artgen.errors import DependencyError, TrainingDiverged
+from artgen import backends, images, plots, runs
+from artgen.errors import TrainingDiverged
 from artgen.events import Message, Metrics, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.labs.toy_gan.config import ToyConfig
 from artgen.labs.toy_gan.data import peak_stats, plot_range, sample_real, wasserstein1
@@ -35,6 +37,7 @@ LOSS_COLUMNS = ("d_loss", "g_loss", "d_real", "d_fake")
 METRIC_COLUMNS = ("epoch", "step", *LOSS_COLUMNS, "gen_mean", "gen_std", "distance")
 GRID_POINTS = 400
 PARTNERS = 16  # real pack-mates the D(x) curve averages over
+TRAINERS = {"tensorflow": "artgen.labs.toy_gan.step_tensorflow:TensorFlowToyTrainer"}  # no JAX step yet
 FRAME_MS, LAST_FRAME_MS = 120, 1500
 
 
@@ -59,29 +62,19 @@ def train_toy(
     config: ToyConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> ToyResult:
     """Train the 1-D GAN for ``config.epochs`` (or until asked to stop) and write its run directory."""
-    _check_backend()
+    make_trainer = backends.implementation(TRAINERS, "the toy GAN")  # refused before the run folder is made
     settings = {"engine": "toy_gan", **config.to_dict()}
     # Toy runs are never continued: a folder that holds anything is refused.
     with runs.open_run(config.run_dir, config.runs_root, "toy", settings, resumable=False) as run_dir:
-        return _Lab(config, run_dir, on_event).run(should_stop)
-
-
-def _check_backend() -> None:
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise DependencyError(f"the toy GAN does not support the {backend!r} Keras backend yet")
-
-
-def _make_trainer(*models_and_optimizers):
-    from artgen.labs.toy_gan.step_tensorflow import TensorFlowToyTrainer
-
-    return TensorFlowToyTrainer(*models_and_optimizers)
+        return _Lab(config, run_dir, on_event, make_trainer).run(should_stop)
 
 
 class _Lab:
     """One training run: networks, fixed evaluation samples, the rows of metrics.csv."""
 
-    def __init__(self, config: ToyConfig, run_dir: Path, on_event: OnEvent) -> None:
+    def __init__(
+        self, config: ToyConfig, run_dir: Path, on_event: OnEvent, make_trainer: Callable[..., Any]
+    ) -> None:
         self.config, self.run_dir, self.on_event = config, run_dir, on_event
         self.components = config.components()
         self.real_mean, self.real_std = config.real_moments()
@@ -97,7 +90,7 @@ class _Lab:
                 rate = keras.optimizers.schedules.PolynomialDecay(rate, total, 0.0, power=1.0)
             return keras.optimizers.Adam(rate, beta_1=config.beta1)
 
-        self.trainer = _make_trainer(self.generator, self.discriminator, adam(), adam(), config.r1)
+        self.trainer = make_trainer(self.generator, self.discriminator, adam(), adam(), config.r1)
         # Fixed evaluation draws, so the distance curve shows learning rather than sampling noise.
         eval_rng = np.random.default_rng([config.seed, 1])
         self.eval_real = sample_real(self.components, config.eval_samples, eval_rng)
