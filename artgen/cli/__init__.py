@@ -30,6 +30,7 @@ COMMANDS = (
     "train",
     "sample",
     "walk",
+    "project",
     "eval",
     "jobs",
     "style",
@@ -39,7 +40,7 @@ COMMANDS = (
     "serve",
     "completion",
 )
-READS_IMAGES = ("train", "style", "texture", "classify")  # commands that take --max-pixels
+READS_IMAGES = ("train", "project", "style", "texture", "classify")  # commands that take --max-pixels
 RUNS_HERE = ("eval", "serve")  # refused with --cluster: eval is no job kind, serve serves this machine
 
 

@@ -15,11 +15,15 @@ import numpy as np
 
 from artgen import images as image_io
 from artgen import media, runs
+from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
+from artgen.generators.latents_file import write_latents
+from artgen.generators.locate import resolve_model
+from artgen.walk import keyframes
 from artgen.walk.config import WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
-from artgen.walk.path import frame_latents
+from artgen.walk.path import KeyframePath
 
 __all__ = ["WalkResult", "render_walk", "render_with"]
 
@@ -50,7 +54,8 @@ def render_walk(
     if config.format == "mp4":
         media.require_ffmpeg()
     with _reserved(config):
-        return _render(sampling.load_generator(config.model), config, on_event, should_stop)
+        generator = sampling.load_generator(config.model)
+        return _render(generator, config, on_event, should_stop)
 
 
 def render_with(
@@ -59,7 +64,8 @@ def render_with(
     on_event: OnEvent = ignore_events,
     should_stop: ShouldStop = never_stop,
 ) -> WalkResult:
-    """:func:`render_walk` with a generator already in memory (``config.model`` is ignored).
+    """:func:`render_walk` with a generator already in memory, which must be ``config.model``'s:
+    latents files are checked against, and ``--save-latents`` names, that file.
 
     For callers that render many walks from one model (the studio, benchmarks).
     """
@@ -69,14 +75,40 @@ def render_with(
         return _render(generator, config, on_event, should_stop)
 
 
-def _reserved(config: WalkConfig) -> contextlib.AbstractContextManager[Path]:
-    """The output held for the walk: a file, or a folder of frames built whole and renamed into place.
+@contextlib.contextmanager
+def _reserved(config: WalkConfig) -> Iterator[Path]:
+    """The outputs held for the walk: a file, or a folder of frames built whole and renamed into place,
+    and the ``--save-latents`` file.
 
     Never a user's file replaced unasked; with ``--overwrite``, an old folder only if it holds frames alone.
     """
-    if config.format == "frames":
-        return runs.reserve(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
-    return runs.reserve(config.out, overwrite=config.overwrite)
+    with contextlib.ExitStack() as held:
+        if config.format == "frames":
+            held.enter_context(
+                runs.reserve(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
+            )
+        else:
+            held.enter_context(runs.reserve(config.out, overwrite=config.overwrite))
+        if config.save_latents is not None:
+            held.enter_context(runs.reserve(config.save_latents, overwrite=config.overwrite))
+        yield Path(config.out)
+
+
+def _keyframes(
+    generator: keras.Model, config: WalkConfig, on_event: OnEvent, should_stop: ShouldStop
+) -> keyframes.Keyframes | None:
+    """The walk's keyframes from where ``config`` says; None if stopped while finding pictures."""
+    dim = sampling.latent_dim(generator)
+    if config.keyframe_images is not None:
+        return keyframes.from_pictures(config, generator, on_event, should_stop)
+    if config.keyframe_files:
+        found = keyframes.from_files(config, resolve_model(config.model))
+        if found.keys.shape[-1] != dim:  # the same file hash with another length cannot happen unedited
+            raise InputError(
+                f"--keyframes holds {found.keys.shape[-1]}-long latents; the generator takes {dim}"
+            )
+        return found
+    return keyframes.random_keyframes(config, dim)
 
 
 def _render(
@@ -87,13 +119,16 @@ def _render(
     native = int(generator.output_shape[1])
     size = config.size or native
     mode = resample_mode(config.resample, native, size)
-    keys = sampling.latents(config.walks * config.keyframes, dim, config.seed)
-    keys = keys.reshape(config.walks, config.keyframes, dim)  # walk 0 of a grid is the 1x1 walk
+    keys = _keyframes(generator, config, on_event, should_stop)  # walk 0 of a grid is the 1x1 walk
+    if keys is None:
+        on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
+        return WalkResult(out=out, frames=0, stopped=True)
+    path = KeyframePath(keys.keys, config.interp, config.ease)
     forward = _fast(generator)
     per_batch = max(1, config.batch_size // config.walks)
 
     def render(index: np.ndarray) -> np.ndarray:
-        z = frame_latents(keys, config.frames, index, config.interp, config.ease).reshape(-1, dim)
+        z = path(index / config.frames).reshape(-1, dim)
         cells = sampling.generate(forward, z, batch_size=len(z))
         return tile(upscale(cells, size, mode), len(index), config.grid)
 
@@ -141,6 +176,8 @@ def _render(
 
         with runs.atomic_path(out, folder=config.format == "frames") as tmp:
             media.write(config.format, tmp, batches(), config.fps, config.frames, sample)
+        if config.save_latents is not None:
+            write_latents(config.save_latents, keys.flat, resolve_model(config.model), keys.names)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)
