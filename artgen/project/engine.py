@@ -54,6 +54,9 @@ class Projection:
     latents: np.ndarray  # (N, latent_dim) float32
     distances: np.ndarray  # (N,) perceptual distances of the reconstructions
     reconstructions: np.ndarray  # (N, H, W, 3) uint8
+    # (N, restarts): the perceptual distance each start reached, the nearest start first; the
+    # first k columns are what k restarts would have found (the rows are independent problems)
+    tried: np.ndarray
 
 
 def project_images(
@@ -116,7 +119,7 @@ def find_latents(
     targets = pictures.astype(np.float32) / 127.5 - 1.0
     per_group = max(1, config.batch_size // config.restarts)
     groups = math.ceil(len(pictures) / per_group)
-    latents, distances = [], []
+    latents, distances, tried = [], [], []
     started = time.perf_counter()
     for group in range(groups):
         first, last = group * per_group, min((group + 1) * per_group, len(pictures))
@@ -139,11 +142,12 @@ def find_latents(
         chosen = np.arange(last - first) * config.restarts + best
         latents.append(found.latents[chosen])
         distances.append(found.distance[chosen])
+        tried.append(found.distance.reshape(last - first, config.restarts))
         if groups > 1:
             _preview(generator, pictures[first:last], latents[-1], on_event, stage)
     latents_all = np.concatenate(latents)
     reconstructions = sampling.generate(generator, latents_all, batch_size=config.batch_size)
-    return Projection(latents_all, np.concatenate(distances), reconstructions)
+    return Projection(latents_all, np.concatenate(distances), reconstructions, np.concatenate(tried))
 
 
 def _reporter(
