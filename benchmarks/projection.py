@@ -105,10 +105,8 @@ def main() -> None:
 
     ratios = projected / nearest
     for count in range(1, config.restarts + 1):  # the nearest starts alone: what fewer restarts find
-        best = found.tried[:, :count].min(axis=1).mean()
-        print(
-            f"# the nearest {count} start(s) alone, as measured while searching: ratio {best / nearest.mean():.2f}"
-        )
+        ratio = found.tried[:, :count].min(axis=1).mean() / nearest.mean()
+        print(f"# the nearest {count} start(s) alone, measured while searching: ratio {ratio:.2f}")
     met = "met" if projected.mean() <= 0.7 * nearest.mean() else "not met"
     if args.picture:
         images.save_png(args.picture, side_by_side(pictures, found.reconstructions))
