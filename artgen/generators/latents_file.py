@@ -81,7 +81,7 @@ def write_latents(
         "latent_dim": np.array(latents.shape[1], np.int64),
     }
     with runs.atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, allow_pickle=False, **arrays)  # plain arrays: readable without pickle
 
 
 def read_latents(path: str | os.PathLike[str], model: str | os.PathLike[str], flag: str = "") -> Latents:
