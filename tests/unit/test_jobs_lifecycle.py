@@ -148,7 +148,7 @@ def test_walk_and_style_forms_work_with_one_key_on_a_fresh_install(tmp_path, mon
     (tmp_path / "walk-1.gif").write_bytes(b"made earlier")
     assert kinds.suggestions(kinds.KINDS["walk"])["out"] == str(tmp_path / "walk-2.gif")
     assert new_file("samples", ".png") == str(tmp_path / "samples-1.png")
-    for name in ("walk", "style", "sample"):
+    for name in ("walk", "style", "sample", "project"):
         kind = kinds.KINDS[name]
         kinds.build_config(kind, kinds.suggestions(kind))  # valid as it stands: ctrl+s starts it
     style = kinds.suggestions(kinds.KINDS["style"])
