@@ -54,8 +54,7 @@ def render_walk(
     if config.format == "mp4":
         media.require_ffmpeg()
     with _reserved(config):
-        generator = sampling.load_generator(config.model)
-        return _render(generator, config, on_event, should_stop)
+        return _render(sampling.load_generator(config.model), config, on_event, should_stop)
 
 
 def render_with(
