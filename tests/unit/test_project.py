@@ -195,10 +195,13 @@ wanted = [np.asarray(f) for f in features(targets)]
 z = sampling.latents(3, 8, seed=1)
 gradient = backend.value_and_grad(generator, vgg, distance.objective)
 (_, (loss, far)), grad = gradient(z, wanted, targets, np.float32(1))
-found = find_latents(generator, pictures, ProjectConfig.tiny(tuple(paths), "x.npz", steps=40))
 import keras
+found = []
+if keras.backend.backend() == "jax":  # TensorFlow's search is every other test's
+    config = ProjectConfig.tiny(tuple(paths), "x.npz", steps=40)
+    found = find_latents(generator, pictures, config).distances.tolist()
 print(json.dumps({"backend": keras.backend.backend(), "loss": np.asarray(loss).tolist(),
-                  "grad": np.asarray(grad).tolist(), "found": found.distances.tolist()}))
+                  "grad": np.asarray(grad).tolist(), "found": found}))
 """
     paths = json.dumps(targets[0])
     results = {}
