@@ -124,7 +124,7 @@ class ConfigDict:
         """JSON-ready fields (tuples become lists)."""
         data = dataclasses.asdict(self)  # type: ignore[call-overload]
         for name in _tuple_fields(type(self)):
-            if data[name] is not None:
+            if isinstance(data[name], tuple):  # a field may hold a tuple or a number (walk's keyframes)
                 data[name] = list(data[name])
         return data
 
@@ -141,7 +141,7 @@ class ConfigDict:
             if value is not None and (wrong := type_problem(hints[name], value)):
                 raise InputError(f"{option(cls, name).flag} {wrong}")
         for name in _tuple_fields(cls) & values.keys():
-            if values[name] is not None:
+            if isinstance(values[name], list):
                 values[name] = tuple(values[name])
         return cls(**values)
 

@@ -53,6 +53,7 @@ Widget = Literal[
     "images",
     "generator",  # a generator: a .keras file or a training run's folder
     "classifier",  # a classifier: a .keras file with its class names, or a classify run's folder
+    "latents",  # latents files (.npz) from artgen project or walk --save-latents
     "output",
     "source",  # an image file or a folder of them (a batch)
     "destination",  # a file or a folder to write, as the source is one or the other
@@ -71,6 +72,7 @@ PATH_WIDGETS: tuple[Widget, ...] = (
     "images",
     "generator",
     "classifier",
+    "latents",
     "output",
     "source",
     "destination",
@@ -104,6 +106,9 @@ class Setting:
     format: Callable[[Any], str] | None = None  # value to text, the inverse of ``parse``
     cli: bool = True  # offered by the CLI (False: set by the studio or tests only)
     repeatable: bool = False  # a list flag that may be given again to add items (``--mask a --mask b``)
+    many: bool = (
+        False  # the flag takes several words, read as one comma-separated entry (``--keyframes a b``)
+    )
     resumable: bool = False  # may change when a stopped run continues (``--resume``, the studio's resume)
     # An environment variable that gives the default where a person starts artgen (the command line,
     # the studio), which then puts the value in the config: a job's child reads the config, not the variable.

@@ -86,3 +86,19 @@ def image_limit():
 
     yield
     images.limit_pixels(MAX_PIXELS)
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 32 px generator (latent 8) whose output changes visibly with the latent, saved as .keras.
+
+    Fresh DCGAN weights (N(0, 0.02)) give nearly the same grey image for every
+    latent; kernels ten times larger make pictures differ as a trained model's do.
+    """
+    from artgen.dcgan.models import build_generator
+
+    generator = build_generator(size=32, latent_dim=8, width=8, seed=0)
+    generator.set_weights([w * 10 if w.ndim >= 2 else w for w in generator.get_weights()])
+    path = tmp_path_factory.mktemp("generator") / "tiny.keras"
+    generator.save(path)
+    return path

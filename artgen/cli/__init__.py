@@ -33,6 +33,7 @@ COMMANDS = (
     "train",
     "sample",
     "walk",
+    "project",
     "eval",
     "jobs",
     "style",

@@ -105,6 +105,8 @@ def add_flag(section: Any, opt: Option, defaults: bool = False) -> None:
             kwargs.update(nargs="?", const=spec.bare)
         if spec.repeatable:
             kwargs["action"] = "extend"
+        if spec.many:
+            kwargs.update(nargs="+", action=_Words, parse=kwargs.pop("type"))
     set_completion(section.add_argument(*flags, **kwargs), _completion(opt))
     if spec.negation is not None:
         section.add_argument(
@@ -115,6 +117,20 @@ def add_flag(section: Any, opt: Option, defaults: bool = False) -> None:
             default=argparse.SUPPRESS,
             help=f"the same as {opt.flag} {spec.negation}",
         )
+
+
+class _Words(argparse.Action):
+    """A flag's several words (``--keyframes a.npz b.npz``) read as the one entry ``a.npz,b.npz`` is."""
+
+    def __init__(self, *args: Any, parse: Callable[[str], Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parse = parse
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        try:
+            setattr(namespace, self.dest, self.parse(",".join(values)))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
 
 
 def _completion(opt: Option) -> str:

@@ -14,6 +14,7 @@ choice close to a known one is suggested.
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import re
 import sys
@@ -22,8 +23,17 @@ from typing import Any, NoReturn
 
 __all__ = ["Parser", "actions", "command_help", "subcommands", "set_completion", "completion"]
 
+_REQUIRED = "the following arguments are required: "
 _CHOSEN = "_artgen_parser"  # the namespace attribute naming the innermost parser that took part
 _NOUNS = {"int": "a whole number", "float": "a number"}
+
+
+class _Swallowed(Exception):
+    """The last ``count`` words, taken by an option of several words, were a command's arguments."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,8 +42,14 @@ class Parser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        """argparse's, but where an option taking several words took a command's last arguments too
+        (``walk --keyframes a.npz b.npz out.gif``), those are read as the arguments they were meant as."""
         self.words = list(sys.argv[1:] if args is None else args)  # what error() may look back at
-        parsed, extras = super().parse_known_args(args, namespace)
+        try:
+            parsed, extras = super().parse_known_args(self.words, copy.copy(namespace))
+        except _Swallowed as retry:
+            words = self.words[: -retry.count] + ["--"] + self.words[-retry.count :]
+            parsed, extras = super().parse_known_args(words, namespace)
         if not hasattr(parsed, _CHOSEN):  # a subcommand's parser ran first and set itself
             setattr(parsed, _CHOSEN, self)
         return parsed, extras
@@ -49,6 +65,10 @@ class Parser(argparse.ArgumentParser):
         return parsed
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith(_REQUIRED):
+            missing = len(message.removeprefix(_REQUIRED).split(", "))
+            if self._swallowed(missing):
+                raise _Swallowed(missing)
         self.exit(2, f"{self.prog}: error: {self.explain(message)}; see {self.prog} --help\n")
 
     def unexpected(self, extras: list[str]) -> str:
@@ -69,7 +89,7 @@ class Parser(argparse.ArgumentParser):
 
     def explain(self, message: str) -> str:
         """argparse's message in artgen's words: the option first, then what it accepts."""
-        if message.startswith("the following arguments are required: "):
+        if message.startswith(_REQUIRED):
             # a mistyped option is the mistake to name, not the arguments it kept from being read
             unknown = self._unknown_option(getattr(self, "words", []))
             return unknown or self._missing(message.partition(": ")[2].split(", "))
@@ -109,6 +129,16 @@ class Parser(argparse.ArgumentParser):
             text = helps.get(name)
             parts.append(f"{name} ({_first_clause(text)})" if text and text != argparse.SUPPRESS else name)
         return "give " + " and ".join(parts)
+
+    def _swallowed(self, missing: int) -> bool:
+        """Whether an option taking several words (``--keyframes a.npz b.npz``) is the last option and
+        took the ``missing`` positional arguments at the end with at least one word of its own left."""
+        lists = {flag for action in actions(self) if action.nargs == "+" for flag in action.option_strings}
+        words = getattr(self, "words", [])
+        flags = [index for index, word in enumerate(words) if word.startswith("-")]
+        if not flags or words[flags[-1]] not in lists or "--" in words:
+            return False
+        return len(words) - flags[-1] - 1 > missing
 
 
 def _first_clause(text: str) -> str:

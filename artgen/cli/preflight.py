@@ -25,6 +25,7 @@ from artgen.files import regular_file
 from artgen.generators.locate import resolve_model
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
+from artgen.project.config import ProjectConfig
 from artgen.style.config import StyleConfig, TextureConfig
 from artgen.walk.config import MAX_FRAMES, WalkConfig
 from artgen.walk.rhythm import read_music
@@ -85,6 +86,16 @@ def _train(config: TrainConfig) -> None:
 
 def _walk(config: WalkConfig) -> None:
     model(config.model)
+    if config.keyframe_files:
+        from artgen.walk.keyframes import from_files
+
+        from_files(config, resolve_model(config.model))  # each file, its generator and its count
+    for picture in config.keyframe_images or ():
+        image(picture, "--keyframe-images ")
+    if config.keyframe_images is not None:
+        from artgen.walk.keyframes import check_count
+
+        check_count(len(config.keyframe_images), config.walks, "--keyframe-images")
     if config.style is not None:
         image(config.style, "--style ")
     if config.audio is not None:  # decoded whole, as the engine will: not a track, empty, too short...
@@ -95,8 +106,17 @@ def _walk(config: WalkConfig) -> None:
         runs.check_output(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
     else:
         free_output(config.out, config.overwrite)
+    free_output(config.save_latents, config.overwrite)
     if config.format == "mp4":
         media.require_ffmpeg()
+
+
+def _project(config: ProjectConfig) -> None:
+    model(config.model)
+    for picture in config.images:
+        image(picture)
+    for path in (config.out, str(config.picture)):
+        free_output(path, config.overwrite)
 
 
 def _style(config: StyleConfig) -> None:
@@ -172,6 +192,7 @@ def _has_images(folder: Path) -> bool:
 _CHECKS: dict[type, Callable[[Any], None]] = {
     TrainConfig: _train,
     WalkConfig: _walk,
+    ProjectConfig: _project,
     StyleConfig: _style,
     TextureConfig: _texture,
     ToyConfig: _toy,

@@ -32,6 +32,7 @@ EXAMPLES = (
     f"  artgen sample out.png                          {_COUNT} images from the bundled generator\n"
     "  artgen sample --model runs/faces-20261123-101500 -n 16 --seed 7 grid.png\n"
     "  artgen sample --model runs/faces-20261123-101500 --select 0.5 --separate frames/\n"
+    "  artgen sample --latents found.npz found.png       the latents artgen project found\n"
     "  artgen sample --info                           what the bundled generator is"
 )
 
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         columns=args.columns,
         separate=args.separate,
         overwrite=args.overwrite,
+        latents=args.latents,
     )
     if cluster(args):  # the studio's sample job: the grid, of the generator found here
         written = run_engine(

@@ -11,6 +11,8 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from artgen import runs
 from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Progress, ignore_events
@@ -34,6 +36,7 @@ class SamplePlan:
     separate_files: tuple[Path, ...]
     overwrite: bool
     how_to_overwrite: str
+    latents: np.ndarray | None = None  # the latents to draw (--latents), instead of random ones
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,27 @@ def plan_samples(
     separate: str | Path | None = None,
     overwrite: bool = False,
     how_to_overwrite: str = "pass --overwrite",
+    latents: str | Path | None = None,
 ) -> SamplePlan:
     """A grid at ``out`` (a PNG) and/or one PNG per image in ``separate``, checked before anything loads.
 
     No file is replaced unless ``overwrite``, and ``separate`` must be a new
     or empty folder unless ``overwrite`` (then only the files it writes are
     replaced); ``how_to_overwrite`` tells the caller's user how to ask for
-    that (a flag, a tick box).
+    that (a flag, a tick box). ``latents``: a latents file of this generator, whose latents are
+    drawn (every one) instead of ``count`` random ones from ``seed``.
     """
     if out is None and separate is None:
         raise InputError("give OUT.png, --separate DIR, or both")
+    if latents is not None and select < 1:
+        raise InputError("--select chooses among random latents; leave it out with --latents")
+    path = resolve_model(model, which)
+    chosen = None
+    if latents is not None:
+        from artgen.generators.latents_file import read_latents
+
+        chosen = read_latents(latents, path, "--latents").latents
+        count = len(chosen)
     if columns is not None and columns > count:
         raise InputError(f"--columns {columns} is more than the {count} images (-n)")
     out = Path(out) if out is not None else None
@@ -84,13 +98,13 @@ def plan_samples(
         runs.check_output(out, overwrite=overwrite, how=how_to_overwrite)
     if folder is not None:
         runs.check_output(folder, kind="into", overwrite=overwrite, how=how_to_overwrite)
-    each = tuple(folder / f"{seed:04d}-{index:05d}.png" for index in range(count)) if folder else ()
-    path = resolve_model(model, which)
+    name = "latent-{1:05d}.png" if chosen is not None else "{0:04d}-{1:05d}.png"
+    each = tuple(folder / name.format(seed, index) for index in range(count)) if folder else ()
     if select < 1 and critic_checkpoint(path) is None:
         raise InputError(no_critic(path))
     from_run = model is not None and Path(model).is_dir()
     return SamplePlan(
-        path, from_run, count, seed, select, out, columns, folder, each, overwrite, how_to_overwrite
+        path, from_run, count, seed, select, out, columns, folder, each, overwrite, how_to_overwrite, chosen
     )
 
 
@@ -116,7 +130,9 @@ def _draw(plan: SamplePlan, on_event: OnEvent) -> SampleFiles:
     from artgen.generators import sampling
 
     on_event(Progress(0, 1, unit="grid"))
-    pictures = sampling.sample(plan.model, plan.count, plan.seed, plan.select, on_event=on_event)
+    pictures = sampling.sample(
+        plan.model, plan.count, plan.seed, plan.select, on_event=on_event, chosen=plan.latents
+    )
     if plan.from_run:  # said once it loaded: no claim before an error
         on_event(Message(f"using {describe(plan.model)}"))
     if plan.out is not None:

@@ -113,8 +113,9 @@ def sample(
     seed: int = 0,
     select: float = 1.0,
     on_event: OnEvent = ignore_events,
+    chosen: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``count`` images from ``model`` as (N, H, W, 3) uint8.
+    """``count`` images from ``model`` as (N, H, W, 3) uint8; ``chosen`` latents instead of random ones.
 
     ``select`` below 1 draws ``count / select`` candidates and keeps the ``count`` that the
     discriminator of ``model``'s training run rates most real (``model`` must then be a
@@ -130,6 +131,12 @@ def sample(
         path = resolve_model(model)
         generator = load_generator(path, on_event=on_event)
         critic = selection.load_critic(path, on_event) if select < 1 else None
+    if chosen is not None:
+        if chosen.shape[1:] != (latent_dim(generator),):
+            raise InputError(
+                f"--latents holds {chosen.shape[1]}-long latents; the generator takes {latent_dim(generator)}"
+            )
+        return generate(generator, chosen, on_event=on_event)
     z = latents(selection.pool_size(count, select), latent_dim(generator), seed)
     if critic is None:
         return generate(generator, z, on_event=on_event)

@@ -18,6 +18,7 @@ COMMANDS = {
     "train": "train",
     "sample": "sample",
     "walk": "walk",
+    "project": "project",
     "style": "style",
     "texture": "texture",
     "toy": "toy",

@@ -22,6 +22,7 @@ from artgen.jobs.predict_job import PredictConfig
 from artgen.jobs.sample_job import SampleConfig
 from artgen.labs.classify.config import ClassifyConfig
 from artgen.labs.toy_gan.config import ToyConfig
+from artgen.project.config import ProjectConfig
 from artgen.schema import PATH_WIDGETS, Option, Widget, options
 from artgen.style.config import StyleConfig, TextureConfig
 from artgen.walk.config import WalkConfig
@@ -116,6 +117,15 @@ def _builtin_kinds() -> dict[str, JobKind]:
             "artgen.walk:render_walk",
             description="render a looping walk through latent space",
             suggest="artgen.jobs.prepare:suggest_walk",
+        ),
+        JobKind(
+            "project",
+            "Find pictures",
+            "f",
+            ProjectConfig,
+            "artgen.project:project_images",
+            description="find the latents nearest pictures, for walks through them",
+            suggest="artgen.jobs.prepare:suggest_project",
         ),
         JobKind(
             "style",

@@ -18,6 +18,7 @@ __all__ = [
     "next_free",
     "suggest_walk",
     "suggest_sample",
+    "suggest_project",
     "suggest_style",
     "suggest_texture",
     "suggest_images",
@@ -80,6 +81,14 @@ def suggest_walk() -> dict[str, Any]:
 
 def suggest_sample() -> dict[str, Any]:
     return {"out": new_file("samples", ".png")}
+
+
+def suggest_project() -> dict[str, Any]:
+    """A new numbered latents file here and one bundled emoji, so one key finds a picture."""
+    values: dict[str, Any] = {"out": new_file("latents", ".npz")}
+    folder = asset(*BUNDLED_IMAGES)
+    found = sorted(folder.glob("*/*.png")) if folder.is_dir() else []
+    return values | ({"images": (str(found[0]),)} if found else {})
 
 
 def suggest_style() -> dict[str, Any]:

@@ -43,6 +43,14 @@ class SampleConfig(EngineConfig):
         max=1,
         metavar="SHARE",
     )
+    latents: str | None = setting(
+        None,
+        help="draw the latents of this file (from artgen project or walk --save-latents), all of them, "
+        "instead of -n random ones",
+        unset="random latents from --seed",
+        metavar="FILE.npz",
+        widget="latents",
+    )
     columns: int | None = setting(None, help="grid columns", unset="square", min=1, advanced=True)
     overwrite: bool = setting(False, help="replace files that exist", negatable=False)
 
@@ -50,7 +58,9 @@ class SampleConfig(EngineConfig):
         if not str(self.out).lower().endswith(".png"):
             raise InputError(f"{self.out} must end in .png")
         check(self)
-        if self.columns is not None and self.columns > self.count:
+        if self.latents is not None and self.select < 1:
+            raise InputError("--select chooses among random latents; leave it out with --latents")
+        if self.columns is not None and self.columns > self.count and self.latents is None:
             raise InputError(f"columns must be between 1 and the count ({self.count}), not {self.columns}")
 
     @classmethod

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from artgen.configs import MAX_SEED, ImageEngineConfig
 from artgen.errors import InputError
-from artgen.schema import check, inherited, setting
+from artgen.schema import check, inherited, option, setting
 from artgen.style.config import (
     MAX_ITERATIONS,
     MIN_SIZE,
@@ -29,6 +29,8 @@ __all__ = [
     "output_format",
     "parse_grid",
     "format_grid",
+    "parse_keyframes",
+    "format_keyframes",
 ]
 
 INTERPS = ("slerp", "lerp")
@@ -87,6 +89,22 @@ def format_grid(grid: tuple[int, int]) -> str:
     return f"{grid[0]}x{grid[1]}"
 
 
+def parse_keyframes(text: str) -> int | tuple[str, ...]:
+    """``6`` -> 6 random keyframes; ``a.npz,b.npz`` -> the latents files to walk through."""
+    try:
+        return int(text)
+    except ValueError:
+        files = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not files:
+        raise InputError("--keyframes needs a number or latents files (.npz)")
+    return files
+
+
+def format_keyframes(value: int | tuple[str, ...]) -> str:
+    """The inverse of :func:`parse_keyframes`."""
+    return str(value) if isinstance(value, int) else ",".join(value)
+
+
 @dataclass(frozen=True)
 class WalkConfig(ImageEngineConfig):
     """Everything that determines a walk; the same config and model give the same frames."""
@@ -106,8 +124,36 @@ class WalkConfig(ImageEngineConfig):
     )
     frames: int = setting(120, help="frames in the loop", min=2, max=MAX_FRAMES)
     fps: float = setting(24, help="frames per second", min=MIN_FPS, max=MAX_FPS)
-    keyframes: int = setting(4, help="random latents visited", min=2, max=MAX_KEYFRAMES)
-    seed: int = setting(0, help="seed of the keyframes", min=0, max=MAX_SEED)
+    keyframes: int | tuple[str, ...] = setting(
+        4,
+        help="how many random latents to visit, or latents files (.npz, from artgen project or "
+        "--save-latents) whose latents are visited in order",
+        min=2,
+        max=MAX_KEYFRAMES,
+        parse=parse_keyframes,
+        format=format_keyframes,
+        metavar="N|FILE.npz",
+        widget="latents",
+        many=True,
+    )
+    keyframe_images: tuple[str, ...] | None = setting(
+        None,
+        help="pictures to visit in order, each found in the generator first as artgen project finds it "
+        "(its defaults: about 26 CPU-s a picture at 64 px)",
+        unset="none",
+        metavar="IMAGE",
+        widget="images",
+        many=True,
+    )
+    save_latents: str | None = setting(
+        None,
+        help="also write the walk's keyframes to this latents file (.npz), to walk them again with "
+        "--keyframes, edited, reordered, or at another size or length",
+        unset="not written",
+        metavar="FILE.npz",
+        widget="output",
+    )
+    seed: int = setting(0, help="seed of the random keyframes", min=0, max=MAX_SEED)
     interp: str = setting("slerp", help="path between keyframes", choices=INTERPS)
     ease: str = setting("linear", help="smooth: slow down at each keyframe", choices=EASES)
     size: int | None = setting(
@@ -204,8 +250,13 @@ class WalkConfig(ImageEngineConfig):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "grid", tuple(self.grid))
+        if not isinstance(self.keyframes, int):
+            object.__setattr__(self, "keyframes", tuple(self.keyframes))
+        if self.keyframe_images is not None:
+            object.__setattr__(self, "keyframe_images", tuple(self.keyframe_images))
         output_format(self.out)
         check(self)
+        self._check_keyframes()
         if self.format == "gif" and self.fps > MAX_GIF_FPS:
             raise InputError(f"--fps above {MAX_GIF_FPS} plays slower in GIF viewers; use .webp or .mp4")
         if len(self.grid) != 2 or min(self.grid) < 1 or self.grid[0] * self.grid[1] > 256:
@@ -218,6 +269,27 @@ class WalkConfig(ImageEngineConfig):
             )
         if self.style is not None and min(self.frame_side()) < MIN_SIZE:
             raise InputError(f"--style needs frames of at least {MIN_SIZE} px; raise --size")
+
+    def _check_keyframes(self) -> None:
+        if isinstance(self.keyframes, tuple) and not self.keyframes:
+            raise InputError("--keyframes needs a number or latents files (.npz)")
+        if self.keyframe_images is not None:
+            if not self.keyframe_images:
+                raise InputError("--keyframe-images needs pictures")
+            if self.keyframes != option(type(self), "keyframes").default:
+                raise InputError("--keyframe-images are the keyframes; leave out --keyframes")
+            if len(self.keyframe_images) > MAX_KEYFRAMES * self.walks:
+                raise InputError(f"at most {MAX_KEYFRAMES} --keyframe-images a walk")
+        if self.save_latents is not None:
+            if Path(self.save_latents).suffix.lower() != ".npz":
+                raise InputError(f"--save-latents {self.save_latents}: a latents file ends in .npz")
+            if Path(self.save_latents) == Path(self.out):
+                raise InputError("--save-latents must name another file than OUT")
+
+    @property
+    def keyframe_files(self) -> tuple[str, ...]:
+        """The latents files ``--keyframes`` names; none when it is a number."""
+        return () if isinstance(self.keyframes, int) else self.keyframes
 
     def frame_side(self) -> tuple[int, int]:
         """(height, width) of one frame in pixels; a generator's own size is taken as its largest."""

@@ -16,11 +16,15 @@ import numpy as np
 
 from artgen import audio, backends, media, runs
 from artgen import images as image_io
+from artgen.errors import InputError
 from artgen.events import Message, OnEvent, Preview, Progress, ShouldStop, ignore_events, never_stop
 from artgen.generators import sampling
+from artgen.generators.latents_file import write_latents
+from artgen.generators.locate import resolve_model
+from artgen.walk import keyframes
 from artgen.walk.config import MAX_FRAMES, WalkConfig
 from artgen.walk.frames import resample_mode, tile, upscale
-from artgen.walk.path import frame_latents, phase_latents
+from artgen.walk.path import KeyframePath
 from artgen.walk.rhythm import Rhythm, read_music, rhythm
 
 __all__ = ["WalkResult", "render_walk", "render_with"]
@@ -64,7 +68,8 @@ def render_with(
     on_event: OnEvent = ignore_events,
     should_stop: ShouldStop = never_stop,
 ) -> WalkResult:
-    """:func:`render_walk` with a generator already in memory (``config.model`` is ignored).
+    """:func:`render_walk` with a generator already in memory, which must be ``config.model``'s:
+    latents files are checked against, and ``--save-latents`` names, that file.
 
     For callers that render many walks from one model (the studio, benchmarks).
     """
@@ -86,14 +91,40 @@ def _timed(config: WalkConfig, on_event: OnEvent) -> tuple[WalkConfig, Rhythm | 
     return dataclasses.replace(config, frames=music.frames), music
 
 
-def _reserved(config: WalkConfig) -> contextlib.AbstractContextManager[Path]:
-    """The output held for the walk: a file, or a folder of frames built whole and renamed into place.
+@contextlib.contextmanager
+def _reserved(config: WalkConfig) -> Iterator[Path]:
+    """The outputs held for the walk: a file, or a folder of frames built whole and renamed into place,
+    and the ``--save-latents`` file.
 
     Never a user's file replaced unasked; with ``--overwrite``, an old folder only if it holds frames alone.
     """
-    if config.format == "frames":
-        return runs.reserve(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
-    return runs.reserve(config.out, overwrite=config.overwrite)
+    with contextlib.ExitStack() as held:
+        if config.format == "frames":
+            held.enter_context(
+                runs.reserve(config.out, kind="folder", replaces=media.FRAME_NAME, overwrite=config.overwrite)
+            )
+        else:
+            held.enter_context(runs.reserve(config.out, overwrite=config.overwrite))
+        if config.save_latents is not None:
+            held.enter_context(runs.reserve(config.save_latents, overwrite=config.overwrite))
+        yield Path(config.out)
+
+
+def _keyframes(
+    generator: keras.Model, config: WalkConfig, on_event: OnEvent, should_stop: ShouldStop
+) -> keyframes.Keyframes | None:
+    """The walk's keyframes from where ``config`` says; None if stopped while finding pictures."""
+    dim = sampling.latent_dim(generator)
+    if config.keyframe_images is not None:
+        return keyframes.from_pictures(config, generator, on_event, should_stop)
+    if config.keyframe_files:
+        found = keyframes.from_files(config, resolve_model(config.model))
+        if found.keys.shape[-1] != dim:  # the same file hash with another length cannot happen unedited
+            raise InputError(
+                f"--keyframes holds {found.keys.shape[-1]}-long latents; the generator takes {dim}"
+            )
+        return found
+    return keyframes.random_keyframes(config, dim)
 
 
 def _render(
@@ -108,17 +139,17 @@ def _render(
     native = int(generator.output_shape[1])
     size = config.size or native
     mode = resample_mode(config.resample, native, size)
-    keys = sampling.latents(config.walks * config.keyframes, dim, config.seed)
-    keys = keys.reshape(config.walks, config.keyframes, dim)  # walk 0 of a grid is the 1x1 walk
+    keys = _keyframes(generator, config, on_event, should_stop)  # walk 0 of a grid is the 1x1 walk
+    if keys is None:
+        on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
+        return WalkResult(out=out, frames=0, stopped=True)
+    path = KeyframePath(keys.keys, config.interp, config.ease)
     forward = _fast(generator)
     per_batch = max(1, config.batch_size // config.walks)
 
     def render(index: np.ndarray) -> np.ndarray:
-        if music is None:
-            z = frame_latents(keys, config.frames, index, config.interp, config.ease)
-        else:
-            z = phase_latents(keys, music.phase[index], config.interp, config.ease)
-        z = z.reshape(-1, dim)
+        phase = index / config.frames if music is None else music.phase[index]
+        z = path(phase).reshape(-1, dim)
         cells = sampling.generate(forward, z, batch_size=len(z))
         return tile(upscale(cells, size, mode), len(index), config.grid)
 
@@ -167,6 +198,8 @@ def _render(
         with runs.atomic_path(out, folder=config.format == "frames") as tmp:
             sound = None if config.audio is None else audio.audio_input(config.audio)
             media.write(config.format, tmp, batches(), config.fps, config.frames, sample, sound)
+        if config.save_latents is not None:
+            write_latents(config.save_latents, keys.flat, resolve_model(config.model), keys.names)
     except _Stopped:
         on_event(Message(f"stopped before the end; {out} was not written", level="warning"))
         return WalkResult(out=out, frames=0, stopped=True)

@@ -1,16 +1,24 @@
 """The path a walk takes through latent space: keyframes, easing and interpolation.
 
-Pure numpy, so the geometry is testable without a model. A walk of N frames
-over K keyframes visits keyframe k at frame k*N/K and returns to keyframe 0
-after frame N-1: frame N would be frame 0, so a player looping the frames
-sees no jump and no repeated frame.
+Pure numpy, so the geometry is testable without a model. A path is a
+function from a phase in [0, 1) to latents (:class:`KeyframePath`), built
+from a list of keyframes: phase k/K is keyframe k, and phase 1 would be
+keyframe 0 again. A walk of N frames shows phase n/N at frame n, so it
+visits keyframe k at frame k*N/K and returns to keyframe 0 after frame N-1:
+a player looping the frames sees no jump and no repeated frame. Whatever
+times the frames differently (to music, say) asks the same path for other
+phases.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lerp", "slerp", "ease", "frame_latents", "phase_latents"]
+__all__ = ["lerp", "slerp", "ease", "KeyframePath", "frame_latents"]
+
+# A phase this close to a keyframe's (in keyframes) is that keyframe: frame k*N/K lands on keyframe
+# k exactly, where (k*N/K)/N*K in floating point may miss it by a rounding error.
+SNAP = 1e-9
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -46,40 +54,46 @@ def ease(t: np.ndarray, kind: str) -> np.ndarray:
     return t
 
 
+class KeyframePath:
+    """A loop through ``keys`` (walks, keyframes, dim), in order and back to the first: phase -> latents.
+
+    ``interp`` joins neighbouring keyframes (``slerp`` or ``lerp``); ``easing``
+    paces each stretch (``linear`` or ``smooth``). Every walk of a grid has its
+    own keyframes and takes the same phase.
+    """
+
+    def __init__(self, keys: np.ndarray, interp: str = "slerp", easing: str = "linear") -> None:
+        if keys.ndim != 3 or keys.shape[1] < 1:
+            raise ValueError(f"keys must be (walks, keyframes, dim), not {keys.shape}")
+        self.keys = np.asarray(keys, np.float32)
+        self.interp, self.easing = interp, easing
+
+    @property
+    def count(self) -> int:
+        """Keyframes per walk."""
+        return self.keys.shape[1]
+
+    def __call__(self, phase: np.ndarray) -> np.ndarray:
+        """(len(phase), walks, dim) latents at ``phase``, each in [0, 1) (1 is 0 again)."""
+        walks, count, dim = self.keys.shape
+        position = np.asarray(phase, np.float64).reshape(-1) % 1.0 * count
+        nearest = np.round(position)
+        position = np.where(np.abs(position - nearest) < SNAP, nearest, position)
+        segment = np.floor(position).astype(np.int64)
+        t = ease(position - segment, self.easing)
+        a = self.keys[:, segment % count]  # (walks, n, dim)
+        b = self.keys[:, (segment + 1) % count]
+        mix = slerp if self.interp == "slerp" else lerp
+        flat_t = np.tile(t, walks)
+        out = mix(a.reshape(-1, dim), b.reshape(-1, dim), flat_t).reshape(walks, len(position), dim)
+        return np.ascontiguousarray(out.transpose(1, 0, 2), dtype=np.float32)
+
+
 def frame_latents(
     keys: np.ndarray, frames: int, index: np.ndarray, interp: str = "slerp", easing: str = "linear"
 ) -> np.ndarray:
-    """Latents of the frames numbered ``index`` in a looping walk of ``frames`` frames.
+    """Latents of the frames numbered ``index`` in a looping walk of ``frames`` frames: phase n/N.
 
     ``keys`` is (walks, keyframes, dim); the result is (len(index), walks, dim).
-    Positions are computed with integers so frame k*N/K lands exactly on keyframe k.
     """
-    count = keys.shape[1]
-    index = np.asarray(index, dtype=np.int64)
-    segment = (index * count) // frames
-    t = ease(((index * count) % frames) / frames, easing)
-    return _between(keys, segment, t, interp)
-
-
-def phase_latents(
-    keys: np.ndarray, phase: np.ndarray, interp: str = "slerp", easing: str = "linear"
-) -> np.ndarray:
-    """Latents at each ``phase`` in [0, 1) of the loop through ``keys``: (len(phase), walks, dim).
-
-    Phase ``k/K`` is keyframe ``k`` and phase 1 would be keyframe 0 again, as frame ``f`` of a plain
-    walk of ``N`` frames is phase ``f/N``; a re-timed walk (:mod:`artgen.walk.rhythm`) picks its own.
-    """
-    position = np.asarray(phase, dtype=np.float64) * keys.shape[1]
-    segment = np.floor(position).astype(np.int64)
-    return _between(keys, segment, ease(position - segment, easing), interp)
-
-
-def _between(keys: np.ndarray, segment: np.ndarray, t: np.ndarray, interp: str) -> np.ndarray:
-    """For each frame, ``t`` of the way from keyframe ``segment`` to the next, looping past the last."""
-    walks, count, dim = keys.shape
-    a = keys[:, segment % count]  # (walks, n, dim)
-    b = keys[:, (segment + 1) % count]
-    mix = slerp if interp == "slerp" else lerp
-    flat_t = np.tile(t, walks)
-    out = mix(a.reshape(-1, dim), b.reshape(-1, dim), flat_t).reshape(walks, len(segment), dim)
-    return np.ascontiguousarray(out.transpose(1, 0, 2), dtype=np.float32)
+    return KeyframePath(keys, interp, easing)(np.asarray(index, np.int64) / frames)

@@ -1,6 +1,6 @@
 """Walks that move with music: a track's beats and loudness, per video frame, become the walk's pace.
 
-A walk's path maps a phase in [0, 1) to latents (:func:`artgen.walk.path.phase_latents`: phase 0 is
+A walk's path maps a phase in [0, 1) to latents (:class:`artgen.walk.path.KeyframePath`: phase 0 is
 the first keyframe, the walk passes the others in order, and phase 1 would be the first again). A
 plain walk sits at phase ``f / N`` in frame ``f``: an even pace. Here the music re-times that and
 nothing else, so any path can be driven by it:

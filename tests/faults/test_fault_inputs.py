@@ -55,6 +55,12 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> 
     _wav(root / "silent.wav", 0)
     _wav(root / "blip.wav", 1000)  # 23 ms: less than a frame
     _wav(root / "track.wav", 22050)
+    from artgen.generators.latents_file import write_latents
+    from artgen.generators.locate import DEFAULT_GENERATOR
+
+    write_latents(root / "keys.npz", np.ones((2, 100), np.float32), DEFAULT_GENERATOR, ["a", "b"])
+    write_latents(root / "other.npz", np.ones((2, 100), np.float32), root / "file.txt", ["a", "b"])
+    write_latents(root / "narrow.npz", np.ones((2, 8), np.float32), DEFAULT_GENERATOR, ["a", "b"])
     names = ("data", "empty", "file.txt", "notes.png", "photo.png", "painting.png", "existing.png")
     paths = {name.split(".")[0]: str(root / name) for name in names}
     paths.update(
@@ -64,11 +70,15 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes_dir: Path) -> 
         gif=str(root / "existing.gif"),
         full=str(root / "full"),
         keras=str(root / "cut.keras"),
-        **{name: str(root / f"{name}.wav") for name in ("notes", "nothing", "silent", "blip", "track")},
+        notaudio=str(root / "notes.wav"),
+        **{name: str(root / f"{name}.wav") for name in ("nothing", "silent", "blip", "track")},
         bigpng=str(root / "big.png"),
         missing=str(root / "missing"),
         out=str(root / "new.png"),
         file=str(root / "file.txt"),
+        latents=str(root / "keys.npz"),
+        otherlatents=str(root / "other.npz"),
+        narrowlatents=str(root / "narrow.npz"),
     )
     return paths
 
@@ -137,6 +147,13 @@ CASES = {
     "sample-out-in-a-file": (["sample", "-n", "2", "{file}/grid.png"], "is a file, not a folder"),
     "sample-count-huge": (["sample", "-n", "100000000", "{out}"], "-n must be between 1 and 10000"),
     "sample-columns-over-count": (["sample", "-n", "4", "--columns", "9", "{out}"], "more than the 4 images"),
+    "sample-latents-other": (["sample", "--latents", "{otherlatents}", "{out}"], "another generator"),
+    "sample-latents-not-npz": (["sample", "--latents", "{file}", "{out}"], "not an artgen latents file"),
+    "sample-latents-select": (
+        ["sample", "--latents", "{latents}", "--select", "0.5", "{out}"],
+        "leave it out with --latents",
+    ),
+    "sample-latents-narrow": (["sample", "--latents", "{narrowlatents}", "{out}"], "the generator takes 100"),
     # walk
     "walk-extension": (["walk", "w.txt"], "unknown extension"),
     "walk-fps-tiny": (["walk", "--fps", "0.001", "w.gif"], "--fps must be between 0.1 and 240"),
@@ -154,7 +171,7 @@ CASES = {
     "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "already has files"),
     "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
     "walk-audio-missing": (["walk", "--audio", "{missing}.wav", "w.mp4"], "missing.wav: no such file"),
-    "walk-audio-not-audio": (["walk", "--audio", "{notes}", "w.mp4"], "notes.wav: not a readable WAV track"),
+    "walk-audio-not-audio": (["walk", "--audio", "{notaudio}", "w.mp4"], "notes.wav: not a readable WAV track"),
     "walk-audio-empty-file": (["walk", "--audio", "{nothing}", "w.mp4"], "nothing.wav: the file is empty"),
     "walk-audio-no-sound": (["walk", "--audio", "{silent}", "w.mp4"], "silent.wav: the track is empty"),
     "walk-audio-too-short": (["walk", "--audio", "{blip}", "w.mp4"], "a walk needs at least 2"),
@@ -167,6 +184,42 @@ CASES = {
         "between 0 and 1",
     ),
     "walk-audio-release": (["walk", "--audio", "{track}", "--release", "-1", "w.mp4"], "--release must be"),
+    "walk-keyframes-other": (
+        ["walk", "w.gif", "--keyframes", "{otherlatents}"],
+        "made with another generator",
+    ),
+    "walk-keyframes-not-npz": (["walk", "w.gif", "--keyframes", "{file}"], "not an artgen latents file"),
+    "walk-keyframes-missing": (["walk", "w.gif", "--keyframes", "{missing}"], "no such file"),
+    "walk-keyframes-narrow": (["walk", "w.gif", "--keyframes", "{narrowlatents}"], "the generator takes 100"),
+    "walk-keyframes-grid": (["walk", "w.gif", "--grid", "1x2", "--keyframes", "{latents}"], "for 2 walks"),
+    "walk-keyframe-images-not-image": (
+        ["walk", "w.gif", "--keyframe-images", "{photo}", "{notes}"],
+        "--keyframe-images ",
+    ),
+    "walk-keyframe-images-one": (["walk", "w.gif", "--keyframe-images", "{photo}"], "needs at least 2"),
+    "walk-keyframes-and-images": (
+        ["walk", "w.gif", "--keyframes", "{latents}", "--keyframe-images", "{photo}", "{photo}"],
+        "leave out --keyframes",
+    ),
+    "walk-save-latents-not-npz": (["walk", "w.gif", "--save-latents", "k.txt"], "ends in .npz"),
+    "walk-save-latents-exists": (
+        ["walk", "w.gif", "--save-latents", "{latents}"],
+        "exists; pass --overwrite",
+    ),
+    # project
+    "project-nothing": (["project"], "give IMAGE"),
+    "project-image-missing": (["project", "{missing}"], "no such file"),
+    "project-image-not-image": (["project", "{notes}"], "not an image"),
+    "project-image-cut-short": (["project", "{cutpng}"], "unreadable"),
+    "project-out-not-npz": (["project", "{photo}", "-o", "x.png"], "must end in .npz"),
+    "project-out-exists": (["project", "{photo}", "-o", "{latents}"], "exists; pass --overwrite"),
+    "project-picture-exists": (["project", "{photo}", "-o", "existing.npz"], "existing.png exists"),
+    "project-steps-0": (["project", "{photo}", "--steps", "0"], "--steps must be between 1"),
+    "project-candidates-few": (
+        ["project", "{photo}", "--restarts", "8", "--candidates", "4"],
+        "must be at least --restarts",
+    ),
+    "project-model-missing": (["project", "{photo}", "--model", "{missing}"], "does not exist"),
     # toy
     "toy-mean-1e9": (["toy", "--mean", "1e9"], "--mean must be between -1000 and 1000"),
     "toy-mean-1e308": (["toy", "--mean", "1e308"], "--mean must be between"),

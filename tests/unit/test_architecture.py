@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "artgen"
 # Engines and the layers above them. The core (artgen's top-level modules) sits below all of them.
-ENGINES = {"dcgan", "walk", "style", "labs", "quality", "generators"}
+ENGINES = {"dcgan", "walk", "project", "style", "labs", "quality", "generators"}
 
 
 def _module_name(path: Path) -> str:

@@ -10,7 +10,17 @@ import pytest
 from artgen.cli import main
 
 BENCHMARKS = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
-ENGINES = [["train"], ["sample"], ["walk"], ["eval"], ["style"], ["texture"], ["toy"], ["classify", "train"]]
+ENGINES = [
+    ["train"],
+    ["sample"],
+    ["walk"],
+    ["project"],
+    ["eval"],
+    ["style"],
+    ["texture"],
+    ["toy"],
+    ["classify", "train"],
+]
 
 
 def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:

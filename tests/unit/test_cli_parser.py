@@ -61,8 +61,8 @@ COMMANDS = dict(_commands(build_parser()))
         ),
         (
             ["wlak", "out.gif"],
-            "artgen: error: 'wlak' is not a command of artgen: train, sample, walk, eval, jobs, style, "
-            "texture, toy, classify, serve, completion (did you mean walk?); see artgen --help",
+            "artgen: error: 'wlak' is not a command of artgen: train, sample, walk, project, eval, jobs, "
+            "style, texture, toy, classify, serve, completion (did you mean walk?); see artgen --help",
         ),
         (
             ["classify", "trian", "photos/"],

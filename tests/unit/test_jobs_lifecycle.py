@@ -106,8 +106,10 @@ def test_paths_are_stored_absolute(runner, tmp_path, monkeypatch):
 
 MAIN_FIELDS = {
     "train": "data_dir size width batch_size epochs steps learning_rate lr_decay augment ema seed runs_root",
-    "sample": "out model count seed select overwrite",
-    "walk": "out model frames fps keyframes seed interp ease size overwrite style style_weight",
+    "sample": "out model count seed select latents overwrite",
+    "walk": "out model frames fps keyframes keyframe_images save_latents seed interp ease size overwrite "
+    "style style_weight",
+    "project": "images out model steps restarts seed overwrite",
     "style": "content styles out method size iterations optimizer content_weight style_weight strength masks "
     "preserve_colors seamless scales seed overwrite tile sequence",
     "texture": "styles out size iterations optimizer seamless scales seed overwrite",
@@ -117,7 +119,9 @@ MAIN_FIELDS = {
 }
 
 
-@pytest.mark.parametrize("name", ["train", "sample", "walk", "style", "texture", "toy", "classify"])
+@pytest.mark.parametrize(
+    "name", ["train", "sample", "walk", "project", "style", "texture", "toy", "classify"]
+)
 def test_every_config_field_is_in_the_form_main_ones_first(name):
     kind = kinds.KINDS[name]
     fields = kinds.form_fields(kind)
@@ -144,7 +148,7 @@ def test_walk_and_style_forms_work_with_one_key_on_a_fresh_install(tmp_path, mon
     (tmp_path / "walk-1.gif").write_bytes(b"made earlier")
     assert kinds.suggestions(kinds.KINDS["walk"])["out"] == str(tmp_path / "walk-2.gif")
     assert new_file("samples", ".png") == str(tmp_path / "samples-1.png")
-    for name in ("walk", "style", "sample"):
+    for name in ("walk", "style", "sample", "project"):
         kind = kinds.KINDS[name]
         kinds.build_config(kind, kinds.suggestions(kind))  # valid as it stands: ctrl+s starts it
     style = kinds.suggestions(kinds.KINDS["style"])

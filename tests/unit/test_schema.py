@@ -22,6 +22,7 @@ COMMANDS = {
     "train": ("train",),
     "sample": ("sample",),
     "walk": ("walk",),
+    "project": ("project",),
     "style": ("style",),
     "texture": ("texture",),
     "toy": ("toy",),
@@ -33,6 +34,7 @@ REQUIRED_ARGS = {
     "train": ["{dir}"],
     "sample": ["{dir}/out.png"],
     "walk": ["{dir}/w.gif"],
+    "project": ["{dir}/photo.png"],
     "style": ["{dir}/photo.png", "{dir}/painting.png"],
     "texture": ["{dir}/painting.png"],
     "toy": [],
@@ -164,6 +166,12 @@ def test_form_entries_are_checked_against_the_settings_as_you_type(tmp_path: Pat
     walk = {spec.name: spec for spec in kinds.form_fields(kinds.KINDS["walk"])}
     assert check_field(walk["grid"], "3x2") == ((3, 2), None)
     assert "ROWSxCOLUMNS" in check_field(walk["grid"], "3,2")[1]
+    assert check_field(walk["keyframes"], "6") == (6, None)
+    assert check_field(walk["keyframes"], "1") == (None, "must be between 2 and 1000, not 1")
+    keys = tmp_path / "keys.npz"
+    assert check_field(walk["keyframes"], f"{keys}, {keys}") == (None, f"no file {keys}")
+    keys.write_bytes(b"checked against the generator when the walk runs")
+    assert check_field(walk["keyframes"], f"{keys},{keys}") == ((str(keys), str(keys)), None)
 
 
 def test_a_bare_flag_and_its_negation_come_from_the_setting(tmp_path):

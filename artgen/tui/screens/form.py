@@ -236,8 +236,9 @@ def check_field(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
         value = schema.parse_text(spec.option, text)
     except InputError as exc:
         return None, str(exc)
-    if spec.kind in ("images", "list"):
-        errors = [error for path in value if spec.kind == "images" and (error := _check_path(spec, path))]
+    if spec.kind in ("images", "list", "latents"):
+        paths = [value] if isinstance(value, str) else [] if isinstance(value, int) else value
+        errors = [error for path in paths if spec.kind != "list" and (error := _check_path(spec, path))]
         if errors:
             return None, errors[0]
     elif spec.kind in PATH_KINDS and (error := _check_path(spec, text)):
@@ -263,6 +264,8 @@ def _check_path(spec: FieldSpec, text: str) -> str | None:
         return check_generator_path(path)
     if spec.kind == "classifier":
         return check_classifier_path(path)
+    if spec.kind == "latents":  # what it holds is checked against the generator when the job runs
+        return None if path.is_file() else f"no file {path}"
     if spec.kind == "source" and path.is_dir():
         return None  # a batch: its photos are read, and any unusable one reported, when the job runs
     if spec.kind == "source" and path.suffix.lower() in VIDEO_SUFFIXES:
