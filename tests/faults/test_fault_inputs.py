@@ -171,7 +171,10 @@ CASES = {
     "walk-frames-into-files": (["walk", "--frames", "4", "{full}"], "already has files"),
     "walk-model-cut-short": (["walk", "--model", "{keras}", "w.gif"], "not a readable Keras file"),
     "walk-audio-missing": (["walk", "--audio", "{missing}.wav", "w.mp4"], "missing.wav: no such file"),
-    "walk-audio-not-audio": (["walk", "--audio", "{notaudio}", "w.mp4"], "notes.wav: not a readable WAV track"),
+    "walk-audio-not-audio": (
+        ["walk", "--audio", "{notaudio}", "w.mp4"],
+        "notes.wav: not a readable WAV track",
+    ),
     "walk-audio-empty-file": (["walk", "--audio", "{nothing}", "w.mp4"], "nothing.wav: the file is empty"),
     "walk-audio-no-sound": (["walk", "--audio", "{silent}", "w.mp4"], "silent.wav: the track is empty"),
     "walk-audio-too-short": (["walk", "--audio", "{blip}", "w.mp4"], "a walk needs at least 2"),
