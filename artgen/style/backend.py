@@ -10,7 +10,15 @@ import keras
 
 from artgen.errors import InputError
 
-__all__ = ["value_and_grad", "compiled", "make_device_loop", "device_memory", "compilations"]
+__all__ = [
+    "value_and_grad",
+    "compiled",
+    "make_device_loop",
+    "device_memory",
+    "compilations",
+    "instance_norm",
+    "convolution_dtype",
+]
 
 
 def _module():
@@ -51,3 +59,15 @@ def make_device_loop(*args, **kwargs):
 def compilations() -> int:
     """Device-loop programs compiled (JAX) or traced (TensorFlow) so far in this process."""
     return _module().compilations()
+
+
+def instance_norm(x, scale, shift, epsilon: float, groups: int):
+    """``x`` (N, H, W, groups x C) normalised per picture and channel, then scaled and shifted by ``scale``
+    and ``shift`` (N, C); a channel's statistics pool its ``groups`` copies. The backend's own fused
+    operation where it has one for ``x``; None where not, and the caller writes it in ``keras.ops``."""
+    return _module().instance_norm(x, scale, shift, epsilon, groups)
+
+
+def convolution_dtype() -> str:
+    """The dtype the fast network's convolutions run fastest in here: "bfloat16" or "float32"."""
+    return _module().convolution_dtype()
