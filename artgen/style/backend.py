@@ -61,11 +61,12 @@ def compilations() -> int:
     return _module().compilations()
 
 
-def instance_norm(x, scale, shift, epsilon: float, groups: int):
-    """``x`` (N, H, W, groups x C) normalised per picture and channel, then scaled and shifted by ``scale``
-    and ``shift`` (N, C); a channel's statistics pool its ``groups`` copies. The backend's own fused
-    operation where it has one for ``x``; None where not, and the caller writes it in ``keras.ops``."""
-    return _module().instance_norm(x, scale, shift, epsilon, groups)
+def instance_norm(x, scale, shift, epsilon: float, groups: int, relu: bool):
+    """``x`` (N, H, W, groups x C) normalised per picture and channel, then scaled and shifted by
+    ``scale`` and ``shift`` (N, C), a ReLU after with ``relu``; a channel's statistics pool its ``groups``
+    copies. The backend's own fused operation where it has one for ``x``; None where not, and the
+    caller writes it in ``keras.ops``."""
+    return _module().instance_norm(x, scale, shift, epsilon, groups, relu)
 
 
 def convolution_dtype() -> str:

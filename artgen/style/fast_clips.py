@@ -121,13 +121,10 @@ class FastFramePainter:
             last_reduced, last_painted, last_rgb = self.previous
             motion = self.motion(last_reduced, reduced, photo.shape[:2])
             if self.stable:
-                trust = HOLD * motion.confidence[..., None]
-                blended = motion.warp(last_painted)
-                blended -= painted
-                blended *= trust
-                painted = np.add(blended, painted, out=blended)
+                trust = HOLD * motion.confidence
+                painted = cv2.blendLinear(motion.warp(last_painted), painted, trust, 1 - trust)
             moved = _moved_rows(last_rgb, motion, FLICKER_ROWS)
-        rgb = np.clip(painted + 0.5, 0, 255).astype(np.uint8)
+        rgb = cv2.convertScaleAbs(painted)  # rounded to uint8; the painting is within 0-255 already
         if self.config.preserve_colors:
             rgb = color.with_chroma_of(rgb, photo)
         self.previous = (reduced, painted, rgb)

@@ -279,23 +279,29 @@ def _layers():
         """Conditional instance norm: each picture's channels set to the scale and shift its style chose.
 
         ``blocks``: the input is 2x2 blocks (:class:`ToBlocks`); a channel's
-        statistics are taken over its four pixels in every block.
+        statistics are taken over its four pixels in every block. ``relu``:
+        a ReLU follows, inside the layer so that a fused norm takes it in.
+        The picture is taken and given in the layer's dtype; the statistics,
+        scales and shifts are float32 whatever that is.
         """
 
-        def __init__(self, blocks: bool = False, **kwargs) -> None:
-            super().__init__(**kwargs)
-            self.blocks = blocks
+        def __init__(self, blocks: bool = False, relu: bool = False, **kwargs) -> None:
+            super().__init__(autocast=False, **kwargs)
+            self.blocks, self.relu = blocks, relu
 
         def call(self, inputs):
             x, scale, shift = inputs
+            x = ops.cast(x, self.compute_dtype)
             repeat = 4 if self.blocks else 1
-            fused = instance_norm(x, scale, shift, EPSILON, repeat)
+            fused = instance_norm(x, scale, shift, EPSILON, repeat, self.relu)
             if fused is not None:
                 return fused
-            mean = self._pooled(ops.mean(x, axis=(1, 2)), repeat)
-            variance = self._pooled(ops.mean(ops.square(x - mean), axis=(1, 2)), repeat)
+            wide = ops.cast(x, "float32")
+            mean = self._pooled(ops.mean(wide, axis=(1, 2)), repeat)
+            variance = self._pooled(ops.mean(ops.square(wide - mean), axis=(1, 2)), repeat)
             gain = ops.tile(scale, (1, repeat))[:, None, None, :] * ops.rsqrt(variance + EPSILON)
-            return x * gain + (ops.tile(shift, (1, repeat))[:, None, None, :] - mean * gain)
+            normed = wide * gain + (ops.tile(shift, (1, repeat))[:, None, None, :] - mean * gain)
+            return ops.cast(ops.relu(normed) if self.relu else normed, x.dtype)
 
         @staticmethod
         def _pooled(per_channel, repeat: int):
@@ -310,7 +316,7 @@ def _layers():
             return shapes[0]
 
         def get_config(self):
-            return {**super().get_config(), "blocks": self.blocks}
+            return {**super().get_config(), "blocks": self.blocks, "relu": self.relu}
 
     return ToBlocks, FromBlocks, BlockConv, UpConv, ReflectPad, BlockReflectPad, StyleNorm
 
@@ -339,39 +345,42 @@ def build_transformer(path: str | os.PathLike[str] = MAGENTA_WEIGHTS, convolutio
     style = keras.Input(shape=(STYLE_SIZE,), name="style")
     specs = {name: (kernel, stride, filters) for name, kernel, stride, filters in TRANSFORMER_CONVS}
 
-    def norm(x, name: str, blocks: bool = False):
+    def norm(x, name: str, blocks: bool = False, relu: bool = True, dtype: str | None = low):
         filters = specs[name][2]
         scale = keras.layers.Dense(filters, name=f"{name}_scale")(style)
         shift = keras.layers.Dense(filters, name=f"{name}_shift")(style)
-        return StyleNorm(blocks, name=f"{name}_norm")([x, scale, shift])
+        return StyleNorm(blocks, relu, name=f"{name}_norm", dtype=dtype)([x, scale, shift])
 
     def conv(x, name: str):
         kernel, stride, filters = specs[name]
         x = ReflectPad(kernel // 2, name=f"{name}_pad", dtype=low)(x)
         return keras.layers.Conv2D(filters, kernel, strides=stride, name=name, dtype=low)(x)
 
-    # a ReLU straight after a convolution is fused into it, in its dtype; one after a norm, into the norm
-    relu = lambda x, name, dtype=None: keras.layers.ReLU(name=f"{name}_relu", dtype=dtype)(x)
-    x = ToBlocks(name="contract_conv1_blocks", dtype=low)(
-        ReflectPad(4, name="contract_conv1_pad", dtype=low)(photo)
-    )
-    x = relu(BlockConv(8, 9, name="contract_conv1", dtype=low)(x), "contract_conv1", low)
-    x = FromBlocks(name="contract_conv1_pixels", dtype=low)(x)
-    x = relu(conv(x, "contract_conv2"), "contract_conv2", low)
-    x = relu(conv(x, "contract_conv3"), "contract_conv3", low)
-    for block in range(1, 6):
-        name = f"residual{block}"
-        h = relu(norm(conv(x, f"{name}_conv1"), f"{name}_conv1"), f"{name}_conv1")
-        x = keras.layers.Add(name=f"{name}_add")([x, norm(conv(h, f"{name}_conv2"), f"{name}_conv2")])
-    x = UpConv(16, 3, name="expand_conv1", dtype=low)(x)
-    x = relu(norm(x, "expand_conv1", blocks=True), "expand_conv1")
-    x = FromBlocks(name="expand_conv1_pixels", dtype=low)(x)
+    relu = lambda x, name: keras.layers.ReLU(name=f"{name}_relu", dtype=low)(x)  # fused into the convolution
+    x = ReflectPad(4, name="contract_conv1_pad", dtype=low)(photo)
     x = relu(
-        norm(UpConv(8, 3, name="expand_conv2", dtype=low)(x), "expand_conv2", blocks=True), "expand_conv2"
+        BlockConv(8, 9, name="contract_conv1", dtype=low)(
+            ToBlocks(name="contract_conv1_blocks", dtype=low)(x)
+        ),
+        "contract_conv1",
     )
-    x = BlockReflectPad(4, name="expand_conv3_pad", dtype=low)(x)
-    x = BlockConv(3, 9, name="expand_conv3", dtype=low)(x)
-    x = keras.layers.Activation("sigmoid", name="expand_conv3_sigmoid")(norm(x, "expand_conv3", blocks=True))
+    x = FromBlocks(name="contract_conv1_pixels", dtype=low)(x)
+    x = relu(conv(x, "contract_conv2"), "contract_conv2")
+    x = relu(conv(x, "contract_conv3"), "contract_conv3")
+    for block in range(1, 6):  # the sum that runs through the blocks is kept in float32
+        name = f"residual{block}"
+        h = norm(conv(x, f"{name}_conv1"), f"{name}_conv1")
+        x = keras.layers.Add(name=f"{name}_add")(
+            [x, norm(conv(h, f"{name}_conv2"), f"{name}_conv2", relu=False)]
+        )
+    x = norm(UpConv(16, 3, name="expand_conv1", dtype=low)(x), "expand_conv1", blocks=True)
+    x = FromBlocks(name="expand_conv1_pixels", dtype=low)(x)
+    x = norm(UpConv(8, 3, name="expand_conv2", dtype=low)(x), "expand_conv2", blocks=True)
+    x = BlockConv(3, 9, name="expand_conv3", dtype=low)(
+        BlockReflectPad(4, name="expand_conv3_pad", dtype=low)(x)
+    )
+    x = norm(x, "expand_conv3", blocks=True, relu=False, dtype=None)  # float32 into the sigmoid, the output
+    x = keras.layers.Activation("sigmoid", name="expand_conv3_sigmoid")(x)
     model = keras.Model([photo, style], FromBlocks(name="painting")(x), name="magenta_transformer")
     _load(model, path)
     return model

@@ -447,7 +447,7 @@ class Previews:
             return
         self.shown_at = now
         path = self.work / PREVIEW_NAME
-        images.save_png(path, picture)
+        images.save_png(path, picture, compress_level=1)  # a scratch file, written while the clip waits
         self.on_event(Preview(str(path), caption=f"frame {index}/{self.total}"))
 
     def remove(self) -> None:

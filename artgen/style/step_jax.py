@@ -206,7 +206,7 @@ class DeviceLoop:
         return np.asarray(self._carry[1], np.float64).ravel()
 
 
-def instance_norm(x, scale, shift, epsilon: float, groups: int) -> None:
+def instance_norm(x, scale, shift, epsilon: float, groups: int, relu: bool) -> None:
     """None: XLA fuses the norm written in ``keras.ops`` into a few loops itself."""
     return None
 

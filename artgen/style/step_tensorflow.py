@@ -155,29 +155,36 @@ class DeviceLoop:
         return self.best_x.numpy().astype(np.float64).ravel()
 
 
-def instance_norm(x, scale, shift, epsilon: float, groups: int):
+def instance_norm(x, scale, shift, epsilon: float, groups: int, relu: bool):
     """One picture's conditional instance norm as a batch norm over its pixels: oneDNN's, two passes
-    over ``x`` and a following ReLU fused in, where ``keras.ops`` took five (mean, squared difference,
-    mean, multiply, add) and the ReLU a sixth. The ``groups`` copies of a channel are laid side by side
-    along the width (a reshape, no copy) so that one statistic covers them. None for a batch of
-    several pictures (each has its own statistics and style) or a dtype other than float32."""
-    if x.shape[0] != 1 or x.dtype != tf.float32:
+    over ``x`` with the ReLU fused in, where ``keras.ops`` took five (mean, squared difference, mean,
+    multiply, add) and the ReLU a sixth; in bfloat16 too, statistics in float32. The ``groups`` copies
+    of a channel are laid side by side along the width (a reshape, no copy) so that one statistic covers
+    them. None for a batch of several pictures: each has its own statistics and style.
+
+    oneDNN's bfloat16 batch norm is fast only on whole blocks of 16 channels (for 8, 13 times as slow
+    as float32's): fewer are normalised in float32. On fewer than 8 (the last layer's 3) its float32 one
+    took longer than ``keras.ops``: None.
+    """
+    channels = x.shape[-1] // groups
+    if x.shape[0] != 1 or channels < 8:
         return None
     shape = tf.shape(x)
-    channels = x.shape[-1] // groups
     side_by_side = tf.reshape(x, (1, shape[1], shape[2] * groups, channels))
+    if channels % 16:
+        side_by_side = tf.cast(side_by_side, tf.float32)
     none = tf.zeros((0,), tf.float32)
     normed = tf.raw_ops.FusedBatchNormV3(
         x=side_by_side,
-        scale=scale[0],
-        offset=shift[0],
+        scale=tf.cast(scale[0], tf.float32),
+        offset=tf.cast(shift[0], tf.float32),
         mean=none,
         variance=none,
         epsilon=epsilon,
         is_training=True,
         exponential_avg_factor=1.0,
     )[0]
-    return tf.reshape(normed, shape)
+    return tf.reshape(tf.cast(tf.nn.relu(normed) if relu else normed, x.dtype), shape)
 
 
 def convolution_dtype() -> str:
