@@ -14,24 +14,35 @@ Prints, for every bundled photo (artgen/bundled/samples) and painting
 * the cold whole command, ``python -m artgen style PHOTO PAINTING --method fast``
   in a fresh process (wall, and its CPU seconds from ``getrusage``);
 * a clip at ``--clip-size`` (the astronaut panned and zoomed, ``--clip-frames``
-  frames, an MP4): CPU seconds per frame after the first (decoding, painting,
-  the temporal filter, the flicker figures and encoding; OUT.json's
-  ``cpu_seconds_per_frame``), frames per second of CPU time, and the painter
-  alone on decoded frames;
+  frames, an MP4), the whole ``stylise`` run warm, stable and frame by frame:
+  CPU seconds of the process and of the ffmpeg it ran (decoding and encoding)
+  per frame, frames per CPU second, frames per second of wall time, the cores
+  it kept busy (CPU over wall seconds) and that over the machine's cores (the
+  parallel efficiency, a lower bound while other work shares them: the cores
+  the rest of the machine kept busy are printed beside it, from /proc/stat);
+  a 2-frame clip's whole run (the fixed cost) and from it the cost of each
+  further frame; the painter alone on decoded frames, one frame after the
+  other and with the network a frame ahead on its own thread, the network
+  (in the dtype chosen here and in float32) and the temporal filter apart;
+* with ``--precision``, every photo and painting at ``--clip-size`` with the
+  network's convolutions in bfloat16 against float32: the pictures'
+  differences and both pictures' style and content distances, scored by
+  ``benchmarks/style_speed.py``'s Judge;
 * with ``--flicker``, 128 px clips as ``benchmarks/style_animation.py`` makes
   them, from the bundled copies of its photos (a still camera with the coffee
   cup sliding across the cat, 10 frames; the astronaut panned and zoomed over
-  10 and 40 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
+  10, 40 and 80 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
   flicker along the flow (for every row along the stable Gatys path's flow and
   trust, ``artgen.style.flow.between``), the *floor* (the flicker of the
-  painting had it only moved along the flow) and the strokes' contrast (mean gradient) of the fast
-  path, stable and frame by frame, and with ``--gatys`` the stable Gatys path
-  on the same clips (its defaults, 2 scales x 40 steps for the first frame).
+  painting had it only moved along the flow) and the strokes' contrast (mean
+  gradient) of the fast path, stable and frame by frame, and with ``--gatys``
+  the stable Gatys path on the same clips (its defaults, 2 scales x 40 steps
+  for the first frame) and a table of the stable fast path against it.
 
 The machine may be shared: compare CPU seconds. Nothing is installed.
 
     python benchmarks/style_fast.py
-    python benchmarks/style_fast.py --flicker --gatys --skip-stills
+    python benchmarks/style_fast.py --skip-stills --precision --flicker --gatys
 """
 
 from __future__ import annotations
@@ -334,6 +345,7 @@ def flicker(gatys: bool, work: Path) -> None:
         ("scene, 10 frames", scene_frames(10, 128)),
         ("pan, 10 frames", pan_frames(10, 128)),
         ("pan, 40 frames", pan_frames(40, 128)),
+        ("pan, 80 frames", pan_frames(80, 128)),
     ):
         rows = [("fast, frame by frame", 0.0), ("fast, stable", 300.0)]
         for label, weight in rows:

@@ -33,20 +33,22 @@ from artgen.style.sequence import Flicker, Previews, SequenceResult
 __all__ = ["FastFramePainter", "paint_clip", "HOLD"]
 
 # A clip's temporal filter: where the moved last frame is trusted, it makes up this share of the new one,
-# so a frame's strokes are carried for about 1 / (1 - HOLD) frames. On the 128 px clips of
-# benchmarks/style_fast.py --flicker, flicker along the flow at 0.90 / 0.95 / 0.97: a 40-frame pan 0.20 /
-# 0.12 / 0.08, a 10-frame one 0.09 / 0.05 / 0.03 (the stable Gatys path 0.14 and 0.08). Held longer, the
-# strokes average with their own moved copies for longer and soften: their contrast 27 / 29 / 31 (the
-# network's own 37, Gatys's 31), and the plain flicker of a pan, which counts contrast times motion, rises
-# with it: 1.01 / 1.11 / 1.21 (Gatys 1.28).
-HOLD = 0.96
+# so a frame's strokes are carried for about 1 / (1 - HOLD) frames. The network repaints a little
+# differently at every frame however slowly the camera moves, so the slower the pan, the more that shows
+# against the input's change: flicker along the flow on the 128 px pans of benchmarks/style_fast.py over
+# 10 / 40 / 80 frames 0.06 / 0.13 / 0.23 held at 0.96, 0.05 / 0.11 / 0.21 at 0.97 (the stable Gatys path
+# 0.08 / 0.14 / 0.23). Held longer, the strokes average with their own moved copies for longer and soften
+# less than one might fear (contrast 29 at 0.97; the network's own 37, Gatys's 31), but the plain flicker
+# of a pan, which counts contrast times motion, rises: over 10 frames 1.17 at 0.96, 1.18 at 0.97 (Gatys 1.20).
+HOLD = 0.97
 # The moved input missing the new frame by this many levels (0-255) trusts it e^-1: where something
 # changed by itself. Twice the Gatys path's 12, which on a zooming pan distrusted every sharp edge, whose
 # strokes were then repainted: flicker along the flow 0.16 at 12, 0.12 at 24, 0.10 without the check.
 CHANGE_LEVELS = 24.0
 # A clip's flow is found on the frames reduced to this long side at most, and enlarged. On the 512 px pan
 # (benchmarks/style_fast.py) flicker along the flow was 0.18 with the flow found at 128 px, 0.13 at 192,
-# 0.10 at 256, where its CPU time a frame was about 10 ms.
+# 0.10 at 256, where DIS takes about 20 ms of CPU time a frame (half of it its variational refinement,
+# without which the figure was 0.13).
 FLOW_SIDE = 256
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 # x264's speed preset for a painted MP4: on 48 frames of the 512 px pan 14 ms of CPU time a frame against
@@ -59,12 +61,13 @@ class FastFramePainter:
     """Paints one clip's frames in order: each in one pass, then steadied by the last painted frame.
 
     The last painted frame, moved along the input's optical flow, makes up
-    :data:`HOLD` of the new one wherever that flow is trusted: the motion
-    of every pixel found both ways (:func:`artgen.style.flow.between`, as
-    the stable Gatys path finds it: a pixel just uncovered or come into
-    view is not), and the moved input frame matching the new one (a pixel
-    that changed by itself is not). The rest, and everything with
-    ``--temporal-weight 0``, is the network's own.
+    :data:`HOLD` of the new one wherever that flow is trusted (:class:`_Motion`:
+    where the moved input frame matches the new one, so not where something
+    was uncovered, came into view or changed by itself). The rest, and
+    everything with ``--temporal-weight 0``, is the network's own. Nothing
+    restores the strokes' contrast: held, they soften to about the Gatys
+    path's (see :data:`HOLD`), and sharpening them back each frame changed
+    the held strokes too, which is flicker along the flow.
 
     :meth:`network` and :meth:`steady` are the two halves of :meth:`paint`;
     :meth:`paint_all` runs the first on a thread of its own, a frame ahead.
@@ -75,9 +78,8 @@ class FastFramePainter:
         self.styles = FastStyles(net, config, styles, None)
         self.stable = config.temporal_weight > 0
         self.vector: np.ndarray | None = None  # from the first frame: the photo's own style must not wander
-        self.previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (
-            None  # reduced frame, painting, output
-        )
+        # the last frame reduced for the flow, its painting (float32) and its output (uint8)
+        self.previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.flicker = Flicker()
         self.motion = _Motion()
 
@@ -154,8 +156,8 @@ class _Motion:
     and a photometric check in place of the stable Gatys path's two "medium"
     flows checked against each other: a pixel hidden in the earlier frame,
     or changed by itself, does not match its moved self. On the 128 px
-    clips the two flicker as much along the flow (a 40-frame pan 0.13
-    against 0.12) for 11 ms of CPU time a frame against 29.
+    clips the filter flickered about as much along the flow either way (a
+    40-frame pan 0.13 against 0.12) for 11 ms of CPU time a frame against 29.
     """
 
     def __init__(self) -> None:
