@@ -430,8 +430,8 @@ def grid(images: np.ndarray, columns: int | None = None, padding: int = 2) -> np
     return canvas
 
 
-def save_png(path: str | os.PathLike[str], image: np.ndarray | Image.Image) -> None:
-    """Write a PNG atomically."""
+def save_png(path: str | os.PathLike[str], image: np.ndarray | Image.Image, compress_level: int = 6) -> None:
+    """Write a PNG atomically; ``compress_level`` 0-9 is zlib's (6, Pillow's default; 1 for a preview)."""
     picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
     with runs.atomic_path(path, suffix=".png") as tmp:
-        picture.save(tmp, format="PNG")
+        picture.save(tmp, format="PNG", compress_level=compress_level)

@@ -33,6 +33,7 @@ MP4_CRF = 10  # x264's constant rate factor: 0 lossless, 23 x264's default; lowe
 AAC_BITRATE = "192k"  # a soundtrack's AAC: transparent for most music at 44.1 kHz stereo
 # ffmpeg's input options and file for a soundtrack, as artgen.audio.audio_input gives them
 Soundtrack = tuple[str, Sequence[str]]
+MP4_PRESET = "medium"  # x264's speed preset (its default): how hard it searches for a smaller file
 FRAME_NAME = re.compile(r"frame-\d{5,}\.png")  # one frame of a folder of frames, its whole name
 
 
@@ -183,13 +184,19 @@ def write_webp(
 
 
 def write_mp4(
-    path: Path, batches: Batches, fps: float, soundtrack: Soundtrack | None = None, total: int = 0
+    path: Path,
+    batches: Batches,
+    fps: float,
+    soundtrack: Soundtrack | None = None,
+    total: int = 0,
+    preset: str = MP4_PRESET,
 ) -> None:
     """H.264 in MP4 by the ffmpeg that imageio-ffmpeg bundles, fed raw frames; padded to even sides.
 
     With a ``soundtrack``, ffmpeg reads it beside the frames and encodes it as AAC, padded with
     silence or cut to the duration of ``total`` frames (all the batches hold), so sound and picture
-    end together.
+    end together. ``preset``: x264's speed preset; a faster one spends less CPU time for a slightly
+    larger file.
 
     ffmpeg writes the file, so a write error (a full disk, often met only
     after the last frame, when it writes the index) ends ffmpeg rather than
@@ -211,7 +218,8 @@ def write_mp4(
         imageio_ffmpeg.get_ffmpeg_exe(),
         *("-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}"),
         *("-r", str(rate), "-i", "-", *_sound(soundtrack, total / rate)),
-        *("-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF), "-f", "mp4", str(path)),
+        *("-vcodec", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-crf", str(MP4_CRF)),
+        *("-f", "mp4", str(path)),
     ]
     # its own session: Ctrl-C at the terminal reaches artgen, which then stops ffmpeg itself
     ffmpeg = subprocess.Popen(

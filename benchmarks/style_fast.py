@@ -14,30 +14,40 @@ Prints, for every bundled photo (artgen/bundled/samples) and painting
 * the cold whole command, ``python -m artgen style PHOTO PAINTING --method fast``
   in a fresh process (wall, and its CPU seconds from ``getrusage``);
 * a clip at ``--clip-size`` (the astronaut panned and zoomed, ``--clip-frames``
-  frames, an MP4): CPU seconds per frame after the first (decoding, painting,
-  the temporal filter, the flicker figures and encoding; OUT.json's
-  ``cpu_seconds_per_frame``), frames per second of CPU time, and the painter
-  alone on decoded frames;
+  frames, an MP4), the whole ``stylise`` run warm, stable and frame by frame:
+  CPU seconds of the process and of the ffmpeg it ran (decoding and encoding)
+  per frame, frames per CPU second, frames per second of wall time, the cores
+  it kept busy (CPU over wall seconds) and that over the machine's cores (the
+  parallel efficiency, a lower bound while other work shares them: the cores
+  the rest of the machine kept busy are printed beside it, from /proc/stat);
+  a 2-frame clip's whole run (the fixed cost) and from it the cost of each
+  further frame; the painter alone on decoded frames, one frame after the
+  other and with the network a frame ahead on its own thread, the network
+  (in the dtype chosen here and in float32) and the temporal filter apart;
+* with ``--precision``, every photo and painting at ``--clip-size`` with the
+  network's convolutions in bfloat16 against float32: the pictures'
+  differences and both pictures' style and content distances, scored by
+  ``benchmarks/style_speed.py``'s Judge;
 * with ``--flicker``, 128 px clips as ``benchmarks/style_animation.py`` makes
   them, from the bundled copies of its photos (a still camera with the coffee
   cup sliding across the cat, 10 frames; the astronaut panned and zoomed over
-  10 and 40 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
+  10, 40 and 80 frames): flicker (mean |out_t - out_t-1| / mean |in_t - in_t-1|),
   flicker along the flow (for every row along the stable Gatys path's flow and
   trust, ``artgen.style.flow.between``), the *floor* (the flicker of the
-  painting had it only moved along the flow) and the strokes' contrast (mean gradient) of the fast
-  path, stable and frame by frame, and with ``--gatys`` the stable Gatys path
-  on the same clips (its defaults, 2 scales x 40 steps for the first frame).
+  painting had it only moved along the flow) and the strokes' contrast (mean
+  gradient) of the fast path, stable and frame by frame, and with ``--gatys``
+  the stable Gatys path on the same clips (its defaults, 2 scales x 40 steps
+  for the first frame) and a table of the stable fast path against it.
 
 The machine may be shared: compare CPU seconds. Nothing is installed.
 
     python benchmarks/style_fast.py
-    python benchmarks/style_fast.py --flicker --gatys --skip-stills
+    python benchmarks/style_fast.py --skip-stills --precision --flicker --gatys
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -151,6 +161,31 @@ def scene_frames(count: int, size: int) -> list[np.ndarray]:
     return frames
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process (every thread) and of its children that have ended (ffmpeg)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def busy_seconds() -> float | None:
+    """CPU seconds every process on the machine has used since boot (Linux's /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def whole(fn):
+    """(result, CPU s with ended children, wall s, cores the rest of the machine kept busy) of ``fn()``."""
+    cpu, wall, busy = cpu_seconds(), time.perf_counter(), busy_seconds()
+    result = fn()
+    cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
+    others = None if busy is None else max(0.0, (busy_seconds() - busy - cpu) / wall)
+    return result, cpu, wall, others
+
+
 def clip(size: int, count: int, work: Path) -> None:
     import imageio.v3 as iio
 
@@ -159,7 +194,17 @@ def clip(size: int, count: int, work: Path) -> None:
     frames = pan_frames(count, size)
     path = work / "pan.mp4"
     iio.imwrite(path, np.stack(frames), extension=".mp4", fps=24, codec="libx264", quality=8)
+    cores = os.cpu_count() or 1
     print(f"\n## Clip: the astronaut panned and zoomed, {count} frames at {size} px (MP4)\n")
+    print(
+        "The whole `artgen style pan.mp4 starry_night.jpg --method fast` run, warm: decoding, painting, "
+        "the temporal filter, the flicker figures and encoding (ffmpeg's CPU time included). "
+        f"*Cores busy*: its CPU seconds over wall seconds; *efficiency*: that over the {cores} cores, a "
+        "lower bound where other work shares them (*others*: the cores the rest of the machine kept busy).\n"
+    )
+    print("| run | CPU ms a frame | frames per CPU-s | wall frames/s | cores busy | efficiency | others |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    flickers = []
     for weight, label in ((300.0, "stable (default)"), (0.0, "frame by frame (--temporal-weight 0)")):
         config = StyleConfig(
             str(path),
@@ -172,28 +217,88 @@ def clip(size: int, count: int, work: Path) -> None:
             preview_every=0,
         )
         stylise(config)  # warm: the networks compiled for this size
-        result, cpu, wall = measured(lambda config=config: stylise(config))
-        per_frame = json.loads(result.stats.read_text())["cpu_seconds_per_frame"]
-        print(
-            f"{label}: {per_frame * 1000:.0f} ms of CPU time a frame after the first "
-            f"({1 / per_frame:.1f} frames per CPU second); whole clip {cpu:.1f} CPU s, {wall:.1f} s wall; "
-            f"flicker {result.flicker:.2f}, along the flow {result.warped_flicker:.2f}",
-            flush=True,
-        )
+        for _ in range(2):
+            result, cpu, wall, others = whole(lambda config=config: stylise(config))
+            busy = cpu / wall
+            print(
+                f"| {label} | {cpu / count * 1000:.0f} | {count / cpu:.1f} | {count / wall:.1f} | "
+                f"{busy:.2f} | {busy / cores:.2f} | {'?' if others is None else f'{others:.2f}'} |",
+                flush=True,
+            )
+        flickers.append(f"{label} {result.flicker:.2f}, along the flow {result.warped_flicker:.2f}")
+        if weight:
+            stable_cpu = cpu
+    short = work / "pan-2.mp4"
+    iio.imwrite(short, np.stack(frames[:2]), extension=".mp4", fps=24, codec="libx264", quality=8)
+    config = StyleConfig(
+        str(short), (str(STARRY),), method="fast", size=size, out=str(work / "pan-2-out.mp4"), overwrite=True
+    )
+    fixed = min(whole(lambda: stylise(config))[1] for _ in range(3))
+    marginal = (stable_cpu - fixed) / (count - 2)
+    print(
+        f"\nA 2-frame clip takes {fixed:.2f} CPU-s whole, stable: what a run costs however long (reading and "
+        f"counting the clip, the style vector, starting ffmpeg twice, the figures). Beyond it, a frame costs "
+        f"{marginal * 1000:.0f} ms of CPU time: {1 / marginal:.1f} frames per CPU-s.\n"
+    )
+    print(f"Flicker (along the painter's own flow): {'; '.join(flickers)}.\n")
     config = StyleConfig(str(path), (str(STARRY),), method="fast", size=size)
     style = np.asarray(Image.open(STARRY).convert("RGB"), np.float32)
     painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (size, size))
     painter.paint(frames[0])
-    _, cpu, _ = measured(lambda: [painter.paint(frame) for frame in frames[1:]])
-    per_frame = cpu / (count - 1)
-    net = fast.fast_net()
-    vector = painter.vector[None]
-    batch = frames[1].astype(np.float32)[None]
-    _, net_cpu, _ = measured(lambda: [net.paint(batch, vector) for _ in range(10)])
-    print(
-        f"the painter alone on decoded frames: {per_frame * 1000:.0f} ms of CPU time a frame "
-        f"({1 / per_frame:.1f} frames per CPU second), of which the network {net_cpu / 10 * 1000:.0f} ms"
+    _, serial, serial_wall = measured(lambda: [painter.paint(frame) for frame in frames[1:]])
+    painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (size, size))
+    _, piped, piped_wall = measured(lambda: list(painter.paint_all(frames)))
+    painter = fast_clips.FastFramePainter(fast.fast_net(), config, [style], (size, size))
+    painted, network, _ = measured(lambda: [painter.network(frame) for frame in frames])
+    _, steady, _ = measured(lambda: [painter.steady(*frame) for frame in painted])
+    float32 = fast.FastNet("float32")
+    float32.paint(painted[0][1][None], painter.vector[None])
+    _, network32, _ = measured(
+        lambda: [float32.paint(frame[1][None], painter.vector[None]) for frame in painted]
     )
+    per = lambda seconds, n=count: f"{seconds / n * 1000:.0f} ms"
+    print(
+        f"The painter alone on decoded frames, CPU time a frame: {per(serial, count - 1)} one after the "
+        f"other ({per(serial_wall, count - 1)} wall), {per(piped)} with the network a frame ahead on its own "
+        f"thread ({per(piped_wall)} wall). Of that, the network {per(network)} (convolutions in "
+        f"{fast.fast_net().convolutions}; {per(network32)} in float32), the temporal filter and flicker "
+        f"figures {per(steady)}."
+    )
+
+
+def precision(size: int) -> None:
+    """The network with bfloat16 convolutions against float32: the pictures' differences and scores."""
+    from style_speed import Judge
+
+    from artgen.style import fast
+
+    nets = {name: fast.FastNet(name) for name in ("float32", "bfloat16")}
+    print(f"\n## bfloat16 convolutions against float32, {size} px\n")
+    print("Differences in levels of 255; style (Gram, sliced Wasserstein) and content distances as")
+    print("`benchmarks/style_speed.py`'s Judge scores them, float32 -> bfloat16 (lower is better).\n")
+    print("| photo | painting | mean abs diff | 99.9th percentile | largest | Gram | sliced | content |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for photo in PHOTOS:
+        for painting in PAINTINGS:
+            judge = Judge(str(photo), str(painting))
+            picture = np.asarray(Image.open(photo).convert("RGB").resize((size, size)), np.float32)
+            style = np.asarray(Image.open(painting).convert("RGB"), np.float32)
+            vector = nets["float32"].style_vector(style)[None]
+            out = {
+                name: np.clip(net.paint(picture[None], vector)[0] + 0.5, 0, 255).astype(np.uint8)
+                for name, net in nets.items()
+            }
+            gap = np.abs(out["float32"].astype(np.float32) - out["bfloat16"])
+            scores = {name: judge.scores(o) for name, o in out.items()}
+            cells = [
+                f"{scores['float32'][k]:.4f} -> {scores['bfloat16'][k]:.4f}"
+                for k in ("gram", "sliced", "content")
+            ]
+            print(
+                f"| {photo.stem} | {painting.stem} | {gap.mean():.2f} | {np.quantile(gap, 0.999):.0f} | "
+                f"{gap.max():.0f} | " + " | ".join(cells) + " |",
+                flush=True,
+            )
 
 
 def contrast(picture: np.ndarray) -> float:
@@ -233,10 +338,12 @@ def flicker(gatys: bool, work: Path) -> None:
     )
     print("| clip | painter | flicker | along the flow | floor | contrast | CPU s |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
+    compared = []
     for name, frames in (
         ("scene, 10 frames", scene_frames(10, 128)),
         ("pan, 10 frames", pan_frames(10, 128)),
         ("pan, 40 frames", pan_frames(40, 128)),
+        ("pan, 80 frames", pan_frames(80, 128)),
     ):
         rows = [("fast, frame by frame", 0.0), ("fast, stable", 300.0)]
         for label, weight in rows:
@@ -250,6 +357,7 @@ def flicker(gatys: bool, work: Path) -> None:
             for frame, picture in zip(frames, painted, strict=True):
                 same.add(frame, picture)
             print(flicker_row(name, label, same.ratio, same.warped_ratio, frames, painted, cpu), flush=True)
+            fast_figures = (same.ratio, same.warped_ratio)
         if gatys:
             folder = work / name.replace(", ", "-").replace(" ", "-")
             folder.mkdir()
@@ -277,6 +385,17 @@ def flicker(gatys: bool, work: Path) -> None:
                 cpu,
             )
             print(flicker_row(*row), flush=True)
+            compared.append((name, fast_figures, (result.flicker, result.warped_flicker)))
+    if compared:
+        print("\nThe stable fast path against the stable Gatys path (no worse: fast <= Gatys):\n")
+        print("| clip | flicker, fast / Gatys | along the flow, fast / Gatys | no worse |")
+        print("| --- | --- | --- | --- |")
+        for name, (ratio, along), (gatys_ratio, gatys_along) in compared:
+            verdict = "yes" if ratio <= gatys_ratio and along <= gatys_along else "no"
+            print(
+                f"| {name} | {ratio:.2f} / {gatys_ratio:.2f} = {ratio / gatys_ratio:.2f} | "
+                f"{along:.2f} / {gatys_along:.2f} = {along / gatys_along:.2f} | {verdict} |"
+            )
 
 
 def main() -> None:
@@ -287,12 +406,15 @@ def main() -> None:
     parser.add_argument("--skip-stills", action="store_true")
     parser.add_argument("--flicker", action="store_true", help="128 px clips: flicker of the fast path")
     parser.add_argument("--gatys", action="store_true", help="with --flicker: the stable Gatys path too")
+    parser.add_argument("--precision", action="store_true", help="bfloat16 convolutions against float32")
     args = parser.parse_args()
     import keras
 
+    from artgen.style.fast import fast_net
+
     print(
-        f"backend {keras.backend.backend()}; load average before {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores"
+        f"backend {keras.backend.backend()} on {os.cpu_count()} cores; "
+        f"the network's convolutions in {fast_net().convolutions}"
     )
     with tempfile.TemporaryDirectory(prefix="artgen-bench-fast-") as tmp:
         work = Path(tmp)
@@ -300,9 +422,10 @@ def main() -> None:
             stills(args.sizes, work)
             cold(max(args.sizes), work)
         clip(args.clip_size, args.clip_frames, work)
+        if args.precision:
+            precision(args.clip_size)
         if args.flicker:
             flicker(args.gatys, work)
-    print(f"\nload average after {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

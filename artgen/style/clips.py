@@ -291,14 +291,20 @@ def stats_path(out: Path) -> Path:
 
 
 def write_clip(
-    clip: Clip, out: Path, frames: Iterator[np.ndarray], first: np.ndarray, palette_from: list[np.ndarray]
+    clip: Clip,
+    out: Path,
+    frames: Iterator[np.ndarray],
+    first: np.ndarray,
+    palette_from: list[np.ndarray],
+    mp4_preset: str = media.MP4_PRESET,
 ) -> int:
     """Write ``first``, then ``frames`` (uint8 RGB), to ``out`` as the clip's kind, atomically.
 
     ``palette_from`` (pictures of the output's size) chooses a GIF's one
     palette: the first stylised frame and the style images, whose colours
     the rest of the clip takes on. ``frames`` may end early (a stop): what
-    came is written as a complete, valid animation. Returns how many frames were written.
+    came is written as a complete, valid animation. ``mp4_preset``: x264's
+    speed preset for a video. Returns how many frames were written.
     """
     written = 0
 
@@ -315,7 +321,7 @@ def write_clip(
         elif clip.kind == "webp":
             _write_webp(tmp, counted(), clip)
         elif clip.kind == "mp4":
-            media.write_mp4(tmp, counted(), clip.fps)
+            media.write_mp4(tmp, counted(), clip.fps, preset=mp4_preset)
         else:
             media.write_frames(tmp, counted())
     return written

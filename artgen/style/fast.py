@@ -58,12 +58,15 @@ MEMORY_SHARE = 0.5  # of the free memory, what one picture may take (the machine
 class FastNet:
     """The two networks, compiled: style vectors from paintings and paintings from photos and vectors."""
 
-    def __init__(self) -> None:
-        from artgen.style.magenta import build_predictor, build_transformer
-        from artgen.style.objective import compiled
+    def __init__(self, convolutions: str | None = None) -> None:
+        """``convolutions``: the transformer's convolutions' dtype; by default the fastest here."""
+        from artgen.style.magenta import MAGENTA_WEIGHTS, build_predictor, build_transformer
+        from artgen.style.objective import compiled, convolution_dtype
 
+        self.convolutions = convolutions or convolution_dtype()
+        transformer = build_transformer(MAGENTA_WEIGHTS, self.convolutions)
         self._predict = compiled(build_predictor(), lambda net, x: net(x))
-        self._transform = compiled(build_transformer(), lambda net, x, v: net([x, v]))
+        self._transform = compiled(transformer, lambda net, x, v: net([x, v]))
 
     def style_vector(self, picture: np.ndarray) -> np.ndarray:
         """(100,) float32: the style of ``picture`` ((H, W, 3), 0-255), from its centre square at 256 px."""
@@ -74,7 +77,9 @@ class FastNet:
         """(N, H, W, 3) float32 0-255 paintings of ``photos`` (N, H, W, 3, 0-255), one vector (N, 100) each.
 
         Sides are reflected out to multiples of 4 (the network halves twice
-        and doubles twice) and at least 16, and cropped back.
+        and doubles twice) and at least 16, and cropped back. One photo a
+        pass: a batch of one is what TensorFlow's fused norm takes, and the
+        cost is the pixels' either way.
         """
         height, width = photos.shape[1:3]
         padded_h, padded_w = _padded(height), _padded(width)
@@ -82,8 +87,9 @@ class FastNet:
         if (padded_h, padded_w) != (height, width):
             pads = ((0, 0), (0, padded_h - height), (0, padded_w - width), (0, 0))
             x = np.pad(x, pads, mode="symmetric")
-        out = np.asarray(self._transform(x, np.asarray(vectors, np.float32)))
-        return out[:, :height, :width] * np.float32(255)
+        vectors = np.asarray(vectors, np.float32)
+        out = [np.asarray(self._transform(x[i : i + 1], vectors[i : i + 1]))[0] for i in range(len(x))]
+        return np.stack(out)[:, :height, :width] * np.float32(255)
 
 
 @functools.cache

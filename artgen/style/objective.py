@@ -40,6 +40,8 @@ __all__ = [
     "device_optimizers",
     "accelerator_memory",
     "compilations",
+    "instance_norm",
+    "convolution_dtype",
 ]
 
 # Each backend's differentiation, compilation and device loop, with the same names in each
@@ -179,3 +181,16 @@ def accelerator_memory() -> tuple[str, int, int] | None:
 def compilations() -> int:
     """Device-loop programs compiled (JAX) or traced (TensorFlow) so far in this process."""
     return _step().compilations()
+
+
+def instance_norm(x, scale, shift, epsilon: float, groups: int, relu: bool):
+    """``x`` (N, H, W, groups x C) normalised per picture and channel, then scaled and shifted by
+    ``scale`` and ``shift`` (N, C), a ReLU after with ``relu``; a channel's statistics pool its ``groups``
+    copies. The backend's own fused operation where it has one for ``x``; None where not, and the
+    caller writes it in ``keras.ops``."""
+    return _step().instance_norm(x, scale, shift, epsilon, groups, relu)
+
+
+def convolution_dtype() -> str:
+    """The dtype the fast network's convolutions run fastest in here: "bfloat16" or "float32"."""
+    return _step().convolution_dtype()

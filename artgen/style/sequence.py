@@ -80,8 +80,15 @@ class Flicker:
         self.pairs = 0
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
-    def add(self, frame: np.ndarray, painted: np.ndarray, motion: flow.Motion | None = None) -> None:
-        """The next frame and its painting; ``motion`` from the last input frame to this one if known."""
+    def add(
+        self,
+        frame: np.ndarray,
+        painted: np.ndarray,
+        motion: flow.Motion | None = None,
+        moved: np.ndarray | None = None,
+    ) -> None:
+        """The next frame and its painting; ``motion`` from the last input frame to this one if known,
+        and ``moved``, the last painting moved along it, if the caller has that already."""
         if self._last is not None:
             last_frame, last_painted = self._last
             self.input_change += mean_change(frame, last_frame)
@@ -89,9 +96,9 @@ class Flicker:
             if self.along_flow:
                 if motion is None:
                     motion = flow.between(last_frame, frame)
-                self.unexplained_change += _masked_change(
-                    painted, motion.warp(last_painted), motion.confidence
-                )
+                if moved is None:
+                    moved = motion.warp(last_painted)
+                self.unexplained_change += _masked_change(painted, moved, motion.confidence)
             self.pairs += 1
         self._last = (frame, painted)
 
@@ -440,7 +447,7 @@ class Previews:
             return
         self.shown_at = now
         path = self.work / PREVIEW_NAME
-        images.save_png(path, picture)
+        images.save_png(path, picture, compress_level=1)  # a scratch file, written while the clip waits
         self.on_event(Preview(str(path), caption=f"frame {index}/{self.total}"))
 
     def remove(self) -> None:

@@ -8,6 +8,9 @@ only wraps them in ``tf.GradientTape`` and ``tf.function``. Its twin is
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 
@@ -22,6 +25,8 @@ __all__ = [
     "DeviceLoop",
     "DEVICE_OPTIMIZERS",
     "compilations",
+    "instance_norm",
+    "convolution_dtype",
 ]
 
 DEVICE_OPTIMIZERS = ("adam",)  # L-BFGS under TensorFlow stays SciPy's, on the host
@@ -149,3 +154,56 @@ class DeviceLoop:
 
     def best(self) -> np.ndarray:
         return self.best_x.numpy().astype(np.float64).ravel()
+
+
+def instance_norm(x, scale, shift, epsilon: float, groups: int, relu: bool):
+    """One picture's conditional instance norm as a batch norm over its pixels: oneDNN's, two passes
+    over ``x`` with the ReLU fused in, where ``keras.ops`` took five (mean, squared difference, mean,
+    multiply, add) and the ReLU a sixth; in bfloat16 too, statistics in float32. The ``groups`` copies
+    of a channel are laid side by side along the width (a reshape, no copy) so that one statistic covers
+    them. None for a batch of several pictures: each has its own statistics and style.
+
+    oneDNN's bfloat16 batch norm is fast only on whole blocks of 16 channels (for 8, 13 times as slow
+    as float32's): fewer are normalised in float32. On fewer than 8 (the last layer's 3) its float32 one
+    took longer than ``keras.ops``: None.
+    """
+    channels = x.shape[-1] // groups
+    if x.shape[0] != 1 or channels < 8:
+        return None
+    shape = tf.shape(x)
+    side_by_side = tf.reshape(x, (1, shape[1], shape[2] * groups, channels))
+    if channels % 16:
+        side_by_side = tf.cast(side_by_side, tf.float32)
+    none = tf.zeros((0,), tf.float32)
+    normed = tf.raw_ops.FusedBatchNormV3(
+        x=side_by_side,
+        scale=tf.cast(scale[0], tf.float32),
+        offset=tf.cast(shift[0], tf.float32),
+        mean=none,
+        variance=none,
+        epsilon=epsilon,
+        is_training=True,
+        exponential_avg_factor=1.0,
+    )[0]
+    return tf.reshape(tf.cast(tf.nn.relu(normed) if relu else normed, x.dtype), shape)
+
+
+def convolution_dtype() -> str:
+    """bfloat16 on a CPU with AMX tiles, where oneDNN's bfloat16 convolutions ran the fast network's
+    5 to 10 times as fast as float32; float32 anywhere else (a GPU, an older CPU), as measured nowhere."""
+    if tf.config.list_physical_devices("GPU"):
+        return "float32"
+    return "bfloat16" if "amx_bf16" in _cpu_flags() else "float32"
+
+
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them; none elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()

@@ -270,6 +270,23 @@ def test_the_flicker_that_the_motion_does_not_explain_is_counted_apart():
     assert flicker.warped_ratio < 0.1  # ... but nothing the flow does not explain
 
 
+def test_flicker_along_a_motion_already_followed_is_the_same_figure():
+    """A painter that moved the last painting itself hands it over, and the figure does not change."""
+    from artgen.style import flow
+    from artgen.style.sequence import Flicker
+
+    picture = _texture(96)
+    frames = [picture[8:72, 8 + 3 * step : 72 + 3 * step].astype(np.uint8) for step in range(3)]
+    painted = [np.roll(255 - frame, step, axis=0) for step, frame in enumerate(frames)]
+    warped, handed = Flicker(), Flicker()
+    for index, (frame, picture_out) in enumerate(zip(frames, painted, strict=True)):
+        motion = flow.between(frames[index - 1], frame) if index else None
+        warped.add(frame, picture_out, motion)
+        moved = motion.warp(painted[index - 1]) if index else None
+        handed.add(frame, picture_out, motion, moved)
+    assert handed.figures() == warped.figures() and warped.warped_ratio > 0
+
+
 def test_flicker_without_the_flow_measure_finds_no_flow(monkeypatch):
     """A walk reports only the raw ratio, so its frames cost no optical flow."""
     from artgen.style import flow
