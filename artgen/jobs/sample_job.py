@@ -72,8 +72,9 @@ def sample_grid(
     config: SampleConfig, on_event: OnEvent = ignore_events, should_stop: ShouldStop = never_stop
 ) -> SampleFiles:
     """Write the grid PNG (as ``artgen sample`` does); refuses to replace a file unless ``overwrite``."""
-    # The job's settings are ``artgen sample``'s options, by the same names.
-    plan = plan_samples(**config.to_dict(), how_to_overwrite="tick 'overwrite'")
+    # The job's settings are ``artgen sample``'s options, by the same names; the backend is the process's.
+    settings = {name: value for name, value in config.to_dict().items() if name != "backend"}
+    plan = plan_samples(**settings, how_to_overwrite="tick 'overwrite'")
     written = write_samples(plan, on_event)
     for line in written.lines():
         on_event(Message(line))

@@ -108,7 +108,7 @@ MAIN_FIELDS = {
     "train": "data_dir size width batch_size epochs steps learning_rate lr_decay augment ema seed runs_root",
     "sample": "out model count seed select latents overwrite",
     "walk": "out model frames fps keyframes keyframe_images save_latents seed interp ease size overwrite "
-    "style style_weight",
+    "audio reactivity style style_weight",
     "project": "images out model steps restarts seed overwrite",
     "style": "content styles out method size iterations optimizer content_weight style_weight strength masks "
     "preserve_colors seamless scales seed overwrite tile sequence",
