@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -87,7 +87,7 @@ class FastFramePainter:
         """The painted frame (uint8 RGB, ``size``) of ``frame`` (uint8 RGB, any size)."""
         return self.steady(*self.network(frame))
 
-    def paint_all(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def paint_all(self, frames: Iterable[np.ndarray]) -> Generator[np.ndarray, None, None]:
         """:meth:`paint` of each of ``frames`` in order, the network a frame ahead on a thread of its own.
 
         The network spends most of its time in the backend's own code, which
