@@ -9,6 +9,7 @@ thread of its own while the filter steadies this one, so a clip keeps two cores 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import tempfile
 import time
 from collections.abc import Generator, Iterable, Iterator
@@ -228,7 +229,7 @@ def _paint_clip(
 
     def painted() -> Iterator[np.ndarray]:
         nonlocal stopped
-        for index in range(2, clip.count + 1):
+        for index in itertools.count(2):
             if should_stop():
                 stopped = True
                 return
