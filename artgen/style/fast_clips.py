@@ -9,9 +9,10 @@ thread of its own while the filter steadies this one, so a clip keeps two cores 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -86,7 +87,7 @@ class FastFramePainter:
         """The painted frame (uint8 RGB, ``size``) of ``frame`` (uint8 RGB, any size)."""
         return self.steady(*self.network(frame))
 
-    def paint_all(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def paint_all(self, frames: Iterable[np.ndarray]) -> Generator[np.ndarray, None, None]:
         """:meth:`paint` of each of ``frames`` in order, the network a frame ahead on a thread of its own.
 
         The network spends most of its time in the backend's own code, which
@@ -227,7 +228,7 @@ def _paint_clip(
 
     def painted() -> Iterator[np.ndarray]:
         nonlocal stopped
-        for index in range(2, clip.count + 1):
+        for index in itertools.count(2):
             if should_stop():
                 stopped = True
                 return
