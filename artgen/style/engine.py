@@ -266,7 +266,7 @@ def transfer(
     The output's name is held from before the model loads until the picture is in place.
     """
     with contextlib.ExitStack() as held:
-        return _transfer(config, on_event, should_stop, style_cache, held)
+        return _transfer(config.settled(), on_event, should_stop, style_cache, held)
 
 
 def _transfer(
@@ -385,12 +385,14 @@ def memory_plan(
     takes the first option within :data:`memory.AUTO_TILE_SHARE` of the free
     memory, else the first that fits at all, so nothing that fits is refused.
     A size that fits in no way is refused before anything is written, naming
-    the largest size that would fit.
+    the largest size that would fit. ``config``'s unset settings are a still picture's
+    (:meth:`StyleConfig.settled`) unless the caller settled them otherwise.
     """
     import keras
 
     from artgen.style.backend import device_memory
 
+    config = config.settled()
     backend = keras.backend.backend()
     device, base, available = device_memory()
     margin = tiles.margin_for(config.net)

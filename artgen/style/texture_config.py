@@ -52,7 +52,7 @@ class TextureConfig(ConfigDict):
     )
     style_blend: tuple[float, ...] | None = inherited(StyleConfig, "style_blend")
     style_scale: float = inherited(StyleConfig, "style_scale")
-    scales: int = inherited(StyleConfig, "scales")
+    scales: int = inherited(StyleConfig, "scales", 3)
     seed: int = inherited(StyleConfig, "seed", help="seed for the starting noise")
     net: str = inherited(StyleConfig, "net")
     overwrite: bool = inherited(StyleConfig, "overwrite")
