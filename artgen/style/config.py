@@ -12,7 +12,7 @@ CPU, and ``seamless`` on, since a texture is usually wanted as a tile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,18 @@ __all__ = [
 METHODS = ("gatys", "fast")  # gatys: optimise the picture against VGG; fast: Magenta's network, one pass
 NETS = ("vgg16", "vgg19")
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "style", "fast")  # fast: the --method fast picture
+INITS = ("auto", "fast", "content", "noise", "style")  # fast: the --method fast picture; auto: see settled()
 LOOPS = ("auto", "device", "host")  # device: iterate inside one compiled loop; host: SciPy/numpy
 TILES = ("auto", "on", "off")  # auto: in tiles only when the whole picture would not fit
 MIN_SIZE = 16  # below this the deepest VGG layers see less than one pixel
 MAX_SIZE = 8192
 MAX_ITERATIONS = 100_000
+# --iterations and --scales left unset, by the start (StyleConfig.settled). Measured by
+# benchmarks/style_speed.py --starts (docs/benchmarks.md): from the fast picture, FAST_START_ITERATIONS at
+# full size alone reach the quality of PHOTO_START_ITERATIONS at each of PHOTO_START_SCALES from the photo
+# in about 0.4 of its CPU time; coarse scales only cost there, the fast picture has the composition already
+FAST_START_ITERATIONS, FAST_START_SCALES = 40, 1
+PHOTO_START_ITERATIONS, PHOTO_START_SCALES = 80, 3
 MAX_SCALES = 8  # 32 px doubled 8 times is past MAX_SIZE
 OUT_SUFFIXES = (".png", ".gif", ".webp", ".mp4", "")  # a still, a clip's own kind, or a folder of frames
 # measured by benchmarks/style_animation.py (docs/benchmarks.md): raw flicker at its floor and the per-frame
@@ -138,14 +144,20 @@ class StyleConfig(ImageEngineConfig):
     )
     method: str = setting(
         "gatys",
-        help="gatys: optimise the picture against VGG16's features (minutes on a CPU; --iterations, "
-        "--init, the loss weights); fast: Magenta's arbitrary-style network paints it in one pass "
-        "(about a second; --strength)",
+        help="gatys: optimise the picture against VGG16's features, from the fast picture unless --init "
+        "says otherwise (78-113 CPU-s at 384 px on a 2-core CPU; from the photo, --init content, "
+        "199-275 for the same quality); fast: Magenta's arbitrary-style network paints it in one "
+        "pass (about a second; --strength)",
         choices=METHODS,
     )
     size: int = setting(512, help="output long side in pixels", min=MIN_SIZE, max=MAX_SIZE, group=EFFORT)
-    iterations: int = setting(
-        80, help="optimizer steps at each scale", min=1, max=MAX_ITERATIONS, group=EFFORT
+    iterations: int | None = setting(
+        None,
+        help="optimizer steps at each scale",
+        unset=f"{FAST_START_ITERATIONS} from the fast picture, {PHOTO_START_ITERATIONS} from any other start",
+        min=1,
+        max=MAX_ITERATIONS,
+        group=EFFORT,
     )
     optimizer: str = setting("lbfgs", help="lbfgs converges in fewer steps", choices=OPTIMIZERS, group=EFFORT)
     content_weight: float = setting(1.0, help="keep the photo's shapes", min=0, max=MAX_WEIGHT, group=LOOK)
@@ -155,16 +167,17 @@ class StyleConfig(ImageEngineConfig):
     tv_weight: float = setting(1.0, help="smoothness", min=0, max=MAX_WEIGHT, group=LOOK, advanced=True)
     strength: float = setting(
         1.0,
-        help="the fast method's style strength (--method fast, and --init fast's start): 0 keeps the "
-        "photo's own style, 1 takes the painting's, between blends the two styles (Magenta's content "
-        "blending); Gatys' own is --style-weight",
+        help="the fast method's style strength (--method fast, and the fast picture --init starts "
+        "from): 0 keeps the photo's own style, 1 takes the painting's, between blends the two styles "
+        "(Magenta's content blending); Gatys' own is --style-weight",
         min=0,
         max=1,
         group=LOOK,
     )
     init: str = setting(
-        "content",
-        help="starting picture; fast: the --method fast picture (--strength sets its strength)",
+        "auto",
+        help="starting picture; auto: the fast picture, or the photo for --seamless and clips; "
+        "fast: the --method fast picture (--strength sets its strength); content: the photo",
         choices=INITS,
         group=LOOK,
         advanced=True,
@@ -225,8 +238,13 @@ class StyleConfig(ImageEngineConfig):
         negatable=False,
         group=LOOK,
     )
-    scales: int = setting(
-        3, help="coarse-to-fine sizes, each twice the last", min=1, max=MAX_SCALES, group=EFFORT
+    scales: int | None = setting(
+        None,
+        help="coarse-to-fine sizes, each twice the last",
+        unset=f"{FAST_START_SCALES} from the fast picture, {PHOTO_START_SCALES} from any other start",
+        min=1,
+        max=MAX_SCALES,
+        group=EFFORT,
     )
     save_every: int = setting(
         0,
@@ -338,13 +356,34 @@ class StyleConfig(ImageEngineConfig):
                     )
             if self.tile == "on":
                 raise InputError("--method fast does not paint in tiles; drop --tile")
-        elif self.strength != 1 and self.init != "fast":
+        elif self.strength != 1 and (self.init not in ("auto", "fast") or self.seamless):
             raise InputError(
                 "--strength is the fast method's; use it with --method fast or --init fast "
                 "(the optimisation's own is --style-weight)"
             )
         if self.init == "fast" and self.seamless:
             raise InputError("--init fast does not tile; drop --seamless or choose another --init")
+
+    def settled(self, clip: bool = False) -> StyleConfig:
+        """This config with what ``--init auto``, an unset ``--iterations`` and ``--scales`` leave open.
+
+        The fast picture is the start by default: from it, fewer iterations at
+        full size alone reach the photo start's quality (docs/benchmarks.md).
+        ``--seamless`` and clips (``clip``) start from the photo: the fast
+        picture does not tile, and a clip's later frames start from the last
+        painted one. ``--method fast`` reads none of these.
+        """
+        if self.method == "fast":
+            return self
+        init = self.init
+        if init == "auto":
+            init = "content" if clip or self.seamless else "fast"
+        fast = init == "fast"
+        iterations = self.iterations or (FAST_START_ITERATIONS if fast else PHOTO_START_ITERATIONS)
+        scales = self.scales or (FAST_START_SCALES if fast else PHOTO_START_SCALES)
+        if (init, iterations, scales) == (self.init, self.iterations, self.scales):
+            return self
+        return replace(self, init=init, iterations=iterations, scales=scales)
 
     def _check_masks(self) -> None:
         """Mask counts against styles; the files themselves are read when the job starts."""
@@ -384,14 +423,18 @@ class StyleConfig(ImageEngineConfig):
         Sizes halve from ``size`` down to 32 px at the smallest; asking for
         more scales than that allows gives fewer.
         """
+        scales = self.scales or self.settled().scales  # unset: a still picture's
         floor = min(self.size, SMALLEST_SCALE)
-        sizes = sorted({max(floor, round(self.size / 2**k)) for k in range(self.scales)})
+        sizes = sorted({max(floor, round(self.size / 2**k)) for k in range(scales)})
         return tuple(sizes)
 
     @classmethod
     def tiny(cls, content: str, styles: tuple[str, ...] | str, **overrides: Any) -> StyleConfig:
-        """A configuration small enough for tests and CI on a laptop CPU (a few seconds)."""
-        values: dict[str, Any] = dict(size=48, iterations=5, scales=1, preview_every=0)
+        """A configuration small enough for tests and CI on a laptop CPU (a few seconds).
+
+        It starts from the photo, so the fast network is built only where a test asks for it.
+        """
+        values: dict[str, Any] = dict(size=48, iterations=5, scales=1, init="content", preview_every=0)
         values.update(overrides)
         return cls(content=content, styles=(styles,) if isinstance(styles, str) else tuple(styles), **values)
 
@@ -429,7 +472,7 @@ class TextureConfig(ImageEngineConfig):
     )
     style_blend: tuple[float, ...] | None = inherited(StyleConfig, "style_blend")
     style_scale: float = inherited(StyleConfig, "style_scale")
-    scales: int = inherited(StyleConfig, "scales")
+    scales: int = inherited(StyleConfig, "scales", 3)
     seed: int = inherited(StyleConfig, "seed", help="seed for the starting noise")
     net: str = inherited(StyleConfig, "net")
     overwrite: bool = inherited(StyleConfig, "overwrite")

@@ -256,7 +256,7 @@ def transfer(
     The output's name is held from before the model loads until the picture is in place.
     """
     with contextlib.ExitStack() as held:
-        return _transfer(config, on_event, should_stop, style_cache, held)
+        return _transfer(config.settled(), on_event, should_stop, style_cache, held)
 
 
 def _transfer(

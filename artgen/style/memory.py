@@ -183,10 +183,12 @@ def plan(config: StyleConfig, content_size: tuple[int, int]) -> tuple[int, int, 
     takes the first option within :data:`AUTO_TILE_SHARE` of the free
     memory, else the first that fits at all, so nothing that fits is refused.
     A size that fits in no way is refused before anything is written, naming
-    the largest size that would fit.
+    the largest size that would fit. ``config``'s unset settings are a still picture's
+    (:meth:`StyleConfig.settled`) unless the caller settled them otherwise.
     """
     from artgen.style.tiles import margin_for
 
+    config = config.settled()
     backend = backends.running()
     device, base, available = device_memory()
     margin = margin_for(config.net)

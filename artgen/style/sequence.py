@@ -172,6 +172,7 @@ class FramePainter:
         follow_motion: bool = True,
         stage: Callable[[int], str] | None = None,
     ) -> None:
+        config = config.settled(clip=True)
         self.config, self.styles, self.size = config, styles, size
         # what the progress calls painting number n (from 0): a frame of a clip, or of a walk's loop
         self.stage = stage or (lambda done: f"frame {done + 1}/{total_frames}")
@@ -351,7 +352,7 @@ def stylise_clip(
     The output's name and its figures' are held from the start until both are in place.
     """
     with contextlib.ExitStack() as held:
-        return _stylise_clip(config, clip, on_event, should_stop, held)
+        return _stylise_clip(config.settled(clip=True), clip, on_event, should_stop, held)
 
 
 def _stylise_clip(

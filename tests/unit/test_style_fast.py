@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +224,8 @@ def test_fast_cli_writes_a_picture_and_never_overwrites_silently(tmp_path, capsy
         (["--method", "fast", "--iterations", "5"], "--iterations is for --method gatys"),
         (["--method", "fast", "--init", "noise"], "--init is for --method gatys"),
         (["--method", "fast", "--tile"], "--method fast does not paint in tiles"),
-        (["--strength", "0.5"], "--strength is the fast method's"),
+        (["--init", "content", "--strength", "0.5"], "--strength is the fast method's"),
+        (["--seamless", "--strength", "0.5"], "--strength is the fast method's"),  # starts from the photo
         (["--init", "fast", "--seamless"], "--init fast does not tile"),
         (["--method", "fast", "--strength", "2"], "--strength must be between 0 and 1"),
     ],
@@ -326,13 +328,49 @@ def test_the_network_a_frame_ahead_paints_what_one_frame_at_a_time_does(tmp_path
     assert all(np.array_equal(a, alone.paint(frame)) for a, frame in zip(ahead, frames, strict=True))
 
 
-def test_clips_refuse_init_fast(tmp_path, capsys):
+def test_clips_refuse_init_fast_and_the_strength_of_a_start_they_do_not_paint(tmp_path, capsys):
     clip = _pan(tmp_path, 3)
     assert main(["style", str(clip), STARRY, "--init", "fast", "--size", "32"]) == 2
-    assert "--init fast paints still pictures" in capsys.readouterr().err
+    assert "--init fast is for still pictures" in capsys.readouterr().err
+    assert main(["style", str(clip), STARRY, "--strength", "0.5", "--size", "32"]) == 2
+    assert "--strength is for still pictures" in capsys.readouterr().err
 
 
 # -- Gatys from the fast picture -----------------------------------------------------------------------
+
+
+def test_a_still_starts_from_the_fast_picture_at_full_size_unless_told_otherwise():
+    from artgen.style import config as settings
+
+    still = StyleConfig(PHOTO, (STARRY,))
+    assert (still.init, still.iterations, still.scales) == ("auto", None, None)
+    fast = (settings.FAST_START_ITERATIONS, settings.FAST_START_SCALES)
+    photo = (settings.PHOTO_START_ITERATIONS, settings.PHOTO_START_SCALES)
+    settled = still.settled()
+    assert (settled.init, settled.iterations, settled.scales) == ("fast", *fast)
+    assert still.scale_sizes() == (512,)
+    # the fast picture does not tile, and a clip's later frames start from the last painted one
+    for settled in (StyleConfig(PHOTO, (STARRY,), seamless=True).settled(), still.settled(clip=True)):
+        assert (settled.init, settled.iterations, settled.scales) == ("content", *photo)
+    for init in ("content", "noise", "style"):
+        settled = StyleConfig(PHOTO, (STARRY,), init=init).settled()
+        assert (settled.iterations, settled.scales) == photo
+    told = StyleConfig(PHOTO, (STARRY,), iterations=7, scales=2)
+    assert told.settled() == replace(told, init="fast")
+    instant = StyleConfig(PHOTO, (STARRY,), method="fast")
+    assert instant.settled() is instant
+
+
+def test_the_default_optimisation_paints_its_start_with_the_fast_method(tmp_path):
+    from artgen.style import transfer
+
+    said = []
+    config = StyleConfig(
+        PHOTO, (STARRY,), size=48, iterations=2, preview_every=0, out=str(tmp_path / "a.png")
+    )
+    result = transfer(config, lambda event: said.append(getattr(event, "text", "")))
+    assert "painting the start with --method fast" in said
+    assert result.iterations == 2 and max(result.size) == 48  # one scale: the full size
 
 
 def test_init_fast_reaches_a_lower_loss_than_the_photo_in_as_many_iterations(tmp_path):
