@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lerp", "slerp", "ease", "KeyframePath", "frame_latents"]
+__all__ = ["lerp", "slerp", "ease", "KeyframePath"]
 
 # A phase this close to a keyframe's (in keyframes) is that keyframe: frame k*N/K lands on keyframe
 # k exactly, where (k*N/K)/N*K in floating point may miss it by a rounding error.
@@ -87,13 +87,3 @@ class KeyframePath:
         flat_t = np.tile(t, walks)
         out = mix(a.reshape(-1, dim), b.reshape(-1, dim), flat_t).reshape(walks, len(position), dim)
         return np.ascontiguousarray(out.transpose(1, 0, 2), dtype=np.float32)
-
-
-def frame_latents(
-    keys: np.ndarray, frames: int, index: np.ndarray, interp: str = "slerp", easing: str = "linear"
-) -> np.ndarray:
-    """Latents of the frames numbered ``index`` in a looping walk of ``frames`` frames: phase n/N.
-
-    ``keys`` is (walks, keyframes, dim); the result is (len(index), walks, dim).
-    """
-    return KeyframePath(keys, interp, easing)(np.asarray(index, np.int64) / frames)

@@ -15,7 +15,7 @@ from artgen import media
 from artgen.errors import InputError
 from artgen.walk.config import WalkConfig, output_format, parse_grid
 from artgen.walk.frames import resample_mode, tile, upscale
-from artgen.walk.path import ease, frame_latents, lerp, slerp
+from artgen.walk.path import KeyframePath, ease, lerp, slerp
 
 
 def _keys(walks: int = 1, count: int = 4, dim: int = 64, seed: int = 0) -> np.ndarray:
@@ -41,7 +41,7 @@ def test_slerp_of_parallel_vectors_is_finite():
 def test_walk_visits_every_keyframe_and_loops_without_jump_or_duplicate():
     keys = _keys(count=4)
     frames = 40
-    z = frame_latents(keys, frames, np.arange(frames))[:, 0]
+    z = KeyframePath(keys)(np.arange(frames) / frames)[:, 0]
     for k in range(4):
         np.testing.assert_allclose(z[k * 10], keys[0, k], atol=1e-5)
     steps = np.linalg.norm(np.diff(np.concatenate([z, z[:1]]), axis=0), axis=1)
@@ -53,7 +53,7 @@ def test_walk_visits_every_keyframe_and_loops_without_jump_or_duplicate():
 
 def test_walk_with_frames_not_divisible_by_keyframes_still_closes():
     keys = _keys(count=3)
-    z = frame_latents(keys, 20, np.arange(21))[:, 0]
+    z = KeyframePath(keys)(np.arange(21) / 20)[:, 0]
     np.testing.assert_allclose(z[20], z[0], atol=1e-6)  # frame N is frame 0
 
 
@@ -66,7 +66,7 @@ def test_smooth_ease_rests_at_keyframes():
 
 def test_grid_walks_are_independent():
     keys = _keys(walks=4)
-    z = frame_latents(keys, 12, np.arange(12))
+    z = KeyframePath(keys)(np.arange(12) / 12)
     assert z.shape == (12, 4, 64)
     assert not np.allclose(z[:, 0], z[:, 1])
 
