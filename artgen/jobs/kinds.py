@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,8 +81,8 @@ class JobKind:
     prepare: str | None = None  # "module:function(dict) -> dict", run before queueing
     fresh: tuple[str, ...] = ()  # config keys cleared for "re-run with the same settings"
     description: str = ""
-    # "module:function() -> dict": form values that make a picture with one key on a fresh install
-    # (a new output name, the bundled sample images), looked up each time the form opens.
+    # "module:function(values) -> dict": form values that make a picture with one key on a fresh install
+    # (a new output name, the bundled sample images), looked up when the form opens and as it changes.
     suggest: str | None = None
 
 
@@ -283,12 +283,12 @@ def output_fields(kind: JobKind) -> list[str]:
     return [spec.name for spec in form_fields(kind) if spec.kind in ("output", "destination")]
 
 
-def suggestions(kind: JobKind) -> dict[str, Any]:
-    """The kind's ``suggest`` hook's values for a fresh form (none without a hook)."""
+def suggestions(kind: JobKind, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The kind's ``suggest`` hook's values for a form holding ``values`` (none: a fresh form)."""
     if kind.suggest is None:
         return {}
-    hook: Callable[[], dict[str, Any]] = resolve(kind.suggest)
-    return hook()
+    hook: Callable[[Mapping[str, Any]], dict[str, Any]] = resolve(kind.suggest)
+    return hook(values or {})
 
 
 def resume_path(config: dict[str, Any]) -> Path | None:

@@ -5,7 +5,7 @@ No engine imports here: these run in the studio's process.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,16 +74,17 @@ def next_free(path: str, taken: Collection[str] = ()) -> str:
     return str(choice)
 
 
-def suggest_walk() -> dict[str, Any]:
-    """A walk form starts with a new numbered GIF in the working folder: one key makes a walk."""
-    return {"out": new_file("walk", ".gif")}
+def suggest_walk(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A walk form starts with a new numbered GIF in the working folder: one key makes a walk; an MP4
+    once a music track is chosen, the one kind that carries the sound."""
+    return {"out": new_file("walk", ".mp4" if values.get("audio") else ".gif")}
 
 
-def suggest_sample() -> dict[str, Any]:
+def suggest_sample(values: Mapping[str, Any]) -> dict[str, Any]:
     return {"out": new_file("samples", ".png")}
 
 
-def suggest_project() -> dict[str, Any]:
+def suggest_project(values: Mapping[str, Any]) -> dict[str, Any]:
     """A new numbered latents file here and one bundled emoji, so one key finds a picture."""
     values: dict[str, Any] = {"out": new_file("latents", ".npz")}
     folder = asset(*BUNDLED_IMAGES)
@@ -91,7 +92,7 @@ def suggest_project() -> dict[str, Any]:
     return values | ({"images": (str(found[0]),)} if found else {})
 
 
-def suggest_style() -> dict[str, Any]:
+def suggest_style(values: Mapping[str, Any]) -> dict[str, Any]:
     """The bundled photo and painting, so the style form works before the user has chosen their own."""
     photo, painting = asset(*BUNDLED_PHOTO), asset(*BUNDLED_PAINTING)
     if not (photo.is_file() and painting.is_file()):  # a partial checkout: the user must choose
@@ -99,14 +100,14 @@ def suggest_style() -> dict[str, Any]:
     return {"content": str(photo), "styles": (str(painting),)}
 
 
-def suggest_images() -> dict[str, Any]:
+def suggest_images(values: Mapping[str, Any]) -> dict[str, Any]:
     """The bundled emoji, so training and the classifier lab start with one key before the user has
     a folder of their own (a DCGAN learns from them all; the classifier tells their classes apart)."""
     folder = asset(*BUNDLED_IMAGES)
     return {"data_dir": str(folder)} if folder.is_dir() else {}
 
 
-def suggest_predict() -> dict[str, Any]:
+def suggest_predict(values: Mapping[str, Any]) -> dict[str, Any]:
     """The newest classifier trained under ``runs/`` here, and one bundled emoji of each class."""
     models = sorted(Path("runs").glob("*/model.keras"), key=lambda path: path.stat().st_mtime)
     values: dict[str, Any] = {"model": str(models[-1].parent.resolve())} if models else {}
@@ -117,7 +118,7 @@ def suggest_predict() -> dict[str, Any]:
     return values
 
 
-def suggest_texture() -> dict[str, Any]:
+def suggest_texture(values: Mapping[str, Any]) -> dict[str, Any]:
     """The bundled painting and a new numbered PNG here, so one key makes a texture."""
     painting = asset(*BUNDLED_PAINTING)
     return {

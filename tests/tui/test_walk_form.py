@@ -45,14 +45,21 @@ async def _walk_form(fake_runner, tmp_path):
         audio.value = str(tmp_path / "notes.txt")
         await pilot.pause()
         assert form.errors["audio"].startswith("notes.txt is not a music track (.flac, .mp3, .ogg, .wav)")
+        out = form.query_one("#field-out", Input)
+        assert out.value == str(tmp_path / "walk-1.gif")
         audio.value = str(tmp_path / "song.wav")
         await pilot.pause()
-        assert (
-            form.errors["audio"] == "audio plays only in an .mp4; name the output walk-1.mp4, not walk-1.gif"
-        )
-        assert start.disabled  # the suggested output is a GIF
+        assert out.value == str(tmp_path / "walk-1.mp4") and not start.disabled  # the suggestion follows
+        audio.value = ""
+        await pilot.pause()
+        assert out.value == str(tmp_path / "walk-1.gif")
 
-        form.query_one("#field-out", Input).value = str(tmp_path / "song.mp4")
+        out.value = str(tmp_path / "song.gif")  # the user's own name is theirs: checked, never changed
+        audio.value = str(tmp_path / "song.wav")
+        await pilot.pause()
+        assert out.value == str(tmp_path / "song.gif") and start.disabled
+        assert form.errors["audio"] == "audio plays only in an .mp4; name the output song.mp4, not song.gif"
+        out.value = str(tmp_path / "song.mp4")
         await pilot.pause()
         assert not start.disabled
         await pilot.press("ctrl+s")

@@ -102,13 +102,7 @@ class FormScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """A reopened form starts at its first field, with a fresh output name if the last one is taken."""
-        fresh = kinds.suggestions(self.kind)
-        specs = {spec.name: spec for spec in self.fields}
-        for name, value in fresh.items():
-            widget = self.query_one(f"#field-{name}")
-            if isinstance(widget, Input) and widget.value == _shown(specs[name], self.suggested.get(name)):
-                widget.value = _shown(specs[name], value)
-        self.suggested = fresh
+        self._follow_suggestions()
         self.query_one("#form", VerticalScroll).scroll_home(animate=False)
         self.query_one(f"#field-{self.fields[0].name}").focus()
 
@@ -116,7 +110,21 @@ class FormScreen(Screen):
     @on(Select.Changed)
     @on(Switch.Changed)
     def _changed(self) -> None:
+        self._follow_suggestions()
         self.validate()
+
+    def _follow_suggestions(self) -> None:
+        """Suggested values the user has left as they were follow the rest of the form and the disk:
+        a fresh output name when the last is taken, an MP4 once a walk has music."""
+        fresh = kinds.suggestions(self.kind, self.values())
+        specs = {spec.name: spec for spec in self.fields}
+        for name, value in fresh.items():
+            widget = self.query_one(f"#field-{name}")
+            before = _shown(specs[name], self.suggested.get(name))
+            untouched = isinstance(widget, Input) and widget.value == before
+            if untouched and widget.value != (shown := _shown(specs[name], value)):
+                widget.value = shown
+        self.suggested = fresh
 
     def values(self) -> dict[str, Any]:
         """What the form holds, parsed; field errors land in ``self.errors``."""
