@@ -417,20 +417,27 @@ def build_predictor(path: str | os.PathLike[str] = MAGENTA_WEIGHTS):
 
 
 def _load(model, path: str | os.PathLike[str]) -> None:
-    """Every weighted layer's ``<layer>.kernel`` and ``<layer>.bias`` from the bundle; frozen."""
-    weights = magenta_weights(path)
+    """Every weighted layer's ``<layer>.kernel`` and ``<layer>.bias`` from the bundle; frozen.
+
+    Only this network's arrays are read (the bundle holds both networks, deflated).
+    """
+    names = [layer.name for layer in model.layers if layer.weights]
+    weights = magenta_weights(path, [f"{name}.{part}" for name in names for part in ("kernel", "bias")])
     for layer in model.layers:
         if layer.weights:
             layer.set_weights([weights[f"{layer.name}.kernel"], weights[f"{layer.name}.bias"]])
     model.trainable = False
 
 
-def magenta_weights(path: str | os.PathLike[str] = MAGENTA_WEIGHTS) -> dict[str, np.ndarray]:
-    """The bundled networks' arrays as float32, keyed ``<layer>.kernel``/``.bias`` in Keras' layouts."""
+def magenta_weights(
+    path: str | os.PathLike[str] = MAGENTA_WEIGHTS, keys: list[str] | None = None
+) -> dict[str, np.ndarray]:
+    """The bundled networks' arrays (``keys``, default all) as float32, keyed ``<layer>.kernel``/``.bias``
+    in Keras' layouts."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {key: data[key].astype(np.float32) for key in data.files}
-    except (OSError, ValueError) as exc:
+            return {key: data[key].astype(np.float32) for key in (data.files if keys is None else keys)}
+    except (OSError, ValueError, KeyError) as exc:
         raise ModelError(
             f"bundled Magenta weights unreadable at {path} ({exc}); "
             "reinstall artgen or run scripts/convert_magenta.py"
