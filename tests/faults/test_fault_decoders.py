@@ -137,6 +137,7 @@ def _every_pillow_format() -> dict[str, bytes]:
     return written
 
 
+@pytest.mark.slow
 def test_every_format_under_image_names_starts_no_program_and_only_foreign_ones_are_skipped(
     artgen, spawns: Spawns, tmp_path: Path
 ) -> None:
@@ -318,6 +319,7 @@ def test_fuzzed_files_are_each_decoded_or_skipped_with_a_one_line_reason(tmp_pat
     }
 
 
+@pytest.mark.slow
 def test_a_tiny_run_over_mutated_files_skips_them_and_trains(
     artgen, tmp_path: Path, shapes_dir: Path, spawns: Spawns
 ) -> None:
@@ -368,6 +370,7 @@ def odd_decoder(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
     return odd
 
 
+@pytest.mark.slow
 def test_any_exception_a_decoder_raises_skips_that_file_or_refuses_it_alone(
     artgen, odd_decoder: list[BaseException], tmp_path: Path, shapes_dir: Path, painting: Path
 ) -> None:

@@ -125,6 +125,7 @@ def _kill_child_named(name: bytes, after: float) -> threading.Thread:
     return thread
 
 
+@pytest.mark.slow
 def test_a_killed_ffmpeg_is_one_line_and_leaves_nothing(artgen, tmp_path: Path) -> None:
     """The video writer is a child process; killed mid-file, the walk is a fault (exit 1), not a traceback."""
     (tmp_path / "keep.mp4").write_bytes(b"an older video")

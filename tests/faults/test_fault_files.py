@@ -97,6 +97,7 @@ def _no_temporaries(root: Path) -> None:
     assert not [p for p in root.rglob(".artgen-tmp-*")], list(root.rglob(".artgen-tmp-*"))
 
 
+@pytest.mark.slow
 def test_a_folder_with_every_odd_name_trains_on_the_rest_and_counts_them(
     artgen, tmp_path: Path, shapes_dir: Path, odd_names: dict[str, Path]
 ) -> None:
@@ -215,6 +216,7 @@ def _pipe_in_place_of(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_pipe_named_like_the_newest_checkpoint_is_skipped_by_name(
     artgen, run_copy: Path, tmp_path: Path
 ) -> None:

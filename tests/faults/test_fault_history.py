@@ -99,6 +99,7 @@ def test_the_studio_opens_on_a_damaged_history_and_says_so() -> None:
     _moved_aside(history)
 
 
+@pytest.mark.slow
 def test_a_locked_history_waits_then_names_its_holder(artgen, monkeypatch: pytest.MonkeyPatch) -> None:
     history = _filled_history()
     monkeypatch.setattr(store_module, "LOCK_WAIT", 0.3)

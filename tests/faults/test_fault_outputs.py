@@ -257,6 +257,7 @@ def _first_writers_result(path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("case", WRITERS, ids=list(WRITERS))
+@pytest.mark.slow
 def test_a_name_another_artgen_holds_is_refused_and_its_result_kept(artgen, world: Path, case: str) -> None:
     argv, name, kind = WRITERS[case]
     out = world / name

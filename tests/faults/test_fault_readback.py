@@ -224,6 +224,7 @@ def test_a_damaged_quality_json_is_one_line_before_anything_is_written(
 
 @pytest.mark.parametrize("argv", [RESUME, SAMPLE], ids=["resume", "sample"])
 @pytest.mark.parametrize(("damage", "reason"), CHECKPOINT_DAMAGE)
+@pytest.mark.slow
 def test_checkpoints_with_fields_of_the_wrong_type_are_named_not_trusted(
     artgen, stopped_run: Path, tmp_path: Path, damage: Damage, reason: str, argv: tuple[str, ...]
 ) -> None:
@@ -238,6 +239,7 @@ def test_checkpoints_with_fields_of_the_wrong_type_are_named_not_trusted(
     assert f"step-00000004.npz ({reason}" in line and f"step-00000002.npz ({reason}" in line, line
 
 
+@pytest.mark.slow
 def test_a_checkpoint_with_a_field_of_the_wrong_type_is_skipped_for_the_one_before(
     artgen, run_copy: Path
 ) -> None:
@@ -333,6 +335,7 @@ def _report_miscounts(cache: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_list_report, _report_miscounts, _wrong_shape, _wrong_dtype])
+@pytest.mark.slow
 def test_a_damaged_dataset_cache_is_rebuilt_silently_and_trains(
     artgen, shapes_dir: Path, tmp_path: Path, damage: Callable[[Path], None]
 ) -> None:
@@ -356,6 +359,7 @@ def _dead_pid() -> int:
     return gone.pid
 
 
+@pytest.mark.slow
 def test_a_run_stopped_before_its_settings_were_written_names_the_command_that_starts_it(
     artgen, shapes_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -379,6 +383,7 @@ def test_a_run_stopped_before_its_settings_were_written_names_the_command_that_s
     assert _metrics(locked)[-1, 0] == 2 and not (locked / ".artgen-lock").exists()
 
 
+@pytest.mark.slow
 def test_a_run_stopped_as_its_engine_starts_resumes_from_step_0(
     artgen, shapes_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -399,6 +404,7 @@ def test_a_run_stopped_as_its_engine_starts_resumes_from_step_0(
     assert _metrics(run_dir)[-1, 0] == 2 and not (run_dir / ".artgen-lock").exists()
 
 
+@pytest.mark.slow
 def test_kill_9_as_a_run_starts_leaves_a_run_resume_continues_or_restarts(
     artgen, shapes_dir: Path, tmp_path: Path
 ) -> None:

@@ -73,6 +73,7 @@ def test_a_run_held_by_a_live_process_is_refused_naming_it(artgen, run_copy: Pat
         holder.wait()
 
 
+@pytest.mark.slow
 def test_a_stale_lock_and_stale_temporaries_are_cleared_on_resume(artgen, run_copy: Path) -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -86,6 +87,7 @@ def test_a_stale_lock_and_stale_temporaries_are_cleared_on_resume(artgen, run_co
     assert _metrics(run_copy)[-1, 0] == 6
 
 
+@pytest.mark.slow
 def test_a_truncated_newest_checkpoint_is_skipped_by_name(artgen, run_copy: Path, tmp_path: Path) -> None:
     (run_copy / "generator.keras").unlink()  # a run stopped before its end: sample reads checkpoints
     newest = run_copy / "checkpoints" / "step-00000004.npz"

@@ -99,6 +99,7 @@ async def _job_list_cancels_and_reruns(runner, tmp_path):
         runner.cancel(rerun.id)
 
 
+@pytest.mark.slow
 def test_help_palette_and_theme(fake_runner):
     asyncio.run(_help_palette_and_theme(fake_runner))
 

@@ -113,6 +113,7 @@ async def _without_metrics(fake_runner):
         assert view.query_one("#chart").display and not view.query_one("#job").has_class("no-metrics")
 
 
+@pytest.mark.slow
 def test_train_form_has_every_option_and_reopens_at_its_first_field(fake_runner):
     asyncio.run(_train_form(fake_runner))
 
@@ -136,6 +137,7 @@ async def _train_form(fake_runner):
         assert app.screen is form and app.focused.id == "field-data_dir"
 
 
+@pytest.mark.slow
 def test_walk_and_style_start_with_one_key(fake_runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     asyncio.run(_one_key(fake_runner, tmp_path))
@@ -162,6 +164,7 @@ async def _one_key(fake_runner, tmp_path):
         assert [path.rsplit("/", 1)[-1] for path in config["styles"]] == ["starry_night.jpg"]
 
 
+@pytest.mark.slow
 def test_style_form_takes_a_folder_of_photos_and_a_mask(fake_runner, image_folder, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     asyncio.run(_style_batch_with_a_mask(fake_runner, image_folder, tmp_path))

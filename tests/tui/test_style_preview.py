@@ -24,6 +24,7 @@ async def _until(pilot, predicate, timeout=10.0):
         waited += 0.05
 
 
+@pytest.mark.slow
 def test_the_preview_follows_the_strength_and_drops_late_answers(fake_runner, painter, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     asyncio.run(_follows_the_strength(fake_runner, painter))

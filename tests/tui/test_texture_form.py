@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from conftest import FIXED_NOW
 from textual.widgets import Input, Select, Switch
 
@@ -11,6 +12,7 @@ from artgen.tui.app import make_app
 from artgen.tui.screens.form import FormScreen
 
 
+@pytest.mark.slow
 def test_texture_form_is_seamless_by_default_and_starts_with_one_key(fake_runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     asyncio.run(_texture_form(fake_runner, tmp_path))
@@ -33,6 +35,7 @@ async def _texture_form(fake_runner, tmp_path):
         assert config["out"] == str(tmp_path / "texture-1.png")
 
 
+@pytest.mark.slow
 def test_the_forms_start_from_the_shared_settings_the_studio_was_given(fake_runner, tmp_path, monkeypatch):
     """``artgen --backend ...`` and ``$ARTGEN_MAX_PIXELS`` reach a job as settings of its config."""
     monkeypatch.chdir(tmp_path)

@@ -6,6 +6,7 @@ import asyncio
 import wave
 
 import numpy as np
+import pytest
 from conftest import FIXED_NOW
 from textual.widgets import Button, Input
 
@@ -21,6 +22,7 @@ def _wav(path) -> None:
         out.writeframes(np.zeros(22050, "<i2").tobytes())
 
 
+@pytest.mark.slow
 def test_the_walk_form_takes_a_track_and_an_mp4_for_it(fake_runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _wav(tmp_path / "song.wav")

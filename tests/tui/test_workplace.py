@@ -8,6 +8,7 @@ import asyncio
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import FIXED_NOW
 from PIL import Image
 from textual.widgets import Input, Label, ProgressBar, RichLog, Static
@@ -117,6 +118,7 @@ async def _rerun(tmp_path):
         runner.shutdown(timeout=1)
 
 
+@pytest.mark.slow
 def test_a_second_studio_shows_the_first_studios_jobs_as_they_run(runner, tmp_path):
     asyncio.run(_second_studio(runner, tmp_path))
 
@@ -141,6 +143,7 @@ async def _second_studio(runner, tmp_path):
         second.shutdown(timeout=2)
 
 
+@pytest.mark.slow
 def test_every_screens_keys_fit_80_by_24(fake_runner):
     asyncio.run(_keys_fit(fake_runner))
 
@@ -186,6 +189,7 @@ async def _chart(fake_runner):
         await pilot.pause()
 
 
+@pytest.mark.slow
 def test_a_resumed_run_shows_its_earlier_grid_and_times_move_without_events(fake_runner, tmp_path):
     asyncio.run(_resumed_and_ticking(fake_runner, tmp_path))
 
@@ -225,6 +229,7 @@ def _keras_file(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_generator_field_refuses_what_is_not_a_generator(fake_runner, tmp_path):
     asyncio.run(_generator_field(fake_runner, tmp_path))
 
@@ -254,6 +259,7 @@ async def _generator_field(fake_runner, tmp_path):
         assert "model" not in form.errors
 
 
+@pytest.mark.slow
 def test_an_error_across_options_shows_at_its_option_in_the_forms_words(fake_runner):
     asyncio.run(_across_options(fake_runner))
 
@@ -271,6 +277,7 @@ async def _across_options(fake_runner):
         assert "photos" not in _text(app.screen.query_one("#note-out", Static))
 
 
+@pytest.mark.slow
 def test_training_and_the_classifier_start_on_the_bundled_emoji_with_one_key(fake_runner):
     asyncio.run(_bundled_data(fake_runner))
 
@@ -298,6 +305,7 @@ def test_the_bundled_dataset_is_small_square_pngs_in_class_folders():
             assert picture.format == "PNG" and picture.size == (64, 64)
 
 
+@pytest.mark.slow
 def test_the_classifier_lab_predicts_from_the_studio(runner, tmp_path):
     asyncio.run(_predict(runner, tmp_path))
 

@@ -99,6 +99,7 @@ def test_tiny_dataset_trains_well_above_chance(trained) -> None:
     assert previews == {"curves.png", "confusion.png"}
 
 
+@pytest.mark.slow
 def test_predict_returns_the_right_class_for_clear_examples(trained, tmp_path: Path) -> None:
     from artgen.labs.classify import predict
 

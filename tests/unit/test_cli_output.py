@@ -181,6 +181,7 @@ def test_plain_progress_is_at_most_a_line_a_second(capsys: pytest.CaptureFixture
     assert len(lines) < 10
 
 
+@pytest.mark.slow
 def test_ctrl_c_prints_the_resume_hint_once(
     tmp_path: Path,
     shapes_dir: Path,

@@ -11,6 +11,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,6 +96,7 @@ def _world(root: Path) -> None:
     (root / "model.classes.json").write_text(json.dumps({"classes": ["a", "b"], "size": 32}))
 
 
+@pytest.mark.slow
 def test_every_command_refuses_a_bad_path_before_importing_the_backend(tmp_path: Path) -> None:
     _world(tmp_path)
     argvs = [[arg.replace("{root}", str(tmp_path)) for arg in argv] for argv, _ in CASES]

@@ -174,6 +174,7 @@ def test_eval_reports_its_features_as_it_goes(tmp_path: Path) -> None:
     assert features[-1].step == features[-1].total == 6
 
 
+@pytest.mark.slow
 def test_a_training_run_shows_its_bar_before_the_first_step(tmp_path: Path, shapes_dir: Path) -> None:
     from artgen.dcgan import train
     from artgen.dcgan.config import TrainConfig

@@ -111,6 +111,7 @@ def _wrap_trainer(monkeypatch: pytest.MonkeyPatch, wrap) -> None:
     monkeypatch.setattr(training, "placement", placement)
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_the_last_checkpoint_kept(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +142,7 @@ def test_same_seed_same_samples_and_a_bare_generator_cannot_select(tmp_path: Pat
         sampling.sample(path, 4, select=0.5)
 
 
+@pytest.mark.slow
 def test_select_keeps_the_candidates_the_run_discriminator_rates_most_real(
     tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -175,6 +177,7 @@ def test_config_validation_and_round_trip(tmp_path: Path) -> None:
     assert dataclasses.replace(config, steps=None, epochs=3).total_steps(640) == 30
 
 
+@pytest.mark.slow
 def test_out_of_memory_names_the_options_to_lower(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

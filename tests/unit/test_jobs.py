@@ -86,6 +86,7 @@ def test_killed_child_fails_the_job(runner, tmp_path, wait_for):
     assert record.error == "the job's process was killed (signal 9)"
 
 
+@pytest.mark.slow
 def test_stuck_job_is_killed_after_the_stop_timeout(tmp_path, wait_for):
     runner = Runner(HistoryStore(tmp_path / "jobs.sqlite"), stop_timeout=0.5)
     try:

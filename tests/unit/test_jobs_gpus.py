@@ -47,6 +47,7 @@ def _seen(runner, job_id):
     return lines[0].partition("=")[2] if lines else None
 
 
+@pytest.mark.slow
 def test_two_gpu_jobs_run_side_by_side_and_a_third_waits_for_a_freed_gpu(gpu_runner, tmp_path):
     long = {"steps": 5000, "delay": 0.01}
     first = gpu_runner.submit("gpu-demo", {"run_dir": str(tmp_path / "a"), **long})

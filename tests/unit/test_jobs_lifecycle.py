@@ -20,6 +20,7 @@ from artgen.jobs.prepare import new_file
 pytestmark = pytest.mark.usefixtures("demo_kind")
 
 
+@pytest.mark.slow
 def test_cancel_says_stopping_at_once_and_the_final_state_when_the_result_comes(runner, tmp_path, wait_for):
     updates = []
     runner.subscribe(updates.append)

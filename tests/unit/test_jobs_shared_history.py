@@ -75,6 +75,7 @@ def test_artgen_jobs_lists_a_dead_job_as_interrupted_not_running(tmp_path, monke
     assert "interrupted: the studio (process" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_runner_sees_jobs_that_other_processes_write_within_a_poll(tmp_path, wait_for):
     path = tmp_path / "jobs.sqlite"
     first, second = Runner(HistoryStore(path)), Runner(HistoryStore(path))
@@ -206,6 +207,7 @@ def test_a_queued_job_says_what_it_waits_for(runner, tmp_path, wait_for):
     runner.cancel(first.id)
 
 
+@pytest.mark.slow
 def test_cancelling_a_command_line_run_from_a_studio_asks_it_to_stop(runner, tmp_path, wait_for):
     script = textwrap.dedent(
         f"""

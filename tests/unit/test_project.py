@@ -50,6 +50,7 @@ def _features(generator, pictures: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(f) for f in run(pictures.astype(np.float32) / 127.5 - 1)]
 
 
+@pytest.mark.slow
 def test_distance_is_zero_for_a_picture_itself_and_pairwise_agrees_with_it(generator, targets):
     from artgen.project import distance
 
@@ -73,6 +74,7 @@ def test_schedule_ramps_up_and_down_and_its_noise_fades_by_three_quarters():
     assert schedule.noise_scale(0) == 0.05 and schedule.noise_scale(75) == 0 == schedule.noise_scale(99)
 
 
+@pytest.mark.slow
 def test_search_loss_falls_and_beats_the_nearest_of_many_random_latents(generator, targets):
     from artgen.generators import sampling
     from artgen.project import distance, find_latents
@@ -95,6 +97,7 @@ def test_search_loss_falls_and_beats_the_nearest_of_many_random_latents(generato
     assert len(metrics) == 6 and metrics[-1] < 0.5 * metrics[0]  # the loss falls
 
 
+@pytest.mark.slow
 def test_stopping_writes_nothing(tiny_generator, targets, tmp_path):
     from artgen.project import project_images
 
@@ -104,6 +107,7 @@ def test_stopping_writes_nothing(tiny_generator, targets, tmp_path):
     assert result.stopped and result.count == 0 and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_project_writes_latents_that_round_trip_and_a_side_by_side_png(
     tiny_generator, targets, tmp_path, capsys
 ):

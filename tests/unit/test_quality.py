@@ -72,6 +72,7 @@ def test_score_counts_and_refuses_tiny_sets() -> None:
         score(_gaussian(3), _gaussian(80))
 
 
+@pytest.mark.slow
 def test_eval_scores_a_generator_and_a_folder_with_the_asked_count(
     tmp_path: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,6 +169,7 @@ def test_rollback_restores_the_best_weights_with_a_lower_learning_rate(
     assert restored[1] == pytest.approx(config.learning_rate / 2)
 
 
+@pytest.mark.slow
 def test_collapse_can_stop_the_run(tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _forced_fds(monkeypatch, [5.0, 6.0, 7.0, 8.0])
     config = TrainConfig.tiny(
@@ -185,6 +187,7 @@ def _losses(events: list) -> list[list[float]]:
     ]
 
 
+@pytest.mark.slow
 def test_classic_recipe_reproduces_the_old_trainer_loss_for_loss(tmp_path: Path, shapes_dir: Path) -> None:
     events: list = []
     config = TrainConfig.tiny(
@@ -278,6 +281,7 @@ def test_sample_grids_by_step_keep_the_newest_and_every_tenth(tmp_path: Path, sh
     assert names == ["final.png", "step-00000020.png", "step-00000022.png", "step-00000024.png"]
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_run_says_so(tmp_path: Path, shapes_dir: Path) -> None:
     config = TrainConfig.tiny(str(shapes_dir), run_dir=str(tmp_path / "run"), steps=2)
     train(config)
@@ -287,6 +291,7 @@ def test_resuming_a_finished_run_says_so(tmp_path: Path, shapes_dir: Path) -> No
     assert (tmp_path / "run" / "generator.keras").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_which_picks_the_generator_and_says_which(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -340,6 +345,7 @@ def test_auto_evaluations_cost_about_a_tenth_of_the_time(monkeypatch: pytest.Mon
     assert simulated(EvalSchedule(None, 5_000, 10_000, seconds=9.9825), 0.05, 9.9825) == [6997, 8994]
 
 
+@pytest.mark.slow
 def test_every_run_ends_with_a_score_and_a_best_generator(
     tmp_path: Path, shapes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

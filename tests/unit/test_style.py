@@ -139,6 +139,7 @@ def test_feature_model_carries_the_bundled_weights():
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.slow
 def test_total_loss_falls_and_image_is_written(pictures, tmp_path, optimizer):
     from artgen.style import transfer
 
@@ -158,6 +159,7 @@ def test_total_loss_falls_and_image_is_written(pictures, tmp_path, optimizer):
     assert isinstance(seen[-1], Preview) and seen[-1].path == str(result.out)
 
 
+@pytest.mark.slow
 def test_multiscale_output_has_requested_size_and_reports_each_scale(pictures, tmp_path):
     from artgen.style import transfer
 

@@ -95,6 +95,7 @@ def test_each_kind_is_written_back_as_itself_at_its_frame_rate(tmp_path, paintin
     assert result.stats == tmp_path / "o.json"
 
 
+@pytest.mark.slow
 def test_stop_writes_the_frames_painted_so_far_as_a_valid_file(tmp_path, painting):
     clip = _save(_scene(6), tmp_path / "clip.gif", duration=100, loop=0)
     calls = iter(range(10_000))
@@ -154,6 +155,7 @@ def test_closing_frames_walk_over_to_the_held_chain_no_faster_than_they_must():
     assert closing_frame(new, held, before, 1.0).tolist() == held.tolist()
 
 
+@pytest.mark.slow
 def test_single_frame_gif_is_a_still(tmp_path, painting, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Image.fromarray(_scene(1)[0]).save(tmp_path / "one.gif")

@@ -32,6 +32,7 @@ def album(tmp_path) -> tuple[Path, str]:
     return folder, str(painting)
 
 
+@pytest.mark.slow
 def test_a_batch_paints_the_others_and_reports_the_unreadable_one(album, tmp_path, monkeypatch, capsys):
     folder, painting = album
     monkeypatch.chdir(tmp_path)
@@ -138,6 +139,7 @@ def test_a_batch_of_only_unusable_files_is_exit_2(tmp_path, monkeypatch, capsys)
     assert "empty has no photos" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_batch_runs_as_one_studio_job_with_previews_and_its_outputs(album, tmp_path):
     """The job runner's own call (``execute``, here in-process: a spawned child costs a minute on CI)."""
     from artgen.events import Message, Preview

@@ -24,6 +24,7 @@ def pair(tmp_path) -> tuple[str, str]:
 FAST = ["--size", "32", "--iterations", "2", "--scales", "1"]
 
 
+@pytest.mark.slow
 def test_writes_the_file_and_refuses_to_overwrite_it(pair, tmp_path, capsys):
     out = tmp_path / "out.png"
     assert main(["style", *pair, "-o", str(out), *FAST]) == 0

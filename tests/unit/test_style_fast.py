@@ -82,6 +82,7 @@ def test_bundled_weights_are_what_the_converter_writes_from_the_source():
     assert bundled["residual3_conv2_scale.kernel"].shape == (100, 32)
 
 
+@pytest.mark.slow
 def test_keras_networks_match_the_onnx_source():
     """A 64 px photo and a 256 px painting (the predictor's own size) under onnx's reference evaluator:
     the same arithmetic as the source less its int8 steps, and near the source as it is."""
@@ -373,6 +374,7 @@ def test_the_default_optimisation_paints_its_start_with_the_fast_method(tmp_path
     assert result.iterations == 2 and max(result.size) == 48  # one scale: the full size
 
 
+@pytest.mark.slow
 def test_init_fast_reaches_a_lower_loss_than_the_photo_in_as_many_iterations(tmp_path):
     from artgen.style import transfer
 

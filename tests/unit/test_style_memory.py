@@ -85,6 +85,7 @@ def test_a_childs_peak_is_its_own_not_its_parents():
     assert ballast.sum() > 0 and own < 200e6 < 300e6 <= inherited
 
 
+@pytest.mark.slow
 def test_a_size_that_cannot_fit_is_refused_with_advice_and_nothing_written(pair, tmp_path, capsys):
     out = tmp_path / "big.png"
     before = sorted(tmp_path.iterdir())

@@ -65,6 +65,7 @@ def test_masked_gram_matrix_is_the_gram_matrix_of_the_region():
     np.testing.assert_allclose(masked_gram_matrix(features, half), expected, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_mask_keeps_the_photo_outside_it_and_paints_inside(files, tmp_path):
     out = tmp_path / "masked.png"
     assert (
@@ -78,6 +79,7 @@ def test_a_mask_keeps_the_photo_outside_it_and_paints_inside(files, tmp_path):
     assert painted.mean() > 15  # and the style where the mask is white
 
 
+@pytest.mark.slow
 def test_two_styles_each_paint_their_own_region(files, tmp_path):
     """Blue painting on the left, red on the right: each half takes its own painting's colours."""
     out = tmp_path / "two.png"
@@ -151,6 +153,7 @@ def test_mask_counts_are_checked_before_anything_runs():
         StyleConfig("a.jpg", ("b.jpg", "c.jpg", "d.jpg"), masks=("m.png", "n.png"))
 
 
+@pytest.mark.slow
 def test_regions_run_in_the_device_loop_too(files, tmp_path):
     """The compiled loop a GPU uses (here on the CPU) carries the regions' targets like the host loop."""
     from artgen.style import transfer

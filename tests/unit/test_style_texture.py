@@ -263,6 +263,7 @@ def test_texture_settings_are_the_style_commands_own(painting):
     assert TextureConfig.from_dict(config.to_dict()) == config
 
 
+@pytest.mark.slow
 def test_style_seamless_refuses_tiles_and_writes_a_picture(painting, tmp_path, capsys):
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(photo)
@@ -339,6 +340,7 @@ def test_the_job_runner_runs_a_texture_job(painting, tmp_path):
         assert written.size == (64, 64)
 
 
+@pytest.mark.slow
 def test_a_stop_request_writes_the_best_texture_so_far_at_full_size(painting, tmp_path):
     from artgen.style.texture import synthesise
 

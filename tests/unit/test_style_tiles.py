@@ -50,6 +50,7 @@ def test_numpy_tv_matches_the_backend_loss():
     np.testing.assert_allclose(weighted, 1 + 3 * grad, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_tiled_targets_gram_matrices_and_gradients_match_untiled():
     """On a shallow cut of VGG16 (receptive field 14 px, so a 16 px margin): twelve small windows, fast."""
     from artgen import vgg

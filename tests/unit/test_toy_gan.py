@@ -73,6 +73,7 @@ def test_peak_stats_measure_each_component() -> None:
     assert [round(share, 2) for _, _, share in stats] == [0.25, 0.75]
 
 
+@pytest.mark.slow
 def test_tiny_run_streams_events_and_writes_gif(tmp_path: Path) -> None:
     from artgen.labs.toy_gan import train_toy
 
@@ -97,6 +98,7 @@ def test_tiny_run_streams_events_and_writes_gif(tmp_path: Path) -> None:
     assert stored["engine"] == "toy_gan" and ToyConfig.from_dict(stored) == config
 
 
+@pytest.mark.slow
 def test_should_stop_ends_the_run_early_with_its_files(tmp_path: Path) -> None:
     from artgen.labs.toy_gan import train_toy
 
