@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0, help="wall-clock training budget")
     parser.add_argument("--run-dir", default="runs/emoji64")
     parser.add_argument("--out", type=Path, default=ASSET)
+    parser.add_argument("--precision", default="auto", help="as artgen train's --precision (bf16 on AMX CPUs)")
     args = parser.parse_args()
 
     config = TrainConfig(
@@ -68,6 +69,7 @@ def main() -> None:
         sample_every=100,
         checkpoint_every=5000,
         run_dir=args.run_dir,
+        precision=args.precision,
     )
     started = time.monotonic()
     deadline = started + args.minutes * 60
@@ -85,7 +87,7 @@ def main() -> None:
         "dataset_licence": "Apache-2.0 (Noto Emoji images)",
         "licence": "Apache-2.0",
         "training_command": f"artgen train {args.data_dir} --size 64 --augment --sample-every 100 "
-        f"--checkpoint-every 5000 --steps {result.step}",
+        f"--checkpoint-every 5000 --precision {args.precision} --steps {result.step}",
         "steps": result.step,
         "batch_size": config.batch_size,
         "wall_minutes": round(minutes, 1),
