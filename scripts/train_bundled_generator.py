@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=8.0, help="wall-clock training budget")
     parser.add_argument("--run-dir", default="runs/emoji64")
     parser.add_argument("--out", type=Path, default=ASSET)
-    parser.add_argument("--precision", default="auto", help="as artgen train's --precision (bf16 on AMX CPUs)")
+    parser.add_argument("--precision", default="auto", help="as artgen train's --precision (bf16: AMX CPUs)")
     args = parser.parse_args()
 
     config = TrainConfig(
